@@ -1,0 +1,188 @@
+import { writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { Engine } from '../engine.js';
+import { graphJsonSchema } from '../graph/document.js';
+import { formatDiagnostic, GraphLoadError } from '../graph/errors.js';
+import { parseGraphText } from '../graph/load.js';
+import { PinMismatchError } from '../exec/input-files.js';
+import { previewArtifact } from '../store/preview.js';
+import { ENGINE_VERSION } from '../version.js';
+import { diffCommand, lineageCommand, runsCommand, showCommand } from './provenance-commands.js';
+import { runCommand } from './run-command.js';
+import { table } from './format.js';
+
+const HELP = `forge ${ENGINE_VERSION} — run Forge Studio graphs headless
+
+usage: forge <command> [options]
+
+  run <graph.forge.json>        run a graph (cached nodes are reused)
+      --node <id>               run one node (upstream from cache, or computed if missing)
+      --from <id>               run a node and everything downstream of it
+      --force                   re-execute every node even if cached
+  validate <graph>              check a graph without running it
+  export <graph> [-o out.json]  write a reproducible config (inputs pinned by content hash)
+      --run <run-id>            export the graph exactly as a past run ran it
+  runs [--limit N]              run history
+  show <run>                    one run: node executions, params, cache hits, timings, errors, environment
+  lineage <artifact-hash>       the executions, params and inputs that produced an artifact
+  diff <runA> <runB>            what changed between two runs
+  preview <artifact-hash>       first rows of a dataset artifact  (--limit N)
+  nodes                         list node types
+  schema                        print the graph document's JSON Schema
+  serve [--port N]              start the engine API + UI on 127.0.0.1 with a random token
+  db check | db rebuild         integrity check / rebuild query tables from the event log
+
+common options:
+  -w, --workspace <dir>         workspace folder holding .forge/ (default: current folder)
+  --json                        machine-readable output
+  -q, --quiet                   no progress output
+`;
+
+export async function main(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      workspace: { type: 'string', short: 'w' },
+      node: { type: 'string' },
+      from: { type: 'string' },
+      force: { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      quiet: { type: 'boolean', short: 'q', default: false },
+      output: { type: 'string', short: 'o' },
+      run: { type: 'string' },
+      limit: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+      version: { type: 'boolean', short: 'v', default: false },
+    },
+  });
+  const [command, ...args] = positionals;
+  if (values.version) return print(ENGINE_VERSION);
+  if (values.help || !command || command === 'help') return print(HELP);
+  if (command === 'schema') return print(JSON.stringify(graphJsonSchema(), null, 2));
+
+  const engine = Engine.open(resolve(values.workspace ?? process.cwd()));
+  try {
+    switch (command) {
+      case 'run': {
+        if (values.node && values.from) throw new UsageError('give --node or --from, not both');
+        const { doc, file, baseDir } = engine.loadFile(need(args[0], 'graph file'));
+        return await runCommand(engine, {
+          file,
+          doc,
+          baseDir,
+          mode: values.node ? 'node' : values.from ? 'from' : 'all',
+          target: values.node ?? values.from,
+          force: values.force ?? false,
+          json: values.json ?? false,
+          quiet: values.quiet ?? false,
+        });
+      }
+      case 'validate': {
+        const { doc, file } = engine.loadFile(need(args[0], 'graph file'));
+        const result = engine.validate(doc, file);
+        if (values.json) return print(JSON.stringify(result.diagnostics, null, 2), result.graph ? 0 : 2);
+        for (const d of result.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+        return print(result.graph ? `${file}: valid (${doc.nodes.length} nodes, ${doc.edges.length} edges)` : `${file}: invalid`, result.graph ? 0 : 2);
+      }
+      case 'export': {
+        let doc;
+        let baseDir: string;
+        let file: string | undefined;
+        if (values.run) {
+          const run = engine.ws.queries.run(engine.ws.queries.resolveRunId(values.run));
+          const row = engine.ws.db.db.prepare('SELECT doc FROM graphs WHERE hash = ?').get(run.graphHash) as { doc: string };
+          doc = parseGraphText(row.doc);
+          baseDir = run.graphPath ? dirname(run.graphPath) : process.cwd();
+          file = run.graphPath ?? undefined;
+        } else {
+          ({ doc, baseDir, file } = engine.loadFile(need(args[0], 'graph file')));
+        }
+        const config = await engine.exportConfig(doc, baseDir, file);
+        const text = `${JSON.stringify(config, null, 2)}\n`;
+        if (values.output) {
+          writeFileSync(values.output, text);
+          process.stderr.write(`wrote ${values.output} (${Object.keys(config.pins?.files ?? {}).length} pinned input file(s))\n`);
+          return 0;
+        }
+        return print(text.trimEnd());
+      }
+      case 'runs':
+        return runsCommand(engine, Number(values.limit ?? 30), values.json ?? false);
+      case 'show':
+        return showCommand(engine, need(args[0], 'run id'), values.json ?? false);
+      case 'lineage':
+        return lineageCommand(engine, need(args[0], 'artifact hash'), values.json ?? false);
+      case 'diff':
+        return diffCommand(engine, need(args[0], 'first run'), need(args[1], 'second run'), values.json ?? false);
+      case 'preview': {
+        const hash = engine.ws.queries.resolveArtifactHash(need(args[0], 'artifact hash'));
+        const p = await previewArtifact(engine.ws.store.ref(hash), engine.ws.tmpDir, 0, Number(values.limit ?? 10));
+        if (values.json || p.kind !== 'dataset') return print(JSON.stringify(p.kind === 'dataset' ? p : p.data, null, 2));
+        const cols = (p.schema ?? []).map((c) => c.name);
+        print(table(cols, p.records.map((r) => cols.map((c) => truncate(r[c])))));
+        return print(`${p.records.length} of ${p.rows ?? '?'} rows`);
+      }
+      case 'nodes': {
+        const types = engine.registry.list();
+        if (values.json) return print(JSON.stringify(types.map((t) => engine.registry.info(t.type)), null, 2));
+        return print(table(['type', 'v', 'category', 'title', 'inputs', 'outputs'], types.map((t) => [t.type, t.version, t.category, t.title, Object.keys(t.inputs).join(','), Object.keys(t.outputs).join(',')])));
+      }
+      case 'serve': {
+        const { startServer } = await import('../server/server.js');
+        const server = await startServer(engine, { port: Number(values.port ?? 0), host: values.host });
+        print(`Forge engine serving workspace ${engine.ws.root}`);
+        print(`open ${server.url}`);
+        await new Promise<void>((resolveStop) => {
+          const stop = () => void server.close().then(resolveStop);
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        return 0;
+      }
+      case 'db': {
+        if (args[0] === 'check') return print(`integrity_check: ${engine.ws.db.integrityCheck()}`, engine.ws.db.integrityCheck() === 'ok' ? 0 : 1);
+        if (args[0] === 'rebuild') return print(`replayed ${engine.ws.db.rebuildFromEvents()} events`);
+        throw new UsageError('db takes check or rebuild');
+      }
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (err) {
+    if (err instanceof GraphLoadError) {
+      for (const d of err.diagnostics) process.stderr.write(`${formatDiagnostic(d)}\n`);
+      if (err.diagnostics.length === 0) process.stderr.write(`error: ${err.message}\n`);
+      return 2;
+    }
+    if (err instanceof PinMismatchError || err instanceof UsageError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      if (err instanceof UsageError) process.stderr.write('run "forge help" for usage\n');
+      return 2;
+    }
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return 1;
+  } finally {
+    engine.close();
+  }
+}
+
+class UsageError extends Error {}
+
+function need(value: string | undefined, what: string): string {
+  if (!value) throw new UsageError(`missing ${what}`);
+  return value;
+}
+
+function print(text: string, code = 0): number {
+  process.stdout.write(`${text}\n`);
+  return code;
+}
+
+function truncate(v: unknown): string {
+  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? '';
+  const flat = s.replace(/\s+/g, ' ');
+  return flat.length > 60 ? `${flat.slice(0, 57)}…` : flat;
+}

@@ -1,0 +1,68 @@
+import { dirname, resolve } from 'node:path';
+import { GRAPH_FORMAT, GRAPH_VERSION, type GraphDocument } from './graph/document.js';
+import { GraphLoadError } from './graph/errors.js';
+import { loadGraphFile } from './graph/load.js';
+import { validateGraph, type ValidGraph, type ValidationResult } from './graph/validate.js';
+import { computePins } from './exec/input-files.js';
+import type { RunSummary } from './exec/events.js';
+import { runGraph, type RunOptions } from './exec/scheduler.js';
+import { defaultRegistry, type NodeRegistry } from './registry.js';
+import { ENGINE_VERSION } from './version.js';
+import { Workspace } from './workspace.js';
+
+/** The engine's facade for the CLI, the server and tests: one workspace, one registry. */
+export class Engine {
+  constructor(
+    readonly ws: Workspace,
+    readonly registry: NodeRegistry = defaultRegistry(),
+  ) {}
+
+  static open(root: string, registry?: NodeRegistry): Engine {
+    return new Engine(Workspace.open(root), registry);
+  }
+
+  loadFile(path: string): { doc: GraphDocument; file: string; baseDir: string } {
+    const file = resolve(path);
+    return { doc: loadGraphFile(file), file, baseDir: dirname(file) };
+  }
+
+  validate(doc: GraphDocument, file?: string): ValidationResult {
+    return validateGraph(doc, this.registry, file);
+  }
+
+  /** Validates, then runs; invalid graphs throw a GraphLoadError carrying every diagnostic. */
+  async run(doc: GraphDocument, opts: RunOptions & { file?: string }): Promise<RunSummary> {
+    const graph = this.requireValid(doc, opts.file);
+    return runGraph(this.ws, this.registry, graph, { ...opts, graphPath: opts.graphPath ?? opts.file ?? null });
+  }
+
+  requireValid(doc: GraphDocument, file?: string): ValidGraph {
+    const result = this.validate(doc, file);
+    if (!result.graph) {
+      const errors = result.diagnostics.filter((d) => d.severity === 'error');
+      throw new GraphLoadError(`the graph has ${errors.length} error(s)`, result.diagnostics);
+    }
+    return result.graph;
+  }
+
+  /**
+   * A reproducible config: the document with current format/engine versions, node type versions
+   * filled in, and every input file pinned by content hash.
+   */
+  async exportConfig(doc: GraphDocument, baseDir: string, file?: string): Promise<GraphDocument> {
+    const graph = this.requireValid(doc, file);
+    const pins = await computePins(this.ws, this.registry, graph, baseDir);
+    return {
+      ...doc,
+      format: GRAPH_FORMAT,
+      version: GRAPH_VERSION,
+      engineVersion: ENGINE_VERSION,
+      nodes: doc.nodes.map((n) => ({ ...n, typeVersion: this.registry.get(n.type)?.version ?? n.typeVersion })),
+      pins: { files: pins },
+    };
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}

@@ -1,0 +1,19 @@
+import { hashValue } from '../util/hash.js';
+
+export interface CacheKeyParts {
+  nodeType: string;
+  nodeVersion: number;
+  codeHash: string;
+  params: Record<string, unknown>;
+  inputs: Record<string, string>;
+  files: Record<string, string>;
+  seed: number;
+}
+
+/**
+ * cache key = hash(type, type version, code hash, canonical params, input artifact hashes, input
+ * file hashes, seed). Labels, positions and notes never reach it.
+ */
+export function cacheKey(parts: CacheKeyParts): string {
+  return hashValue('forge-cache-v1', parts);
+}

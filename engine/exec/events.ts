@@ -1,0 +1,45 @@
+import type { ErrorLocation } from '../graph/errors.js';
+import type { ArtifactKind, LogLevel } from '../sdk/types.js';
+import type { RunMode, RunStatus } from '../provenance/events.js';
+
+export interface OutputInfo {
+  port: string;
+  hash: string;
+  kind: ArtifactKind;
+  rows: number | null;
+  bytes: number;
+}
+
+export type NodeState = 'executed' | 'cached' | 'failed' | 'skipped' | 'cancelled' | 'bypassed' | 'pinned';
+
+export interface NodeOutcome {
+  nodeId: string;
+  nodeType: string;
+  state: NodeState;
+  executionId: string | null;
+  durationMs: number;
+  outputs: OutputInfo[];
+  error?: string;
+  location?: ErrorLocation;
+  device?: string | null;
+}
+
+export interface RunSummary {
+  runId: string;
+  status: Exclude<RunStatus, 'running' | 'interrupted'>;
+  mode: RunMode;
+  durationMs: number;
+  nodes: NodeOutcome[];
+}
+
+/** Live events of a run, streamed to the CLI's progress view and over the server's WebSocket. */
+export type RunEvent =
+  | { type: 'run.started'; runId: string; mode: RunMode; target: string | null; nodes: string[]; forced: string[] }
+  | { type: 'node.started'; runId: string; nodeId: string; executionId: string }
+  | { type: 'node.progress'; runId: string; nodeId: string; done: number; total?: number; message?: string }
+  | { type: 'node.log'; runId: string; nodeId: string; level: LogLevel; message: string }
+  | { type: 'node.cached'; runId: string; nodeId: string; outcome: NodeOutcome }
+  | { type: 'node.finished'; runId: string; nodeId: string; outcome: NodeOutcome }
+  | { type: 'node.failed'; runId: string; nodeId: string; outcome: NodeOutcome }
+  | { type: 'node.skipped'; runId: string; nodeId: string; outcome: NodeOutcome }
+  | { type: 'run.finished'; runId: string; summary: RunSummary };

@@ -1,0 +1,28 @@
+import type { ArtifactKind, ArtifactRef, LogLevel, OutputDescriptor } from '../sdk/types.js';
+
+/**
+ * One node execution as plain data: everything a local thread, a worker or (later) a remote
+ * executor needs, with artifacts addressed by hash and folder. No functions, no handles.
+ */
+export interface WorkUnit {
+  executionId: string;
+  nodeId: string;
+  nodeType: string;
+  label?: string;
+  params: Record<string, unknown>;
+  seed: number;
+  baseDir: string;
+  tmpDir: string;
+  inputs: Record<string, ArtifactRef>;
+  outputs: Record<string, { kind: ArtifactKind; dir: string }>;
+}
+
+export interface UnitResult {
+  outputs: Record<string, OutputDescriptor>;
+  device: string | null;
+}
+
+export interface UnitHooks {
+  progress(done: number, total: number | undefined, message: string | undefined): void;
+  log(level: LogLevel, message: string): void;
+}

@@ -1,0 +1,79 @@
+import { z } from 'zod';
+
+/** The format name every Forge graph document carries; anything else is not ours. */
+export const GRAPH_FORMAT = 'forge-graph';
+/** The document version this engine writes. Older versions are migrated on load (see migrate.ts). */
+export const GRAPH_VERSION = 2;
+
+const id = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'ids use letters, digits and _ . : - only');
+
+export const portRefSchema = z.object({
+  node: id,
+  port: z.string().min(1),
+});
+
+export const edgeSchema = z.object({
+  id: z.string().optional(),
+  from: portRefSchema,
+  to: portRefSchema,
+});
+
+export const positionSchema = z.object({ x: z.number(), y: z.number() });
+
+export const hashString = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:" and 64 hex digits');
+
+export const nodeSchema = z.object({
+  id,
+  type: z.string().min(1),
+  typeVersion: z.number().int().positive().optional(),
+  params: z.record(z.string(), z.unknown()).default({}),
+  /** Cosmetic: never part of a cache key. */
+  position: positionSchema.optional(),
+  /** Cosmetic: never part of a cache key. */
+  label: z.string().optional(),
+  /** Cosmetic: never part of a cache key. */
+  notes: z.string().optional(),
+  /** A bypassed node forwards its input of the same kind to its output instead of running. */
+  bypass: z.boolean().optional(),
+  /** Pinned outputs (port → artifact hash) win over recomputation until unpinned. */
+  pinnedOutputs: z.record(z.string(), hashString).optional(),
+});
+
+export const filePinSchema = z.object({ hash: hashString, bytes: z.number().int().nonnegative() });
+
+export const pinsSchema = z.object({
+  /** Input files by path (relative to the document's folder) → content hash. */
+  files: z.record(z.string(), filePinSchema).default({}),
+});
+
+export const graphDocumentSchema = z.object({
+  format: z.literal(GRAPH_FORMAT),
+  version: z.literal(GRAPH_VERSION),
+  engineVersion: z.string().optional(),
+  name: z.string().optional(),
+  description: z.string().optional(),
+  seed: z.number().int().default(0),
+  nodes: z.array(nodeSchema),
+  edges: z.array(edgeSchema).default([]),
+  pins: pinsSchema.optional(),
+});
+
+export type GraphDocument = z.infer<typeof graphDocumentSchema>;
+export type GraphNode = z.infer<typeof nodeSchema>;
+export type GraphEdge = z.infer<typeof edgeSchema>;
+export type PortRef = z.infer<typeof portRefSchema>;
+export type FilePin = z.infer<typeof filePinSchema>;
+
+/** The published JSON Schema of the current document format (also served to the UI's Monaco editor). */
+export function graphJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(graphDocumentSchema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+  return {
+    ...schema,
+    $id: `https://forge.studio/schemas/graph-v${GRAPH_VERSION}.json`,
+    title: 'Forge Studio graph document',
+  };
+}

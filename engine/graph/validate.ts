@@ -1,0 +1,120 @@
+import type { NodeRegistry } from '../registry.js';
+import type { GraphDocument, GraphNode, PortRef } from './document.js';
+import type { Diagnostic } from './errors.js';
+import { zodDiagnostics } from './load.js';
+import { topology, type Topology } from './topology.js';
+
+/** A graph that passed validation: params parsed (defaults applied), inputs resolved, order fixed. */
+export interface ValidGraph {
+  doc: GraphDocument;
+  nodes: Map<string, GraphNode>;
+  params: Map<string, Record<string, unknown>>;
+  /** node id → input port → the output feeding it */
+  incoming: Map<string, Map<string, PortRef>>;
+  topo: Topology;
+}
+
+export interface ValidationResult {
+  diagnostics: Diagnostic[];
+  graph?: ValidGraph;
+}
+
+export function validateGraph(doc: GraphDocument, registry: NodeRegistry, file?: string): ValidationResult {
+  const diagnostics: Diagnostic[] = [];
+  const error = (d: Omit<Diagnostic, 'severity' | 'file'>) => diagnostics.push({ severity: 'error', file, ...d });
+  const nodes = new Map<string, GraphNode>();
+  const params = new Map<string, Record<string, unknown>>();
+
+  for (const node of doc.nodes) {
+    if (nodes.has(node.id)) {
+      error({ code: 'duplicate-id', nodeId: node.id, field: 'id', message: `two nodes share the id "${node.id}"` });
+      continue;
+    }
+    nodes.set(node.id, node);
+    const def = registry.get(node.type);
+    if (!def) {
+      error({ code: 'unknown-type', nodeId: node.id, field: 'type', message: `unknown node type "${node.type}" (kept as a placeholder; install or rename it to run)` });
+      continue;
+    }
+    if (node.typeVersion !== undefined && node.typeVersion > def.version) {
+      error({
+        code: 'future-type-version',
+        nodeId: node.id,
+        field: 'typeVersion',
+        message: `written for ${node.type} version ${node.typeVersion}; this engine has version ${def.version}`,
+      });
+    }
+    const parsed = def.params.safeParse(node.params);
+    if (parsed.success) params.set(node.id, parsed.data);
+    else {
+      for (const d of zodDiagnostics(parsed.error, { code: 'invalid-params', nodeId: node.id })) {
+        diagnostics.push({ ...d, file, field: d.field ? `params.${d.field}` : 'params' });
+      }
+    }
+  }
+
+  const incoming = new Map<string, Map<string, PortRef>>();
+  for (const id of nodes.keys()) incoming.set(id, new Map());
+  const seenEdgeIds = new Set<string>();
+  doc.edges.forEach((edge, i) => {
+    const edgeId = edge.id ?? `#${i}`;
+    if (edge.id !== undefined) {
+      if (seenEdgeIds.has(edge.id)) error({ code: 'duplicate-id', edgeId, field: 'id', message: `two edges share the id "${edge.id}"` });
+      seenEdgeIds.add(edge.id);
+    }
+    const from = nodes.get(edge.from.node);
+    const to = nodes.get(edge.to.node);
+    if (!from || !to) {
+      const missing = !from ? edge.from.node : edge.to.node;
+      error({ code: 'dangling-edge', edgeId, field: !from ? 'from.node' : 'to.node', message: `edge points at node "${missing}", which is not in the graph` });
+      return;
+    }
+    const fromDef = registry.get(from.type);
+    const toDef = registry.get(to.type);
+    if (!fromDef || !toDef) return; // already reported as unknown type
+    const out = fromDef.outputs[edge.from.port];
+    const inp = toDef.inputs[edge.to.port];
+    if (!out) {
+      error({ code: 'unknown-port', nodeId: from.id, edgeId, field: 'from.port', message: `${from.type} has no output "${edge.from.port}" (outputs: ${Object.keys(fromDef.outputs).join(', ') || 'none'})` });
+      return;
+    }
+    if (!inp) {
+      error({ code: 'unknown-port', nodeId: to.id, edgeId, field: 'to.port', message: `${to.type} has no input "${edge.to.port}" (inputs: ${Object.keys(toDef.inputs).join(', ') || 'none'})` });
+      return;
+    }
+    if (out.kind !== inp.kind) {
+      error({
+        code: 'kind-mismatch',
+        nodeId: to.id,
+        edgeId,
+        field: `inputs.${edge.to.port}`,
+        message: `cannot connect ${from.id}.${edge.from.port} (${out.kind}) to ${to.id}.${edge.to.port} (${inp.kind})`,
+      });
+      return;
+    }
+    const ports = incoming.get(to.id) as Map<string, PortRef>;
+    if (ports.has(edge.to.port)) {
+      error({ code: 'input-taken', nodeId: to.id, edgeId, field: `inputs.${edge.to.port}`, message: `input "${edge.to.port}" already has a connection` });
+      return;
+    }
+    ports.set(edge.to.port, edge.from);
+  });
+
+  for (const node of nodes.values()) {
+    const def = registry.get(node.type);
+    if (!def || node.bypass || node.pinnedOutputs) continue;
+    for (const [port, spec] of Object.entries(def.inputs)) {
+      if (!spec.optional && !incoming.get(node.id)?.has(port)) {
+        error({ code: 'missing-input', nodeId: node.id, field: `inputs.${port}`, message: `required input "${port}" (${spec.kind}) is not connected` });
+      }
+    }
+  }
+
+  const topo = topology(doc);
+  if (topo.cyclic.length > 0) {
+    error({ code: 'cycle', nodeId: topo.cyclic[0], message: `the graph has a cycle through ${topo.cyclic.join(' → ')}` });
+  }
+
+  const ok = !diagnostics.some((d) => d.severity === 'error');
+  return { diagnostics, graph: ok ? { doc, nodes, params, incoming, topo } : undefined };
+}

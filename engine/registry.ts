@@ -1,0 +1,90 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { z } from 'zod';
+import { NODE_TYPES } from '../nodes/index.js';
+import type { NodeType, PortSpec } from './sdk/types.js';
+import { sha256 } from './util/hash.js';
+
+/** What the UI and the CLI learn about a node type, without its code. */
+export interface NodeTypeInfo {
+  type: string;
+  version: number;
+  category: string;
+  title: string;
+  description: string;
+  inputs: Record<string, PortSpec>;
+  outputs: Record<string, PortSpec>;
+  paramsSchema: Record<string, unknown>;
+  deterministic: boolean;
+  worker: boolean;
+  codeParams: string[];
+}
+
+const SOURCE_FILE = /\.(ts|js|mjs)$/;
+const TEST_FILE = /\.(test|spec)\.(ts|js|mjs)$/;
+
+export class NodeRegistry {
+  private readonly byType = new Map<string, NodeType>();
+  private readonly codeHashes = new Map<string, string>();
+
+  constructor(types: readonly NodeType[]) {
+    for (const t of types) {
+      if (this.byType.has(t.type)) throw new Error(`node type ${t.type} is registered twice`);
+      this.byType.set(t.type, t);
+    }
+  }
+
+  get(type: string): NodeType | undefined {
+    return this.byType.get(type);
+  }
+
+  list(): NodeType[] {
+    return [...this.byType.values()];
+  }
+
+  /**
+   * Hash of the node's own folder (its source files, not tests or docs), so editing a node's code
+   * invalidates exactly the cache entries it produced.
+   */
+  codeHash(type: string): string {
+    const cached = this.codeHashes.get(type);
+    if (cached) return cached;
+    const def = this.byType.get(type);
+    if (!def) throw new Error(`unknown node type ${type}`);
+    const dir = dirname(fileURLToPath(def.module));
+    const parts: string[] = [];
+    for (const name of readdirSync(dir).sort()) {
+      if (!SOURCE_FILE.test(name) || TEST_FILE.test(name)) continue;
+      parts.push(name, readFileSync(join(dir, name), 'utf8'));
+    }
+    const hash = sha256(parts.join('\u0000'));
+    this.codeHashes.set(type, hash);
+    return hash;
+  }
+
+  info(type: string): NodeTypeInfo {
+    const def = this.byType.get(type);
+    if (!def) throw new Error(`unknown node type ${type}`);
+    return {
+      type: def.type,
+      version: def.version,
+      category: def.category,
+      title: def.title,
+      description: def.description,
+      inputs: def.inputs,
+      outputs: def.outputs,
+      paramsSchema: z.toJSONSchema(def.params, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+      deterministic: def.deterministic,
+      worker: def.worker ?? false,
+      codeParams: def.codeParams ?? [],
+    };
+  }
+}
+
+let shared: NodeRegistry | undefined;
+
+export function defaultRegistry(): NodeRegistry {
+  shared ??= new NodeRegistry(NODE_TYPES);
+  return shared;
+}

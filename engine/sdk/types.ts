@@ -1,0 +1,123 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import type { z } from 'zod';
+import type { JsonValue } from '../util/hash.js';
+
+/** What flows along an edge. Ports only connect when their kinds match. */
+export const ARTIFACT_KINDS = ['dataset', 'embeddings', 'index', 'model', 'metrics', 'chart'] as const;
+export type ArtifactKind = (typeof ARTIFACT_KINDS)[number];
+
+export interface PortSpec {
+  kind: ArtifactKind;
+  title?: string;
+  description?: string;
+  /** An optional input may be left unconnected. Outputs ignore this. */
+  optional?: boolean;
+}
+
+export interface ColumnInfo {
+  name: string;
+  type: string;
+}
+
+export interface ArtifactFile {
+  /** Relative to the artifact folder, forward slashes. */
+  path: string;
+  hash: string;
+  bytes: number;
+}
+
+/** Stored as `manifest.json` inside each artifact folder; its `hash` is the artifact's identity. */
+export interface ArtifactManifest {
+  hash: string;
+  kind: ArtifactKind;
+  files: ArtifactFile[];
+  bytes: number;
+  rows?: number;
+  schema?: ColumnInfo[];
+  meta: Record<string, JsonValue>;
+}
+
+/** A published artifact as a node sees it on an input port. */
+export interface ArtifactRef {
+  hash: string;
+  kind: ArtifactKind;
+  /** Absolute folder of the artifact; read-only. */
+  dir: string;
+  manifest: ArtifactManifest;
+}
+
+/** What a node declares about an output it has written into its staging folder. */
+export interface OutputDescriptor {
+  kind: ArtifactKind;
+  rows?: number;
+  schema?: ColumnInfo[];
+  meta: Record<string, JsonValue>;
+}
+
+export interface OutputBuilder {
+  readonly port: string;
+  readonly kind: ArtifactKind;
+  /** Absolute staging folder; everything written here becomes the artifact on success. */
+  readonly dir: string;
+  /** Absolute path for a file inside the artifact (parent folders are created). */
+  file(relativePath: string): string;
+  setRows(rows: number): void;
+  setSchema(schema: ColumnInfo[]): void;
+  setMeta(key: string, value: JsonValue): void;
+}
+
+export type LogLevel = 'info' | 'warn' | 'error';
+
+export interface RunContext<P> {
+  readonly node: { id: string; type: string; label?: string };
+  readonly params: P;
+  /** The graph's global seed; a node that samples must derive all randomness from it. */
+  readonly seed: number;
+  readonly signal: AbortSignal;
+  /** Folder that relative paths in params are resolved against (the graph document's folder). */
+  readonly baseDir: string;
+  input(port: string): ArtifactRef;
+  optionalInput(port: string): ArtifactRef | undefined;
+  output(port: string): OutputBuilder;
+  progress(done: number, total?: number, message?: string): void;
+  log(message: string, level?: LogLevel): void;
+  /** A DuckDB connection owned by this execution; interrupted on cancel, closed afterwards. */
+  duckdb(): Promise<DuckDBConnection>;
+  resolvePath(path: string): string;
+  /** Records the device / execution provider actually used (shown in provenance). */
+  setDevice(device: string): void;
+}
+
+export interface NodeTypeDefinition<S extends z.ZodType> {
+  /** Stable identifier, e.g. `source.jsonl`. */
+  type: string;
+  /** Bump when outputs for the same inputs change; part of every cache key. */
+  version: number;
+  category: string;
+  title: string;
+  description: string;
+  inputs: Record<string, PortSpec>;
+  outputs: Record<string, PortSpec>;
+  params: S;
+  /** Deterministic nodes reproduce identical artifact hashes from identical inputs, params and seed. */
+  deterministic: boolean;
+  /** CPU-heavy JavaScript runs in the worker pool so the server stays responsive. */
+  worker?: boolean;
+  /**
+   * Files this node reads, relative to the graph document's folder. The engine hashes them into the
+   * cache key and pins them on export, so editing a source file reruns exactly its readers.
+   */
+  inputFiles?(params: z.output<S>, baseDir: string): string[] | Promise<string[]>;
+  /** Param names that hold user code (SQL, expressions): imported graphs need consent before running them. */
+  codeParams?: string[];
+  run(ctx: RunContext<z.output<S>>): Promise<void>;
+  /** `import.meta.url` of the node's module: its folder's source is hashed into the cache key. */
+  module: string;
+}
+
+/** A registered node type: the definition with its params erased to the common shape. */
+export type NodeType = NodeTypeDefinition<z.ZodType<Record<string, unknown>>>;
+
+export function defineNode<S extends z.ZodType<Record<string, unknown>>>(def: NodeTypeDefinition<S>): NodeType {
+  return def as unknown as NodeType;
+}

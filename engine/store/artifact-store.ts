@@ -1,0 +1,113 @@
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join, relative, sep } from 'node:path';
+import type { ArtifactFile, ArtifactManifest, ArtifactRef, OutputDescriptor } from '../sdk/types.js';
+import { hashFile, hashValue, stripPrefix } from '../util/hash.js';
+
+const MANIFEST = 'manifest.json';
+
+/**
+ * Content-addressed artifacts under `<workspace>/.forge/artifacts/<aa>/<hash>/`.
+ * Nodes write into a staging folder; `publish` hashes the files and renames the folder into place,
+ * so a crash or a failure never leaves a half-written artifact where a reader could find it.
+ */
+export class ArtifactStore {
+  readonly artifactsDir: string;
+  readonly stagingDir: string;
+
+  constructor(readonly forgeDir: string) {
+    this.artifactsDir = join(forgeDir, 'artifacts');
+    this.stagingDir = join(forgeDir, 'staging');
+    mkdirSync(this.artifactsDir, { recursive: true });
+    mkdirSync(this.stagingDir, { recursive: true });
+  }
+
+  pathOf(hash: string): string {
+    const hex = stripPrefix(hash);
+    return join(this.artifactsDir, hex.slice(0, 2), hex);
+  }
+
+  has(hash: string): boolean {
+    return existsSync(join(this.pathOf(hash), MANIFEST));
+  }
+
+  manifest(hash: string): ArtifactManifest {
+    const path = join(this.pathOf(hash), MANIFEST);
+    if (!existsSync(path)) throw new Error(`artifact ${hash} is not in this workspace's store`);
+    return JSON.parse(readFileSync(path, 'utf8')) as ArtifactManifest;
+  }
+
+  ref(hash: string): ArtifactRef {
+    const manifest = this.manifest(hash);
+    return { hash, kind: manifest.kind, dir: this.pathOf(hash), manifest };
+  }
+
+  /** A fresh, empty staging folder for one output of one execution. */
+  createStaging(executionId: string, port: string): string {
+    const dir = join(this.stagingDir, executionId, port);
+    rmSync(dir, { recursive: true, force: true });
+    mkdirSync(dir, { recursive: true });
+    return dir;
+  }
+
+  discardStaging(executionId: string): void {
+    rmSync(join(this.stagingDir, executionId), { recursive: true, force: true });
+  }
+
+  /** Staging folders left by a killed process hold nothing anyone can reference: remove them. */
+  sweepStaging(isLive: (executionId: string) => boolean): number {
+    let removed = 0;
+    for (const name of readdirSync(this.stagingDir)) {
+      if (isLive(name)) continue;
+      rmSync(join(this.stagingDir, name), { recursive: true, force: true });
+      removed++;
+    }
+    return removed;
+  }
+
+  async publish(stagingDir: string, descriptor: OutputDescriptor): Promise<ArtifactManifest> {
+    const files: ArtifactFile[] = [];
+    for (const path of listFiles(stagingDir)) {
+      const { hash, bytes } = await hashFile(join(stagingDir, path));
+      files.push({ path, hash, bytes });
+    }
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const content = {
+      kind: descriptor.kind,
+      files,
+      rows: descriptor.rows,
+      schema: descriptor.schema,
+      meta: descriptor.meta,
+    };
+    const hash = hashValue('forge-artifact-v1', content);
+    const manifest: ArtifactManifest = {
+      hash,
+      ...content,
+      bytes: files.reduce((n, f) => n + f.bytes, 0),
+    };
+    writeFileSync(join(stagingDir, MANIFEST), JSON.stringify(manifest, null, 2));
+    const target = this.pathOf(hash);
+    if (this.has(hash)) {
+      rmSync(stagingDir, { recursive: true, force: true });
+      return manifest;
+    }
+    mkdirSync(join(target, '..'), { recursive: true });
+    try {
+      renameSync(stagingDir, target);
+    } catch (err) {
+      // Another execution published identical content a moment earlier: keep theirs.
+      if (!this.has(hash)) throw err;
+      rmSync(stagingDir, { recursive: true, force: true });
+    }
+    return manifest;
+  }
+}
+
+function listFiles(root: string, dir = root): string[] {
+  const out: string[] = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const abs = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...listFiles(root, abs));
+    else if (entry.isFile() && !(dir === root && entry.name === MANIFEST)) out.push(relative(root, abs).split(sep).join('/'));
+  }
+  return out;
+}

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+
+/** Every hash we persist carries its algorithm name so the scheme can change later without ambiguity. */
+export const HASH_PREFIX = 'sha256:';
+
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
+
+/**
+ * Canonical JSON: object keys sorted, no whitespace, `undefined` members dropped.
+ * Two structurally equal values always serialise to the same bytes, which is what cache keys need.
+ */
+export function canonicalJson(value: unknown): string {
+  return JSON.stringify(sortDeep(value));
+}
+
+function sortDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : sortDeep(v)));
+  if (value !== null && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) {
+      const v = (value as Record<string, unknown>)[key];
+      if (v !== undefined) out[key] = sortDeep(v);
+    }
+    return out;
+  }
+  if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw new Error(`canonicalJson: non-finite number ${value} cannot be hashed`);
+  }
+  return value;
+}
+
+export function sha256Hex(data: string | Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+export function sha256(data: string | Uint8Array): string {
+  return HASH_PREFIX + sha256Hex(data);
+}
+
+/** Hash of a value's canonical JSON, labelled with a domain string so hashes of different things never collide. */
+export function hashValue(domain: string, value: unknown): string {
+  return sha256(`${domain}\u0000${canonicalJson(value)}`);
+}
+
+export async function hashFile(path: string): Promise<{ hash: string; bytes: number }> {
+  const h = createHash('sha256');
+  let bytes = 0;
+  for await (const chunk of createReadStream(path)) {
+    const buf = chunk as Buffer;
+    bytes += buf.length;
+    h.update(buf);
+  }
+  return { hash: HASH_PREFIX + h.digest('hex'), bytes };
+}
+
+/** Short form for display: `sha256:abcdef123456`. */
+export function shortHash(hash: string, n = 12): string {
+  return hash.startsWith(HASH_PREFIX) ? hash.slice(0, HASH_PREFIX.length + n) : hash.slice(0, n);
+}
+
+export function stripPrefix(hash: string): string {
+  return hash.startsWith(HASH_PREFIX) ? hash.slice(HASH_PREFIX.length) : hash;
+}

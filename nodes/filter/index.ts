@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { datasetSql, writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
+import { cleanDuckDbMessage } from '../../engine/sdk/loader.js';
+import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
+import { defineNode } from '../../engine/sdk/types.js';
+
+const params = z.object({
+  where: z.string().min(1).meta({ title: 'Keep rows where', description: 'A DuckDB SQL boolean expression over the columns, e.g. length(text) > 200', widget: 'code', language: 'sql' }),
+});
+
+export default defineNode({
+  type: 'transform.filter',
+  version: 1,
+  category: 'Transforms',
+  title: 'Filter',
+  description: 'Keeps the rows where a SQL expression is true; everything else (false or NULL) goes to `rejected`.',
+  inputs: { in: { kind: 'dataset' } },
+  outputs: { out: { kind: 'dataset', title: 'kept' }, rejected: { kind: 'dataset', title: 'rejected' } },
+  params,
+  deterministic: true,
+  codeParams: ['where'],
+  async run(ctx) {
+    const src = datasetSql(ctx.input('in'));
+    const cond = `coalesce((${ctx.params.where}), false)`;
+    const conn = await ctx.duckdb();
+    try {
+      await conn.run(`SELECT * FROM ${src} WHERE ${cond} LIMIT 0`);
+    } catch (err) {
+      throw new NodeError(`invalid expression: ${cleanDuckDbMessage((err as Error).message)}`, { field: 'params.where' });
+    }
+    try {
+      const kept = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE ${cond}`, ctx.output('out'));
+      const rejected = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE NOT ${cond}`, ctx.output('rejected'));
+      ctx.log(`kept ${kept.rows}, rejected ${rejected.rows} of ${kept.rows + rejected.rows}`);
+      ctx.progress(kept.rows + rejected.rows, kept.rows + rejected.rows);
+    } catch (err) {
+      throwIfAborted(ctx.signal);
+      throw new NodeError(`expression failed on the data: ${cleanDuckDbMessage((err as Error).message)}`, { field: 'params.where' });
+    }
+  },
+  module: import.meta.url,
+});

@@ -1,0 +1,55 @@
+import { existsSync, statSync } from 'node:fs';
+import { basename, extname } from 'node:path';
+import { z } from 'zod';
+import { diagnoseJsonl } from '../../engine/sdk/jsonl-diagnose.js';
+import { loadTable } from '../../engine/sdk/loader.js';
+import { NodeError } from '../../engine/sdk/node-error.js';
+import { defineNode } from '../../engine/sdk/types.js';
+import { sqlString } from '../../engine/store/duckdb.js';
+
+const params = z.object({
+  path: z.string().min(1).meta({ title: 'File', description: 'A .jsonl / .json file, relative to the graph', widget: 'file' }),
+  format: z.enum(['auto', 'jsonl', 'array']).default('auto').meta({ title: 'Format', description: 'JSON Lines, one JSON array, or detect' }),
+  textField: z.string().min(1).default('text').meta({ title: 'Text field' }),
+  idField: z.string().optional().meta({ title: 'Id field', description: 'Leave empty to number records as <source>:<n>' }),
+  source: z.string().optional().meta({ title: 'Source name', description: 'Defaults to the file name' }),
+});
+
+export default defineNode({
+  type: 'source.jsonl',
+  version: 1,
+  category: 'Sources',
+  title: 'JSONL / JSON',
+  description: 'Loads records from a JSON Lines file or a JSON array into a dataset (id, text, source, other fields kept).',
+  inputs: {},
+  outputs: { out: { kind: 'dataset', title: 'records' } },
+  params,
+  deterministic: true,
+  inputFiles: (p) => [p.path],
+  async run(ctx) {
+    const { path, format, textField, idField } = ctx.params;
+    const abs = ctx.resolvePath(path);
+    if (!existsSync(abs)) throw new NodeError('file not found', { file: path });
+    if (statSync(abs).size === 0) throw new NodeError('file is empty', { file: path, line: 1 });
+    const source = ctx.params.source ?? basename(path, extname(path));
+    const duckFormat = format === 'jsonl' ? 'newline_delimited' : format === 'array' ? 'array' : 'auto';
+    const conn = await ctx.duckdb();
+    ctx.progress(0, undefined, 'reading');
+    const rows = await loadTable(
+      conn,
+      {
+        relation: `read_json(${sqlString(abs)}, format = '${duckFormat}', records = true, maximum_object_size = 67108864)`,
+        file: path,
+        textField,
+        idField,
+        source,
+        diagnose: format === 'array' ? undefined : (required) => diagnoseJsonl(abs, required),
+        signal: ctx.signal,
+      },
+      ctx.output('out'),
+    );
+    ctx.progress(rows, rows, `${rows} records`);
+    ctx.log(`loaded ${rows} records from ${path}`);
+  },
+  module: import.meta.url,
+});
