@@ -1,0 +1,75 @@
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { GraphDocument } from '../graph/document.js';
+import { Engine } from '../engine.js';
+import type { NodeRegistry } from '../registry.js';
+
+export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+
+const made: string[] = [];
+
+/** A fresh temp folder with the bundled examples and data laid out as in the repo. */
+export function tempProject(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'forge-test-'));
+  made.push(dir);
+  cpSync(join(REPO, 'resources'), join(dir, 'resources'), { recursive: true });
+  return dir;
+}
+
+export function cleanupTemp(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+export const QUICKSTART = 'resources/examples/quickstart.forge.json';
+
+export function readDoc(project: string, rel = QUICKSTART): GraphDocument {
+  return JSON.parse(readFileSync(join(project, rel), 'utf8')) as GraphDocument;
+}
+
+export function writeDoc(project: string, rel: string, doc: GraphDocument): void {
+  writeFileSync(join(project, rel), JSON.stringify(doc, null, 2));
+}
+
+export function openEngine(project: string, registry?: NodeRegistry): Engine {
+  return Engine.open(project, registry);
+}
+
+/** Runs a graph file of the project the way the CLI does, quietly. */
+export async function runFile(engine: Engine, project: string, rel = QUICKSTART, opts: { mode?: 'all' | 'node' | 'from'; target?: string; signal?: AbortSignal } = {}) {
+  const { doc, file, baseDir } = engine.loadFile(join(project, rel));
+  return engine.run(doc, { file, baseDir, trigger: 'test', ...opts });
+}
+
+export interface ExecRow {
+  node_id: string;
+  cached: number;
+  status: string;
+}
+
+/** Executions of one run straight from the provenance database, not from logs or summaries. */
+export function executionsOf(engine: Engine, runId: string): ExecRow[] {
+  return engine.ws.db.db.prepare('SELECT node_id, cached, status FROM executions WHERE run_id = ? ORDER BY node_id').all(runId) as ExecRow[];
+}
+
+export function executedNodes(engine: Engine, runId: string): string[] {
+  return executionsOf(engine, runId)
+    .filter((e) => e.cached === 0 && e.status === 'succeeded')
+    .map((e) => e.node_id)
+    .sort();
+}
+
+export function cachedNodes(engine: Engine, runId: string): string[] {
+  return executionsOf(engine, runId)
+    .filter((e) => e.cached === 1)
+    .map((e) => e.node_id)
+    .sort();
+}
+
+export function outputHashes(engine: Engine, runId: string): Record<string, string> {
+  const rows = engine.ws.db.db
+    .prepare('SELECT e.node_id, o.port, o.artifact_hash FROM executions e JOIN execution_outputs o ON o.execution_id = e.id WHERE e.run_id = ? ORDER BY e.node_id, o.port')
+    .all(runId) as { node_id: string; port: string; artifact_hash: string }[];
+  return Object.fromEntries(rows.map((r) => [`${r.node_id}.${r.port}`, r.artifact_hash]));
+}
