@@ -32,6 +32,10 @@ export async function executeUnit(def: NodeType, unit: WorkUnit, hooks: UnitHook
     optionalInput(port: string) {
       return unit.inputs[port];
     },
+    inputs(port: string) {
+      return unit.multiInputs[port] ?? [];
+    },
+    variant: unit.variant,
     output(port: string): OutputBuilder {
       const slot = unit.outputs[port];
       if (!slot) throw new Error(`${unit.nodeType} has no output "${port}"`);

@@ -198,6 +198,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         baseDir: opts.baseDir,
         tmpDir: ws.tmpDir,
         inputs: Object.fromEntries(Object.entries(inputs).map(([p, o]) => [p, ws.store.ref(o.hash) satisfies ArtifactRef])),
+        multiInputs: {},
+        variant: {},
         outputs: Object.fromEntries(Object.entries(def.outputs).map(([p, spec]) => [p, { kind: spec.kind, dir: ws.store.createStaging(executionId, p) }])),
       };
       const result = await executor.run(

@@ -1,4 +1,5 @@
-import type { ArtifactKind, ArtifactRef, LogLevel, OutputDescriptor } from '../sdk/types.js';
+import type { ArtifactKind, ArtifactRef, InputItem, LogLevel, OutputDescriptor } from '../sdk/types.js';
+import type { JsonValue } from '../util/hash.js';
 
 /**
  * One node execution as plain data: everything a local thread, a worker or (later) a remote
@@ -14,6 +15,9 @@ export interface WorkUnit {
   baseDir: string;
   tmpDir: string;
   inputs: Record<string, ArtifactRef>;
+  /** Fan-in inputs: every artifact, with the sweep variant that produced it. */
+  multiInputs: Record<string, InputItem[]>;
+  variant: Record<string, JsonValue>;
   outputs: Record<string, { kind: ArtifactKind; dir: string }>;
 }
 

@@ -26,6 +26,23 @@ export const positionSchema = z.object({ x: z.number(), y: z.number() });
 
 export const hashString = z.string().regex(/^sha256:[0-9a-f]{64}$/, 'expected "sha256:" and 64 hex digits');
 
+export const sweepSchema = z
+  .object({
+    /** Dot path into params, e.g. `agentShare` or `shares.agent`. */
+    param: z.string().min(1).optional(),
+    values: z.array(z.union([z.number(), z.string(), z.boolean()])).min(1).optional(),
+    dirichlet: z
+      .object({
+        params: z.array(z.string().min(1)).min(2),
+        samples: z.number().int().positive().max(1000),
+        alpha: z.number().positive().default(1),
+      })
+      .optional(),
+  })
+  .refine((s) => (s.param !== undefined && s.values !== undefined) !== (s.dirichlet !== undefined), {
+    message: 'a sweep has either param + values (a grid) or dirichlet, not both',
+  });
+
 export const nodeSchema = z.object({
   id,
   type: z.string().min(1),
@@ -39,6 +56,11 @@ export const nodeSchema = z.object({
   notes: z.string().optional(),
   /** A bypassed node forwards its input of the same kind to its output instead of running. */
   bypass: z.boolean().optional(),
+  /**
+   * Run this node once per value of one param (a grid), or per Dirichlet sample over several share
+   * params; everything downstream runs per variant until a fan-in input collects them.
+   */
+  sweep: sweepSchema.optional(),
   /** Pinned outputs (port → artifact hash) win over recomputation until unpinned. */
   pinnedOutputs: z.record(z.string(), hashString).optional(),
 });
@@ -67,6 +89,7 @@ export type GraphNode = z.infer<typeof nodeSchema>;
 export type GraphEdge = z.infer<typeof edgeSchema>;
 export type PortRef = z.infer<typeof portRefSchema>;
 export type FilePin = z.infer<typeof filePinSchema>;
+export type SweepSpec = z.infer<typeof sweepSchema>;
 
 /** The published JSON Schema of the current document format (also served to the UI's Monaco editor). */
 export function graphJsonSchema(): Record<string, unknown> {

@@ -12,6 +12,20 @@ export interface PortSpec {
   description?: string;
   /** An optional input may be left unconnected. Outputs ignore this. */
   optional?: boolean;
+  /**
+   * A fan-in input: takes any number of edges, and inside a sweep it collects the outputs of every
+   * sweep variant (read them with `ctx.inputs(port)`). Implies optional.
+   */
+  multiple?: boolean;
+}
+
+/** One artifact arriving on a fan-in input, with the sweep values that produced it (if any). */
+export interface InputItem {
+  ref: ArtifactRef;
+  /** Sweep parameter values of the variant that produced this artifact, e.g. `{ "mix.agentShare": 0.3 }`. */
+  variant: Record<string, JsonValue>;
+  /** The upstream node (its base id, without the variant suffix). */
+  fromNode: string;
 }
 
 export interface ColumnInfo {
@@ -78,6 +92,10 @@ export interface RunContext<P> {
   readonly baseDir: string;
   input(port: string): ArtifactRef;
   optionalInput(port: string): ArtifactRef | undefined;
+  /** Every artifact on a fan-in (`multiple`) input, in a stable order (edge order, then variant order). */
+  inputs(port: string): InputItem[];
+  /** Sweep values this execution runs under (empty outside a sweep). */
+  readonly variant: Record<string, JsonValue>;
   output(port: string): OutputBuilder;
   progress(done: number, total?: number, message?: string): void;
   log(message: string, level?: LogLevel): void;
