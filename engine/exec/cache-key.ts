@@ -5,7 +5,8 @@ export interface CacheKeyParts {
   nodeVersion: number;
   codeHash: string;
   params: Record<string, unknown>;
-  inputs: Record<string, string>;
+  /** port → artifact hash, or for a fan-in port the ordered list of { hash, variant }. */
+  inputs: Record<string, unknown>;
   files: Record<string, string>;
   seed: number;
 }

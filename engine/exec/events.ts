@@ -13,7 +13,10 @@ export interface OutputInfo {
 export type NodeState = 'executed' | 'cached' | 'failed' | 'skipped' | 'cancelled' | 'bypassed' | 'pinned';
 
 export interface NodeOutcome {
+  /** The instance id: the node id, or `node[sweep values]` for one variant of a sweep. */
   nodeId: string;
+  baseNodeId: string;
+  variant: Record<string, number | string | boolean>;
   nodeType: string;
   state: NodeState;
   executionId: string | null;
@@ -34,7 +37,7 @@ export interface RunSummary {
 
 /** Live events of a run, streamed to the CLI's progress view and over the server's WebSocket. */
 export type RunEvent =
-  | { type: 'run.started'; runId: string; mode: RunMode; target: string | null; nodes: string[]; forced: string[] }
+  | { type: 'run.started'; runId: string; mode: RunMode; target: string | null; nodes: string[]; forced: string[]; instances: Record<string, string> }
   | { type: 'node.started'; runId: string; nodeId: string; executionId: string }
   | { type: 'node.progress'; runId: string; nodeId: string; done: number; total?: number; message?: string }
   | { type: 'node.log'; runId: string; nodeId: string; level: LogLevel; message: string }

@@ -3,6 +3,7 @@ import { isAbsolute, relative, resolve, sep } from 'node:path';
 import type { FilePin, GraphDocument } from '../graph/document.js';
 import type { ValidGraph } from '../graph/validate.js';
 import type { NodeRegistry } from '../registry.js';
+import type { NodeType } from '../sdk/types.js';
 import { NodeError } from '../sdk/node-error.js';
 import type { Workspace } from '../workspace.js';
 
@@ -31,11 +32,8 @@ export function pinKey(baseDir: string, path: string): string {
 }
 
 /** The files one node reads, hashed (memoised by stat). Missing files are the node's error, named. */
-export async function hashNodeInputFiles(ws: Workspace, registry: NodeRegistry, graph: ValidGraph, nodeId: string, baseDir: string): Promise<InputFile[]> {
-  const node = graph.nodes.get(nodeId);
-  const def = node ? registry.get(node.type) : undefined;
-  if (!node || !def?.inputFiles) return [];
-  const params = graph.params.get(nodeId) ?? {};
+export async function hashInputFiles(ws: Workspace, def: NodeType, params: Record<string, unknown>, nodeId: string, baseDir: string): Promise<InputFile[]> {
+  if (!def.inputFiles) return [];
   const paths = await def.inputFiles(params, baseDir);
   const out: InputFile[] = [];
   for (const p of paths) {
@@ -67,7 +65,10 @@ export function checkPins(doc: GraphDocument, nodeId: string, files: InputFile[]
 export async function computePins(ws: Workspace, registry: NodeRegistry, graph: ValidGraph, baseDir: string): Promise<Record<string, FilePin>> {
   const pins: Record<string, FilePin> = {};
   for (const id of graph.topo.order) {
-    for (const f of await hashNodeInputFiles(ws, registry, graph, id, baseDir)) pins[f.path] = { hash: f.hash, bytes: f.bytes };
+    const node = graph.nodes.get(id);
+    const def = node ? registry.get(node.type) : undefined;
+    if (!def) continue;
+    for (const f of await hashInputFiles(ws, def, graph.params.get(id) ?? {}, id, baseDir)) pins[f.path] = { hash: f.hash, bytes: f.bytes };
   }
   return Object.fromEntries(Object.entries(pins).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

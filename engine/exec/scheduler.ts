@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { hostname, availableParallelism } from 'node:os';
 import { formatLocation, type ErrorLocation } from '../graph/errors.js';
-import type { GraphDocument } from '../graph/document.js';
+import type { GraphDocument, GraphNode } from '../graph/document.js';
 import { ancestors, descendants } from '../graph/topology.js';
 import type { ValidGraph } from '../graph/validate.js';
 import { captureEnvironment } from '../provenance/environment.js';
@@ -14,7 +14,8 @@ import type { Workspace } from '../workspace.js';
 import { cacheKey } from './cache-key.js';
 import type { NodeOutcome, OutputInfo, RunEvent, RunSummary } from './events.js';
 import { LocalExecutor, type Executor } from './executor.js';
-import { checkPins, hashNodeInputFiles, PinMismatchError, type InputFile } from './input-files.js';
+import { checkPins, hashInputFiles, PinMismatchError, pinKey, type InputFile } from './input-files.js';
+import { expandGraph, type InputSource, type Instance } from './expand.js';
 import type { WorkUnit } from './work-unit.js';
 
 export interface RunOptions {
@@ -59,23 +60,35 @@ export function planRun(graph: ValidGraph, mode: RunMode, target?: string): { pl
  */
 export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: ValidGraph, opts: RunOptions): Promise<RunSummary> {
   const mode = opts.mode ?? 'all';
-  const { planned, forced } = planRun(graph, mode, opts.target);
-  if (opts.force) for (const id of planned) forced.add(id);
-  const order = graph.topo.order.filter((id) => planned.has(id));
+  const plan = planRun(graph, mode, opts.target);
+  if (opts.force) for (const id of plan.planned) plan.forced.add(id);
+  const expanded = expandGraph(graph, registry);
+  const instancesOf = (bases: Set<string>) => new Set([...bases].flatMap((b) => expanded.byBase.get(b) ?? []));
+  const planned = instancesOf(plan.planned);
+  const forced = instancesOf(plan.forced);
+  const order = expanded.order.filter((id) => planned.has(id));
+  const instance = (id: string): Instance => expanded.instances.get(id) as Instance;
+  const defOf = (inst: Instance): NodeType => {
+    const node = graph.nodes.get(inst.baseId);
+    const def = node ? registry.get(node.type) : undefined;
+    if (!def) throw new Error(`internal: node ${inst.baseId} missing after validation`);
+    return def;
+  };
 
   // Preflight: hash every input file once, and refuse before anything runs if a pin does not match.
   const inputFiles = new Map<string, InputFile[] | NodeError>();
   for (const id of order) {
+    const inst = instance(id);
     try {
-      const files = await hashNodeInputFiles(ws, registry, graph, id, opts.baseDir);
-      checkPins(graph.doc, id, files);
+      const files = await hashInputFiles(ws, defOf(inst), inst.params, inst.baseId, opts.baseDir);
+      checkPins(graph.doc, inst.baseId, files);
       inputFiles.set(id, files);
     } catch (err) {
       if (err instanceof PinMismatchError) throw err;
-      if (err instanceof NodeError && err.location.file && graph.doc.pins?.files[err.location.file]) {
-        throw new PinMismatchError(`pinned input ${err.location.file} (read by node ${id}) is missing`, id, err.location.file);
+      if (err instanceof NodeError && err.location.file && graph.doc.pins?.files[pinKey(opts.baseDir, err.location.file)]) {
+        throw new PinMismatchError(`pinned input ${err.location.file} (read by node ${inst.baseId}) is missing`, inst.baseId, err.location.file);
       }
-      inputFiles.set(id, err instanceof NodeError ? err : new NodeError((err as Error).message, { nodeId: id }));
+      inputFiles.set(id, err instanceof NodeError ? err : new NodeError((err as Error).message, { nodeId: inst.baseId }));
     }
   }
 
@@ -100,69 +113,73 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     pid: process.pid,
     host: hostname(),
   });
-  emit({ type: 'run.started', runId, mode, target: opts.target ?? null, nodes: order, forced: [...forced] });
+  emit({
+    type: 'run.started',
+    runId,
+    mode,
+    target: opts.target ?? null,
+    nodes: order,
+    forced: [...forced],
+    instances: Object.fromEntries(order.map((id) => [id, instance(id).baseId])),
+  });
 
   const outcomes = new Map<string, Promise<NodeOutcome>>();
   const slots = new Semaphore(opts.concurrency ?? availableParallelism());
 
+  const base = (inst: Instance, def: NodeType) => ({ nodeId: inst.id, baseNodeId: inst.baseId, variant: inst.variant, nodeType: def.type });
+
   const visit = async (id: string): Promise<NodeOutcome> => {
-    const node = graph.nodes.get(id);
-    const def = node ? registry.get(node.type) : undefined;
-    if (!node || !def) throw new Error(`internal: node ${id} missing after validation`);
-    const parents = [...(graph.topo.parents.get(id) ?? [])].filter((p) => planned.has(p));
-    const parentOutcomes = await Promise.all(parents.map((p) => outcomes.get(p) as Promise<NodeOutcome>));
+    const inst = instance(id);
+    const def = defOf(inst);
+    const node = graph.nodes.get(inst.baseId) as GraphNode;
+    const parentOutcomes = await Promise.all(inst.parents.filter((p) => planned.has(p)).map((p) => outcomes.get(p) as Promise<NodeOutcome>));
     const blocked = parentOutcomes.find((o) => !isSuccess(o));
     if (blocked || signal.aborted) {
       const reason = signal.aborted ? 'run cancelled before this node started' : `upstream node ${blocked?.nodeId} ${blocked?.state}`;
-      return skip(id, def, reason, signal.aborted ? 'cancelled' : 'skipped');
+      return skip(inst, def, reason, signal.aborted ? 'cancelled' : 'skipped');
     }
     const upstream = new Map(parentOutcomes.map((o) => [o.nodeId, o]));
-    const inputs: Record<string, OutputInfo> = {};
-    for (const [port, from] of graph.incoming.get(id) ?? []) {
-      const out = upstream.get(from.node)?.outputs.find((o) => o.port === from.port);
-      if (out) inputs[port] = out;
+    const single: Record<string, OutputInfo> = {};
+    const multi: Record<string, { out: OutputInfo; src: InputSource }[]> = {};
+    for (const [port, sources] of inst.inputs) {
+      for (const src of sources) {
+        const out = upstream.get(src.instanceId)?.outputs.find((o) => o.port === src.port);
+        if (!out) continue;
+        if (def.inputs[port]?.multiple) (multi[port] ??= []).push({ out, src });
+        else single[port] ??= out;
+      }
     }
 
-    if (node.bypass) return bypass(id, def, inputs);
-    if (node.pinnedOutputs) return pinned(id, def, node.pinnedOutputs, inputs);
+    if (node.bypass) return bypass(inst, def, single);
+    if (node.pinnedOutputs) return pinned(inst, def, node.pinnedOutputs, single);
 
     const files = inputFiles.get(id);
-    const params = graph.params.get(id) ?? {};
     const codeHash = registry.codeHash(def.type);
-    const inputHashes = Object.fromEntries(Object.entries(inputs).map(([p, o]) => [p, o.hash]));
+    const keyInputs: Record<string, unknown> = Object.fromEntries(Object.entries(single).map(([p, o]) => [p, o.hash]));
+    for (const [p, items] of Object.entries(multi)) keyInputs[p] = items.map((i) => ({ hash: i.out.hash, variant: i.src.variant, from: i.src.fromNode }));
     const fileList = files instanceof NodeError || !files ? [] : files;
     const key = cacheKey({
       nodeType: def.type,
       nodeVersion: def.version,
       codeHash,
-      params,
-      inputs: inputHashes,
+      params: inst.params,
+      inputs: keyInputs,
       files: Object.fromEntries(fileList.map((f) => [f.path, f.hash])),
       seed: graph.doc.seed,
     });
-    const portHashes: PortHash[] = Object.entries(inputHashes).map(([port, hash]) => ({ port, hash }));
+    const portHashes: PortHash[] = [
+      ...Object.entries(single).map(([port, o]) => ({ port, hash: o.hash })),
+      ...Object.entries(multi).flatMap(([port, items]) => items.map((i, n) => ({ port: `${port}#${n}`, hash: i.out.hash }))),
+    ];
     const fileHashes = fileList.map((f) => ({ path: f.path, hash: f.hash, bytes: f.bytes }));
     const executionId = randomUUID();
+    const common = { runId, executionId, nodeId: id, nodeType: def.type, nodeVersion: def.version, codeHash, params: inst.params, cacheKey: key, inputs: portHashes, files: fileHashes };
 
     if (!forced.has(id) && !(files instanceof NodeError)) {
       const hit = ws.queries.findCached(key, (h) => ws.store.has(h));
       if (hit) {
-        ws.db.record({
-          type: 'execution.cached',
-          runId,
-          executionId,
-          nodeId: id,
-          nodeType: def.type,
-          nodeVersion: def.version,
-          codeHash,
-          params,
-          cacheKey: key,
-          reusedExecutionId: hit.executionId,
-          inputs: portHashes,
-          files: fileHashes,
-          outputs: hit.outputs,
-        });
-        const outcome: NodeOutcome = { nodeId: id, nodeType: def.type, state: 'cached', executionId, durationMs: 0, outputs: hit.outputs.map((o) => outputInfo(o)) };
+        ws.db.record({ type: 'execution.cached', ...common, reusedExecutionId: hit.executionId, outputs: hit.outputs });
+        const outcome: NodeOutcome = { ...base(inst, def), state: 'cached', executionId, durationMs: 0, outputs: hit.outputs.map((o) => outputInfo(o)) };
         emit({ type: 'node.cached', runId, nodeId: id, outcome });
         return outcome;
       }
@@ -171,35 +188,25 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     await slots.acquire();
     const t0 = performance.now();
     const logs: string[] = [];
-    ws.db.record({
-      type: 'execution.started',
-      runId,
-      executionId,
-      nodeId: id,
-      nodeType: def.type,
-      nodeVersion: def.version,
-      codeHash,
-      params,
-      cacheKey: key,
-      inputs: portHashes,
-      files: fileHashes,
-    });
+    ws.db.record({ type: 'execution.started', ...common });
     emit({ type: 'node.started', runId, nodeId: id, executionId });
     try {
       if (files instanceof NodeError) throw files;
       if (signal.aborted) throw new CancelledError();
       const unit: WorkUnit = {
         executionId,
-        nodeId: id,
+        nodeId: inst.baseId,
         nodeType: def.type,
         label: node.label,
-        params,
+        params: inst.params,
         seed: graph.doc.seed,
         baseDir: opts.baseDir,
         tmpDir: ws.tmpDir,
-        inputs: Object.fromEntries(Object.entries(inputs).map(([p, o]) => [p, ws.store.ref(o.hash) satisfies ArtifactRef])),
-        multiInputs: {},
-        variant: {},
+        inputs: Object.fromEntries(Object.entries(single).map(([p, o]) => [p, ws.store.ref(o.hash) satisfies ArtifactRef])),
+        multiInputs: Object.fromEntries(
+          Object.entries(multi).map(([p, items]) => [p, items.map((i) => ({ ref: ws.store.ref(i.out.hash), variant: i.src.variant, fromNode: i.src.fromNode }))]),
+        ),
+        variant: inst.variant,
         outputs: Object.fromEntries(Object.entries(def.outputs).map(([p, spec]) => [p, { kind: spec.kind, dir: ws.store.createStaging(executionId, p) }])),
       };
       const result = await executor.run(
@@ -234,14 +241,14 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         device: result.device,
         outputs: outputs.map(({ port, hash }) => ({ port, hash })),
       });
-      const outcome: NodeOutcome = { nodeId: id, nodeType: def.type, state: 'executed', executionId, durationMs, outputs, device: result.device };
+      const outcome: NodeOutcome = { ...base(inst, def), state: 'executed', executionId, durationMs, outputs, device: result.device };
       emit({ type: 'node.finished', runId, nodeId: id, outcome });
       return outcome;
     } catch (err) {
       ws.store.discardStaging(executionId);
       const durationMs = performance.now() - t0;
       const cancelled = err instanceof CancelledError || signal.aborted;
-      const location: ErrorLocation = { ...(err instanceof NodeError ? err.location : {}), nodeId: id };
+      const location: ErrorLocation = { ...(err instanceof NodeError ? err.location : {}), nodeId: inst.baseId };
       const message = cancelled ? 'cancelled' : err instanceof NodeError ? err.message : `internal error in ${def.type}: ${(err as Error).message}`;
       ws.db.record({
         type: 'execution.finished',
@@ -255,7 +262,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         device: null,
         outputs: [],
       });
-      const outcome: NodeOutcome = { nodeId: id, nodeType: def.type, state: cancelled ? 'cancelled' : 'failed', executionId, durationMs, outputs: [], error: message, location };
+      const outcome: NodeOutcome = { ...base(inst, def), state: cancelled ? 'cancelled' : 'failed', executionId, durationMs, outputs: [], error: message, location };
       emit({ type: cancelled ? 'node.skipped' : 'node.failed', runId, nodeId: id, outcome });
       return outcome;
     } finally {
@@ -264,32 +271,32 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     }
   };
 
-  const skip = (id: string, def: NodeType, reason: string, state: 'skipped' | 'cancelled'): NodeOutcome => {
+  const skip = (inst: Instance, def: NodeType, reason: string, state: 'skipped' | 'cancelled'): NodeOutcome => {
     const executionId = randomUUID();
-    ws.db.record({ type: 'execution.skipped', runId, executionId, nodeId: id, nodeType: def.type, nodeVersion: def.version, reason });
-    const outcome: NodeOutcome = { nodeId: id, nodeType: def.type, state, executionId, durationMs: 0, outputs: [], error: reason };
-    emit({ type: 'node.skipped', runId, nodeId: id, outcome });
+    ws.db.record({ type: 'execution.skipped', runId, executionId, nodeId: inst.id, nodeType: def.type, nodeVersion: def.version, reason });
+    const outcome: NodeOutcome = { ...base(inst, def), state, executionId, durationMs: 0, outputs: [], error: reason };
+    emit({ type: 'node.skipped', runId, nodeId: inst.id, outcome });
     return outcome;
   };
 
-  const bypass = (id: string, def: NodeType, inputs: Record<string, OutputInfo>): NodeOutcome => {
+  const bypass = (inst: Instance, def: NodeType, inputs: Record<string, OutputInfo>): NodeOutcome => {
     const outputs: OutputInfo[] = [];
     for (const [port, spec] of Object.entries(def.outputs)) {
       const through = Object.values(inputs).find((i) => i.kind === spec.kind);
-      if (!through) return fail(id, def, `cannot bypass: no connected input of kind ${spec.kind} to pass to output "${port}"`);
+      if (!through) return fail(inst, def, `cannot bypass: no connected input of kind ${spec.kind} to pass to output "${port}"`);
       outputs.push({ ...through, port });
     }
-    const outcome: NodeOutcome = { nodeId: id, nodeType: def.type, state: 'bypassed', executionId: null, durationMs: 0, outputs };
-    emit({ type: 'node.cached', runId, nodeId: id, outcome });
+    const outcome: NodeOutcome = { ...base(inst, def), state: 'bypassed', executionId: null, durationMs: 0, outputs };
+    emit({ type: 'node.cached', runId, nodeId: inst.id, outcome });
     return outcome;
   };
 
-  const pinned = (id: string, def: NodeType, pins: Record<string, string>, inputs: Record<string, OutputInfo>): NodeOutcome => {
+  const pinned = (inst: Instance, def: NodeType, pins: Record<string, string>, inputs: Record<string, OutputInfo>): NodeOutcome => {
     const outputs: OutputInfo[] = [];
     for (const port of Object.keys(def.outputs)) {
       const hash = pins[port];
-      if (!hash) return fail(id, def, `output "${port}" is not pinned; pin every output or unpin the node`);
-      if (!ws.store.has(hash)) return fail(id, def, `pinned artifact ${hash} for output "${port}" is not in this workspace`);
+      if (!hash) return fail(inst, def, `output "${port}" is not pinned; pin every output or unpin the node`);
+      if (!ws.store.has(hash)) return fail(inst, def, `pinned artifact ${hash} for output "${port}" is not in this workspace`);
       outputs.push(outputInfo({ port, hash }));
     }
     const executionId = randomUUID();
@@ -297,27 +304,27 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
       type: 'execution.cached',
       runId,
       executionId,
-      nodeId: id,
+      nodeId: inst.id,
       nodeType: def.type,
       nodeVersion: def.version,
       codeHash: registry.codeHash(def.type),
-      params: graph.params.get(id) ?? {},
+      params: inst.params,
       cacheKey: 'pinned',
       reusedExecutionId: ws.queries.artifact(outputs[0]?.hash ?? '')?.producerExecutionId ?? null,
       inputs: Object.entries(inputs).map(([port, o]) => ({ port, hash: o.hash })),
       files: [],
       outputs: outputs.map(({ port, hash }) => ({ port, hash })),
     });
-    const outcome: NodeOutcome = { nodeId: id, nodeType: def.type, state: 'pinned', executionId, durationMs: 0, outputs };
-    emit({ type: 'node.cached', runId, nodeId: id, outcome });
+    const outcome: NodeOutcome = { ...base(inst, def), state: 'pinned', executionId, durationMs: 0, outputs };
+    emit({ type: 'node.cached', runId, nodeId: inst.id, outcome });
     return outcome;
   };
 
-  const fail = (id: string, def: NodeType, message: string): NodeOutcome => {
+  const fail = (inst: Instance, def: NodeType, message: string): NodeOutcome => {
     const executionId = randomUUID();
-    ws.db.record({ type: 'execution.skipped', runId, executionId, nodeId: id, nodeType: def.type, nodeVersion: def.version, reason: message });
-    const outcome: NodeOutcome = { nodeId: id, nodeType: def.type, state: 'failed', executionId, durationMs: 0, outputs: [], error: message, location: { nodeId: id } };
-    emit({ type: 'node.failed', runId, nodeId: id, outcome });
+    ws.db.record({ type: 'execution.skipped', runId, executionId, nodeId: inst.id, nodeType: def.type, nodeVersion: def.version, reason: message });
+    const outcome: NodeOutcome = { ...base(inst, def), state: 'failed', executionId, durationMs: 0, outputs: [], error: message, location: { nodeId: inst.baseId } };
+    emit({ type: 'node.failed', runId, nodeId: inst.id, outcome });
     return outcome;
   };
 

@@ -3,14 +3,15 @@ import type { GraphDocument, GraphNode, PortRef } from './document.js';
 import type { Diagnostic } from './errors.js';
 import { zodDiagnostics } from './load.js';
 import { topology, type Topology } from './topology.js';
+import { getPath, hasSchemaPath, setPath, sweepVariants } from './sweep.js';
 
 /** A graph that passed validation: params parsed (defaults applied), inputs resolved, order fixed. */
 export interface ValidGraph {
   doc: GraphDocument;
   nodes: Map<string, GraphNode>;
   params: Map<string, Record<string, unknown>>;
-  /** node id → input port → the output feeding it */
-  incoming: Map<string, Map<string, PortRef>>;
+  /** node id → input port → the outputs feeding it (one, or several for a fan-in input) */
+  incoming: Map<string, Map<string, PortRef[]>>;
   topo: Topology;
 }
 
@@ -44,6 +45,24 @@ export function validateGraph(doc: GraphDocument, registry: NodeRegistry, file?:
         message: `written for ${node.type} version ${node.typeVersion}; this engine has version ${def.version}`,
       });
     }
+    if (node.sweep) {
+      const keys = node.sweep.dirichlet ? node.sweep.dirichlet.params : [node.sweep.param as string];
+      for (const key of keys) {
+        if (getPath(node.params, key) === undefined && !hasSchemaPath(def.params, key)) {
+          error({ code: 'invalid-sweep', nodeId: node.id, field: `sweep`, message: `${node.type} has no param "${key}" to sweep` });
+        }
+      }
+      for (const variant of sweepVariants(node.id, node.sweep, doc.seed)) {
+        const trial = structuredClone(node.params);
+        for (const [k, v] of Object.entries(variant)) setPath(trial, k.slice(node.id.length + 1), v);
+        const r = def.params.safeParse(trial);
+        if (!r.success) {
+          const d = zodDiagnostics(r.error, { code: 'invalid-sweep', nodeId: node.id })[0];
+          error({ code: 'invalid-sweep', nodeId: node.id, field: `sweep`, message: `sweep value ${JSON.stringify(variant)} is not a valid param: ${d?.field ?? ''} ${d?.message ?? ''}`.trim() });
+          break;
+        }
+      }
+    }
     const parsed = def.params.safeParse(node.params);
     if (parsed.success) params.set(node.id, parsed.data);
     else {
@@ -53,7 +72,7 @@ export function validateGraph(doc: GraphDocument, registry: NodeRegistry, file?:
     }
   }
 
-  const incoming = new Map<string, Map<string, PortRef>>();
+  const incoming = new Map<string, Map<string, PortRef[]>>();
   for (const id of nodes.keys()) incoming.set(id, new Map());
   const seenEdgeIds = new Set<string>();
   doc.edges.forEach((edge, i) => {
@@ -92,19 +111,20 @@ export function validateGraph(doc: GraphDocument, registry: NodeRegistry, file?:
       });
       return;
     }
-    const ports = incoming.get(to.id) as Map<string, PortRef>;
-    if (ports.has(edge.to.port)) {
+    const ports = incoming.get(to.id) as Map<string, PortRef[]>;
+    const existing = ports.get(edge.to.port);
+    if (existing && !inp.multiple) {
       error({ code: 'input-taken', nodeId: to.id, edgeId, field: `inputs.${edge.to.port}`, message: `input "${edge.to.port}" already has a connection` });
       return;
     }
-    ports.set(edge.to.port, edge.from);
+    ports.set(edge.to.port, [...(existing ?? []), edge.from]);
   });
 
   for (const node of nodes.values()) {
     const def = registry.get(node.type);
     if (!def || node.bypass || node.pinnedOutputs) continue;
     for (const [port, spec] of Object.entries(def.inputs)) {
-      if (!spec.optional && !incoming.get(node.id)?.has(port)) {
+      if (!spec.optional && !spec.multiple && !incoming.get(node.id)?.has(port)) {
         error({ code: 'missing-input', nodeId: node.id, field: `inputs.${port}`, message: `required input "${port}" (${spec.kind}) is not connected` });
       }
     }

@@ -1,4 +1,4 @@
-import { createReadStream } from 'node:fs';
+import { closeSync, createReadStream, openSync, readSync } from 'node:fs';
 
 export interface LineProblem {
   line: number;
@@ -6,59 +6,129 @@ export interface LineProblem {
   message: string;
 }
 
+/** A field every record must have: `string` for text (must be a string), otherwise any non-null value (ids). */
+export interface FieldRequirement {
+  field: string;
+  string: boolean;
+}
+
 const decoder = new TextDecoder('utf-8', { fatal: true });
+
+/**
+ * Calls `visit` with each line of a file (without its `\n`, with a trailing `\r` removed) and its
+ * 1-based number, streaming, until `visit` returns something; `last` is true for a final line that
+ * has no newline after it. These scans run only after something has already gone wrong, so the
+ * happy path never pays for a second pass over the file.
+ */
+export async function scanLines<T>(path: string, visit: (bytes: Buffer, line: number, last: boolean) => T | null): Promise<T | null> {
+  let line = 0;
+  let pending = Buffer.alloc(0);
+  const strip = (raw: Buffer) => (raw.length > 0 && raw[raw.length - 1] === 0x0d ? raw.subarray(0, raw.length - 1) : raw);
+  for await (const chunk of createReadStream(path)) {
+    let buf = pending.length > 0 ? Buffer.concat([pending, chunk as Buffer]) : (chunk as Buffer);
+    let nl: number;
+    while ((nl = buf.indexOf(0x0a)) >= 0) {
+      const found = visit(strip(buf.subarray(0, nl)), ++line, false);
+      if (found !== null) return found;
+      buf = buf.subarray(nl + 1);
+    }
+    pending = Buffer.from(buf);
+  }
+  if (pending.length > 0) return visit(strip(pending), ++line, true);
+  return null;
+}
+
+/** Decodes one line as UTF-8, or says where its first invalid byte is. */
+export function decodeLine(bytes: Buffer, line: number): { text: string } | { problem: LineProblem } {
+  try {
+    return { text: decoder.decode(bytes) };
+  } catch {
+    return { problem: { line, message: `invalid UTF-8 at byte ${firstInvalidUtf8(bytes) + 1} of the line` } };
+  }
+}
+
+/** The first line of a text file that is not valid UTF-8, if any. */
+export function findInvalidUtf8(path: string): Promise<LineProblem | null> {
+  return scanLines(path, (bytes, line) => {
+    const decoded = decodeLine(bytes, line);
+    return 'problem' in decoded ? decoded.problem : null;
+  });
+}
 
 /**
  * Finds the first line of a JSON Lines file that a loader cannot use, with a 1-based line number.
  * Only called after DuckDB has rejected a file (or a column has the wrong type), so the happy path
  * never pays for a second pass; DuckDB's own messages count records, not lines.
  */
-export async function diagnoseJsonl(path: string, requiredString?: string): Promise<LineProblem | null> {
-  let line = 0;
-  let pending = Buffer.alloc(0);
-  const check = (raw: Buffer): LineProblem | null => {
-    line++;
-    let bytes = raw;
-    if (bytes.length > 0 && bytes[bytes.length - 1] === 0x0d) bytes = bytes.subarray(0, bytes.length - 1);
-    let text: string;
-    try {
-      text = decoder.decode(bytes);
-    } catch {
-      const at = firstInvalidUtf8(bytes);
-      return { line, message: `invalid UTF-8 at byte ${at + 1} of the line` };
-    }
+export function diagnoseJsonl(path: string, required?: string | FieldRequirement): Promise<LineProblem | null> {
+  const req = typeof required === 'string' ? { field: required, string: true } : required;
+  return scanLines(path, (bytes, line, last) => {
+    const decoded = decodeLine(bytes, line);
+    if ('problem' in decoded) return decoded.problem;
+    const text = decoded.text;
     if (text.trim() === '') return null;
     let value: unknown;
     try {
       value = JSON.parse(text);
     } catch (err) {
-      return { line, message: `not valid JSON: ${(err as Error).message}` };
+      return { line, message: `not valid JSON: ${(err as Error).message}${last ? ' (the file may be truncated)' : ''}` };
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value)) {
       return { line, message: `expected a JSON object, found ${Array.isArray(value) ? 'an array' : JSON.stringify(value)}` };
     }
-    if (requiredString !== undefined) {
-      const v = (value as Record<string, unknown>)[requiredString];
-      if (v === undefined) return { line, field: requiredString, message: `field "${requiredString}" is missing` };
-      if (typeof v !== 'string') return { line, field: requiredString, message: `field "${requiredString}" should be a string, found ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}` };
+    if (req !== undefined) {
+      const v = (value as Record<string, unknown>)[req.field];
+      if (v === undefined) return { line, field: req.field, message: `field "${req.field}" is missing` };
+      if (req.string && typeof v !== 'string') {
+        return { line, field: req.field, message: `field "${req.field}" should be a string, found ${v === null ? 'null' : Array.isArray(v) ? 'an array' : typeof v}` };
+      }
+      if (v === null) return { line, field: req.field, message: `field "${req.field}" is null` };
     }
     return null;
-  };
-  for await (const chunk of createReadStream(path)) {
-    let buf = Buffer.concat([pending, chunk as Buffer]);
-    let nl: number;
-    while ((nl = buf.indexOf(0x0a)) >= 0) {
-      const problem = check(buf.subarray(0, nl));
-      if (problem) return problem;
-      buf = buf.subarray(nl + 1);
+  });
+}
+
+/**
+ * Whether a .json file holds one JSON array rather than JSON Lines: its lines are not records, so
+ * line diagnosis does not apply to it.
+ */
+export function startsWithJsonArray(path: string): boolean {
+  const fd = openSync(path, 'r');
+  try {
+    const buf = Buffer.alloc(4096);
+    const n = readSync(fd, buf, 0, buf.length, 0);
+    const head = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+    return head.startsWith('[');
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Where an id occurs for the first and the second time in a JSON Lines file (ids compared as text, as the loader casts them). */
+export async function locateDuplicateJsonl(path: string, idField: string, id: string): Promise<{ line: number; firstLine: number } | null> {
+  let firstLine: number | undefined;
+  return scanLines(path, (bytes, line) => {
+    const decoded = decodeLine(bytes, line);
+    if ('problem' in decoded || decoded.text.trim() === '') return null;
+    let value: unknown;
+    try {
+      value = JSON.parse(decoded.text);
+    } catch {
+      return null;
     }
-    pending = buf;
-  }
-  if (pending.length > 0) {
-    const problem = check(pending);
-    if (problem) return problem.message.startsWith('not valid JSON') ? { ...problem, message: `${problem.message} (the file may be truncated)` } : problem;
-  }
-  return null;
+    if (value === null || typeof value !== 'object') return null;
+    const v = (value as Record<string, unknown>)[idField];
+    if (v === undefined || v === null || idText(v) !== id) return null;
+    if (firstLine === undefined) {
+      firstLine = line;
+      return null;
+    }
+    return { line, firstLine };
+  });
+}
+
+function idText(v: unknown): string {
+  return typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
 function firstInvalidUtf8(bytes: Uint8Array): number {

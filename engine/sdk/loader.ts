@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../store/duckdb.js';
 import { writeDatasetFromQuery } from './dataset.js';
-import type { LineProblem } from './jsonl-diagnose.js';
+import type { FieldRequirement, LineProblem } from './jsonl-diagnose.js';
 import { NodeError, throwIfAborted } from './node-error.js';
 import type { OutputBuilder } from './types.js';
 
@@ -13,8 +13,13 @@ export interface LoadSpec {
   textField: string;
   idField?: string;
   source: string;
-  /** Finds the exact line behind a DuckDB error (JSON Lines only). */
-  diagnose?: (requiredString?: string) => Promise<LineProblem | null>;
+  /**
+   * Finds the exact line behind a DuckDB error, a wrong type or a missing value (formats with lines:
+   * JSON Lines, CSV). Without `required` it looks for structural problems only.
+   */
+  diagnose?: (required?: FieldRequirement) => Promise<LineProblem | null>;
+  /** Finds the lines where a duplicated id occurs first and again. */
+  locateDuplicate?: (id: string) => Promise<{ line: number; firstLine: number } | null>;
   signal: AbortSignal;
 }
 
@@ -25,11 +30,13 @@ const ROW = '__forge_row';
  * columns), failing with the file and the line or field when the input does not fit it.
  */
 export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: OutputBuilder): Promise<number> {
-  const located = async (fallback: string, field?: string): Promise<NodeError> => {
-    const problem = spec.diagnose ? await spec.diagnose(field ? spec.textField : undefined) : null;
-    if (problem) return new NodeError(problem.message, { file: spec.file, line: problem.line, field: problem.field ?? field });
-    return new NodeError(cleanDuckDbMessage(fallback), { file: spec.file, field });
+  const located = async (fallback: string, required?: FieldRequirement): Promise<NodeError> => {
+    const problem = spec.diagnose ? await spec.diagnose(required) : null;
+    // A structural problem found on the way (a broken line) is not about the field that was asked for.
+    if (problem) return new NodeError(problem.message, { file: spec.file, line: problem.line, field: problem.field });
+    return new NodeError(cleanDuckDbMessage(fallback), { file: spec.file, field: required?.field });
   };
+  const textRequirement: FieldRequirement = { field: spec.textField, string: true };
 
   let columns: { name: string; type: string }[];
   try {
@@ -42,12 +49,16 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
   const names = new Set(columns.map((c) => c.name));
   const text = columns.find((c) => c.name === spec.textField);
   if (!text) {
+    // A file DuckDB could only read as something else (a ragged CSV sniffed as one column) is
+    // reported at its broken line rather than as a missing column.
+    const problem = spec.diagnose ? await spec.diagnose() : null;
+    if (problem) throw new NodeError(problem.message, { file: spec.file, line: problem.line, field: problem.field });
     throw new NodeError(`no column "${spec.textField}" (columns: ${columns.map((c) => c.name).join(', ') || 'none'}); set the text field param`, {
       file: spec.file,
       field: spec.textField,
     });
   }
-  if (text.type !== 'VARCHAR') throw await located(`column "${spec.textField}" has type ${text.type}, expected text`, spec.textField);
+  if (text.type !== 'VARCHAR') throw await located(`column "${spec.textField}" has type ${text.type}, expected text`, textRequirement);
   if (spec.idField && !names.has(spec.idField)) {
     throw new NodeError(`no column "${spec.idField}" for ids (columns: ${[...names].join(', ')})`, { file: spec.file, field: spec.idField });
   }
@@ -59,18 +70,29 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
     FROM (SELECT *, row_number() OVER () AS ${ROW} FROM ${spec.relation}) t`;
 
   try {
+    const idNulls = spec.idField ? `count(*) FILTER (WHERE ${sqlIdent(spec.idField)} IS NULL)::BIGINT` : '0::BIGINT';
     const nulls = await conn.runAndReadAll(
-      `SELECT count(*) FILTER (WHERE ${sqlIdent(spec.textField)} IS NULL)::BIGINT AS missing, count(*)::BIGINT AS n FROM ${spec.relation}`,
+      `SELECT count(*) FILTER (WHERE ${sqlIdent(spec.textField)} IS NULL)::BIGINT AS missing, ${idNulls} AS missing_ids, count(*)::BIGINT AS n FROM ${spec.relation}`,
     );
     const row = nulls.getRowObjects()[0] ?? {};
     if (Number(row.n ?? 0) === 0) throw new NodeError('no records in the file', { file: spec.file, line: 1 });
-    if (Number(row.missing ?? 0) > 0) throw await located(`${String(row.missing)} record(s) have no "${spec.textField}"`, spec.textField);
+    if (Number(row.missing ?? 0) > 0) throw await located(`${String(row.missing)} record(s) have no "${spec.textField}"`, textRequirement);
     if (spec.idField) {
+      if (Number(row.missing_ids ?? 0) > 0) {
+        throw await located(`${String(row.missing_ids)} record(s) have no "${spec.idField}"`, { field: spec.idField, string: false });
+      }
+      // The duplicate that appears first in the file, so the message is the same on every run.
       const dup = await conn.runAndReadAll(
-        `SELECT CAST(${sqlIdent(spec.idField)} AS VARCHAR) AS id, count(*)::BIGINT AS n FROM ${spec.relation} GROUP BY 1 HAVING count(*) > 1 LIMIT 1`,
+        `SELECT CAST(${sqlIdent(spec.idField)} AS VARCHAR) AS id, count(*)::BIGINT AS n
+         FROM (SELECT *, row_number() OVER () AS ${ROW} FROM ${spec.relation}) GROUP BY 1 HAVING count(*) > 1 ORDER BY min(${ROW}) LIMIT 1`,
       );
       const d = dup.getRowObjects()[0];
-      if (d) throw new NodeError(`id ${JSON.stringify(d.id)} appears ${String(d.n)} times; ids must be unique`, { file: spec.file, field: spec.idField });
+      if (d) {
+        const id = String(d.id);
+        const where = spec.locateDuplicate ? await spec.locateDuplicate(id) : null;
+        const lines = where ? ` (first on line ${where.firstLine}, again on line ${where.line})` : '';
+        throw new NodeError(`id ${JSON.stringify(id)} appears ${String(d.n)} times${lines}; ids must be unique`, { file: spec.file, line: where?.line, field: spec.idField });
+      }
     }
     const { rows } = await writeDatasetFromQuery(conn, query, out);
     return rows;
