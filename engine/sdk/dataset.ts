@@ -8,8 +8,6 @@ import type { ArtifactRef, ColumnInfo, OutputBuilder } from './types.js';
 export const REQUIRED_COLUMNS = ['id', 'text', 'source'] as const;
 
 const SHARD_DIR = 'shards';
-/** Shards are capped so map-style nodes can split work; DuckDB's rotation is deterministic. */
-const SHARD_BYTES = '128MB';
 
 export function shardPaths(ref: ArtifactRef): string[] {
   return ref.manifest.files
@@ -32,16 +30,11 @@ export function datasetSql(ref: ArtifactRef): string {
 export async function writeDatasetFromQuery(conn: DuckDBConnection, query: string, out: OutputBuilder): Promise<{ rows: number; schema: ColumnInfo[] }> {
   const dir = join(out.dir, SHARD_DIR);
   mkdirSync(dir, { recursive: true });
-  await conn.run(
-    `COPY (${query}) TO ${sqlString(dir)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000, FILE_SIZE_BYTES '${SHARD_BYTES}', FILENAME_PATTERN 'part-{i}', OVERWRITE_OR_IGNORE true)`,
-  );
-  let files = readdirSync(dir).filter((f) => f.endsWith('.parquet'));
-  if (files.length === 0) {
-    // DuckDB writes no file for an empty result; keep the schema with an explicit empty shard.
-    await conn.run(`COPY (SELECT * FROM (${query}) LIMIT 0) TO ${sqlString(join(dir, 'part-0.parquet'))} (FORMAT parquet)`);
-    files = ['part-0.parquet'];
-  }
-  const list = sqlStringList(files.sort().map((f) => join(dir, f)));
+  // One file per COPY: DuckDB's order-preserving (batch) writer is only used without file
+  // rotation (FILE_SIZE_BYTES / PER_THREAD_OUTPUT write rows in thread order, not input order).
+  const file = join(dir, `part-${String(readdirSync(dir).length).padStart(4, '0')}.parquet`);
+  await conn.run(`COPY (${query}) TO ${sqlString(file)} (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 100000)`);
+  const list = sqlStringList([file]);
   const count = await conn.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_parquet(${list})`);
   const rows = Number(count.getRowObjects()[0]?.n ?? 0);
   const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${list})`);

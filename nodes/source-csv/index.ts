@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { z } from 'zod';
+import { decodeLine, scanLines, type FieldRequirement, type LineProblem } from '../../engine/sdk/jsonl-diagnose.js';
 import { loadTable } from '../../engine/sdk/loader.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
@@ -35,10 +36,121 @@ export default defineNode({
     const conn = await ctx.duckdb();
     const rows = await loadTable(
       conn,
-      { relation: `read_csv(${sqlString(abs)}, ${options})`, file: path, textField, idField, source: ctx.params.source ?? basename(path, extname(path)), signal: ctx.signal },
+      {
+        relation: `read_csv(${sqlString(abs)}, ${options})`,
+        file: path,
+        textField,
+        idField,
+        source: ctx.params.source ?? basename(path, extname(path)),
+        diagnose: (required) => diagnoseCsv(abs, { delimiter, header }, required),
+        locateDuplicate: idField ? (id) => locateDuplicateCsv(abs, { delimiter, header }, idField, id) : undefined,
+        signal: ctx.signal,
+      },
       ctx.output('out'),
     );
     ctx.progress(rows, rows, `${rows} records`);
   },
   module: import.meta.url,
 });
+
+interface CsvDialect {
+  delimiter?: string;
+  header: boolean;
+}
+
+interface CsvRecord {
+  /** 1-based line the record starts on (a quoted field may span lines). */
+  line: number;
+  fields: string[];
+}
+
+/**
+ * Walks a CSV file record by record (RFC 4180 quoting), with the line each record starts on, until
+ * `visit` returns something. Used only after DuckDB rejected or misread a file: DuckDB's sniffer
+ * silently falls back to a single column when a row is ragged, and its errors do not always carry
+ * a line, so the loader asks this scan where the file goes wrong.
+ */
+function scanCsv<T>(path: string, dialect: CsvDialect, visit: (rec: CsvRecord, columns: string[]) => T | null): Promise<T | LineProblem | null> {
+  let delim = dialect.delimiter || undefined;
+  let columns: string[] | undefined;
+  let fields: string[] = [];
+  let field = '';
+  let inQuotes = false;
+  let start = 0;
+  return scanLines<T | LineProblem>(path, (bytes, line) => {
+    const decoded = decodeLine(bytes, line);
+    if ('problem' in decoded) return decoded.problem;
+    const text = line === 1 ? decoded.text.replace(/^\uFEFF/, '') : decoded.text;
+    if (!inQuotes) {
+      if (text.trim() === '') return null;
+      start = line;
+      fields = [];
+      field = '';
+    }
+    delim ??= guessDelimiter(text);
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (inQuotes) {
+        if (c !== '"') field += c;
+        else if (text[i + 1] === '"') {
+          field += '"';
+          i++;
+        } else inQuotes = false;
+      } else if (c === '"' && field === '') inQuotes = true;
+      else if (c === delim) {
+        fields.push(field);
+        field = '';
+      } else field += c;
+    }
+    if (inQuotes) {
+      field += '\n';
+      return null;
+    }
+    fields.push(field);
+    const rec = { line: start, fields };
+    if (!columns) {
+      columns = dialect.header ? fields : fields.map((_, i) => `column${i}`);
+      if (dialect.header) return null;
+    }
+    if (rec.fields.length !== columns.length) {
+      const what = dialect.header ? 'the header has' : 'the first row has';
+      return { line: rec.line, message: `expected ${columns.length} fields (${what} ${columns.length}), found ${rec.fields.length}` };
+    }
+    return visit(rec, columns);
+  });
+}
+
+/** The most frequent candidate outside quotes on the first line; a comma if none occurs. */
+function guessDelimiter(firstLine: string): string {
+  const counts = new Map<string, number>();
+  let quoted = false;
+  for (const c of firstLine) {
+    if (c === '"') quoted = !quoted;
+    else if (!quoted && [',', '\t', ';', '|'].includes(c)) counts.set(c, (counts.get(c) ?? 0) + 1);
+  }
+  return [...counts].sort((a, b) => b[1] - a[1])[0]?.[0] ?? ',';
+}
+
+/** The first line of a CSV file that is ragged or not UTF-8, or (with `required`) whose required cell is empty. */
+async function diagnoseCsv(path: string, dialect: CsvDialect, required?: FieldRequirement): Promise<LineProblem | null> {
+  return scanCsv<LineProblem>(path, dialect, (rec, columns) => {
+    if (!required) return null;
+    const at = columns.indexOf(required.field);
+    if (at < 0 || rec.fields[at] !== '') return null;
+    return { line: rec.line, field: required.field, message: `field "${required.field}" is empty` };
+  });
+}
+
+async function locateDuplicateCsv(path: string, dialect: CsvDialect, idField: string, id: string): Promise<{ line: number; firstLine: number } | null> {
+  let firstLine: number | undefined;
+  const found = await scanCsv(path, dialect, (rec, columns) => {
+    const at = columns.indexOf(idField);
+    if (at < 0 || rec.fields[at] !== id) return null;
+    if (firstLine === undefined) {
+      firstLine = rec.line;
+      return null;
+    }
+    return { line: rec.line, firstLine };
+  });
+  return found && 'firstLine' in found ? found : null;
+}

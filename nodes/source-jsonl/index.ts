@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { z } from 'zod';
-import { diagnoseJsonl } from '../../engine/sdk/jsonl-diagnose.js';
+import { diagnoseJsonl, locateDuplicateJsonl, startsWithJsonArray } from '../../engine/sdk/jsonl-diagnose.js';
 import { loadTable } from '../../engine/sdk/loader.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
@@ -33,6 +33,7 @@ export default defineNode({
     if (statSync(abs).size === 0) throw new NodeError('file is empty', { file: path, line: 1 });
     const source = ctx.params.source ?? basename(path, extname(path));
     const duckFormat = format === 'jsonl' ? 'newline_delimited' : format === 'array' ? 'array' : 'auto';
+    const lines = format === 'jsonl' || (format === 'auto' && !startsWithJsonArray(abs));
     const conn = await ctx.duckdb();
     ctx.progress(0, undefined, 'reading');
     const rows = await loadTable(
@@ -43,7 +44,9 @@ export default defineNode({
         textField,
         idField,
         source,
-        diagnose: format === 'array' ? undefined : (required) => diagnoseJsonl(abs, required),
+        // Line numbers only mean something for JSON Lines; a detected JSON array is one document.
+        diagnose: lines ? (required) => diagnoseJsonl(abs, required) : undefined,
+        locateDuplicate: lines && idField ? (id) => locateDuplicateJsonl(abs, idField, id) : undefined,
         signal: ctx.signal,
       },
       ctx.output('out'),

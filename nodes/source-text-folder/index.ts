@@ -2,6 +2,7 @@ import { relative, resolve, sep } from 'node:path';
 import { globSync } from 'tinyglobby';
 import { z } from 'zod';
 import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
+import { findInvalidUtf8 } from '../../engine/sdk/jsonl-diagnose.js';
 import { cleanDuckDbMessage } from '../../engine/sdk/loader.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
@@ -36,7 +37,7 @@ export default defineNode({
   async run(ctx) {
     const { pattern, unit, minChars, source } = ctx.params;
     const files = expand(pattern, ctx.baseDir);
-    if (files.length === 0) throw new NodeError(`no files match ${pattern}`, { field: 'pattern', file: pattern });
+    if (files.length === 0) throw new NodeError(`no files match ${pattern}`, { field: 'params.pattern', file: pattern });
     const rel = (f: string) => relative(ctx.baseDir, f).split(sep).join('/');
     const conn = await ctx.duckdb();
     // A CASE over file names maps DuckDB's absolute filenames back to the ids users see.
@@ -56,7 +57,14 @@ export default defineNode({
       throwIfAborted(ctx.signal);
       const message = cleanDuckDbMessage((err as Error).message);
       const file = files.find((f) => message.includes(f));
-      throw new NodeError(message.replace(/read_text: /, ''), { file: file ? rel(file) : pattern });
+      if (file && /UTF-8/i.test(message)) {
+        // DuckDB names the file but not the place; find the first line that is not UTF-8.
+        const problem = await findInvalidUtf8(file);
+        if (problem) throw new NodeError(`${problem.message}; the file is not UTF-8 text`, { file: rel(file), line: problem.line });
+      }
+      // DuckDB's messages carry absolute paths; users see paths relative to the graph.
+      const shown = files.reduce((m, f) => m.replaceAll(f, rel(f)), message.replace(/read_text: /, ''));
+      throw new NodeError(shown, { file: file ? rel(file) : pattern, field: file ? undefined : 'params.pattern' });
     }
   },
   module: import.meta.url,
