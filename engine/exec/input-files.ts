@@ -4,7 +4,6 @@ import type { FilePin, GraphDocument } from '../graph/document.js';
 import type { ValidGraph } from '../graph/validate.js';
 import type { NodeRegistry } from '../registry.js';
 import type { NodeType } from '../sdk/types.js';
-import { NodeError } from '../sdk/node-error.js';
 import type { Workspace } from '../workspace.js';
 
 export interface InputFile {
@@ -32,24 +31,29 @@ export function pinKey(baseDir: string, path: string): string {
 }
 
 /** The files one node reads, hashed (memoised by stat). Missing files are the node's error, named. */
-export async function hashInputFiles(ws: Workspace, def: NodeType, params: Record<string, unknown>, nodeId: string, baseDir: string): Promise<InputFile[]> {
-  if (!def.inputFiles) return [];
+export async function hashInputFiles(ws: Workspace, def: NodeType, params: Record<string, unknown>, baseDir: string): Promise<{ files: InputFile[]; declared: string[] }> {
+  if (!def.inputFiles) return { files: [], declared: [] };
   const paths = await def.inputFiles(params, baseDir);
   const out: InputFile[] = [];
   for (const p of paths) {
     const abs = isAbsolute(p) ? p : resolve(baseDir, p);
-    if (!existsSync(abs)) throw new NodeError('input file not found', { nodeId, file: p });
+    // A missing file is the node's own error to report (it knows the param); it cannot be hashed.
+    if (!existsSync(abs)) continue;
     const { hash, bytes } = await ws.fileHash(abs);
     out.push({ path: pinKey(baseDir, abs), abs, hash, bytes });
   }
   out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  return out;
+  return { files: out, declared: paths.map((p) => pinKey(baseDir, p)) };
 }
 
 /** Refuses a run whose pinned inputs differ from what is on disk, naming the node and file. */
-export function checkPins(doc: GraphDocument, nodeId: string, files: InputFile[]): void {
+export function checkPins(doc: GraphDocument, nodeId: string, files: InputFile[], declared: string[] = []): void {
   const pins = doc.pins?.files;
   if (!pins) return;
+  const present = new Set(files.map((f) => f.path));
+  for (const path of declared) {
+    if (pins[path] && !present.has(path)) throw new PinMismatchError(`pinned input ${path} (read by node ${nodeId}) is missing`, nodeId, path);
+  }
   for (const f of files) {
     const pin = pins[f.path];
     if (pin && pin.hash !== f.hash) {
@@ -68,7 +72,8 @@ export async function computePins(ws: Workspace, registry: NodeRegistry, graph: 
     const node = graph.nodes.get(id);
     const def = node ? registry.get(node.type) : undefined;
     if (!def) continue;
-    for (const f of await hashInputFiles(ws, def, graph.params.get(id) ?? {}, id, baseDir)) pins[f.path] = { hash: f.hash, bytes: f.bytes };
+    const { files } = await hashInputFiles(ws, def, graph.params.get(id) ?? {}, baseDir);
+    for (const f of files) pins[f.path] = { hash: f.hash, bytes: f.bytes };
   }
   return Object.fromEntries(Object.entries(pins).sort(([a], [b]) => (a < b ? -1 : 1)));
 }

@@ -14,7 +14,7 @@ import type { Workspace } from '../workspace.js';
 import { cacheKey } from './cache-key.js';
 import type { NodeOutcome, OutputInfo, RunEvent, RunSummary } from './events.js';
 import { LocalExecutor, type Executor } from './executor.js';
-import { checkPins, hashInputFiles, PinMismatchError, pinKey, type InputFile } from './input-files.js';
+import { checkPins, hashInputFiles, PinMismatchError, type InputFile } from './input-files.js';
 import { expandGraph, type InputSource, type Instance } from './expand.js';
 import type { WorkUnit } from './work-unit.js';
 
@@ -80,14 +80,11 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
   for (const id of order) {
     const inst = instance(id);
     try {
-      const files = await hashInputFiles(ws, defOf(inst), inst.params, inst.baseId, opts.baseDir);
-      checkPins(graph.doc, inst.baseId, files);
+      const { files, declared } = await hashInputFiles(ws, defOf(inst), inst.params, opts.baseDir);
+      checkPins(graph.doc, inst.baseId, files, declared);
       inputFiles.set(id, files);
     } catch (err) {
       if (err instanceof PinMismatchError) throw err;
-      if (err instanceof NodeError && err.location.file && graph.doc.pins?.files[pinKey(opts.baseDir, err.location.file)]) {
-        throw new PinMismatchError(`pinned input ${err.location.file} (read by node ${inst.baseId}) is missing`, inst.baseId, err.location.file);
-      }
       inputFiles.set(id, err instanceof NodeError ? err : new NodeError((err as Error).message, { nodeId: inst.baseId }));
     }
   }

@@ -85,7 +85,14 @@ export function validateGraph(doc: GraphDocument, registry: NodeRegistry, file?:
     const to = nodes.get(edge.to.node);
     if (!from || !to) {
       const missing = !from ? edge.from.node : edge.to.node;
-      error({ code: 'dangling-edge', edgeId, field: !from ? 'from.node' : 'to.node', message: `edge points at node "${missing}", which is not in the graph` });
+      const present = from ?? to;
+      error({
+        code: 'dangling-edge',
+        nodeId: present?.id,
+        edgeId,
+        field: !from ? 'from.node' : 'to.node',
+        message: `edge points at node "${missing}", which is not in the graph`,
+      });
       return;
     }
     const fromDef = registry.get(from.type);
@@ -132,7 +139,15 @@ export function validateGraph(doc: GraphDocument, registry: NodeRegistry, file?:
 
   const topo = topology(doc);
   if (topo.cyclic.length > 0) {
-    error({ code: 'cycle', nodeId: topo.cyclic[0], message: `the graph has a cycle through ${topo.cyclic.join(' → ')}` });
+    const onCycle = new Set(topo.cyclic);
+    const index = doc.edges.findIndex((e) => onCycle.has(e.from.node) && onCycle.has(e.to.node));
+    const edge = doc.edges[index];
+    error({
+      code: 'cycle',
+      nodeId: topo.cyclic[0],
+      edgeId: edge ? (edge.id ?? `#${index}`) : undefined,
+      message: `the graph has a cycle through ${topo.cyclic.join(' → ')}`,
+    });
   }
 
   const ok = !diagnostics.some((d) => d.severity === 'error');
