@@ -28,7 +28,14 @@ export class NodeRegistry {
   private readonly byType = new Map<string, NodeType>();
   private readonly codeHashes = new Map<string, string>();
 
-  constructor(types: readonly NodeType[]) {
+  /**
+   * @param moduleUrl a module exporting `createRegistry()` that rebuilds this registry, so worker
+   *   threads (and later remote executors) can resolve the same node types.
+   */
+  constructor(
+    types: readonly NodeType[],
+    readonly moduleUrl: string = import.meta.url,
+  ) {
     for (const t of types) {
       if (this.byType.has(t.type)) throw new Error(`node type ${t.type} is registered twice`);
       this.byType.set(t.type, t);
@@ -88,3 +95,6 @@ export function defaultRegistry(): NodeRegistry {
   shared ??= new NodeRegistry(NODE_TYPES);
   return shared;
 }
+
+/** Worker threads rebuild the registry from the module named in the work unit. */
+export const createRegistry = defaultRegistry;

@@ -192,6 +192,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
       if (signal.aborted) throw new CancelledError();
       const unit: WorkUnit = {
         executionId,
+        registryModule: registry.moduleUrl,
         nodeId: inst.baseId,
         nodeType: def.type,
         label: node.label,

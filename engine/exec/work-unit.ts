@@ -7,6 +7,8 @@ import type { JsonValue } from '../util/hash.js';
  */
 export interface WorkUnit {
   executionId: string;
+  /** Module exporting `createRegistry()`, for executors in other threads or processes. */
+  registryModule: string;
   nodeId: string;
   nodeType: string;
   label?: string;

@@ -1,5 +1,5 @@
 import type { MessagePort } from 'node:worker_threads';
-import { defaultRegistry } from '../registry.js';
+import type { NodeRegistry } from '../registry.js';
 import { CancelledError, NodeError } from '../sdk/node-error.js';
 import { executeUnit } from './execute-unit.js';
 import type { UnitResult, WorkUnit } from './work-unit.js';
@@ -23,7 +23,8 @@ export type WorkerOutcome =
  */
 export default async function runInWorker(task: WorkerTask): Promise<WorkerOutcome> {
   const { unit, port } = task;
-  const def = defaultRegistry().get(unit.nodeType);
+  const registry = await loadRegistry(unit.registryModule);
+  const def = registry.get(unit.nodeType);
   if (!def) return { ok: false, error: { name: 'Error', message: `worker does not know node type ${unit.nodeType}` } };
   const controller = new AbortController();
   try {
@@ -46,4 +47,15 @@ export default async function runInWorker(task: WorkerTask): Promise<WorkerOutco
   } finally {
     port.close();
   }
+}
+
+const registries = new Map<string, Promise<NodeRegistry>>();
+
+function loadRegistry(moduleUrl: string): Promise<NodeRegistry> {
+  let r = registries.get(moduleUrl);
+  if (!r) {
+    r = import(moduleUrl).then((m: { createRegistry: () => NodeRegistry }) => m.createRegistry());
+    registries.set(moduleUrl, r);
+  }
+  return r;
 }

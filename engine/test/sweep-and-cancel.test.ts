@@ -166,3 +166,51 @@ describe('cancellation and failures', () => {
     }
   });
 });
+
+describe('worker pool', () => {
+  it('runs worker nodes off the main thread, which stays responsive, and cancels them', async () => {
+    const project = tempProject();
+    const engine = Engine.open(project, testRegistry());
+    try {
+      const doc: GraphDocument = {
+        format: 'forge-graph',
+        version: 2,
+        seed: 0,
+        nodes: [
+          { id: 'a', type: 'test.spin', params: { ms: 600 } },
+          { id: 'b', type: 'test.spin', params: { ms: 601 } },
+        ],
+        edges: [],
+      };
+      let ticks = 0;
+      const timer = setInterval(() => ticks++, 10);
+      const t0 = Date.now();
+      const summary = await engine.run(doc, { baseDir: project });
+      clearInterval(timer);
+      const elapsed = Date.now() - t0;
+      expect(summary.status).toBe('succeeded');
+      for (const n of summary.nodes) {
+        const meta = engine.ws.store.manifest(n.outputs[0]?.hash as string).meta;
+        expect(meta.value).toBe(1); // 1 = not the main thread
+      }
+      // The main thread kept ticking while both nodes spun: at least a third of the possible ticks.
+      expect(ticks).toBeGreaterThan(elapsed / 10 / 3);
+
+      const controller = new AbortController();
+      const long: GraphDocument = { ...doc, nodes: [{ id: 'forever', type: 'test.spin', params: { ms: 60_000 } }] };
+      const started = Date.now();
+      const cancelled = await engine.run(long, {
+        baseDir: project,
+        signal: controller.signal,
+        onEvent: (e) => {
+          if (e.type === 'node.started') setTimeout(() => controller.abort(), 200);
+        },
+      });
+      expect(cancelled.status).toBe('cancelled');
+      expect(Date.now() - started).toBeLessThan(10_000);
+      expect(cancelled.nodes[0]?.state).toBe('cancelled');
+    } finally {
+      engine.close();
+    }
+  });
+});

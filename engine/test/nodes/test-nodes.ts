@@ -108,6 +108,30 @@ export const failNode = defineNode({
   module: import.meta.url,
 });
 
+export const spinNode = defineNode({
+  type: 'test.spin',
+  version: 1,
+  category: 'Test',
+  title: 'Spin (worker)',
+  description: 'Busy-loops in a worker thread for ms milliseconds, reporting its thread.',
+  inputs: {},
+  outputs: { out: { kind: 'metrics' } },
+  params: z.object({ ms: z.number().default(300) }),
+  deterministic: true,
+  worker: true,
+  async run(ctx) {
+    const { isMainThread } = await import('node:worker_threads');
+    const end = Date.now() + ctx.params.ms;
+    let spins = 0;
+    while (Date.now() < end) spins++;
+    ctx.log(`spun ${spins > 0 ? 'some' : 'no'} loops`);
+    writeMetrics(ctx.output('out'), { value: isMainThread ? 0 : 1 });
+  },
+  module: import.meta.url,
+});
+
 export function testRegistry(): NodeRegistry {
-  return new NodeRegistry([...NODE_TYPES, constNode, squareNode, collectNode, slowNode, failNode]);
+  return new NodeRegistry([...NODE_TYPES, constNode, squareNode, collectNode, slowNode, failNode, spinNode], import.meta.url);
 }
+
+export const createRegistry = testRegistry;
