@@ -53,6 +53,44 @@ function killDuring(workspace: string, nodeId: string): Promise<void> {
   });
 }
 
+describe('Ctrl-C', () => {
+  it('cancels a CLI run cleanly: exit 130, run recorded as cancelled, nothing half-published', async () => {
+    const ws = join(dir, 'ws-sigint');
+    const { code, stderr } = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const child = spawn(process.execPath, [CLI, 'run', join(dir, 'g.forge.json'), '-w', ws], { stdio: ['ignore', 'ignore', 'pipe'] });
+      let err = '';
+      let sent = false;
+      child.stderr.on('data', (d: Buffer) => {
+        err += d.toString();
+        if (!sent && err.includes('▶ keep')) {
+          sent = true;
+          child.kill('SIGINT');
+        }
+      });
+      child.on('exit', (c) => resolve({ code: c, stderr: err }));
+    });
+    expect(stderr).toContain('cancelling');
+    expect(code).toBe(130);
+    const engine = Engine.open(ws);
+    try {
+      const run = engine.ws.queries.listRuns(1)[0];
+      expect(run?.status).toBe('cancelled');
+      const statuses = engine.ws.db.db.prepare('SELECT node_id, status FROM executions WHERE run_id = ? ORDER BY node_id').all(run?.id);
+      expect(statuses).toEqual([
+        { node_id: 'keep', status: 'cancelled' },
+        { node_id: 'load', status: 'succeeded' },
+        { node_id: 'shuffle', status: 'skipped' },
+        { node_id: 'split', status: 'skipped' },
+      ]);
+      const fromKeep = engine.ws.db.db.prepare("SELECT count(*) AS n FROM artifacts a JOIN executions e ON e.id = a.producer_execution_id WHERE e.node_id = 'keep'").get() as { n: number };
+      expect(fromKeep.n).toBe(0);
+      expect(readdirSync(join(ws, '.forge/staging'))).toEqual([]);
+    } finally {
+      engine.close();
+    }
+  });
+});
+
 describe('crash safety', () => {
   it('survives SIGKILL mid-run: DB intact, run interrupted, next run completes with the same hashes', async () => {
     const reference = join(dir, 'ws-reference');
