@@ -1,4 +1,6 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { annotateLines } from './graph/lines.js';
 import { GRAPH_FORMAT, GRAPH_VERSION, type GraphDocument } from './graph/document.js';
 import { GraphLoadError } from './graph/errors.js';
 import { loadGraphFile } from './graph/load.js';
@@ -27,7 +29,11 @@ export class Engine {
   }
 
   validate(doc: GraphDocument, file?: string): ValidationResult {
-    return validateGraph(doc, this.registry, file);
+    const result = validateGraph(doc, this.registry, file);
+    if (file && result.diagnostics.length > 0 && existsSync(file)) {
+      return { ...result, diagnostics: annotateLines(result.diagnostics, readFileSync(file, 'utf8')) };
+    }
+    return result;
   }
 
   /** Validates, then runs; invalid graphs throw a GraphLoadError carrying every diagnostic. */
