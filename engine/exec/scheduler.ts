@@ -97,7 +97,10 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
   const signal = opts.signal ?? new AbortController().signal;
   const gHash = graphHash(graph.doc);
 
-  ws.db.record({ type: 'graph.saved', hash: gHash, name: graph.doc.name ?? null, doc: canonicalJson(graph.doc) });
+  // Snapshots are content-addressed: the event log keeps each distinct graph once.
+  if (!ws.db.db.prepare('SELECT 1 FROM graphs WHERE hash = ?').get(gHash)) {
+    ws.db.record({ type: 'graph.saved', hash: gHash, name: graph.doc.name ?? null, doc: canonicalJson(graph.doc) });
+  }
   ws.db.record({
     type: 'run.started',
     runId,
