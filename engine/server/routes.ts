@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { globSync } from 'tinyglobby';
@@ -63,6 +63,31 @@ export function createRoutes(engine: Engine, hub: RunHub) {
       (_q, res) => {
         const files = globSync('**/*.forge.json', { cwd: engine.ws.root, ignore: ['**/node_modules/**', '**/.forge/**'] }).sort();
         sendJson(res, 200, files.map((path) => ({ path })));
+      },
+    ],
+    [
+      'GET',
+      /^\/api\/files$/,
+      (_q, res, url) => {
+        // The canvas's file picker: workspace files only (never outside it), capped for huge trees.
+        const pattern = url.searchParams.get('pattern') || '**/*';
+        if (pattern.includes('..') || pattern.startsWith('/')) throw new HttpError(400, 'patterns are relative to the workspace');
+        const files = globSync(pattern, { cwd: engine.ws.root, ignore: ['**/node_modules/**', '**/.forge/**', '**/.git/**'], onlyFiles: true, dot: false })
+          .sort()
+          .slice(0, 5000);
+        sendJson(
+          res,
+          200,
+          files.map((path) => {
+            let bytes = 0;
+            try {
+              bytes = statSync(resolve(engine.ws.root, path)).size;
+            } catch {
+              /* vanished between listing and stat */
+            }
+            return { path, bytes };
+          }),
+        );
       },
     ],
     [

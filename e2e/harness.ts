@@ -1,0 +1,80 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+
+export const REPO = dirname(dirname(fileURLToPath(import.meta.url)));
+export const RESULTS = join(REPO, 'test-results', 'e2e');
+export const CHROMIUM = process.env.FORGE_CHROMIUM ?? '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+export interface Served {
+  url: string;
+  origin: string;
+  token: string;
+  workspace: string;
+  stop(): Promise<void>;
+}
+
+/** `forge serve` on a fresh temporary workspace, exactly as a user starts it. */
+export async function serve(prepare?: (workspace: string) => void): Promise<Served> {
+  const workspace = mkdtempSync(join(tmpdir(), 'forge-e2e-'));
+  prepare?.(workspace);
+  const child: ChildProcess = spawn(process.execPath, [join(REPO, 'bin', 'forge.mjs'), 'serve', '-w', workspace], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`forge serve did not start in 60 s:\n${out}`)), 60_000);
+    const onData = (b: Buffer) => {
+      out += b.toString();
+      const m = out.match(/open (http:\/\/\S+)/);
+      if (m) {
+        clearTimeout(timer);
+        resolve(m[1] as string);
+      }
+    };
+    child.stdout?.on('data', onData);
+    child.stderr?.on('data', onData);
+    child.on('exit', (code) => reject(new Error(`forge serve exited (${code}):\n${out}`)));
+  });
+  const u = new URL(url);
+  return {
+    url,
+    origin: u.origin,
+    token: u.searchParams.get('token') as string,
+    workspace,
+    stop: async () => {
+      child.kill('SIGINT');
+      await new Promise((r) => setTimeout(r, 300));
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(workspace, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function api<T>(s: Served, path: string): Promise<T> {
+  const res = await fetch(`${s.origin}${path}`, { headers: { authorization: `Bearer ${s.token}` } });
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${await res.text()}`);
+  return (await res.json()) as T;
+}
+
+export function chromiumAvailable(): boolean {
+  return existsSync(CHROMIUM);
+}
+
+export async function launch(): Promise<{ browser: Browser; context: BrowserContext; page: Page }> {
+  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+  const context = await browser.newContext({ viewport: { width: 1600, height: 1000 }, acceptDownloads: true, colorScheme: 'dark' });
+  const page = await context.newPage();
+  return { browser, context, page };
+}
+
+let shotSeq = 0;
+/** Saves a numbered screenshot of the whole window as a test artefact. */
+export async function shot(page: Page, name: string): Promise<string> {
+  mkdirSync(RESULTS, { recursive: true });
+  const file = join(RESULTS, `${String(++shotSeq).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file });
+  return file;
+}

@@ -1,0 +1,106 @@
+// Test helpers for corpus nodes: run a small graph through the real engine (scheduler, worker pool,
+// artifact store, provenance) in a temp folder, then read what it published.
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { Engine } from '../../engine/engine.js';
+import type { NodeOutcome, RunSummary } from '../../engine/exec/events.js';
+import { GRAPH_FORMAT, GRAPH_VERSION, type GraphDocument, type GraphEdge, type GraphNode } from '../../engine/graph/document.js';
+import type { NodeRegistry } from '../../engine/registry.js';
+import type { ArtifactRef } from '../../engine/sdk/types.js';
+
+export const SHARED = join(dirname(new URL(import.meta.url).pathname), '../../../shared');
+export const TOKENIZER = join(SHARED, 'models/all-MiniLM-L6-v2-tokenizer/tokenizer.json');
+export const DATASETS = join(SHARED, 'datasets');
+
+export interface GraphRun {
+  dir: string;
+  engine: Engine;
+  summary: RunSummary;
+  outcome(nodeId: string): NodeOutcome;
+  artifact(nodeId: string, port: string): ArtifactRef;
+  metrics(nodeId: string, port?: string): Record<string, number | string>;
+  json(nodeId: string, port: string, file: string): unknown;
+  /** Rows of a dataset output, via DuckDB, ordered as stored. */
+  rows(nodeId: string, port?: string): Promise<Record<string, unknown>[]>;
+  stagingLeft(): string[];
+  close(): void;
+}
+
+const made: string[] = [];
+
+export function tempDir(prefix = 'forge-corpus-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
+}
+
+export function cleanupTempDirs(): void {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
+}
+
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [rel, content] of Object.entries(files)) {
+    const abs = join(dir, rel);
+    mkdirSync(dirname(abs), { recursive: true });
+    writeFileSync(abs, content);
+  }
+}
+
+export function graph(nodes: Partial<GraphNode>[], edges: [string, string][] = [], seed = 0): GraphDocument {
+  const es: GraphEdge[] = edges.map(([from, to]) => {
+    const [fn, fp] = from.split('.') as [string, string];
+    const [tn, tp] = to.split('.') as [string, string];
+    return { from: { node: fn, port: fp }, to: { node: tn, port: tp } };
+  });
+  return { format: GRAPH_FORMAT, version: GRAPH_VERSION, seed, nodes: nodes.map((n) => ({ params: {}, ...n }) as GraphNode), edges: es };
+}
+
+export async function runGraph(doc: GraphDocument, opts: { dir?: string; files?: Record<string, string>; registry?: NodeRegistry; engine?: Engine } = {}): Promise<GraphRun> {
+  const dir = opts.dir ?? tempDir();
+  if (opts.files) writeFiles(dir, opts.files);
+  const engine = opts.engine ?? Engine.open(dir, opts.registry);
+  const summary = await engine.run(doc, { baseDir: dir, trigger: 'test' });
+  const outcome = (nodeId: string) => {
+    const o = summary.nodes.find((n) => n.nodeId === nodeId);
+    if (!o) throw new Error(`no outcome for ${nodeId}: ${summary.nodes.map((n) => n.nodeId).join(', ')}`);
+    return o;
+  };
+  const artifact = (nodeId: string, port: string) => {
+    const o = outcome(nodeId);
+    const out = o.outputs.find((x) => x.port === port);
+    if (!out) throw new Error(`${nodeId} has no output ${port} (state ${o.state}${o.error ? `: ${o.error}` : ''})`);
+    return engine.ws.store.ref(out.hash);
+  };
+  const json = (nodeId: string, port: string, file: string) => JSON.parse(readFileSync(join(artifact(nodeId, port).dir, file), 'utf8')) as unknown;
+  return {
+    dir,
+    engine,
+    summary,
+    outcome,
+    artifact,
+    json,
+    metrics: (nodeId, port = 'metrics') => json(nodeId, port, 'metrics.json') as Record<string, number | string>,
+    async rows(nodeId, port = 'out') {
+      const { duckdbInstance } = await import('../../engine/store/duckdb.js');
+      const { datasetSql, readRows } = await import('../../engine/sdk/dataset.js');
+      const inst = await duckdbInstance({ tempDirectory: join(dir, '.forge', 'tmp', 'test-duckdb') });
+      const conn = await inst.connect();
+      try {
+        return await readRows(conn, `SELECT * FROM ${datasetSql(artifact(nodeId, port))}`);
+      } finally {
+        conn.closeSync();
+      }
+    },
+    stagingLeft() {
+      try {
+        return readdirSync(join(dir, '.forge', 'staging'));
+      } catch {
+        return [];
+      }
+    },
+    close() {
+      engine.close();
+    },
+  };
+}

@@ -1,0 +1,109 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { shardPaths } from '../../engine/sdk/dataset.js';
+import { NodeError } from '../../engine/sdk/node-error.js';
+import type { ArtifactRef, ColumnInfo } from '../../engine/sdk/types.js';
+import { sqlIdent, sqlString } from '../../engine/store/duckdb.js';
+
+/**
+ * Row-position helpers for ML nodes: they read a dataset's texts in row order into JavaScript,
+ * compute something per row (an embedding, a score), and join the results back by position.
+ * Position = row index over the dataset's shards in manifest order, via Parquet's file_row_number,
+ * so it is exact and independent of DuckDB's threading.
+ */
+
+export const POS = '__forge_pos';
+
+let tmpCounter = 0;
+/** A connection-unique temp table name (the DuckDB instance is shared within a thread). */
+export function tempName(prefix: string): string {
+  return `${prefix}_${process.pid}_${Date.now().toString(36)}_${tmpCounter++}`;
+}
+
+/** A table expression over the dataset with an extra BIGINT column `__forge_pos` (0-based row index). */
+export async function positionedSql(conn: DuckDBConnection, ref: ArtifactRef): Promise<string> {
+  const shards = shardPaths(ref);
+  if (shards.length === 0) throw new NodeError(`dataset ${ref.hash.slice(0, 19)} has no shards`);
+  const meta = await conn.runAndReadAll(`SELECT file_name, num_rows::BIGINT AS n FROM parquet_file_metadata([${shards.map(sqlString).join(', ')}])`);
+  const counts = new Map(meta.getRowObjectsJS().map((r) => [String(r.file_name), Number(r.n)]));
+  let offset = 0;
+  const parts: string[] = [];
+  for (const s of shards) {
+    parts.push(`SELECT * EXCLUDE (file_row_number), file_row_number::BIGINT + ${offset} AS ${POS} FROM read_parquet(${sqlString(s)}, file_row_number = true)`);
+    offset += counts.get(s) ?? 0;
+  }
+  return `(${parts.join(' UNION ALL ')})`;
+}
+
+export function hasColumn(ref: ArtifactRef, name: string): boolean {
+  return (ref.manifest.schema ?? []).some((c) => c.name === name);
+}
+
+export function requireColumn(ref: ArtifactRef, name: string, port: string, field: string): ColumnInfo {
+  const col = (ref.manifest.schema ?? []).find((c) => c.name === name);
+  if (!col) {
+    const have = (ref.manifest.schema ?? []).map((c) => c.name).join(', ');
+    throw new NodeError(`input "${port}" has no column "${name}" (columns: ${have})`, { field });
+  }
+  return col;
+}
+
+/** One column of the dataset as strings in row order (NULL → null). */
+export async function readStringColumn(conn: DuckDBConnection, ref: ArtifactRef, column: string): Promise<(string | null)[]> {
+  const src = await positionedSql(conn, ref);
+  const r = await conn.runAndReadAll(`SELECT CAST(${sqlIdent(column)} AS VARCHAR) AS v FROM ${src} ORDER BY ${POS}`);
+  return (r.getColumnsJS()[0] ?? []) as (string | null)[];
+}
+
+export interface NewColumn {
+  name: string;
+  type: 'DOUBLE' | 'FLOAT' | 'VARCHAR' | 'BIGINT' | 'BOOLEAN';
+  values: ArrayLike<number | string | boolean | null>;
+}
+
+/**
+ * Loads per-row values (aligned with dataset positions) into a temp table `(pos, cols…)` and
+ * returns its name; join on `${POS}`. Values for a column that already exists in the dataset replace it.
+ */
+export async function loadColumns(conn: DuckDBConnection, rows: number, cols: readonly NewColumn[]): Promise<string> {
+  const table = tempName('forge_cols');
+  await conn.run(`CREATE TEMP TABLE ${sqlIdent(table)} (pos BIGINT, ${cols.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(', ')})`);
+  const app = await conn.createAppender(table, 'main', 'temp');
+  try {
+    for (let i = 0; i < rows; i++) {
+      app.appendBigInt(BigInt(i));
+      for (const c of cols) {
+        const v = c.values[i];
+        if (v === null || v === undefined || (typeof v === 'number' && Number.isNaN(v))) app.appendNull();
+        else if (c.type === 'VARCHAR') app.appendVarchar(String(v));
+        else if (c.type === 'BIGINT') app.appendBigInt(BigInt(v as number));
+        else if (c.type === 'BOOLEAN') app.appendBoolean(Boolean(v));
+        else if (c.type === 'FLOAT') app.appendFloat(v as number);
+        else app.appendDouble(v as number);
+      }
+      app.endRow();
+    }
+    app.flushSync();
+  } finally {
+    app.closeSync();
+  }
+  return table;
+}
+
+/** `SELECT` list of the dataset's own columns minus any that `cols` replaces, prefixed by `alias.`. */
+export function keptColumns(ref: ArtifactRef, alias: string, replaced: readonly string[]): string {
+  const drop = new Set([...replaced]);
+  const names = (ref.manifest.schema ?? []).map((c) => c.name).filter((n) => !drop.has(n));
+  return names.map((n) => `${alias}.${sqlIdent(n)}`).join(', ');
+}
+
+export async function dropTemp(conn: DuckDBConnection, table: string): Promise<void> {
+  await conn.run(`DROP TABLE IF EXISTS temp.main.${sqlIdent(table)}`);
+}
+
+/** Ids (as strings) and texts of a dataset, in row order; NULL texts become ''. */
+export async function readIdsAndTexts(conn: DuckDBConnection, ref: ArtifactRef, textColumn: string): Promise<{ ids: string[]; texts: string[] }> {
+  const src = await positionedSql(conn, ref);
+  const r = await conn.runAndReadAll(`SELECT CAST(id AS VARCHAR) AS id, CAST(${sqlIdent(textColumn)} AS VARCHAR) AS t FROM ${src} ORDER BY ${POS}`);
+  const [ids, texts] = r.getColumnsJS() as [(string | null)[], (string | null)[]];
+  return { ids: ids.map((v) => v ?? ''), texts: texts.map((v) => v ?? '') };
+}

@@ -1,0 +1,93 @@
+import { Tokenizer } from '@huggingface/tokenizers';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { NodeError } from '../../engine/sdk/node-error.js';
+
+/**
+ * A Hugging Face `tokenizer.json` (WordPiece, BPE or Unigram, with its normalizer, pre-tokenizer and
+ * post-processor) through `@huggingface/tokenizers`, plus what that library leaves out: truncation
+ * to a maximum length that keeps the closing special tokens, and a cheap guard against tokenising
+ * megabytes of text only to keep the first few hundred tokens.
+ */
+export class TextTokenizer {
+  /** One more than the largest token id the tokenizer can emit (vocabulary plus added tokens). */
+  readonly vocabSize: number;
+  /** Special tokens the post-processor adds before / after the text (e.g. [CLS] / [SEP]). */
+  readonly prefixLen: number;
+  readonly suffixLen: number;
+  readonly padId: number;
+
+  private constructor(
+    private readonly tok: Tokenizer,
+    readonly config: Record<string, unknown>,
+    readonly file: string,
+  ) {
+    let maxId = -1;
+    for (const id of tok.get_vocab(true).values()) if (id > maxId) maxId = id;
+    this.vocabSize = maxId + 1;
+    const empty: number[] = tok.encode('').ids;
+    const bare: number[] = tok.encode('a', { add_special_tokens: false }).ids;
+    const full: number[] = tok.encode('a').ids;
+    // Locate the text inside the template: what comes before it is the prefix, after it the suffix.
+    let at = -1;
+    for (let i = 0; i + bare.length <= full.length && at < 0; i++) if (bare.every((v: number, j: number) => full[i + j] === v)) at = i;
+    this.prefixLen = at < 0 ? 0 : at;
+    this.suffixLen = at < 0 ? Math.max(0, empty.length) : full.length - at - bare.length;
+    const padToken = typeof config.pad_token === 'string' ? config.pad_token : '[PAD]';
+    this.padId = tok.token_to_id(padToken) ?? 0;
+  }
+
+  /** Loads `tokenizer.json` (+ `tokenizer_config.json` if present) from a model folder. */
+  static load(dir: string): TextTokenizer {
+    const file = join(dir, 'tokenizer.json');
+    if (!existsSync(file)) throw new NodeError(`no tokenizer.json in the model folder`, { file, field: 'params.model' });
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new NodeError(`tokenizer.json is not valid JSON: ${(err as Error).message}`, { file, field: 'params.model' });
+    }
+    const cfgFile = join(dir, 'tokenizer_config.json');
+    let config: Record<string, unknown> = {};
+    if (existsSync(cfgFile)) {
+      try {
+        config = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
+      } catch (err) {
+        throw new NodeError(`tokenizer_config.json is not valid JSON: ${(err as Error).message}`, { file: cfgFile, field: 'params.model' });
+      }
+    }
+    try {
+      return new TextTokenizer(new Tokenizer(json as object, config), config, file);
+    } catch (err) {
+      throw new NodeError(`tokenizer.json could not be loaded: ${(err as Error).message}`, { file, field: 'params.model' });
+    }
+  }
+
+  /** The truncation length declared by the tokenizer files, if any. */
+  declaredMaxLength(): number | undefined {
+    const m = this.config.model_max_length;
+    // Tokenizers without a limit store a huge sentinel (1e30).
+    return typeof m === 'number' && m > 0 && m < 1e6 ? m : undefined;
+  }
+
+  /**
+   * Token ids of one text with special tokens, truncated to `maxLength` (keeping the closing special
+   * tokens). Texts longer than 100 characters per allowed token are cut before tokenising; if the cut
+   * text turns out shorter than `maxLength` tokens, the whole text is tokenised, so the result is exact.
+   */
+  encode(text: string, maxLength: number): { ids: Int32Array; truncated: boolean } {
+    const limit = maxLength * 100;
+    let ids = this.tok.encode(text.length > limit ? text.slice(0, limit) : text).ids;
+    if (text.length > limit && ids.length <= maxLength) ids = this.tok.encode(text).ids;
+    if (ids.length <= maxLength) return { ids: Int32Array.from(ids), truncated: false };
+    const keepTail = Math.min(this.suffixLen, maxLength);
+    const out = new Int32Array(maxLength);
+    for (let i = 0; i < maxLength - keepTail; i++) out[i] = ids[i]!;
+    for (let i = 0; i < keepTail; i++) out[maxLength - keepTail + i] = ids[ids.length - keepTail + i]!;
+    return { ids: out, truncated: true };
+  }
+
+  tokens(text: string): string[] {
+    return this.tok.encode(text).tokens;
+  }
+}

@@ -1,0 +1,133 @@
+import { z } from 'zod';
+import { NodeError } from '../../engine/sdk/node-error.js';
+import { defineNode } from '../../engine/sdk/types.js';
+import { sqlIdent } from '../../engine/store/duckdb.js';
+import { POS, positionedSql, readStringColumn, requireColumn } from '../_lib/dataset-io.js';
+import { writeEmbeddings } from '../_lib/embeddings.js';
+import { BagEncoder, DEFAULT_HASHED, firstNonFinite, l2normalize, modelFolderFiles, TransformerEncoder, type TextEncoderModel } from '../_lib/encoders.js';
+import { PREPROCESS } from '../_lib/fasttext/dictionary.js';
+import { readClassifierArtifact } from '../_lib/model-artifact.js';
+import { PROVIDER_CHOICES } from '../_lib/onnx/session.js';
+
+export const BUILTIN_HASHED = 'builtin:hashed-ngram';
+
+const params = z.object({
+  model: z
+    .string()
+    .min(1)
+    .default(BUILTIN_HASHED)
+    .meta({
+      title: 'Model',
+      description: `A local sentence-transformer folder (model.onnx or onnx/model.onnx, tokenizer.json, config.json), or ${BUILTIN_HASHED} for the built-in offline hashed n-gram embedder. A classifier connected to the "model" input overrides this.`,
+      widget: 'path',
+    }),
+  textColumn: z.string().min(1).default('text').meta({ title: 'Text column' }),
+  provider: z.enum(PROVIDER_CHOICES).default('auto').meta({ title: 'Execution provider', description: 'auto tries CUDA, then WebGPU, then the CPU, and logs why a GPU was skipped; an explicit GPU fails if unavailable' }),
+  threads: z.number().int().min(0).max(256).default(0).meta({ title: 'Intra-op threads', description: '0 = one per core (ONNX Runtime default)' }),
+  batchSize: z.number().int().min(1).max(4096).default(32).meta({ title: 'Batch size', description: 'Texts per model call; batches are formed from length-sorted texts' }),
+  maxLength: z.number().int().min(2).max(65536).optional().meta({ title: 'Max tokens', description: "Truncation length; default from the model folder (sentence_bert_config.json, tokenizer_config.json, config.json)" }),
+  pooling: z.enum(['auto', 'mean', 'cls']).default('auto').meta({ title: 'Pooling', description: 'auto reads 1_Pooling/config.json; else mean pooling with the attention mask' }),
+  normalize: z.boolean().default(true).meta({ title: 'L2-normalise', description: 'Unit-length vectors, so a dot product is the cosine similarity' }),
+  overLength: z.enum(['truncate', 'error']).default('truncate').meta({ title: 'Texts over max length', description: 'truncate (logged with a count) or fail' }),
+  emptyText: z.enum(['error', 'embed']).default('error').meta({ title: 'Empty texts', description: 'fail on empty / NULL texts, or embed them as they are' }),
+  hashed: z
+    .object({
+      dim: z.number().int().min(2).max(4096).default(DEFAULT_HASHED.dim),
+      buckets: z.number().int().min(16).max(16_777_216).default(DEFAULT_HASHED.buckets),
+      minn: z.number().int().min(0).max(20).default(DEFAULT_HASHED.minn),
+      maxn: z.number().int().min(0).max(20).default(DEFAULT_HASHED.maxn),
+      wordNgrams: z.number().int().min(1).max(5).default(DEFAULT_HASHED.wordNgrams),
+      seed: z.number().int().default(DEFAULT_HASHED.seed),
+      preprocess: z.enum(PREPROCESS).default(DEFAULT_HASHED.preprocess),
+    })
+    .prefault({})
+    .meta({ title: 'Hashed n-gram model', description: `Settings of ${BUILTIN_HASHED} (ignored for other models)` }),
+});
+
+export default defineNode({
+  type: 'ml.embed',
+  version: 1,
+  category: 'ML',
+  title: 'Embedder',
+  description:
+    'Embeds the text column with an ONNX sentence-transformer (mean/CLS pooling, L2 normalisation) on CPU, WebGPU or CUDA, or with the built-in offline hashed n-gram model, or with the word vectors of a connected classifier. Writes a float32 matrix aligned with the rows.',
+  inputs: { in: { kind: 'dataset' }, model: { kind: 'model', optional: true, title: 'classifier (optional)', description: 'Use this fastText-style classifier’s vectors as the embedding' } },
+  outputs: { out: { kind: 'embeddings' } },
+  params,
+  // Float results depend on the CPU's SIMD width and the provider, so hashes may differ across machines.
+  deterministic: false,
+  worker: true,
+  inputFiles(p, baseDir) {
+    if (p.model === BUILTIN_HASHED) return [];
+    const dir = p.model.startsWith('/') ? p.model : `${baseDir}/${p.model}`;
+    return modelFolderFiles(dir);
+  },
+  async run(ctx) {
+    const p = ctx.params;
+    const src = ctx.input('in');
+    const classifier = ctx.optionalInput('model');
+    requireColumn(src, p.textColumn, 'in', 'params.textColumn');
+    const conn = await ctx.duckdb();
+    const texts = await readStringColumn(conn, src, p.textColumn);
+
+    const empty: number[] = [];
+    texts.forEach((t, i) => {
+      if (t === null || t.trim() === '') empty.push(i);
+    });
+    if (empty.length > 0 && p.emptyText === 'error') {
+      const ids = await conn.runAndReadAll(`SELECT CAST(id AS VARCHAR) AS id FROM ${await positionedSql(conn, src)} WHERE ${POS} IN (${empty.slice(0, 5).join(', ')}) ORDER BY ${POS}`);
+      const list = ids.getRowObjectsJS().map((r) => String(r.id));
+      throw new NodeError(`${empty.length} row(s) have an empty or NULL ${sqlIdent(p.textColumn)} (ids ${list.join(', ')}${empty.length > 5 ? ', …' : ''}); filter them out first or set emptyText to "embed"`, { field: 'params.emptyText' });
+    }
+
+    const log = (m: string, level?: 'info' | 'warn') => ctx.log(m, level);
+    const session = { provider: p.provider, threads: p.threads || undefined, log, batchSize: p.batchSize };
+    let enc: TextEncoderModel;
+    let run: () => Promise<{ data: Float32Array; truncated: number }>;
+    const hooks = { progress: (d: number, t: number) => ctx.progress(d, t, 'embedding'), signal: ctx.signal };
+    const inputs = texts.map((t) => t ?? '');
+    if (classifier) {
+      const { manifest, onnx } = readClassifierArtifact(classifier);
+      enc = await BagEncoder.fromClassifier(onnx, manifest, classifier.hash, session);
+      run = () => enc.encode(inputs, hooks);
+    } else if (p.model === BUILTIN_HASHED) {
+      enc = await BagEncoder.hashed(p.hashed, session);
+      run = () => enc.encode(inputs, hooks);
+    } else {
+      const tr = await TransformerEncoder.open(ctx.resolvePath(p.model), { ...session, maxLength: p.maxLength, pooling: p.pooling });
+      enc = tr;
+      // Tokenise first: an over-length text is then reported before any model time is spent.
+      const { ids, truncated, firstTruncated } = tr.tokenizeAll(inputs);
+      if (truncated > 0 && p.overLength === 'error') {
+        await tr.close();
+        throw new NodeError(`${truncated} text(s) exceed the model's ${tr.maxLength} tokens (first at row ${firstTruncated + 1}); shorten or chunk them, or set overLength to "truncate"`, { field: 'params.overLength' });
+      }
+      run = async () => ({ data: await tr.encodeIds(ids, hooks), truncated });
+    }
+    ctx.setDevice(enc.device);
+    try {
+      const t0 = performance.now();
+      const { data, truncated } = await run();
+      const seconds = (performance.now() - t0) / 1000;
+      const bad = firstNonFinite(data, enc.dim);
+      if (bad >= 0) throw new NodeError(`the model produced NaN or infinite values (first at row ${bad + 1}); the model file may be corrupt or incompatible`, { field: 'params.model' });
+      if (p.normalize) l2normalize(data, enc.dim);
+      if (truncated > 0) ctx.log(`${truncated} of ${texts.length} text(s) were truncated to the model's maximum length`, 'warn');
+      ctx.log(`embedded ${texts.length} texts → ${enc.dim} dims with ${enc.model} on ${enc.device} in ${seconds.toFixed(2)} s (${(texts.length / Math.max(seconds, 1e-9)).toFixed(1)} docs/s)`);
+      await writeEmbeddings(conn, ctx.output('out'), data, src, {
+        dim: enc.dim,
+        count: texts.length,
+        model: enc.model,
+        modelHash: enc.modelHash,
+        normalized: p.normalize,
+        pooling: enc.pooling,
+        dataset: src.hash,
+        device: enc.device,
+        truncated,
+      });
+    } finally {
+      await enc.close();
+    }
+  },
+  module: import.meta.url,
+});

@@ -1,0 +1,216 @@
+import { z } from 'zod';
+import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
+import { NodeError } from '../../engine/sdk/node-error.js';
+import type { ArtifactRef } from '../../engine/sdk/types.js';
+import { defineNode } from '../../engine/sdk/types.js';
+import { sqlIdent } from '../../engine/store/duckdb.js';
+import { dropTemp, keptColumns, loadColumns, POS, positionedSql } from '../_lib/dataset-io.js';
+import { idsSql, readEmbeddings, type EmbeddingsMeta } from '../_lib/embeddings.js';
+import { l2normalize } from '../_lib/encoders.js';
+import { readIndexMeta } from '../_lib/index-artifact.js';
+import { buildHnsw, DEFAULT_HNSW, ExactSearcher, hnswSearch, loadHnsw, recallAtK, rescore, type TopK } from '../_lib/knn.js';
+import { PROVIDER_CHOICES } from '../_lib/onnx/session.js';
+import { writeMetrics } from '../_lib/report.js';
+
+const params = z
+  .object({
+    mode: z.enum(['pool', 'per-seed']).default('pool').meta({
+      title: 'Mode',
+      description: 'pool: score every pool document by its similarity to the seed set and keep the best; per-seed: keep the top-k pool documents of each seed',
+    }),
+    aggregate: z.enum(['max', 'mean-top-m']).default('max').meta({ title: 'Pool score', description: 'max: similarity to the nearest seed; mean-top-m: mean similarity to the m nearest seeds' }),
+    m: z.number().int().min(1).max(1000).default(3).meta({ title: 'm (for mean-top-m)' }),
+    k: z.number().int().min(1).max(10000).default(10).meta({ title: 'k (per seed)' }),
+    threshold: z.number().min(-1).max(1).optional().meta({ title: 'Similarity threshold', description: 'Keep documents whose cosine similarity is at least this' }),
+    targetCount: z.number().int().min(1).optional().meta({ title: 'Target count', description: 'Keep at most this many documents, best first' }),
+    search: z.enum(['exact', 'hnsw']).default('exact').meta({ title: 'Search', description: 'exact: blocked matrix products (ONNX Runtime); hnsw: approximate, from a connected HNSW index or one built in memory' }),
+    expansionSearch: z.number().int().min(1).max(4096).default(DEFAULT_HNSW.expansionSearch).meta({ title: 'HNSW search beam (ef)' }),
+    provider: z.enum(PROVIDER_CHOICES).default('auto').meta({ title: 'Execution provider (exact search)' }),
+    threads: z.number().int().min(0).max(256).default(0).meta({ title: 'Threads', description: '0 = all cores' }),
+    recallSample: z.number().int().min(0).max(100000).default(200).meta({ title: 'Recall sample', description: 'Queries checked against exact search to report the recall of HNSW (0 = skip)' }),
+    scoreColumn: z.string().min(1).default('similarity').meta({ title: 'Score column' }),
+    seedColumn: z.string().min(1).default('nearest_seed').meta({ title: 'Nearest-seed column' }),
+  })
+  .refine((p) => p.mode === 'per-seed' || p.threshold !== undefined || p.targetCount !== undefined, { message: 'pool mode needs a threshold and/or a target count', path: ['threshold'] });
+
+function prepared(ref: ArtifactRef, port: string, log: (m: string) => void): { meta: EmbeddingsMeta; data: Float32Array } {
+  const e = readEmbeddings(ref, port);
+  if (!e.meta.normalized) {
+    log(`${port}: embeddings are not normalised; normalising a copy (cosine similarity)`);
+    l2normalize(e.data, e.meta.dim);
+  }
+  return e;
+}
+
+export default defineNode({
+  type: 'ml.retrieve',
+  version: 1,
+  category: 'ML',
+  title: 'Retriever (k-NN)',
+  description:
+    'Retrieves pool documents similar to a seed set by cosine similarity: per pool document its max (or mean top-m) similarity to the seeds with a threshold and/or target count, or the top-k pool documents per seed. Exact (ONNX Runtime GEMM, CPU/GPU) or approximate (HNSW). Outputs carry the score and the nearest seed id; the rest is kept as its own output.',
+  inputs: {
+    seeds: { kind: 'embeddings', title: 'seed embeddings' },
+    pool: { kind: 'embeddings', title: 'pool embeddings' },
+    poolData: { kind: 'dataset', title: 'pool dataset' },
+    index: { kind: 'index', optional: true, title: 'HNSW index (optional)', description: 'Over the seed embeddings in pool mode, over the pool embeddings in per-seed mode' },
+  },
+  outputs: { retrieved: { kind: 'dataset' }, rest: { kind: 'dataset' }, metrics: { kind: 'metrics' } },
+  params,
+  // Similarities are recomputed in float64 for the selected pairs, so outputs do not depend on the GEMM kernel.
+  deterministic: true,
+  worker: true,
+  async run(ctx) {
+    const p = ctx.params;
+    const seedsRef = ctx.input('seeds');
+    const poolRef = ctx.input('pool');
+    const poolData = ctx.input('poolData');
+    const indexRef = ctx.optionalInput('index');
+    const log = (m: string) => ctx.log(m);
+    const seeds = prepared(seedsRef, 'seeds', log);
+    const pool = prepared(poolRef, 'pool', log);
+    const dim = seeds.meta.dim;
+    if (pool.meta.dim !== dim) throw new NodeError(`seed embeddings have ${dim} dimensions, pool embeddings ${pool.meta.dim}: embed both with the same model`, { field: 'inputs.pool' });
+    if (seeds.meta.modelHash !== pool.meta.modelHash) ctx.log(`seed and pool embeddings come from different models (${seeds.meta.model} vs ${pool.meta.model}); similarities may be meaningless`, 'warn');
+    const nPool = pool.meta.count;
+    const nSeeds = seeds.meta.count;
+    if ((poolData.manifest.rows ?? -1) !== nPool) throw new NodeError(`pool embeddings have ${nPool} rows but the pool dataset has ${poolData.manifest.rows}: embed the pool dataset that is connected here`, { field: 'inputs.poolData' });
+    const conn = await ctx.duckdb();
+    const src = await positionedSql(conn, poolData);
+    if (pool.meta.dataset !== poolData.hash) {
+      const bad = await conn.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${src} d JOIN ${idsSql(poolRef)} e ON d.${POS} = e.${POS} WHERE d.id IS DISTINCT FROM e.id`);
+      if (Number(bad.getRowObjectsJS()[0]?.n ?? 0) > 0) throw new NodeError('pool embeddings are not aligned with the pool dataset (ids differ by row): embed the pool dataset that is connected here', { field: 'inputs.poolData' });
+    }
+
+    // pool mode: every pool document queries the seed set; per-seed mode: every seed queries the pool.
+    const poolMode = p.mode === 'pool';
+    const base = poolMode ? seeds : pool;
+    const baseRef = poolMode ? seedsRef : poolRef;
+    const queries = poolMode ? pool : seeds;
+    const nBase = base.meta.count;
+    const nq = queries.meta.count;
+    const k = poolMode ? (p.aggregate === 'max' ? 1 : p.m) : p.k;
+    const threads = p.threads || undefined;
+
+    const t0 = performance.now();
+    let res: TopK;
+    let device = 'cpu';
+    let recall: number | undefined;
+    const progress = (d: number, t: number) => ctx.progress(d, t, 'searching');
+    if (p.search === 'exact') {
+      const searcher = await ExactSearcher.open({ provider: p.provider, threads, log: (m, level) => ctx.log(m, level) });
+      device = searcher.device;
+      try {
+        res = await searcher.search(base.data, nBase, queries.data, nq, dim, k, { signal: ctx.signal, progress });
+      } finally {
+        await searcher.close();
+      }
+    } else {
+      const hnsw = { ...DEFAULT_HNSW, expansionSearch: p.expansionSearch };
+      let index;
+      if (indexRef) {
+        const { meta, file } = readIndexMeta(indexRef);
+        if (meta.embeddings !== baseRef.hash) {
+          throw new NodeError(`the connected index was built over other embeddings; in ${p.mode} mode it must index the ${poolMode ? 'seed' : 'pool'} embeddings`, { field: 'inputs.index' });
+        }
+        index = loadHnsw(file, dim, { ...hnsw, connectivity: meta.connectivity, expansionAdd: meta.expansionAdd });
+      } else {
+        ctx.log(`no index connected: building HNSW over ${nBase} vectors in memory (connect an "HNSW index" node to cache it)`);
+        index = buildHnsw(base.data, nBase, dim, hnsw, p.threads);
+      }
+      res = hnswSearch(index, queries.data, nq, dim, k, p.threads, 4096, progress);
+      if (p.recallSample > 0 && nq > 0) {
+        const sample = Math.min(p.recallSample, nq);
+        const rows = Array.from({ length: sample }, (_, i) => Math.floor((i * nq) / sample));
+        const q = new Float32Array(sample * dim);
+        rows.forEach((r, i) => q.set(queries.data.subarray(r * dim, (r + 1) * dim), i * dim));
+        const searcher = await ExactSearcher.open({ provider: 'cpu', threads });
+        try {
+          const exact = await searcher.search(base.data, nBase, q, sample, dim, k);
+          recall = recallAtK(res, exact, rows);
+        } finally {
+          await searcher.close();
+        }
+        ctx.log(`HNSW recall@${k} on ${sample} sampled queries: ${recall.toFixed(4)}`);
+      }
+    }
+    const seconds = (performance.now() - t0) / 1000;
+    rescore(res, base.data, queries.data, dim);
+    ctx.setDevice(device);
+
+    // Per pool document: score and nearest seed (row in the seed embeddings).
+    const score = new Float64Array(nPool).fill(NaN);
+    const seedPos = new Int32Array(nPool).fill(-1);
+    if (poolMode) {
+      for (let i = 0; i < nPool; i++) {
+        let sum = 0;
+        let cnt = 0;
+        for (let j = 0; j < k; j++) {
+          if (res.indices[i * k + j]! < 0) continue;
+          sum += res.scores[i * k + j]!;
+          cnt++;
+        }
+        if (cnt === 0) continue;
+        score[i] = p.aggregate === 'max' ? res.scores[i * k]! : sum / cnt;
+        seedPos[i] = res.indices[i * k]!;
+      }
+    } else {
+      for (let q = 0; q < nSeeds; q++) {
+        for (let j = 0; j < k; j++) {
+          const i = res.indices[q * k + j]!;
+          const s = res.scores[q * k + j]!;
+          if (i < 0 || (p.threshold !== undefined && s < p.threshold)) continue;
+          if (!(s <= score[i]!)) {
+            score[i] = s;
+            seedPos[i] = q;
+          }
+        }
+      }
+    }
+    const keep = new Array<boolean>(nPool).fill(false);
+    let candidates: number[] = [];
+    for (let i = 0; i < nPool; i++) if (!Number.isNaN(score[i]!) && (p.threshold === undefined || score[i]! >= p.threshold)) candidates.push(i);
+    if (p.targetCount !== undefined && candidates.length > p.targetCount) {
+      candidates.sort((a, b) => score[b]! - score[a]! || a - b);
+      candidates = candidates.slice(0, p.targetCount);
+    }
+    for (const i of candidates) keep[i] = true;
+
+    const table = await loadColumns(conn, nPool, [
+      { name: 'score', type: 'DOUBLE', values: score },
+      { name: 'seed_pos', type: 'BIGINT', values: Array.from(seedPos, (v) => (v < 0 ? null : v)) },
+      { name: 'keep', type: 'BOOLEAN', values: keep },
+    ]);
+    try {
+      const cols = keptColumns(poolData, 'd', [p.scoreColumn, p.seedColumn]);
+      const query = (where: string) =>
+        `SELECT ${cols}, s.score AS ${sqlIdent(p.scoreColumn)}, si.id AS ${sqlIdent(p.seedColumn)} FROM ${src} d JOIN temp.main.${sqlIdent(table)} s ON s.pos = d.${POS} LEFT JOIN ${idsSql(seedsRef)} si ON si.${POS} = s.seed_pos WHERE ${where} ORDER BY d.${POS}`;
+      const kept = await writeDatasetFromQuery(conn, query('s.keep'), ctx.output('retrieved'));
+      const rest = await writeDatasetFromQuery(conn, query('NOT s.keep'), ctx.output('rest'));
+      let sum = 0;
+      let min = Infinity;
+      for (const i of candidates) {
+        sum += score[i]!;
+        min = Math.min(min, score[i]!);
+      }
+      const metrics: Record<string, number | string> = {
+        pool_rows: nPool,
+        seed_rows: nSeeds,
+        retrieved: kept.rows,
+        rest: rest.rows,
+        mode: p.mode,
+        search: p.search,
+        k,
+        mean_similarity_retrieved: candidates.length > 0 ? sum / candidates.length : NaN,
+        min_similarity_retrieved: candidates.length > 0 ? min : NaN,
+      };
+      if (p.threshold !== undefined) metrics.threshold = p.threshold;
+      if (recall !== undefined) metrics[`recall_at_${k}`] = recall;
+      writeMetrics(ctx.output('metrics'), metrics);
+      ctx.log(`retrieved ${kept.rows} of ${nPool} pool documents (${nSeeds} seeds, ${p.search}, ${(nq / Math.max(seconds, 1e-9)).toFixed(0)} queries/s on ${device})`);
+    } finally {
+      await dropTemp(conn, table);
+    }
+  },
+  module: import.meta.url,
+});

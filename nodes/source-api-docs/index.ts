@@ -1,0 +1,112 @@
+import { basename, extname } from 'node:path';
+import { z } from 'zod';
+import { NodeError } from '../../engine/sdk/node-error.js';
+import { defineNode } from '../../engine/sdk/types.js';
+import { Counts, tokenizerParam } from '../_corpus/counting.js';
+import { expandPath, readText, relPath } from '../_corpus/files.js';
+import { writeRecords, type Cell, type Column } from '../_corpus/records.js';
+import { loadTokenizer, tokenizerFiles } from '../_corpus/tokenizer.js';
+import { renderRecord } from './render.js';
+
+const params = z.object({
+  path: z.string().min(1).meta({ title: 'JSONL file, folder or glob', description: 'One API documentation record (a JSON object) per line', widget: 'file' }),
+  include: z.string().min(1).default('**/*.jsonl').meta({ title: 'Files in a folder (glob)' }),
+  format: z.enum(['keyvalue', 'markdown', 'json']).default('keyvalue').meta({ title: 'Render as', description: '"field: value" lines, Markdown, or compact JSON' }),
+  fields: z.array(z.string().min(1)).default([]).meta({ title: 'Fields', description: 'Fields to render, in order; empty renders every field' }),
+  exclude: z.array(z.string().min(1)).default([]).meta({ title: 'Leave out fields' }),
+  titleField: z.string().min(1).default('api_name').meta({ title: 'Title field', description: 'Rendered first (ignored when absent)' }),
+  idField: z.string().optional().meta({ title: 'Id field', description: 'Leave empty to number records as <file>:<line> (Gorilla api_name values repeat)' }),
+  skipEmpty: z.boolean().default(true).meta({ title: 'Skip empty values', description: 'null, "", [], "N/A"' }),
+  source: z.string().min(1).optional().meta({ title: 'Source name', description: 'Defaults to the file name (e.g. huggingface_api)' }),
+  tokenizer: tokenizerParam,
+});
+
+const RESERVED = new Set(['id', 'text', 'source', 'file', 'line', 'tokens', 'title']);
+
+export default defineNode({
+  type: 'source.api-docs',
+  version: 1,
+  category: 'Sources',
+  title: 'API docs (JSONL)',
+  description:
+    'Loads Gorilla-style API documentation JSONL (any JSON object per line) and renders each record as a text document from its fields. Scalar string fields are kept as columns; reports documents and tokens per file.',
+  inputs: {},
+  outputs: { out: { kind: 'dataset', title: 'API docs' } },
+  params,
+  deterministic: true,
+  inputFiles: (p, baseDir) => [...expandPath(p.path, baseDir, p.include), ...tokenizerFiles(p.tokenizer, baseDir)],
+  async run(ctx) {
+    const p = ctx.params;
+    const files = expandPath(p.path, ctx.baseDir, p.include);
+    if (files.length === 0) throw new NodeError(`no files at ${p.path}`, { file: p.path, field: 'path' });
+    const counts = new Counts(loadTokenizer(p.tokenizer, ctx.baseDir));
+    interface Rec {
+      id: string;
+      text: string;
+      source: string;
+      title: string | null;
+      file: string;
+      line: number;
+      tokens: number;
+      rec: Record<string, unknown>;
+    }
+    const recs: Rec[] = [];
+    // Which top-level fields hold only strings (or nothing) in every record: those become columns.
+    const stringFields = new Map<string, boolean>();
+    const ids = new Map<string, string>();
+    for (const abs of files) {
+      const file = relPath(ctx.baseDir, abs);
+      const stem = basename(abs, extname(abs));
+      const source = p.source ?? stem;
+      const lines = readText(abs).split('\n');
+      for (let i = 0; i < lines.length; i++) {
+        const raw = (lines[i] as string).trim();
+        if (!raw) continue;
+        const line = i + 1;
+        let rec: unknown;
+        try {
+          rec = JSON.parse(raw);
+        } catch (err) {
+          throw new NodeError(`invalid JSON: ${(err as Error).message}`, { file, line });
+        }
+        if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new NodeError('expected a JSON object per line', { file, line });
+        const r = rec as Record<string, unknown>;
+        let id = `${stem}:${line}`;
+        if (p.idField) {
+          const v = r[p.idField];
+          if (v === undefined || v === null || v === '') throw new NodeError(`missing id field "${p.idField}"`, { file, line, field: p.idField });
+          id = String(v);
+          const prev = ids.get(id);
+          if (prev) throw new NodeError(`id ${JSON.stringify(id)} repeats (first at ${prev}); leave the id field empty to number records`, { file, line, field: p.idField });
+          ids.set(id, `${file}:${line}`);
+        }
+        const text = renderRecord(r, { format: p.format, fields: p.fields, exclude: p.exclude, titleField: p.titleField, skipEmpty: p.skipEmpty });
+        if (!text.trim()) throw new NodeError('the record renders to an empty document (no non-empty fields selected)', { file, line, field: p.fields.join(',') || undefined });
+        for (const [k, v] of Object.entries(r)) {
+          const ok = v === null || typeof v === 'string';
+          stringFields.set(k, (stringFields.get(k) ?? true) && ok);
+        }
+        const title = p.titleField && typeof r[p.titleField] === 'string' ? (r[p.titleField] as string) : null;
+        recs.push({ id, text, source, title, file, line, tokens: counts.add(source, text), rec: r });
+      }
+    }
+    if (recs.length === 0) throw new NodeError('no records', { file: p.path, line: 1 });
+    const extra = [...stringFields.entries()].filter(([k, ok]) => ok && !RESERVED.has(k) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)).map(([k]) => k);
+    const columns: Column[] = [
+      { name: 'id', type: 'VARCHAR' },
+      { name: 'text', type: 'VARCHAR' },
+      { name: 'source', type: 'VARCHAR' },
+      { name: 'title', type: 'VARCHAR' },
+      ...extra.map((name) => ({ name, type: 'VARCHAR' as const })),
+      { name: 'file', type: 'VARCHAR' },
+      { name: 'line', type: 'BIGINT' },
+      { name: 'tokens', type: 'BIGINT' },
+    ];
+    const rows = recs.map((r): Cell[] => [r.id, r.text, r.source, r.title, ...extra.map((k) => (r.rec[k] as string | null | undefined) ?? null), r.file, r.line, r.tokens]);
+    const out = ctx.output('out');
+    await writeRecords(await ctx.duckdb(), out, columns, rows);
+    out.setMeta('files', files.length);
+    counts.report(out, (m) => ctx.log(m), 'file');
+  },
+  module: import.meta.url,
+});

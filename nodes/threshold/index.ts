@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { datasetSql, writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
+import { NodeError } from '../../engine/sdk/node-error.js';
+import { defineNode } from '../../engine/sdk/types.js';
+import { sqlIdent, sqlString } from '../../engine/store/duckdb.js';
+import { requireColumn } from '../_lib/dataset-io.js';
+import { binaryMetrics, confusion, prChartSpec, prCurve, scoreHistogramSpec, writeChart, writeMetrics } from '../_lib/report.js';
+
+const params = z
+  .object({
+    scoreColumn: z.string().min(1).default('score').meta({ title: 'Score column' }),
+    threshold: z.number().default(0.5).meta({ title: 'Threshold' }),
+    keep: z.enum(['above', 'below']).default('above').meta({ title: 'Keep', description: 'above: keep score ≥ threshold; below: keep score < threshold' }),
+    labelColumn: z.string().optional().meta({ title: 'Label column (optional)', description: 'A column with the true class, for precision / recall / F1 and the PR curve (e.g. source)' }),
+    positiveValue: z.string().optional().meta({ title: 'Positive value', description: 'Rows whose label equals this (as text) are positives; for a boolean column leave empty (true = positive)' }),
+  })
+  .refine((p) => p.labelColumn !== undefined || p.positiveValue === undefined, { message: 'positiveValue needs a labelColumn', path: ['positiveValue'] });
+
+export default defineNode({
+  type: 'ml.threshold',
+  version: 1,
+  category: 'ML',
+  title: 'Threshold',
+  description:
+    'Keeps rows whose score passes a threshold and rejects the rest (both outputs). With a label column it also reports accuracy, precision, recall, F1 and average precision and draws the precision-recall curve; without, a score histogram. Re-deciding is cheap: the scores are computed once upstream.',
+  inputs: { in: { kind: 'dataset' } },
+  outputs: { kept: { kind: 'dataset' }, rejected: { kind: 'dataset' }, metrics: { kind: 'metrics' }, chart: { kind: 'chart' } },
+  params,
+  deterministic: true,
+  async run(ctx) {
+    const p = ctx.params;
+    const ref = ctx.input('in');
+    const scoreCol = requireColumn(ref, p.scoreColumn, 'in', 'params.scoreColumn');
+    if (!/^(DOUBLE|FLOAT|REAL|DECIMAL|INTEGER|BIGINT|SMALLINT|TINYINT|HUGEINT|UBIGINT|UINTEGER)/i.test(scoreCol.type)) {
+      throw new NodeError(`column "${p.scoreColumn}" is ${scoreCol.type}, not a number`, { field: 'params.scoreColumn' });
+    }
+    const labelCol = p.labelColumn !== undefined ? requireColumn(ref, p.labelColumn, 'in', 'params.labelColumn') : undefined;
+    if (labelCol && p.positiveValue === undefined && labelCol.type !== 'BOOLEAN') {
+      throw new NodeError(`label column "${p.labelColumn}" is ${labelCol.type}: give the positive value (e.g. the positive source name)`, { field: 'params.positiveValue' });
+    }
+    const src = datasetSql(ref);
+    const s = sqlIdent(p.scoreColumn);
+    const t = Number(p.threshold);
+    // NULL scores (e.g. not retrieved) never pass the threshold.
+    const pass = p.keep === 'above' ? `coalesce(${s} >= ${t}, false)` : `coalesce(${s} < ${t}, false)`;
+    const conn = await ctx.duckdb();
+    const kept = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE ${pass}`, ctx.output('kept'));
+    const rejected = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE NOT ${pass}`, ctx.output('rejected'));
+    const total = kept.rows + rejected.rows;
+
+    const positive = labelCol ? (p.positiveValue === undefined ? `coalesce(${sqlIdent(p.labelColumn!)}, false)` : `coalesce(CAST(${sqlIdent(p.labelColumn!)} AS VARCHAR) = ${sqlString(p.positiveValue)}, false)`) : 'false';
+    const r = await conn.runAndReadAll(`SELECT CAST(${s} AS DOUBLE) AS s, ${positive} AS y FROM ${src}`);
+    const [scoreVals, labelVals] = r.getColumnsJS() as [(number | null)[], boolean[]];
+    // Orient scores so that "kept" means predicted positive, whatever the direction.
+    const sign = p.keep === 'above' ? 1 : -1;
+    const oriented = scoreVals.map((v) => (v === null ? NaN : sign * v));
+    const predicted = scoreVals.map((v) => v !== null && (p.keep === 'above' ? v >= t : v < t));
+
+    const metrics: Record<string, number | string> = { rows_in: total, kept: kept.rows, rejected: rejected.rows, kept_fraction: total > 0 ? kept.rows / total : NaN, threshold: t, keep: p.keep };
+    if (labelCol) {
+      const m = binaryMetrics(confusion(labelVals, predicted));
+      const { points, averagePrecision } = prCurve(oriented, labelVals);
+      Object.assign(metrics, {
+        accuracy: m.accuracy,
+        precision: m.precision,
+        recall: m.recall,
+        f1: m.f1,
+        average_precision: averagePrecision,
+        true_positives: m.tp,
+        false_positives: m.fp,
+        true_negatives: m.tn,
+        false_negatives: m.fn,
+        positives: m.tp + m.fn,
+      });
+      const shown = points.map((pt) => ({ ...pt, threshold: sign * pt.threshold }));
+      writeChart(ctx.output('chart'), prChartSpec(shown, { title: `Precision-recall (${p.scoreColumn}; AP ${Number.isFinite(averagePrecision) ? averagePrecision.toFixed(3) : 'n/a'})`, threshold: t, operating: m }), 'precision-recall');
+      ctx.log(`threshold ${t}: kept ${kept.rows}/${total}; precision ${m.precision.toFixed(4)}, recall ${m.recall.toFixed(4)}, F1 ${m.f1.toFixed(4)}, accuracy ${m.accuracy.toFixed(4)}`);
+    } else {
+      writeChart(ctx.output('chart'), scoreHistogramSpec(Float64Array.from(scoreVals, (v) => (v === null ? NaN : v)), { title: `Distribution of ${p.scoreColumn}`, threshold: t }), 'score histogram');
+      ctx.log(`threshold ${t}: kept ${kept.rows} of ${total}`);
+    }
+    writeMetrics(ctx.output('metrics'), metrics);
+  },
+  module: import.meta.url,
+});

@@ -1,0 +1,228 @@
+import {
+  Background,
+  BackgroundVariant,
+  Controls,
+  MiniMap,
+  ReactFlow,
+  useReactFlow,
+  type Connection,
+  type FinalConnectionState,
+  type IsValidConnection,
+  type OnConnectStartParams,
+} from '@xyflow/react';
+import { useCallback, useEffect, useRef } from 'react';
+import { viewHooks } from '../commands';
+import { categoryColor } from '../lib/colors';
+import { useGraph } from '../store/app';
+import { useCatalog } from '../store/catalog';
+import type { FlowEdge, FlowNode } from '../store/graph';
+import { useUi } from '../store/ui';
+import { ForgeNode } from './ForgeNode';
+
+const nodeTypes = { forge: ForgeNode };
+export const DRAG_MIME = 'application/x-forge-node-type';
+
+/** Where a connection drag started, so dropping it on empty canvas can offer compatible nodes. */
+export let pendingConnection: { nodeId: string; handleId: string; handleType: 'source' | 'target' } | null = null;
+export function clearPendingConnection(): void {
+  pendingConnection = null;
+}
+
+export function Canvas() {
+  const nodes = useGraph((s) => s.nodes);
+  const edges = useGraph((s) => s.edges);
+  const docVersion = useGraph((s) => s.docVersion);
+  const theme = useUi((s) => s.theme);
+  const rf = useReactFlow<FlowNode, FlowEdge>();
+  const wrapper = useRef<HTMLDivElement>(null);
+  const pointer = useRef<{ x: number; y: number } | null>(null);
+  const connectStart = useRef<OnConnectStartParams | null>(null);
+
+  useEffect(() => {
+    viewHooks.fitView = () => void rf.fitView({ padding: 0.15, duration: 250, maxZoom: 1.2 });
+    viewHooks.zoomIn = () => void rf.zoomIn({ duration: 150 });
+    viewHooks.zoomOut = () => void rf.zoomOut({ duration: 150 });
+    viewHooks.zoomReset = () => void rf.zoomTo(1, { duration: 150 });
+    viewHooks.pasteAtPointer = () => {
+      const p = pointer.current;
+      useGraph.getState().paste(undefined, p ? rf.screenToFlowPosition(p) : undefined);
+    };
+  }, [rf]);
+
+  // A freshly loaded document is framed once its nodes have been measured.
+  useEffect(() => {
+    if (docVersion === 0) return;
+    const t = window.setTimeout(() => void rf.fitView({ padding: 0.15, maxZoom: 1 }), 60);
+    return () => window.clearTimeout(t);
+  }, [docVersion, rf]);
+
+  const isValidConnection: IsValidConnection<FlowEdge> = useCallback((c) => {
+    const check = useGraph.getState().checkConnection(c as Connection);
+    useUi.getState().setConnectHint(check.ok ? null : check.reason);
+    return check.ok;
+  }, []);
+
+  const onConnect = useCallback((c: Connection) => {
+    const res = useGraph.getState().connect(c);
+    if (!res.ok) useUi.getState().toast({ kind: 'error', title: 'Connection refused', detail: res.reason }, 6000);
+  }, []);
+
+  const onConnectStart = useCallback((_e: unknown, params: OnConnectStartParams) => {
+    connectStart.current = params;
+  }, []);
+
+  const onConnectEnd = useCallback(
+    (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      const ui = useUi.getState();
+      ui.setConnectHint(null);
+      const from = state.fromHandle;
+      if (!from) return;
+      if (state.toHandle && !state.isValid) {
+        const c: Connection =
+          from.type === 'source'
+            ? { source: from.nodeId, sourceHandle: from.id ?? null, target: state.toHandle.nodeId, targetHandle: state.toHandle.id ?? null }
+            : { source: state.toHandle.nodeId, sourceHandle: state.toHandle.id ?? null, target: from.nodeId, targetHandle: from.id ?? null };
+        const check = useGraph.getState().checkConnection(c);
+        if (!check.ok) ui.toast({ kind: 'error', title: 'Connection refused', detail: check.reason }, 6000);
+        return;
+      }
+      if (!state.toHandle && !state.toNode && from.id) {
+        // Dropped on empty canvas: offer the palette, and connect whatever gets added.
+        const pt = 'changedTouches' in event ? event.changedTouches[0] : event;
+        if (!pt) return;
+        pendingConnection = { nodeId: from.nodeId, handleId: from.id, handleType: from.type };
+        ui.openPalette('', rf.screenToFlowPosition({ x: pt.clientX, y: pt.clientY }));
+      }
+    },
+    [rf],
+  );
+
+  const onDragOver = useCallback((e: React.DragEvent) => {
+    if (!e.dataTransfer.types.includes(DRAG_MIME)) return;
+    e.preventDefault();
+    e.dataTransfer.dropEffect = 'copy';
+  }, []);
+
+  const onDrop = useCallback(
+    (e: React.DragEvent) => {
+      const type = e.dataTransfer.getData(DRAG_MIME);
+      if (!type) return;
+      e.preventDefault();
+      const info = useCatalog.getState().types.get(type);
+      if (!info) return;
+      const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY });
+      // Drop point = the node's title bar, roughly where the pointer grabbed the palette item.
+      useGraph.getState().addNode(info, { x: Math.round(p.x - 110), y: Math.round(p.y - 20) });
+    },
+    [rf],
+  );
+
+  const onNodeContextMenu = useCallback(
+    (e: React.MouseEvent, node: FlowNode) => {
+      e.preventDefault();
+      const g = useGraph.getState();
+      if (!node.selected) g.select([node.id]);
+      useUi.getState().openMenu({ x: e.clientX, y: e.clientY, nodeId: node.id, flow: rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }) });
+    },
+    [rf],
+  );
+
+  const onPaneContextMenu = useCallback(
+    (e: MouseEvent | React.MouseEvent) => {
+      e.preventDefault();
+      useUi.getState().openMenu({ x: e.clientX, y: e.clientY, nodeId: null, flow: rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }) });
+    },
+    [rf],
+  );
+
+  const onNodeDoubleClick = useCallback((_e: React.MouseEvent, node: FlowNode) => {
+    useUi.getState().showOutput(node.id, null);
+  }, []);
+
+  return (
+    <div
+      className="canvas"
+      ref={wrapper}
+      data-testid="canvas"
+      onMouseMove={(e) => {
+        pointer.current = { x: e.clientX, y: e.clientY };
+      }}
+    >
+      <ReactFlow<FlowNode, FlowEdge>
+        nodes={nodes}
+        edges={edges}
+        nodeTypes={nodeTypes}
+        onNodesChange={useGraph.getState().onNodesChange}
+        onEdgesChange={useGraph.getState().onEdgesChange}
+        onConnect={onConnect}
+        onConnectStart={onConnectStart}
+        onConnectEnd={onConnectEnd}
+        isValidConnection={isValidConnection}
+        onNodeDragStart={() => useGraph.getState().beginDrag()}
+        onSelectionDragStart={() => useGraph.getState().beginDrag()}
+        onDragOver={onDragOver}
+        onDrop={onDrop}
+        onNodeContextMenu={onNodeContextMenu}
+        onPaneContextMenu={onPaneContextMenu}
+        onSelectionContextMenu={(e) => onPaneContextMenu(e)}
+        onNodeDoubleClick={onNodeDoubleClick}
+        onPaneClick={() => useUi.getState().closeMenu()}
+        deleteKeyCode={null}
+        selectionKeyCode="Shift"
+        multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
+        connectOnClick={false}
+        connectionRadius={28}
+        minZoom={0.08}
+        maxZoom={2.5}
+        snapToGrid
+        snapGrid={[8, 8]}
+        onlyRenderVisibleElements={nodes.length > 150}
+        colorMode={theme}
+        defaultEdgeOptions={{ type: 'default' }}
+        proOptions={{ hideAttribution: true }}
+      >
+        <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />
+        <MiniMap<FlowNode>
+          style={{ width: 168, height: 112 }}
+          pannable
+          zoomable
+          nodeColor={(n) => categoryColor(useCatalog.getState().types.get(n.data.type)?.category ?? 'Unknown')}
+          nodeStrokeWidth={0}
+          maskColor="var(--minimap-mask)"
+        />
+        <Controls showInteractive={false} />
+      </ReactFlow>
+      <ConnectHint />
+      {nodes.length === 0 ? <EmptyState /> : null}
+    </div>
+  );
+}
+
+function ConnectHint() {
+  const hint = useUi((s) => s.connectHint);
+  if (!hint) return null;
+  return (
+    <div className="connect-hint" role="status" data-testid="connect-hint">
+      ⚠ {hint}
+    </div>
+  );
+}
+
+function EmptyState() {
+  return (
+    <div className="empty-state">
+      <div className="empty-card">
+        <h2>Start a pipeline</h2>
+        <p>Drag a node from the palette onto the canvas, or start typing to add one.</p>
+        <div className="empty-actions">
+          <button className="btn primary" onClick={() => useUi.getState().openPalette()}>
+            Add node <kbd>Ctrl K</kbd>
+          </button>
+          <button className="btn" onClick={() => useUi.getState().openDialog({ kind: 'open' })}>
+            Open a graph…
+          </button>
+        </div>
+      </div>
+    </div>
+  );
+}

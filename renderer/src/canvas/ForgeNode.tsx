@@ -1,0 +1,177 @@
+import { Handle, Position, type NodeProps } from '@xyflow/react';
+import { memo } from 'react';
+import type { NodeTypeInfo, PortSpec } from '../api/types';
+import { categoryColor, kindColor } from '../lib/colors';
+import { useCatalog } from '../store/catalog';
+import type { FlowNode } from '../store/graph';
+import { useGraph } from '../store/app';
+import { displayState, formatMs, useRun, type NodeRunState } from '../store/run';
+import { useUi } from '../store/ui';
+
+const STATE_LABEL: Record<NodeRunState, string> = {
+  idle: 'idle',
+  stale: 'stale',
+  queued: 'queued',
+  running: 'running',
+  cached: 'cached',
+  done: 'done',
+  failed: 'failed',
+  skipped: 'skipped',
+  cancelled: 'cancelled',
+  bypassed: 'bypassed',
+  pinned: 'pinned',
+};
+
+interface PortRow {
+  input?: [string, PortSpec];
+  output?: [string, PortSpec];
+}
+
+function rows(info: { inputs: Record<string, PortSpec>; outputs: Record<string, PortSpec> }): PortRow[] {
+  const ins = Object.entries(info.inputs);
+  const outs = Object.entries(info.outputs);
+  const n = Math.max(ins.length, outs.length);
+  return Array.from({ length: n }, (_, i) => ({ input: ins[i], output: outs[i] }));
+}
+
+function paramSummary(info: NodeTypeInfo | undefined, params: Record<string, unknown>): string | null {
+  if (!info) return null;
+  const props = (info.paramsSchema.properties ?? {}) as Record<string, { title?: string; default?: unknown }>;
+  const parts: string[] = [];
+  for (const [k, p] of Object.entries(props)) {
+    const v = params[k];
+    if (v === undefined || v === '' || (p.default !== undefined && v === p.default && parts.length > 0)) continue;
+    const text = typeof v === 'string' ? v.replace(/\s+/g, ' ') : JSON.stringify(v);
+    parts.push(info.codeParams.includes(k) ? text : `${k}: ${text}`);
+    if (parts.length === 2) break;
+  }
+  return parts.length ? parts.join(' · ') : null;
+}
+
+/** Ports of a node whose type the engine does not know, inferred from the edges touching it. */
+function usePlaceholderPorts(id: string, enabled: boolean): { inputs: Record<string, PortSpec>; outputs: Record<string, PortSpec> } {
+  const key = useGraph((s) => {
+    if (!enabled) return '';
+    const ins = new Set<string>();
+    const outs = new Set<string>();
+    for (const e of s.edges) {
+      if (e.target === id && e.targetHandle) ins.add(e.targetHandle);
+      if (e.source === id && e.sourceHandle) outs.add(e.sourceHandle);
+    }
+    return `${[...ins].join(',')}|${[...outs].join(',')}`;
+  });
+  const [i = '', o = ''] = key.split('|');
+  const mk = (names: string) => Object.fromEntries(names.split(',').filter(Boolean).map((n) => [n, { kind: 'dataset' as const, title: n }]));
+  return { inputs: mk(i), outputs: mk(o) };
+}
+
+function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
+  const info = useCatalog((s) => s.types.get(data.type));
+  const status = useRun((s) => s.status[id]);
+  const staleReason = useRun((s) => s.stale[id]);
+  const diag = useUi((s) => s.diagnostics.find((d) => d.nodeId === id && d.severity === 'error'));
+  const placeholder = usePlaceholderPorts(id, !info);
+  const state = displayState(status, staleReason);
+  const category = info?.category ?? 'Unknown';
+  const ports = info ?? placeholder;
+  const title = data.label || info?.title || data.type;
+  const summary = paramSummary(info, data.params);
+  const progress = status?.progress;
+  const pct = progress?.total ? Math.min(100, (100 * progress.done) / progress.total) : null;
+  const outputs = status?.outputs ?? [];
+  const rowsOut = outputs.find((o) => o.rows !== null);
+
+  let statusLine: string;
+  if (state === 'running') statusLine = progress?.message ?? (progress?.total ? `${progress.done.toLocaleString('en-US')} / ${progress.total.toLocaleString('en-US')}` : 'running…');
+  else if (state === 'queued') statusLine = 'queued';
+  else if (state === 'stale') statusLine = `stale: ${staleReason}`;
+  else if (state === 'failed') statusLine = 'failed';
+  else if (state === 'done' || state === 'cached' || state === 'pinned' || state === 'bypassed')
+    statusLine = [rowsOut ? `${rowsOut.rows?.toLocaleString('en-US')} rows` : null, state === 'done' && status?.durationMs !== undefined ? formatMs(status.durationMs) : state].filter(Boolean).join(' · ');
+  else if (state === 'skipped' || state === 'cancelled') statusLine = status?.error ? `${state}: ${status.error}` : state;
+  else statusLine = diag ? diag.message : 'not run yet';
+
+  return (
+    <div
+      className={`fnode state-${state}${selected ? ' selected' : ''}${info ? '' : ' unknown'}${data.bypass ? ' bypassed' : ''}`}
+      style={{ '--cat': categoryColor(category) } as React.CSSProperties}
+      data-testid={`node-${id}`}
+      data-state={state}
+      data-node-type={data.type}
+    >
+      <div className="fnode-head">
+        <span className="fnode-cat" aria-hidden />
+        <div className="fnode-titles">
+          <div className="fnode-title" title={info?.description ?? `Unknown node type ${data.type}`}>
+            {title}
+          </div>
+          <div className="fnode-sub">
+            <span className="mono">{id}</span>
+            {data.label && info ? <span> · {info.title}</span> : null}
+          </div>
+        </div>
+        {state !== 'idle' ? (
+          <span className={`pill pill-${state}`} data-testid="node-state" title={staleReason ? `stale: ${staleReason}` : undefined}>
+            {STATE_LABEL[state]}
+          </span>
+        ) : null}
+      </div>
+      {!info ? <div className="fnode-unknown">Unknown type <span className="mono">{data.type}</span> — kept as a placeholder</div> : null}
+      {summary ? (
+        <div className="fnode-summary mono" title={summary}>
+          {summary}
+        </div>
+      ) : null}
+      <div className="fnode-ports">
+        {rows(ports).map((r, i) => (
+          <div className="fnode-row" key={i}>
+            <div className="port port-in">
+              {r.input ? (
+                <>
+                  <Handle type="target" position={Position.Left} id={r.input[0]} className="handle" style={{ '--kind': kindColor(r.input[1].kind) } as React.CSSProperties} data-kind={r.input[1].kind} />
+                  <span className="port-name" title={`${r.input[0]}: ${r.input[1].kind}${r.input[1].optional ? ' (optional)' : ''}`}>
+                    {r.input[1].title ?? r.input[0]}
+                    {r.input[1].optional ? <span className="port-opt">?</span> : null}
+                  </span>
+                </>
+              ) : null}
+            </div>
+            <div className="port port-out">
+              {r.output ? (
+                <>
+                  <button
+                    className="port-name port-link nodrag"
+                    title={`${r.output[0]}: ${r.output[1].kind} — click to see its last output`}
+                    data-testid={`port-${id}-${r.output[0]}`}
+                    onClick={(e) => {
+                      e.stopPropagation();
+                      useUi.getState().showOutput(id, (r.output as [string, PortSpec])[0]);
+                    }}
+                  >
+                    {r.output[1].title ?? r.output[0]}
+                  </button>
+                  <Handle type="source" position={Position.Right} id={r.output[0]} className="handle" style={{ '--kind': kindColor(r.output[1].kind) } as React.CSSProperties} data-kind={r.output[1].kind} />
+                </>
+              ) : null}
+            </div>
+          </div>
+        ))}
+      </div>
+      <div className="fnode-status">
+        <div className="fnode-bar" aria-hidden>
+          <div className={`fnode-bar-fill${state === 'running' && pct === null ? ' indeterminate' : ''}`} style={{ width: state === 'running' ? `${pct ?? 100}%` : state === 'queued' ? '0%' : '100%' }} />
+        </div>
+        <div className="fnode-status-text" data-testid="node-status" title={statusLine}>
+          {statusLine}
+        </div>
+      </div>
+      {state === 'failed' && status?.error ? (
+        <div className="fnode-error" data-testid="node-error" title={status.error}>
+          {status.error}
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+export const ForgeNode = memo(ForgeNodeView);

@@ -1,0 +1,74 @@
+import { useRun } from '../store/run';
+import { useUi, type BottomTab } from '../store/ui';
+import { HistoryPanel } from './HistoryPanel';
+import { DiagnosticList } from './Inspector';
+import { LogPanel } from './LogPanel';
+import { OutputPanel } from './Output';
+
+const TABS: { id: BottomTab; title: string }[] = [
+  { id: 'output', title: 'Output' },
+  { id: 'log', title: 'Run log' },
+  { id: 'history', title: 'History' },
+  { id: 'problems', title: 'Problems' },
+];
+
+export function BottomPanel() {
+  const tab = useUi((s) => s.bottomTab);
+  const open = useUi((s) => s.bottomOpen);
+  const height = useUi((s) => s.bottomHeight);
+  const problems = useUi((s) => s.diagnostics.length);
+  const logCount = useRun((s) => s.log.length);
+  const errors = useRun((s) => s.log.reduce((n, l) => n + (l.level === 'error' ? 1 : 0), 0));
+
+  return (
+    <section className={`dock${open ? '' : ' closed'}`} style={{ height: open ? height : 34 }} data-testid="bottom-panel">
+      {open ? (
+        <div
+          className="resizer"
+          onPointerDown={(e) => {
+            const startY = e.clientY;
+            const startH = height;
+            const move = (ev: PointerEvent) => useUi.getState().setBottomHeight(startH + (startY - ev.clientY));
+            const up = () => {
+              window.removeEventListener('pointermove', move);
+              window.removeEventListener('pointerup', up);
+            };
+            window.addEventListener('pointermove', move);
+            window.addEventListener('pointerup', up);
+          }}
+        />
+      ) : null}
+      <div className="tabs dock-tabs" role="tablist">
+        {TABS.map((t) => (
+          <button key={t.id} role="tab" aria-selected={open && tab === t.id} className={`tab${open && tab === t.id ? ' active' : ''}`} onClick={() => (open && tab === t.id ? useUi.getState().toggleBottom() : useUi.getState().showBottom(t.id))} data-testid={`tab-${t.id}`}>
+            {t.title}
+            {t.id === 'problems' && problems > 0 ? <span className="count warn">{problems}</span> : null}
+            {t.id === 'log' && logCount > 0 ? <span className={`count${errors ? ' err' : ''}`}>{errors || logCount}</span> : null}
+          </button>
+        ))}
+        <span className="spacer" />
+        <button className="btn small ghost" onClick={() => useUi.getState().toggleBottom()} aria-label={open ? 'Collapse panel' : 'Expand panel'}>
+          {open ? '▾' : '▴'}
+        </button>
+      </div>
+      {open ? (
+        <div className="dock-body">
+          {tab === 'output' ? <OutputPanel /> : null}
+          {tab === 'log' ? <LogPanel /> : null}
+          {tab === 'history' ? <HistoryPanel /> : null}
+          {tab === 'problems' ? <Problems /> : null}
+        </div>
+      ) : null}
+    </section>
+  );
+}
+
+function Problems() {
+  const diags = useUi((s) => s.diagnostics);
+  if (diags.length === 0) return <div className="panel-empty">No problems: the engine accepts this graph.</div>;
+  return (
+    <div className="pad" data-testid="problems">
+      <DiagnosticList diags={diags} />
+    </div>
+  );
+}

@@ -1,0 +1,351 @@
+import { ApiError, ForgeApi, readToken } from '../api/client';
+import type { GraphDocument, RunMode } from '../api/types';
+import { desktop } from '../desktop';
+import { useCatalog } from './catalog';
+import { codeNodes, createGraphStore, type FlowNode } from './graph';
+import { useRun } from './run';
+import { computeStale, incomingByTarget, signatureOf, stableJson, type NodeSignature } from './signature';
+import { useUi } from './ui';
+
+export const api = new ForgeApi(typeof window === 'undefined' ? '' : readToken());
+export const useGraph = createGraphStore({ types: () => useCatalog.getState().types });
+
+/* ---------- trust: imported graphs with user code must be approved before running ---------- */
+
+function hashText(s: string): string {
+  // FNV-1a, 2×32 bits: enough to recognise code the user already approved (not a security boundary).
+  let h1 = 0x811c9dc5;
+  let h2 = 0x01000193;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193) >>> 0;
+    h2 = Math.imul(h2 ^ c, 0x811c9dc5) >>> 0;
+  }
+  return h1.toString(16).padStart(8, '0') + h2.toString(16).padStart(8, '0');
+}
+
+export function codeFingerprint(doc: GraphDocument): string | null {
+  const nodes = codeNodes(doc, useCatalog.getState().types);
+  if (nodes.length === 0) return null;
+  const byId = new Map(doc.nodes.map((n) => [n.id, n]));
+  return hashText(stableJson(nodes.map((c) => [c.nodeId, c.params.map((p) => byId.get(c.nodeId)?.params[p])])));
+}
+
+function trustedSet(): Set<string> {
+  try {
+    return new Set(JSON.parse(localStorage.getItem('forge.trustedCode') ?? '[]') as string[]);
+  } catch {
+    return new Set();
+  }
+}
+
+export function rememberTrust(doc: GraphDocument): void {
+  const fp = codeFingerprint(doc);
+  if (!fp) return;
+  const s = trustedSet();
+  s.add(fp);
+  localStorage.setItem('forge.trustedCode', JSON.stringify([...s].slice(-500)));
+}
+
+function isTrusted(doc: GraphDocument): boolean {
+  const fp = codeFingerprint(doc);
+  return fp === null || trustedSet().has(fp);
+}
+
+/* ---------- recent files ---------- */
+
+export function recentFiles(): string[] {
+  try {
+    return JSON.parse(localStorage.getItem('forge.recent') ?? '[]') as string[];
+  } catch {
+    return [];
+  }
+}
+
+function addRecent(path: string): void {
+  const list = [path, ...recentFiles().filter((p) => p !== path)].slice(0, 10);
+  localStorage.setItem('forge.recent', JSON.stringify(list));
+}
+
+/* ---------- documents ---------- */
+
+function errorText(err: unknown): { title: string; detail?: string } {
+  if (err instanceof ApiError) {
+    const d = err.diagnostics;
+    return { title: err.message, detail: d.length ? d.slice(0, 4).map((x) => `${x.nodeId ? `${x.nodeId}: ` : ''}${x.message}`).join('\n') : undefined };
+  }
+  return { title: (err as Error).message };
+}
+
+export function reportError(err: unknown, prefix?: string): void {
+  const t = errorText(err);
+  useUi.getState().toast({ kind: 'error', title: prefix ? `${prefix}: ${t.title}` : t.title, detail: t.detail }, 9000);
+}
+
+/** Loads a document onto the canvas, resetting run state for nodes that are not in it. */
+export function loadDocument(doc: GraphDocument, opts: { path?: string | null; imported?: boolean } = {}): void {
+  const trusted = isTrusted(doc);
+  useGraph.getState().load(doc, { path: opts.path ?? null, trusted });
+  useRun.getState().reset();
+  useUi.setState({ output: null, diagnostics: [] });
+  if (opts.path) addRecent(opts.path);
+  if (!trusted) {
+    const nodes = codeNodes(doc, useCatalog.getState().types);
+    useUi.getState().toast(
+      { kind: 'warn', title: 'This graph contains user code', detail: `${nodes.map((n) => n.nodeId).join(', ')} — you will be asked to trust it before it runs.` },
+      8000,
+    );
+  }
+}
+
+export async function openGraph(path: string): Promise<void> {
+  try {
+    const { doc } = await api.readGraph(path);
+    loadDocument(doc, { path });
+    void restoreLastResults();
+  } catch (err) {
+    reportError(err, `Cannot open ${path}`);
+  }
+}
+
+/** Parses a graph document or exported config (text) and loads it as a new, untitled graph. */
+export function importText(text: string, name: string): boolean {
+  let doc: GraphDocument;
+  try {
+    doc = JSON.parse(text) as GraphDocument;
+  } catch (err) {
+    useUi.getState().toast({ kind: 'error', title: `${name} is not JSON`, detail: (err as Error).message });
+    return false;
+  }
+  if (!doc || typeof doc !== 'object' || doc.format !== 'forge-graph' || !Array.isArray(doc.nodes)) {
+    useUi.getState().toast({ kind: 'error', title: `${name} is not a Forge graph`, detail: 'expected "format": "forge-graph" and a "nodes" list' });
+    return false;
+  }
+  loadDocument({ ...doc, edges: doc.edges ?? [], seed: doc.seed ?? 0 }, { imported: true });
+  useUi.getState().toast({ kind: 'success', title: `Imported ${name}`, detail: `${doc.nodes.length} nodes, ${(doc.edges ?? []).length} edges` }, 3000);
+  return true;
+}
+
+export async function saveGraph(path?: string): Promise<boolean> {
+  const g = useGraph.getState();
+  const target = path ?? g.path;
+  if (!target) {
+    useUi.getState().openDialog({ kind: 'save-as' });
+    return false;
+  }
+  const doc = g.toDocument();
+  try {
+    const res = await api.saveGraph(target, doc);
+    // The user wrote (or accepted) this code themselves, so it no longer needs approval.
+    if (g.trusted) rememberTrust(doc);
+    useGraph.getState().markSaved(res.path);
+    addRecent(res.path);
+    useUi.getState().toast({ kind: 'success', title: `Saved ${res.path}` }, 2500);
+    return true;
+  } catch (err) {
+    reportError(err, 'Save failed');
+    return false;
+  }
+}
+
+function slug(s: string | undefined): string {
+  return (s ?? 'pipeline').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'pipeline';
+}
+
+export function suggestedFileName(): string {
+  return `${slug(useGraph.getState().meta.name)}.forge.json`;
+}
+
+/** Exports the reproducible config (pins every input file by hash) and downloads/saves it. */
+export async function exportConfig(): Promise<void> {
+  const g = useGraph.getState();
+  try {
+    const config = await api.exportConfig(g.toDocument(), g.path);
+    const text = `${JSON.stringify(config, null, 2)}\n`;
+    const name = `${slug(g.meta.name)}.config.forge.json`;
+    const d = desktop();
+    if (d) {
+      const path = await d.saveFile({ title: 'Export reproducible config', defaultName: name, content: text });
+      if (path) useUi.getState().toast({ kind: 'success', title: `Exported ${path}` }, 3000);
+      return;
+    }
+    const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
+    const a = document.createElement('a');
+    a.href = url;
+    a.download = name;
+    a.click();
+    window.setTimeout(() => URL.revokeObjectURL(url), 10_000);
+    const files = Object.keys(config.pins?.files ?? {}).length;
+    useUi.getState().toast({ kind: 'success', title: `Exported ${name}`, detail: `${config.nodes.length} nodes, ${files} input file${files === 1 ? '' : 's'} pinned by hash` }, 3500);
+  } catch (err) {
+    reportError(err, 'Export failed');
+  }
+}
+
+/* ---------- running ---------- */
+
+export function currentSignatures(): Record<string, NodeSignature> {
+  const { nodes, edges } = useGraph.getState();
+  const incoming = incomingByTarget(edges);
+  const out: Record<string, NodeSignature> = {};
+  for (const n of nodes) out[n.id] = signatureOf(n, incoming.get(n.id) ?? []);
+  return out;
+}
+
+export function selectedNodeIds(): string[] {
+  return useGraph
+    .getState()
+    .nodes.filter((n) => n.selected)
+    .map((n) => n.id);
+}
+
+export function runGraph(mode: RunMode, target?: string): void {
+  const g = useGraph.getState();
+  if (g.nodes.length === 0) {
+    useUi.getState().toast({ kind: 'info', title: 'Nothing to run', detail: 'Add nodes from the palette first.' }, 3000);
+    return;
+  }
+  if (mode !== 'all') {
+    target ??= selectedNodeIds()[0];
+    if (!target) {
+      useUi.getState().toast({ kind: 'info', title: mode === 'node' ? 'Select a node to run' : 'Select a node to run from' }, 3000);
+      return;
+    }
+  }
+  if (useRun.getState().active) {
+    useUi.getState().toast({ kind: 'info', title: 'A run is in progress', detail: 'Cancel it first (Ctrl+.)' }, 3000);
+    return;
+  }
+  const doc = g.toDocument();
+  if (!g.trusted) {
+    const nodes = codeNodes(doc, useCatalog.getState().types);
+    if (nodes.length > 0) {
+      useUi.getState().openDialog({
+        kind: 'trust',
+        nodes,
+        then: () => {
+          rememberTrust(useGraph.getState().toDocument());
+          useGraph.getState().setTrusted(true);
+          runGraph(mode, target);
+        },
+      });
+      return;
+    }
+  }
+  const sigs = currentSignatures();
+  useRun.getState().requestRun(sigs);
+  api.run(doc, { mode, target, path: g.path }).catch((err: unknown) => {
+    useRun.getState().requestFailed();
+    if (err instanceof ApiError && err.diagnostics.length) {
+      useUi.getState().setDiagnostics(err.diagnostics);
+      useUi.getState().showBottom('problems');
+    }
+    reportError(err, 'Cannot run');
+  });
+}
+
+export function cancelRun(): void {
+  const active = useRun.getState().active;
+  if (!active) return;
+  api.cancel(active.runId).catch((err: unknown) => reportError(err, 'Cancel failed'));
+}
+
+/* ---------- derived state ---------- */
+
+let lastNodes: readonly FlowNode[] = [];
+let lastEdges: unknown = null;
+let lastStatus: unknown = null;
+
+/** Recomputes staleness when node data, edges or results change (not on drags or selection). */
+export function refreshStale(force = false): void {
+  const { nodes, edges } = useGraph.getState();
+  const status = useRun.getState().status;
+  const dataChanged = nodes.length !== lastNodes.length || nodes.some((n, i) => n.data !== lastNodes[i]?.data || n.id !== lastNodes[i]?.id);
+  if (!force && !dataChanged && edges === lastEdges && status === lastStatus) return;
+  lastNodes = nodes;
+  lastEdges = edges;
+  lastStatus = status;
+  useRun.getState().setStale(computeStale(nodes, edges, (id) => status[id]));
+}
+
+let validateTimer = 0;
+let validateSeq = 0;
+/** Server-side validation (the engine's own rules), debounced, shown on nodes and in Problems. */
+export function scheduleValidate(): void {
+  window.clearTimeout(validateTimer);
+  validateTimer = window.setTimeout(() => {
+    const mySeq = ++validateSeq;
+    const doc = useGraph.getState().toDocument();
+    if (doc.nodes.length === 0) {
+      useUi.getState().setDiagnostics([]);
+      return;
+    }
+    api
+      .validate(doc)
+      .then((r) => {
+        if (mySeq === validateSeq) useUi.getState().setDiagnostics(r.diagnostics);
+      })
+      .catch(() => {});
+  }, 350);
+}
+
+/**
+ * After opening a saved graph, show each node's most recent result from provenance (when its
+ * params still match), so outputs can be inspected without re-running.
+ */
+export async function restoreLastResults(): Promise<void> {
+  const g = useGraph.getState();
+  if (!g.path) return;
+  try {
+    const runs = (await api.runs(20)).filter((r) => r.graphPath !== null && r.graphPath.endsWith(g.path as string));
+    const want = currentSignatures();
+    const seen = new Set<string>();
+    const status = { ...useRun.getState().status };
+    for (const r of runs.slice(0, 5)) {
+      const detail = await api.runDetail(r.id);
+      for (const ex of detail.executions) {
+        if (seen.has(ex.nodeId) || !want[ex.nodeId] || ex.status !== 'succeeded') continue;
+        const sig = want[ex.nodeId] as NodeSignature;
+        const params: Record<string, string> = {};
+        for (const [k, v] of Object.entries(ex.params)) if (v !== undefined) params[k] = stableJson(v);
+        // Executions record params with defaults applied; only claim the result if they agree.
+        const same = Object.entries(sig.params).every(([k, v]) => params[k] === v);
+        if (!same) continue;
+        seen.add(ex.nodeId);
+        status[ex.nodeId] = {
+          state: ex.cached ? 'cached' : 'done',
+          outputs: ex.outputs.map((o) => ({ port: o.port, hash: o.hash, kind: 'dataset', rows: null, bytes: 0 })),
+          durationMs: ex.durationMs ?? undefined,
+          runId: ex.runId,
+          executionId: ex.id,
+          signature: { ...sig },
+          consumed: Object.fromEntries(ex.inputs.map((i) => [i.port, i.hash])),
+        };
+      }
+    }
+    // Kinds and row counts come from the artifact records.
+    await Promise.all(
+      Object.values(status).flatMap((st) =>
+        (st.outputs ?? []).map(async (o) => {
+          try {
+            const a = await api.artifact(o.hash);
+            o.kind = a.kind as typeof o.kind;
+            o.rows = a.rows;
+            o.bytes = a.bytes;
+          } catch {
+            /* artifact gone: the preview will say so */
+          }
+        }),
+      ),
+    );
+    if (useGraph.getState().path === g.path) useRun.setState({ status });
+  } catch {
+    /* history is a convenience; the graph is usable without it */
+  }
+}
+
+export function isTypingTarget(t: EventTarget | null): boolean {
+  const el = t as HTMLElement | null;
+  if (!el) return false;
+  return el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable || !!el.closest?.('.monaco-editor');
+}

@@ -1,0 +1,56 @@
+import type { Connection } from '@xyflow/react';
+import type { NodeTypeInfo, PortSpec } from '../api/types';
+import { pathBetween } from '../lib/graph';
+
+export type ConnectionCheck = { ok: true } | { ok: false; code: 'self' | 'unknown-node' | 'unknown-type' | 'unknown-port' | 'kind-mismatch' | 'input-taken' | 'cycle' | 'incomplete'; reason: string };
+
+interface Ctx {
+  nodes: readonly { id: string; data: { type: string; label?: string } }[];
+  edges: readonly { source: string; target: string; sourceHandle?: string | null; targetHandle?: string | null }[];
+  types: ReadonlyMap<string, NodeTypeInfo>;
+}
+
+function portName(spec: PortSpec | undefined, port: string): string {
+  return spec?.title && spec.title !== port ? `${port} (${spec.title})` : port;
+}
+
+/**
+ * Whether an edge may be drawn, and if not, why — in words a user can act on. Mirrors the
+ * engine's own validation (kind mismatch, input taken, cycle) so refusals happen while dragging.
+ */
+export function validateConnection(ctx: Ctx, c: Pick<Connection, 'source' | 'target' | 'sourceHandle' | 'targetHandle'>): ConnectionCheck {
+  if (!c.source || !c.target || !c.sourceHandle || !c.targetHandle) return { ok: false, code: 'incomplete', reason: 'connect an output port to an input port' };
+  if (c.source === c.target) return { ok: false, code: 'self', reason: 'would create a cycle: a node cannot feed itself' };
+  const from = ctx.nodes.find((n) => n.id === c.source);
+  const to = ctx.nodes.find((n) => n.id === c.target);
+  if (!from || !to) return { ok: false, code: 'unknown-node', reason: 'one of the nodes no longer exists' };
+  const fromType = ctx.types.get(from.data.type);
+  const toType = ctx.types.get(to.data.type);
+  if (!fromType || !toType) {
+    const unknown = !fromType ? from : to;
+    return { ok: false, code: 'unknown-type', reason: `node "${unknown.id}" has unknown type ${unknown.data.type}; its ports are not known` };
+  }
+  const out = fromType.outputs[c.sourceHandle];
+  const inp = toType.inputs[c.targetHandle];
+  if (!out) return { ok: false, code: 'unknown-port', reason: `${fromType.title} has no output "${c.sourceHandle}"` };
+  if (!inp) return { ok: false, code: 'unknown-port', reason: `${toType.title} has no input "${c.targetHandle}"` };
+  if (out.kind !== inp.kind) {
+    return {
+      ok: false,
+      code: 'kind-mismatch',
+      reason: `kind mismatch: ${c.source}.${portName(out, c.sourceHandle)} outputs ${out.kind}, but ${c.target}.${portName(inp, c.targetHandle)} expects ${inp.kind}`,
+    };
+  }
+  const taken = ctx.edges.find((e) => e.target === c.target && e.targetHandle === c.targetHandle);
+  if (taken) {
+    if (taken.source === c.source && taken.sourceHandle === c.sourceHandle) return { ok: false, code: 'input-taken', reason: 'these ports are already connected' };
+    return {
+      ok: false,
+      code: 'input-taken',
+      reason: `input already connected: ${c.target}.${c.targetHandle} is fed by ${taken.source}.${taken.sourceHandle ?? ''}; delete that edge first`,
+    };
+  }
+  const back = pathBetween(c.target, c.source, ctx.edges);
+  if (back) return { ok: false, code: 'cycle', reason: `would create a cycle: ${[...back, c.target].join(' → ')}` };
+  return { ok: true };
+}

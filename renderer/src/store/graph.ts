@@ -1,0 +1,455 @@
+import { applyEdgeChanges, applyNodeChanges, type Connection, type Edge, type EdgeChange, type Node, type NodeChange, type XYPosition } from '@xyflow/react';
+import { create } from 'zustand';
+import type { GraphDocument, NodeTypeInfo } from '../api/types';
+import { layeredLayout, uniqueId } from '../lib/graph';
+import { validateConnection, type ConnectionCheck } from './connection';
+
+export interface NodeData extends Record<string, unknown> {
+  type: string;
+  params: Record<string, unknown>;
+  typeVersion?: number;
+  label?: string;
+  notes?: string;
+  bypass?: boolean;
+  pinnedOutputs?: Record<string, string>;
+}
+
+export type FlowNode = Node<NodeData, 'forge'>;
+export type FlowEdge = Edge<{ docId?: string }>;
+
+export interface DocMeta {
+  name?: string;
+  description?: string;
+  seed: number;
+  engineVersion?: string;
+  pins?: GraphDocument['pins'];
+}
+
+interface Snapshot {
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+  meta: DocMeta;
+}
+
+export interface ClipboardContent {
+  nodes: FlowNode[];
+  edges: FlowEdge[];
+}
+
+export interface GraphState extends Snapshot {
+  path: string | null;
+  dirty: boolean;
+  /** False for imported/opened graphs with user code until the user says they trust them. */
+  trusted: boolean;
+  past: Snapshot[];
+  future: Snapshot[];
+  /** Coalesces rapid edits of one field (typing) into a single undo step. */
+  lastCommit: { key: string; at: number } | null;
+  clipboard: ClipboardContent | null;
+  /** Bumps whenever a whole document is loaded, so views can fit and reset. */
+  docVersion: number;
+
+  load(doc: GraphDocument, opts?: { path?: string | null; trusted?: boolean }): void;
+  newGraph(): void;
+  setPath(path: string | null): void;
+  markSaved(path: string): void;
+  setTrusted(t: boolean): void;
+  commit(key?: string): void;
+  undo(): void;
+  redo(): void;
+  onNodesChange(changes: NodeChange<FlowNode>[]): void;
+  onEdgesChange(changes: EdgeChange<FlowEdge>[]): void;
+  beginDrag(): void;
+  addNode(info: NodeTypeInfo, position: XYPosition): string;
+  connect(c: Connection): ConnectionCheck;
+  checkConnection(c: Connection): ConnectionCheck;
+  setParam(nodeId: string, key: string, value: unknown): void;
+  setLabel(nodeId: string, label: string): void;
+  setNotes(nodeId: string, notes: string): void;
+  setBypass(nodeIds: string[], bypass: boolean): void;
+  setPinned(nodeId: string, pins: Record<string, string> | undefined): void;
+  setMeta(patch: Partial<DocMeta>): void;
+  deleteSelected(): void;
+  deleteNodes(ids: string[]): void;
+  selectAll(): void;
+  select(ids: string[]): void;
+  copySelection(): ClipboardContent | null;
+  paste(content?: ClipboardContent | null, at?: XYPosition): void;
+  duplicate(ids?: string[]): void;
+  autoLayout(): void;
+  toDocument(): GraphDocument;
+}
+
+const MAX_HISTORY = 200;
+const COALESCE_MS = 1200;
+export const DEFAULT_NODE_SIZE = { width: 232, height: 120 };
+
+const emptyMeta = (): DocMeta => ({ name: 'Untitled pipeline', seed: 0 });
+
+export function docToFlow(doc: GraphDocument): { nodes: FlowNode[]; edges: FlowEdge[]; meta: DocMeta } {
+  const nodes: FlowNode[] = doc.nodes.map((n, i) => ({
+    id: n.id,
+    type: 'forge',
+    position: n.position ?? { x: (i % 6) * 300, y: Math.floor(i / 6) * 200 },
+    data: {
+      type: n.type,
+      params: { ...n.params },
+      ...(n.typeVersion !== undefined ? { typeVersion: n.typeVersion } : {}),
+      ...(n.label !== undefined ? { label: n.label } : {}),
+      ...(n.notes !== undefined ? { notes: n.notes } : {}),
+      ...(n.bypass ? { bypass: true } : {}),
+      ...(n.pinnedOutputs ? { pinnedOutputs: { ...n.pinnedOutputs } } : {}),
+    },
+  }));
+  const edges: FlowEdge[] = doc.edges.map((e, i) => ({
+    id: e.id ?? edgeId(e.from.node, e.from.port, e.to.node, e.to.port, i),
+    source: e.from.node,
+    sourceHandle: e.from.port,
+    target: e.to.node,
+    targetHandle: e.to.port,
+    data: e.id ? { docId: e.id } : {},
+  }));
+  const meta: DocMeta = {
+    name: doc.name,
+    description: doc.description,
+    seed: doc.seed ?? 0,
+    engineVersion: doc.engineVersion,
+    pins: doc.pins,
+  };
+  return { nodes, edges, meta };
+}
+
+export function flowToDoc(nodes: readonly FlowNode[], edges: readonly FlowEdge[], meta: DocMeta): GraphDocument {
+  const doc: GraphDocument = {
+    format: 'forge-graph',
+    version: 2,
+    ...(meta.engineVersion ? { engineVersion: meta.engineVersion } : {}),
+    ...(meta.name ? { name: meta.name } : {}),
+    ...(meta.description ? { description: meta.description } : {}),
+    seed: meta.seed,
+    nodes: nodes.map((n) => {
+      const params: Record<string, unknown> = {};
+      for (const [k, v] of Object.entries(n.data.params)) if (v !== undefined) params[k] = v;
+      return {
+        id: n.id,
+        type: n.data.type,
+        ...(n.data.typeVersion !== undefined ? { typeVersion: n.data.typeVersion } : {}),
+        params,
+        position: { x: Math.round(n.position.x), y: Math.round(n.position.y) },
+        ...(n.data.label ? { label: n.data.label } : {}),
+        ...(n.data.notes ? { notes: n.data.notes } : {}),
+        ...(n.data.bypass ? { bypass: true } : {}),
+        ...(n.data.pinnedOutputs && Object.keys(n.data.pinnedOutputs).length > 0 ? { pinnedOutputs: n.data.pinnedOutputs } : {}),
+      };
+    }),
+    edges: edges.map((e) => ({
+      ...(e.data?.docId ? { id: e.data.docId } : {}),
+      from: { node: e.source, port: e.sourceHandle ?? '' },
+      to: { node: e.target, port: e.targetHandle ?? '' },
+    })),
+    ...(meta.pins && Object.keys(meta.pins.files ?? {}).length > 0 ? { pins: meta.pins } : {}),
+  };
+  return doc;
+}
+
+function edgeId(s: string, sp: string | null | undefined, t: string, tp: string | null | undefined, salt?: number): string {
+  return `e:${s}.${sp ?? ''}->${t}.${tp ?? ''}${salt !== undefined ? `#${salt}` : ''}`;
+}
+
+/** Does this document carry user code (SQL, expressions) that an untrusted import must not run? */
+export function codeNodes(doc: Pick<GraphDocument, 'nodes'>, types: ReadonlyMap<string, NodeTypeInfo>): { nodeId: string; params: string[] }[] {
+  const out: { nodeId: string; params: string[] }[] = [];
+  for (const n of doc.nodes) {
+    const info = types.get(n.type);
+    const params = (info?.codeParams ?? []).filter((p) => {
+      const v = n.params[p];
+      return typeof v === 'string' ? v.trim() !== '' : v !== undefined && v !== null;
+    });
+    if (params.length > 0) out.push({ nodeId: n.id, params });
+  }
+  return out;
+}
+
+export interface GraphStoreDeps {
+  types(): ReadonlyMap<string, NodeTypeInfo>;
+  now?(): number;
+}
+
+export function createGraphStore(deps: GraphStoreDeps) {
+  const now = deps.now ?? (() => Date.now());
+  return create<GraphState>((set, get) => {
+    const snapshot = (): Snapshot => {
+      const s = get();
+      return { nodes: s.nodes, edges: s.edges, meta: s.meta };
+    };
+    const mutateNode = (id: string, f: (d: NodeData) => NodeData) =>
+      set((s) => ({ nodes: s.nodes.map((n) => (n.id === id ? { ...n, data: f(n.data) } : n)), dirty: true }));
+
+    return {
+      nodes: [],
+      edges: [],
+      meta: emptyMeta(),
+      path: null,
+      dirty: false,
+      trusted: true,
+      past: [],
+      future: [],
+      lastCommit: null,
+      clipboard: null,
+      docVersion: 0,
+
+      load: (doc, opts = {}) => {
+        const { nodes, edges, meta } = docToFlow(doc);
+        set((s) => ({ nodes, edges, meta, path: opts.path ?? null, dirty: false, trusted: opts.trusted ?? true, past: [], future: [], lastCommit: null, docVersion: s.docVersion + 1 }));
+      },
+      newGraph: () =>
+        set((s) => ({ nodes: [], edges: [], meta: emptyMeta(), path: null, dirty: false, trusted: true, past: [], future: [], lastCommit: null, docVersion: s.docVersion + 1 })),
+      setPath: (path) => set({ path }),
+      markSaved: (path) => set({ path, dirty: false }),
+      setTrusted: (trusted) => set({ trusted }),
+
+      commit: (key) => {
+        const s = get();
+        const t = now();
+        if (key && s.lastCommit && s.lastCommit.key === key && t - s.lastCommit.at < COALESCE_MS) {
+          set({ lastCommit: { key, at: t } });
+          return;
+        }
+        const past = [...s.past, snapshot()];
+        if (past.length > MAX_HISTORY) past.shift();
+        set({ past, future: [], lastCommit: key ? { key, at: t } : null });
+      },
+      undo: () => {
+        const s = get();
+        const prev = s.past[s.past.length - 1];
+        if (!prev) return;
+        set({ ...prev, nodes: keepSelection(prev.nodes, s.nodes), past: s.past.slice(0, -1), future: [snapshot(), ...s.future], lastCommit: null, dirty: true });
+      },
+      redo: () => {
+        const s = get();
+        const next = s.future[0];
+        if (!next) return;
+        set({ ...next, nodes: keepSelection(next.nodes, s.nodes), past: [...s.past, snapshot()], future: s.future.slice(1), lastCommit: null, dirty: true });
+      },
+
+      onNodesChange: (changes) => {
+        const removing = changes.filter((c) => c.type === 'remove').map((c) => c.id);
+        if (removing.length > 0) {
+          get().deleteNodes(removing);
+          changes = changes.filter((c) => c.type !== 'remove');
+          if (changes.length === 0) return;
+        }
+        const structural = changes.some((c) => c.type === 'add' || c.type === 'replace');
+        if (structural) get().commit();
+        const moved = changes.some((c) => c.type === 'position' && c.position);
+        set((s) => ({ nodes: applyNodeChanges(changes, s.nodes), ...(moved || structural ? { dirty: true } : {}) }));
+      },
+      onEdgesChange: (changes) => {
+        if (changes.some((c) => c.type === 'remove' || c.type === 'add' || c.type === 'replace')) get().commit();
+        const structural = changes.some((c) => c.type !== 'select');
+        set((s) => ({ edges: applyEdgeChanges(changes, s.edges), ...(structural ? { dirty: true } : {}) }));
+      },
+      beginDrag: () => get().commit(),
+
+      addNode: (info, position) => {
+        get().commit();
+        const s = get();
+        const base = info.type.split('.').pop() ?? 'node';
+        const id = uniqueId(base.replace(/-/g, '_'), new Set(s.nodes.map((n) => n.id)));
+        const params: Record<string, unknown> = {};
+        const props = (info.paramsSchema.properties ?? {}) as Record<string, { default?: unknown }>;
+        for (const [k, p] of Object.entries(props)) if (p.default !== undefined) params[k] = p.default;
+        const node: FlowNode = { id, type: 'forge', position, data: { type: info.type, params }, selected: true };
+        set({ nodes: [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node], edges: s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)), dirty: true });
+        return id;
+      },
+      checkConnection: (c) => {
+        const s = get();
+        return validateConnection({ nodes: s.nodes, edges: s.edges, types: deps.types() }, c);
+      },
+      connect: (c) => {
+        const check = get().checkConnection(c);
+        if (!check.ok) return check;
+        get().commit();
+        set((s) => ({
+          edges: [...s.edges, { id: edgeId(c.source, c.sourceHandle, c.target, c.targetHandle), source: c.source, sourceHandle: c.sourceHandle, target: c.target, targetHandle: c.targetHandle, data: {} }],
+          dirty: true,
+        }));
+        return check;
+      },
+
+      setParam: (nodeId, key, value) => {
+        const node = get().nodes.find((n) => n.id === nodeId);
+        if (!node) return;
+        if (Object.is(node.data.params[key], value)) return;
+        get().commit(`param:${nodeId}:${key}`);
+        mutateNode(nodeId, (d) => {
+          const params = { ...d.params };
+          if (value === undefined) delete params[key];
+          else params[key] = value;
+          return { ...d, params };
+        });
+      },
+      setLabel: (nodeId, label) => {
+        get().commit(`label:${nodeId}`);
+        mutateNode(nodeId, (d) => {
+          const next = { ...d };
+          if (label.trim()) next.label = label;
+          else delete next.label;
+          return next;
+        });
+      },
+      setNotes: (nodeId, notes) => {
+        get().commit(`notes:${nodeId}`);
+        mutateNode(nodeId, (d) => {
+          const next = { ...d };
+          if (notes.trim()) next.notes = notes;
+          else delete next.notes;
+          return next;
+        });
+      },
+      setBypass: (ids, bypass) => {
+        get().commit();
+        const set_ = new Set(ids);
+        set((s) => ({
+          nodes: s.nodes.map((n) => {
+            if (!set_.has(n.id)) return n;
+            const data = { ...n.data };
+            if (bypass) data.bypass = true;
+            else delete data.bypass;
+            return { ...n, data };
+          }),
+          dirty: true,
+        }));
+      },
+      setPinned: (nodeId, pins) => {
+        get().commit();
+        mutateNode(nodeId, (d) => {
+          const next = { ...d };
+          if (pins && Object.keys(pins).length > 0) next.pinnedOutputs = pins;
+          else delete next.pinnedOutputs;
+          return next;
+        });
+      },
+      setMeta: (patch) => {
+        get().commit(`meta:${Object.keys(patch).join(',')}`);
+        set((s) => ({ meta: { ...s.meta, ...patch }, dirty: true }));
+      },
+
+      deleteSelected: () => {
+        const s = get();
+        const ids = s.nodes.filter((n) => n.selected).map((n) => n.id);
+        const edgeIds = new Set(s.edges.filter((e) => e.selected).map((e) => e.id));
+        if (ids.length === 0 && edgeIds.size === 0) return;
+        get().commit();
+        const gone = new Set(ids);
+        set((st) => ({
+          nodes: st.nodes.filter((n) => !gone.has(n.id)),
+          edges: st.edges.filter((e) => !edgeIds.has(e.id) && !gone.has(e.source) && !gone.has(e.target)),
+          dirty: true,
+        }));
+      },
+      deleteNodes: (ids) => {
+        if (ids.length === 0) return;
+        get().commit();
+        const gone = new Set(ids);
+        set((s) => ({ nodes: s.nodes.filter((n) => !gone.has(n.id)), edges: s.edges.filter((e) => !gone.has(e.source) && !gone.has(e.target)), dirty: true }));
+      },
+      selectAll: () => set((s) => ({ nodes: s.nodes.map((n) => (n.selected ? n : { ...n, selected: true })) })),
+      select: (ids) => {
+        const want = new Set(ids);
+        set((s) => ({
+          nodes: s.nodes.map((n) => (!!n.selected === want.has(n.id) ? n : { ...n, selected: want.has(n.id) })),
+          edges: s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)),
+        }));
+      },
+
+      copySelection: () => {
+        const s = get();
+        const nodes = s.nodes.filter((n) => n.selected);
+        if (nodes.length === 0) return null;
+        const ids = new Set(nodes.map((n) => n.id));
+        const content: ClipboardContent = { nodes, edges: s.edges.filter((e) => ids.has(e.source) && ids.has(e.target)) };
+        set({ clipboard: content });
+        return content;
+      },
+      paste: (content, at) => {
+        const clip = content ?? get().clipboard;
+        if (!clip || clip.nodes.length === 0) return;
+        get().commit();
+        const s = get();
+        const taken = new Set(s.nodes.map((n) => n.id));
+        const rename = new Map<string, string>();
+        for (const n of clip.nodes) {
+          const id = uniqueId(n.id.replace(/_\d+$/, ''), taken);
+          taken.add(id);
+          rename.set(n.id, id);
+        }
+        const minX = Math.min(...clip.nodes.map((n) => n.position.x));
+        const minY = Math.min(...clip.nodes.map((n) => n.position.y));
+        const offset = at ? { x: at.x - minX, y: at.y - minY } : { x: 40, y: 40 };
+        const nodes: FlowNode[] = clip.nodes.map((n) => ({
+          id: rename.get(n.id) as string,
+          type: 'forge',
+          position: { x: n.position.x + offset.x, y: n.position.y + offset.y },
+          data: structuredClone(n.data),
+          selected: true,
+        }));
+        const edges: FlowEdge[] = clip.edges.map((e) => {
+          const source = rename.get(e.source) as string;
+          const target = rename.get(e.target) as string;
+          return { id: edgeId(source, e.sourceHandle, target, e.targetHandle), source, target, sourceHandle: e.sourceHandle, targetHandle: e.targetHandle, data: {} };
+        });
+        set({
+          nodes: [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), ...nodes],
+          edges: [...s.edges.map((e) => (e.selected ? { ...e, selected: false } : e)), ...edges],
+          // The pasted copy keeps the clipboard's positions relative to each other; pasting again offsets further.
+          clipboard: at ? clip : { nodes: nodes.map((n) => ({ ...n, selected: false })), edges },
+          dirty: true,
+        });
+      },
+      duplicate: (ids) => {
+        const s = get();
+        const want = new Set(ids ?? s.nodes.filter((n) => n.selected).map((n) => n.id));
+        const nodes = s.nodes.filter((n) => want.has(n.id));
+        if (nodes.length === 0) return;
+        const saved = s.clipboard;
+        get().paste({ nodes, edges: s.edges.filter((e) => want.has(e.source) && want.has(e.target)) });
+        set({ clipboard: saved });
+      },
+      autoLayout: () => {
+        const s = get();
+        if (s.nodes.length === 0) return;
+        get().commit();
+        const selected = s.nodes.filter((n) => n.selected);
+        const subset = selected.length > 1 ? selected : s.nodes;
+        const pos = layeredLayout(
+          subset.map((n) => ({ id: n.id, width: n.measured?.width ?? DEFAULT_NODE_SIZE.width, height: n.measured?.height ?? DEFAULT_NODE_SIZE.height })),
+          s.edges,
+        );
+        // Laying out a selection keeps it where it was (top-left anchored).
+        const anchor = selected.length > 1 ? { x: Math.min(...subset.map((n) => n.position.x)), y: Math.min(...subset.map((n) => n.position.y)) } : { x: 0, y: 0 };
+        set({
+          nodes: s.nodes.map((n) => {
+            const p = pos.get(n.id);
+            return p ? { ...n, position: { x: anchor.x + p.x, y: anchor.y + p.y } } : n;
+          }),
+          dirty: true,
+        });
+      },
+      toDocument: () => {
+        const s = get();
+        return flowToDoc(s.nodes, s.edges, s.meta);
+      },
+    };
+  });
+}
+
+/** Undo/redo restore the graph, not the selection the user has now (unless the node is gone). */
+function keepSelection(restored: FlowNode[], current: FlowNode[]): FlowNode[] {
+  const sel = new Map(current.map((n) => [n.id, !!n.selected]));
+  return restored.map((n) => {
+    const want = sel.get(n.id) ?? false;
+    return !!n.selected === want ? n : { ...n, selected: want };
+  });
+}

@@ -1,0 +1,121 @@
+import { create } from 'zustand';
+import type { Diagnostic } from '../api/types';
+
+export type Theme = 'dark' | 'light';
+export type BottomTab = 'output' | 'log' | 'history' | 'problems';
+export type Dialog =
+  | { kind: 'none' }
+  | { kind: 'open' }
+  | { kind: 'save-as' }
+  | { kind: 'json' }
+  | { kind: 'shortcuts' }
+  | { kind: 'trust'; nodes: { nodeId: string; params: string[] }[]; then: () => void }
+  | { kind: 'file-picker'; nodeId: string; param: string; mode: 'file' | 'glob' | 'save-file' }
+  | { kind: 'confirm'; title: string; message: string; confirm: string; then: () => void };
+
+export interface Toast {
+  id: number;
+  kind: 'info' | 'error' | 'success' | 'warn';
+  title: string;
+  detail?: string;
+}
+
+export interface PaletteState {
+  open: boolean;
+  query: string;
+  /** Flow position to drop the chosen node at; null = centre of the view. */
+  at: { x: number; y: number } | null;
+}
+
+export interface ContextMenu {
+  x: number;
+  y: number;
+  nodeId: string | null;
+  flow: { x: number; y: number };
+}
+
+export interface UiState {
+  theme: Theme;
+  bottomTab: BottomTab;
+  bottomOpen: boolean;
+  bottomHeight: number;
+  output: { nodeId: string; port: string | null } | null;
+  dialog: Dialog;
+  toasts: Toast[];
+  palette: PaletteState;
+  menu: ContextMenu | null;
+  diagnostics: Diagnostic[];
+  /** Shown at the top of the canvas while a connection drag hovers an invalid target. */
+  connectHint: string | null;
+  setTheme(t: Theme): void;
+  toggleTheme(): void;
+  showBottom(tab: BottomTab): void;
+  toggleBottom(): void;
+  setBottomHeight(h: number): void;
+  showOutput(nodeId: string, port: string | null): void;
+  openDialog(d: Dialog): void;
+  closeDialog(): void;
+  toast(t: Omit<Toast, 'id'>, ms?: number): void;
+  dismissToast(id: number): void;
+  openPalette(query?: string, at?: { x: number; y: number } | null): void;
+  closePalette(): void;
+  setPaletteQuery(q: string): void;
+  openMenu(m: ContextMenu): void;
+  closeMenu(): void;
+  setDiagnostics(d: Diagnostic[]): void;
+  setConnectHint(h: string | null): void;
+}
+
+function initialTheme(): Theme {
+  try {
+    const saved = localStorage.getItem('forge.theme');
+    if (saved === 'dark' || saved === 'light') return saved;
+    return window.matchMedia?.('(prefers-color-scheme: light)').matches ? 'light' : 'dark';
+  } catch {
+    return 'dark';
+  }
+}
+
+let toastSeq = 0;
+
+export const useUi = create<UiState>((set, get) => ({
+  theme: typeof window === 'undefined' ? 'dark' : initialTheme(),
+  bottomTab: 'output',
+  bottomOpen: true,
+  bottomHeight: 260,
+  output: null,
+  dialog: { kind: 'none' },
+  toasts: [],
+  palette: { open: false, query: '', at: null },
+  menu: null,
+  diagnostics: [],
+  connectHint: null,
+  setTheme: (theme) => {
+    try {
+      localStorage.setItem('forge.theme', theme);
+    } catch {
+      /* private mode: theme just isn't remembered */
+    }
+    set({ theme });
+  },
+  toggleTheme: () => get().setTheme(get().theme === 'dark' ? 'light' : 'dark'),
+  showBottom: (bottomTab) => set({ bottomTab, bottomOpen: true }),
+  toggleBottom: () => set((s) => ({ bottomOpen: !s.bottomOpen })),
+  setBottomHeight: (h) => set({ bottomHeight: Math.max(120, Math.min(h, window.innerHeight - 200)) }),
+  showOutput: (nodeId, port) => set({ output: { nodeId, port }, bottomTab: 'output', bottomOpen: true }),
+  openDialog: (dialog) => set({ dialog }),
+  closeDialog: () => set({ dialog: { kind: 'none' } }),
+  toast: (t, ms = 5000) => {
+    const id = ++toastSeq;
+    set((s) => ({ toasts: [...s.toasts.slice(-3), { ...t, id }] }));
+    if (ms > 0) window.setTimeout(() => get().dismissToast(id), ms);
+  },
+  dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
+  openPalette: (query = '', at = null) => set({ palette: { open: true, query, at }, menu: null }),
+  closePalette: () => set((s) => ({ palette: { ...s.palette, open: false } })),
+  setPaletteQuery: (query) => set((s) => ({ palette: { ...s.palette, query } })),
+  openMenu: (menu) => set({ menu }),
+  closeMenu: () => set({ menu: null }),
+  setDiagnostics: (diagnostics) => set({ diagnostics }),
+  setConnectHint: (connectHint) => set((s) => (s.connectHint === connectHint ? s : { connectHint })),
+}));
