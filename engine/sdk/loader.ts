@@ -1,6 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../store/duckdb.js';
-import { writeDatasetFromQuery } from './dataset.js';
+import { rmSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { adoptParquet, PARQUET_OPTIONS, writeDatasetFromQuery } from './dataset.js';
 import type { FieldRequirement, LineProblem } from './jsonl-diagnose.js';
 import { NodeError, throwIfAborted } from './node-error.js';
 import type { OutputBuilder } from './types.js';
@@ -22,8 +24,6 @@ export interface LoadSpec {
   locateDuplicate?: (id: string) => Promise<{ line: number; firstLine: number } | null>;
   signal: AbortSignal;
 }
-
-const ROW = '__forge_row';
 
 /**
  * Maps any tabular input onto the dataset contract (`id`, `text`, `source`, then the remaining
@@ -63,16 +63,21 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
     throw new NodeError(`no column "${spec.idField}" for ids (columns: ${[...names].join(', ')})`, { file: spec.file, field: spec.idField });
   }
 
-  const idExpr = spec.idField ? `CAST(t.${sqlIdent(spec.idField)} AS VARCHAR)` : `${sqlString(`${spec.source}:`)} || t.${ROW}`;
-  const excluded = [ROW, 'id', 'text', 'source', spec.textField, spec.idField].filter((c): c is string => !!c && (names.has(c) || c === ROW));
-  const rest = `t.* EXCLUDE (${[...new Set(excluded)].map(sqlIdent).join(', ')})`;
-  const query = `SELECT ${idExpr} AS id, t.${sqlIdent(spec.textField)} AS text, ${sqlString(spec.source)} AS source, ${rest}
-    FROM (SELECT *, row_number() OVER () AS ${ROW} FROM ${spec.relation}) t`;
+  // One streaming pass into Parquet (no window function: that would hold the whole file in memory),
+  // then every check runs on the columnar copy, and ids are numbered from Parquet row positions.
+  const excluded = ['id', 'text', 'source', spec.textField, spec.idField].filter((c): c is string => !!c && names.has(c));
+  const rest = excluded.length > 0 ? `t.* EXCLUDE (${[...new Set(excluded)].map(sqlIdent).join(', ')})` : 't.*';
+  const idExpr = spec.idField ? `CAST(t.${sqlIdent(spec.idField)} AS VARCHAR)` : 'NULL::VARCHAR';
+  const firstPass = join(dirname(out.dir), `${out.port}.load.parquet`);
+  const staged = `read_parquet(${sqlString(firstPass)}, file_row_number = true)`;
 
   try {
-    const idNulls = spec.idField ? `count(*) FILTER (WHERE ${sqlIdent(spec.idField)} IS NULL)::BIGINT` : '0::BIGINT';
+    await conn.run(
+      `COPY (SELECT ${idExpr} AS id, t.${sqlIdent(spec.textField)} AS text, ${sqlString(spec.source)} AS source, ${rest} FROM ${spec.relation} t)
+       TO ${sqlString(firstPass)} (${PARQUET_OPTIONS})`,
+    );
     const nulls = await conn.runAndReadAll(
-      `SELECT count(*) FILTER (WHERE ${sqlIdent(spec.textField)} IS NULL)::BIGINT AS missing, ${idNulls} AS missing_ids, count(*)::BIGINT AS n FROM ${spec.relation}`,
+      `SELECT count(*) FILTER (WHERE text IS NULL)::BIGINT AS missing, count(*) FILTER (WHERE id IS NULL)::BIGINT AS missing_ids, count(*)::BIGINT AS n FROM ${staged}`,
     );
     const row = nulls.getRowObjects()[0] ?? {};
     if (Number(row.n ?? 0) === 0) throw new NodeError('no records in the file', { file: spec.file, line: 1 });
@@ -83,8 +88,7 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
       }
       // The duplicate that appears first in the file, so the message is the same on every run.
       const dup = await conn.runAndReadAll(
-        `SELECT CAST(${sqlIdent(spec.idField)} AS VARCHAR) AS id, count(*)::BIGINT AS n
-         FROM (SELECT *, row_number() OVER () AS ${ROW} FROM ${spec.relation}) GROUP BY 1 HAVING count(*) > 1 ORDER BY min(${ROW}) LIMIT 1`,
+        `SELECT id, count(*)::BIGINT AS n FROM ${staged} GROUP BY 1 HAVING count(*) > 1 ORDER BY min(file_row_number) LIMIT 1`,
       );
       const d = dup.getRowObjects()[0];
       if (d) {
@@ -93,13 +97,17 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
         const lines = where ? ` (first on line ${where.firstLine}, again on line ${where.line})` : '';
         throw new NodeError(`id ${JSON.stringify(id)} appears ${String(d.n)} times${lines}; ids must be unique`, { file: spec.file, line: where?.line, field: spec.idField });
       }
+      return (await adoptParquet(conn, firstPass, out)).rows;
     }
-    const { rows } = await writeDatasetFromQuery(conn, query, out);
+    const numbered = `SELECT ${sqlString(`${spec.source}:`)} || (file_row_number + 1) AS id, * EXCLUDE (id, file_row_number) FROM ${staged}`;
+    const { rows } = await writeDatasetFromQuery(conn, numbered, out);
     return rows;
   } catch (err) {
     if (err instanceof NodeError) throw err;
     throwIfAborted(spec.signal);
     throw await located((err as Error).message);
+  } finally {
+    rmSync(firstPass, { force: true });
   }
 }
 

@@ -43,8 +43,8 @@ export class ArtifactStore {
 
   /** A fresh, empty staging folder for one output of one execution. */
   createStaging(executionId: string, port: string): string {
+    // Execution ids are fresh UUIDs, so the folder cannot exist yet.
     const dir = join(this.stagingDir, executionId, port);
-    rmSync(dir, { recursive: true, force: true });
     mkdirSync(dir, { recursive: true });
     return dir;
   }

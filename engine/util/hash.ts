@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
+import { createReadStream, readFileSync, statSync } from 'node:fs';
 
 /** Every hash we persist carries its algorithm name so the scheme can change later without ambiguity. */
 export const HASH_PREFIX = 'sha256:';
@@ -43,7 +43,15 @@ export function hashValue(domain: string, value: unknown): string {
   return sha256(`${domain}\u0000${canonicalJson(value)}`);
 }
 
+/** Files up to this size are hashed with one read: streams cost more than they save on small files. */
+const SMALL_FILE = 8 * 1024 * 1024;
+
 export async function hashFile(path: string): Promise<{ hash: string; bytes: number }> {
+  const size = statSync(path).size;
+  if (size <= SMALL_FILE) {
+    const data = readFileSync(path);
+    return { hash: sha256(data), bytes: data.length };
+  }
   const h = createHash('sha256');
   let bytes = 0;
   for await (const chunk of createReadStream(path)) {
