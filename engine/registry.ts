@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { existsSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
 import { NODE_TYPES } from '../nodes/index.js';
@@ -23,6 +24,26 @@ export interface NodeTypeInfo {
 
 const SOURCE_FILE = /\.(ts|js|mjs)$/;
 const TEST_FILE = /\.(test|spec)\.(ts|js|mjs)$/;
+const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const LOCAL_IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
+
+/** The files reachable from `start` through relative imports (`./x.js` resolves to `./x.ts`). */
+function localClosure(start: string[]): Set<string> {
+  const seen = new Set<string>();
+  const stack = [...start];
+  while (stack.length > 0) {
+    const file = stack.pop() as string;
+    if (seen.has(file)) continue;
+    seen.add(file);
+    for (const m of readFileSync(file, 'utf8').matchAll(LOCAL_IMPORT)) {
+      const target = resolve(dirname(file), m[1] as string);
+      const candidates = [target, target.replace(/\.js$/, '.ts'), `${target}.ts`, join(target, 'index.ts')];
+      const found = candidates.find((c) => SOURCE_FILE.test(c) && existsSync(c));
+      if (found && found.startsWith(REPO_ROOT) && !found.includes('node_modules')) stack.push(found);
+    }
+  }
+  return seen;
+}
 
 export class NodeRegistry {
   private readonly byType = new Map<string, NodeType>();
@@ -51,8 +72,9 @@ export class NodeRegistry {
   }
 
   /**
-   * Hash of the node's own folder (its source files, not tests or docs), so editing a node's code
-   * invalidates exactly the cache entries it produced.
+   * Hash of the node's source: the files of its own folder (not tests or docs) plus every local
+   * module they import, transitively (shared node libraries, the SDK), so editing any code a node
+   * runs invalidates exactly the cache entries it produced.
    */
   codeHash(type: string): string {
     const cached = this.codeHashes.get(type);
@@ -60,11 +82,12 @@ export class NodeRegistry {
     const def = this.byType.get(type);
     if (!def) throw new Error(`unknown node type ${type}`);
     const dir = dirname(fileURLToPath(def.module));
+    const own = readdirSync(dir)
+      .filter((name) => SOURCE_FILE.test(name) && !TEST_FILE.test(name))
+      .map((name) => join(dir, name));
+    const files = localClosure(own);
     const parts: string[] = [];
-    for (const name of readdirSync(dir).sort()) {
-      if (!SOURCE_FILE.test(name) || TEST_FILE.test(name)) continue;
-      parts.push(name, readFileSync(join(dir, name), 'utf8'));
-    }
+    for (const file of [...files].sort()) parts.push(relative(REPO_ROOT, file), readFileSync(file, 'utf8'));
     const hash = sha256(parts.join('\u0000'));
     this.codeHashes.set(type, hash);
     return hash;
