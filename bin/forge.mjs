@@ -4,7 +4,16 @@
 import { register } from 'tsx/esm/api';
 
 register();
+// `forge runs | head` closes the pipe early: that is the reader's choice, not an error.
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
+}
 const { main } = await import('../engine/cli/main.ts');
 const code = await main(process.argv.slice(2));
-// DuckDB and piscina keep handles alive; the CLI is done once main returns.
+// DuckDB and piscina keep handles alive, so exit explicitly, but only once piped output has been
+// flushed: process.exit() drops whatever a pipe has not yet taken.
+await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));
 process.exit(code);

@@ -51,8 +51,21 @@ export async function runCommand(engine: Engine, o: RunCommandOptions): Promise<
     process.off('SIGTERM', onSigint);
   }
   if (o.json) process.stdout.write(`${JSON.stringify(summary, null, 2)}\n`);
-  else printSummary(summary);
+  else {
+    printSummary(summary);
+    printReports(engine, summary);
+  }
   return summary.status === 'succeeded' ? 0 : summary.status === 'cancelled' ? 130 : 1;
+}
+
+/** Nodes may publish a human-readable report (a `report` string in an output's meta): show it. */
+function printReports(engine: Engine, s: RunSummary): void {
+  for (const n of s.nodes) {
+    for (const o of n.outputs) {
+      const report = engine.ws.store.has(o.hash) ? engine.ws.store.manifest(o.hash).meta.report : undefined;
+      if (typeof report === 'string') process.stdout.write(`\n${report.trimEnd()}\n`);
+    }
+  }
 }
 
 function stateLabel(n: NodeOutcome): string {
