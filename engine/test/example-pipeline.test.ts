@@ -1,0 +1,81 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GraphDocument } from '../graph/document.js';
+import type { Engine } from '../engine.js';
+import { cachedNodes, cleanupTemp, executedNodes, openEngine, readDoc, runFile, tempProject, writeDoc } from './helpers.js';
+
+const EXAMPLE = 'resources/examples/hephaestus-forge.forge.json';
+const REDUCED = 'resources/examples/reduced.forge.json';
+let project: string;
+let engine: Engine;
+
+/** The shipped example with a smaller sweep and mix, and PCA instead of UMAP, so it fits a unit-test budget. */
+function reduced(values: number[]): GraphDocument {
+  const doc = readDoc(project, EXAMPLE);
+  for (const n of doc.nodes) {
+    if (n.id === 'mix') {
+      n.sweep = { param: 'agentShare', values };
+      n.params = { ...n.params, totalTokens: 40000 };
+    }
+    if (n.id === 'projection') n.params = { ...n.params, method: 'pca', maxPoints: 300 };
+    if (n.id === 'report') n.params = { ...n.params, folder: undefined };
+  }
+  return doc;
+}
+
+function metricsOf(runId: string, nodeId: string): Record<string, unknown> {
+  const row = engine.ws.db.db
+    .prepare("SELECT o.artifact_hash AS h FROM executions e JOIN execution_outputs o ON o.execution_id = e.id WHERE e.run_id = ? AND e.node_id = ? AND o.port = 'metrics'")
+    .get(runId, nodeId) as { h: string } | undefined;
+  if (!row) throw new Error(`no metrics from ${nodeId} in run ${runId}`);
+  return engine.ws.store.manifest(row.h).meta;
+}
+
+beforeAll(() => {
+  project = tempProject();
+  engine = openEngine(project);
+});
+afterAll(() => {
+  engine.close();
+  cleanupTemp();
+});
+
+describe('the Hephaestus-Forge example (reduced)', () => {
+  let firstRun = '';
+
+  it('runs end to end and finds the hidden agent documents', async () => {
+    writeDoc(project, REDUCED, reduced([0.1, 0.3, 0.5, 0.7]));
+    const run = await runFile(engine, project, REDUCED);
+    expect(run.status).toBe('succeeded');
+    firstRun = run.runId;
+    const retrieval = metricsOf(run.runId, 'retrieval_eval');
+    expect(Number(retrieval.positives)).toBeGreaterThan(100);
+    expect(Number(retrieval.recall)).toBeGreaterThanOrEqual(0.95);
+    const filter = metricsOf(run.runId, 'quality');
+    expect(Number(filter.precision)).toBeGreaterThanOrEqual(0.9);
+    expect(Number(filter.recall)).toBeGreaterThanOrEqual(0.9);
+  });
+
+  it('ran one execution per sweep value and fitted an optimum inside the grid', () => {
+    const executed = executedNodes(engine, firstRun);
+    for (const base of ['mix', 'train', 'evaluate']) {
+      expect(executed.filter((id) => id.startsWith(`${base}[`)).sort()).toEqual([0.1, 0.3, 0.5, 0.7].map((v) => `${base}[mix.agentShare=${v}]`));
+    }
+    const fit = metricsOf(firstRun, 'fit');
+    expect(Number(fit.optimum)).toBeGreaterThan(0.1);
+    expect(Number(fit.optimum)).toBeLessThan(0.7);
+    // More agent data lowers the loss on the agent benchmark.
+    const low = metricsOf(firstRun, 'evaluate[mix.agentShare=0.1]');
+    const high = metricsOf(firstRun, 'evaluate[mix.agentShare=0.7]');
+    expect(Number(high['agent.nll'])).toBeLessThan(Number(low['agent.nll']));
+    expect(Number(high['prose.nll'])).toBeGreaterThan(Number(low['prose.nll']));
+  });
+
+  it('reruns fully cached, and a wider grid runs only the new point and what collects it', async () => {
+    const again = await runFile(engine, project, REDUCED);
+    expect(executedNodes(engine, again.runId)).toEqual([]);
+    writeDoc(project, REDUCED, reduced([0.1, 0.3, 0.5, 0.7, 0.9]));
+    const wider = await runFile(engine, project, REDUCED);
+    expect(executedNodes(engine, wider.runId)).toEqual(['evaluate[mix.agentShare=0.9]', 'fit', 'mix[mix.agentShare=0.9]', 'report', 'train[mix.agentShare=0.9]']);
+    expect(cachedNodes(engine, wider.runId)).toContain('train[mix.agentShare=0.5]');
+  });
+});
