@@ -76,7 +76,7 @@ for (let r = 0; r < REPS; r++) {
   tokRuns.push(t.ms);
 }
 const tokens = ids.reduce((a, d) => a + d.length, 0);
-log(`  tokenize (MiniLM WordPiece, @huggingface/tokenizers): ${fmt(tokens)} tokens, median ${fmt(median(tokRuns), 0)} ms → ${fmt(tokens / (median(tokRuns) / 1000), 0)} tokens/s`);
+log(`  tokenize (MiniLM WordPiece, @huggingface/tokenizers): ${fmt(tokens, 0)} tokens, median ${fmt(median(tokRuns), 0)} ms → ${fmt(tokens / (median(tokRuns) / 1000), 0)} tokens/s`);
 
 interface TrainRow {
   label: string;
@@ -137,7 +137,7 @@ try {
     scored = t.value;
     scoreMs.push(t.ms);
   }
-  log(`  score (trigram, load ${fmt(loadMs, 0)} ms): ${fmt(scored)} predictions in ${fmt(median(scoreMs), 0)} ms → ${fmt(scored / (median(scoreMs) / 1000), 0)} tokens/s`);
+  log(`  score (trigram, load ${fmt(loadMs, 0)} ms): ${fmt(scored, 0)} predictions in ${fmt(median(scoreMs), 0)} ms → ${fmt(scored / (median(scoreMs) / 1000), 0)} tokens/s`);
 } finally {
   rmSync(dir, { recursive: true, force: true });
 }
@@ -219,7 +219,7 @@ const trainTokens = 1_000_000;
 
 const m = machine();
 const rows: string[][] = [
-  ['tokenize (MiniLM WordPiece via @huggingface/tokenizers)', `${fmt(tokens / (median(tokRuns) / 1000), 0)} tokens/s`, `${fmt(tokens)} tokens, ${allDocs.length} docs`],
+  ['tokenize (MiniLM WordPiece via @huggingface/tokenizers)', `${fmt(tokens / (median(tokRuns) / 1000), 0)} tokens/s`, `${fmt(tokens, 0)} tokens, ${allDocs.length} docs`],
   ...trainRows.map((r) => {
     const total = median(r.countMs) + median(r.buildMs);
     return [`KN training, ${r.label} (ids in: count + build)`, `**${fmt(tokens / (total / 1000), 0)} tokens/s**`, `count ${fmt(median(r.countMs), 0)} ms + build ${fmt(median(r.buildMs), 0)} ms; n-grams ${r.ngrams.map((x) => fmt(x, 0)).join(' / ')}`];
@@ -227,7 +227,7 @@ const rows: string[][] = [
   ['trigram scoring (evaluator inner loop, ids in)', `${fmt(scored / (median(scoreMs) / 1000), 0)} tokens/s`, `model load ${fmt(loadMs, 0)} ms`],
   ['mixer plan, 1M-token target (counts known)', `${fmt(median(planMs), 1)} ms`, `${planned} picks from ${allDocs.length} docs`],
   ['near-dedup, MinHash 16×8 + LSH + exact verify', `${fmt(ndDocs.length / (median(ndMs) / 1000), 0)} docs/s`, `${ndDocs.length} docs in ${fmt(median(ndMs), 0)} ms`],
-  ['**engine** `transform.mixer` node (count all input tokens, plan, write 1M-token mix)', `**${fmt(mixInputTokens / (med('mix') / 1000), 0)} input tokens/s**`, `${fmt(med('mix'), 0)} ms for ${fmt(mixInputTokens)} input tokens (worker start, DuckDB read and Parquet write included)`],
+  ['**engine** `transform.mixer` node (count all input tokens, plan, write 1M-token mix)', `**${fmt(mixInputTokens / (med('mix') / 1000), 0)} input tokens/s**`, `${fmt(med('mix'), 0)} ms for ${fmt(mixInputTokens, 0)} input tokens (worker start, DuckDB read and Parquet write included)`],
   ['**engine** `train.ngram` node, order 3, on the 1M-token mix', `**${fmt(trainTokens / (med('lm') / 1000), 0)} tokens/s**`, `${fmt(med('lm'), 0)} ms (tokenize + count + build + write model)`],
   ['**engine** `eval.lm-loss` node, 2 benchmarks × 500 docs', `${fmt(med('eval'), 0)} ms`, ''],
   ['engine run, 5 nodes cold / all cached', `${fmt(med('total'), 0)} ms / ${fmt(med('cached'), 0)} ms`, ''],

@@ -135,6 +135,8 @@ function ensureData(records: number): DataFile {
 // Measured child processes.
 
 interface ChildResult {
+  code: number | null;
+  stderr: string;
   wallMs: number;
   /** VmHWM of the child's own process, read by the child at exit. */
   peakRss: number;
@@ -196,6 +198,7 @@ function measureChild(args: string[], env: Record<string, string>, label: string
     const timer = setInterval(() => {
       if (!child.pid) return;
       const rss = treeRss(child.pid);
+      if (rss === 0) return; // exited between ticks
       samples.push({ t: performance.now() - t0, rss });
       polled = Math.max(polled, rss);
     }, 50);
@@ -203,16 +206,12 @@ function measureChild(args: string[], env: Record<string, string>, label: string
     child.on('close', (code) => {
       const wallMs = performance.now() - t0;
       clearInterval(timer);
-      if (code !== 0) {
-        reject(new Error(`${label} exited with ${code}:\n${stderr.slice(-4000)}\n${stdout.slice(-2000)}`));
-        return;
-      }
       try {
         const rss = JSON.parse(readFileSync(rssFile, 'utf8')) as { vmHwmBytes: number | null; maxRssBytes: number };
         rmSync(rssFile, { force: true });
-        resolve({ wallMs, peakRss: rss.vmHwmBytes ?? rss.maxRssBytes, polledTreeRss: polled, stdout, samples, lines });
+        resolve({ code, stderr, wallMs, peakRss: rss.vmHwmBytes ?? rss.maxRssBytes, polledTreeRss: polled, stdout, samples, lines });
       } catch (err) {
-        reject(new Error(`${label}: no peak-RSS report (${(err as Error).message})`));
+        reject(new Error(`${label} exited with ${code} and no peak-RSS report (${(err as Error).message}):\n${stderr.slice(-4000)}`));
       }
     });
   });
@@ -232,6 +231,28 @@ interface Measured extends ChildResult {
   rows: number;
   outBytes: number;
   nodeMs?: Record<string, number>;
+  /** Set when the run failed (the first failed node's error); its peak RSS is still measured. */
+  error?: string;
+}
+
+interface Summary {
+  status: string;
+  nodes: { nodeId: string; state: string; durationMs: number; error?: string }[];
+}
+
+/** A failed forge run is a result (DuckDB out of memory is one), not a crash of the bench. */
+function failure(r: ChildResult, summary: Summary | null): Measured {
+  const failed = summary?.nodes.find((n) => n.state === 'failed');
+  const error = failed ? `${failed.nodeId}: ${failed.error ?? 'failed'}` : `exit ${r.code}: ${(r.stderr.trim().split('\n').pop() ?? '').slice(0, 300)}`;
+  return { ...r, rows: NaN, outBytes: NaN, error, nodeMs: summary ? Object.fromEntries(summary.nodes.map((n) => [n.nodeId, n.durationMs])) : undefined };
+}
+
+function parseSummary(stdout: string): Summary | null {
+  try {
+    return JSON.parse(stdout) as Summary;
+  } catch {
+    return null;
+  }
 }
 
 async function runOurs(data: DataFile, env: Record<string, string>, phases = false): Promise<Measured> {
@@ -258,12 +279,15 @@ async function runOurs(data: DataFile, env: Record<string, string>, phases = fal
     if (phases) {
       // The plain (non-TTY) progress view prints one stderr line per node event: phase marks.
       const r = await measureChild(['bin/forge.mjs', 'run', graphFile, '-w', join(dir, 'ws')], env, 'forge run');
-      if (!/ succeeded: 3 ran/.test(r.stdout)) throw new Error(`forge run did not execute every node: ${r.stdout.slice(-2000)}`);
+      if (r.code !== 0 || !/ succeeded: 3 ran/.test(r.stdout)) {
+        const line = r.stdout.split('\n').find((l) => l.startsWith('✖')) ?? r.stderr.split('\n').find((l) => l.startsWith('✖')) ?? `exit ${r.code}`;
+        return { ...r, rows: NaN, outBytes: NaN, error: line.replace(/^✖\s*/, '') };
+      }
       return { ...r, rows: await countLines(out), outBytes: statSync(out).size };
     }
     const r = await measureChild(['bin/forge.mjs', 'run', graphFile, '-w', join(dir, 'ws'), '-q', '--json'], env, 'forge run');
-    const summary = JSON.parse(r.stdout) as { status: string; nodes: { nodeId: string; state: string; durationMs: number }[] };
-    if (summary.status !== 'succeeded' || summary.nodes.some((n) => n.state !== 'executed')) throw new Error(`forge run did not execute every node: ${r.stdout.slice(0, 2000)}`);
+    const summary = parseSummary(r.stdout);
+    if (r.code !== 0 || !summary || summary.status !== 'succeeded' || summary.nodes.some((n) => n.state !== 'executed')) return failure(r, summary);
     const nodeMs = Object.fromEntries(summary.nodes.map((n) => [n.nodeId, n.durationMs]));
     return { ...r, rows: await countLines(out), outBytes: statSync(out).size, nodeMs };
   } finally {
@@ -276,6 +300,7 @@ async function runBaseline(data: DataFile): Promise<Measured> {
   try {
     const out = join(dir, 'kept.jsonl');
     const r = await measureChild([join('bench', 'lib', 'duckdb-baseline.mjs'), data.path, out, WHERE, join(dir, 'spill')], {}, 'duckdb baseline');
+    if (r.code !== 0) throw new Error(`the DuckDB baseline failed (exit ${r.code}):\n${r.stderr.slice(-4000)}`);
     return { ...r, rows: await countLines(out), outBytes: statSync(out).size };
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -291,20 +316,26 @@ log(`stream memory: ${data.records.toLocaleString('en-US')} records, ${fmt(data.
 
 const ours: Measured[] = [];
 const base: Measured[] = [];
+const nodeTimes = (o: Measured) => Object.entries(o.nodeMs ?? {}).map(([k, v]) => `${k} ${fmt(v / 1000, 1)} s`).join(', ');
 for (let i = 0; i < REPS; i++) {
   const o = await runOurs(data, {});
   ours.push(o);
-  log(`  rep ${i + 1}/${REPS} forge:  ${fmt(o.wallMs / 1000, 1)} s, ${fmt(mbps(o.wallMs), 1)} MB/s, peak RSS ${mib(o.peakRss)} (polled ${mib(o.polledTreeRss)}), ${o.rows} rows kept; nodes ${Object.entries(o.nodeMs ?? {}).map(([k, v]) => `${k} ${fmt(v / 1000, 1)} s`).join(', ')}`);
+  if (o.error) log(`  rep ${i + 1}/${REPS} forge:  FAILED after ${fmt(o.wallMs / 1000, 1)} s, peak RSS ${mib(o.peakRss)}: ${o.error}`);
+  else log(`  rep ${i + 1}/${REPS} forge:  ${fmt(o.wallMs / 1000, 1)} s, ${fmt(mbps(o.wallMs), 1)} MB/s, peak RSS ${mib(o.peakRss)} (polled ${mib(o.polledTreeRss)}), ${o.rows} rows kept; nodes ${nodeTimes(o)}`);
   const b = await runBaseline(data);
   base.push(b);
   log(`  rep ${i + 1}/${REPS} duckdb: ${fmt(b.wallMs / 1000, 1)} s, ${fmt(mbps(b.wallMs), 1)} MB/s, peak RSS ${mib(b.peakRss)} (polled ${mib(b.polledTreeRss)}), ${b.rows} rows kept`);
-  if (o.rows !== b.rows) throw new Error(`row counts differ: forge kept ${o.rows}, DuckDB kept ${b.rows}`);
+  if (!o.error && o.rows !== b.rows) throw new Error(`row counts differ: forge kept ${o.rows}, DuckDB kept ${b.rows}`);
 }
 
+// Time and throughput: medians over the runs that finished. Peak RSS: over every run, failed ones
+// included (a run that died of DuckDB's memory limit still had that peak).
+const ok = ours.filter((o) => !o.error);
+const failedRuns = ours.length - ok.length;
 const med = (xs: Measured[], f: (m: Measured) => number) => median(xs.map(f));
 const oursRss = med(ours, (m) => m.peakRss);
 const baseRss = med(base, (m) => m.peakRss);
-const oursMs = med(ours, (m) => m.wallMs);
+const oursMs = med(ok, (m) => m.wallMs);
 const baseMs = med(base, (m) => m.wallMs);
 const defaultLimit = process.env.FORGE_DUCKDB_MEMORY ?? '1GB (default)';
 
@@ -313,14 +344,13 @@ const defaultLimit = process.env.FORGE_DUCKDB_MEMORY ?? '1GB (default)';
 const trials: { setting: string; m?: Measured; error?: string }[] = [];
 if (!flag('skip-trials')) {
   for (const setting of TRIALS) {
-    try {
-      const m = await runOurs(data, { FORGE_DUCKDB_MEMORY: setting });
+    const m = await runOurs(data, { FORGE_DUCKDB_MEMORY: setting });
+    if (m.error) {
+      trials.push({ setting, error: m.error, m });
+      log(`  FORGE_DUCKDB_MEMORY=${setting}: FAILED after ${fmt(m.wallMs / 1000, 1)} s, peak RSS ${mib(m.peakRss)}: ${m.error}`);
+    } else {
       trials.push({ setting, m });
       log(`  FORGE_DUCKDB_MEMORY=${setting}: ${fmt(m.wallMs / 1000, 1)} s, ${fmt(mbps(m.wallMs), 1)} MB/s, peak RSS ${mib(m.peakRss)} (polled ${mib(m.polledTreeRss)})`);
-    } catch (err) {
-      const msg = /"error": "([^"]+)"/.exec((err as Error).message)?.[1] ?? (err as Error).message.split('\n')[0] ?? 'failed';
-      trials.push({ setting, error: msg });
-      log(`  FORGE_DUCKDB_MEMORY=${setting}: failed: ${msg}`);
     }
   }
 }
@@ -341,21 +371,22 @@ const phaseRows = bounds
     const inPhase = phaseRun.samples.filter((x) => x.t >= a && x.t <= b).map((x) => x.rss);
     return [name, `${fmt((b - a) / 1000, 1)} s`, inPhase.length > 0 ? mib(Math.max(...inPhase)) : '–'];
   });
+if (phaseRun.error) phaseRows.push([`**the run failed**: ${phaseRun.error}`, '', mib(phaseRun.peakRss)]);
 const phaseTable = markdownTable(['phase (one extra run, progress view on)', 'duration', 'peak polled RSS'], phaseRows);
-log(`  phase run: ${fmt(phaseRun.wallMs / 1000, 1)} s, peak RSS ${mib(phaseRun.peakRss)}`);
+log(`  phase run: ${fmt(phaseRun.wallMs / 1000, 1)} s, peak RSS ${mib(phaseRun.peakRss)}${phaseRun.error ? `, FAILED: ${phaseRun.error}` : ''}`);
 
 const rows: string[][] = [
   [
-    `**Forge** CLI: source.jsonl → filter → sink.write (FORGE_DUCKDB_MEMORY=${defaultLimit})`,
+    `**Forge** CLI: source.jsonl → filter → sink.write (FORGE_DUCKDB_MEMORY=${defaultLimit})${failedRuns > 0 ? `; **${failedRuns} of ${ours.length} runs failed** (see below)` : ''}`,
     `${gib(oursRss)} (${mib(oursRss)})`,
-    `${fmt(oursMs / 1000, 1)} s`,
-    `${fmt(mbps(oursMs), 1)} MB/s`,
-    `< 1 GiB: ${oursRss < GOAL_BYTES ? '✅ met' : '❌ missed'}`,
+    ok.length > 0 ? `${fmt(oursMs / 1000, 1)} s` : '–',
+    ok.length > 0 ? `${fmt(mbps(oursMs), 1)} MB/s` : '–',
+    `< 1 GiB: ${oursRss < GOAL_BYTES && failedRuns === 0 ? '✅ met' : '❌ missed'}`,
   ],
   ['DuckDB alone: read_json → WHERE → COPY (FORMAT json), defaults', `${gib(baseRss)} (${mib(baseRss)})`, `${fmt(baseMs / 1000, 1)} s`, `${fmt(mbps(baseMs), 1)} MB/s`, ''],
   ['ratio Forge / DuckDB', `${fmt(oursRss / baseRss, 2)}× memory`, `${fmt(oursMs / baseMs, 2)}× time`, `${fmt(mbps(oursMs) / mbps(baseMs), 2)}× throughput`, ''],
   ...trials.map(({ setting, m, error }) =>
-    m
+    m && !error
       ? [
           `Forge with FORGE_DUCKDB_MEMORY=${setting} (1 run)`,
           `${gib(m.peakRss)} (${mib(m.peakRss)})`,
@@ -363,7 +394,7 @@ const rows: string[][] = [
           `${fmt(mbps(m.wallMs), 1)} MB/s`,
           `< 1 GiB: ${m.peakRss < GOAL_BYTES ? '✅ met' : '❌ missed'}`,
         ]
-      : [`Forge with FORGE_DUCKDB_MEMORY=${setting} (1 run)`, `run failed: ${error ?? ''}`, '', '', ''],
+      : [`Forge with FORGE_DUCKDB_MEMORY=${setting} (1 run)`, m ? `${mib(m.peakRss)} when it failed` : '–', m ? `failed after ${fmt(m.wallMs / 1000, 1)} s` : '', `**failed**: ${error ?? ''}`, '❌'],
   ),
 ];
 const table = markdownTable(['pipeline (child process)', 'peak RSS (median)', 'wall time (median)', 'input throughput', 'goal'], rows);
@@ -375,7 +406,7 @@ const perRep = markdownTable(
     const n = o.nodeMs ?? {};
     return [
       String(i + 1),
-      `${fmt(o.wallMs / 1000, 1)} s`,
+      o.error ? `**failed** after ${fmt(o.wallMs / 1000, 1)} s: ${o.error}` : `${fmt(o.wallMs / 1000, 1)} s`,
       `${mib(o.peakRss)} / ${mib(o.polledTreeRss)}`,
       `${fmt((n.load ?? NaN) / 1000, 1)} / ${fmt((n.keep ?? NaN) / 1000, 1)} / ${fmt((n.write ?? NaN) / 1000, 1)} s`,
       `${fmt(b.wallMs / 1000, 1)} s`,
@@ -385,7 +416,7 @@ const perRep = markdownTable(
 );
 
 const m = machine();
-const kept = ours[0] as Measured;
+const kept = (ok[0] ?? base[0]) as Measured;
 const body = `## Streaming memory: 1 GB JSONL through load → filter → write
 
 ${machineLine(m, `median of ${REPS} runs each, Forge and DuckDB alternating; whole bench took ${fmt((performance.now() - started) / 60000, 1)} min`)}

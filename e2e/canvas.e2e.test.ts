@@ -55,8 +55,21 @@ async function typeInMonaco(testId: string, text: string): Promise<void> {
   await page.keyboard.insertText(text);
 }
 
-async function waitForRunEnd(): Promise<void> {
-  await expect.poll(() => page.getByTestId('run-cancel').isDisabled(), { timeout: 90_000, interval: 200 }).toBe(true);
+interface RunInfo {
+  active: string | null;
+  last: string | null;
+}
+const runInfo = () => page.evaluate<RunInfo>('window.__forge.run()');
+
+/** Clicks something that starts a run, then waits until that run has finished in the UI. */
+async function runAndWait(start: () => Promise<void>, beforeFinish?: () => Promise<void>): Promise<string> {
+  const before = (await runInfo()).last;
+  await start();
+  await beforeFinish?.();
+  await expect.poll(async () => (await runInfo()).last, { timeout: 120_000, interval: 200 }).not.toBe(before);
+  const r = await runInfo();
+  expect(r.active).toBeNull();
+  return r.last as string;
 }
 
 const ids = { src: '', filter: '', sample: '', write: '' };
@@ -144,8 +157,7 @@ describe.skipIf(!chromiumAvailable())(`canvas e2e (Chromium at ${CHROMIUM})`, ()
   });
 
   it('runs all and every node reaches done', async () => {
-    await page.getByTestId('run-all').click();
-    await waitForRunEnd();
+    await runAndWait(() => page.getByTestId('run-all').click());
     for (const id of Object.values(ids)) expect(await nodeState(id)).toBe('done');
     await shot(page, 'run-all-done');
   });
@@ -179,10 +191,11 @@ describe.skipIf(!chromiumAvailable())(`canvas e2e (Chromium at ${CHROMIUM})`, ()
 
   it('"run this node" re-executes exactly that node (checked in provenance)', async () => {
     await node(ids.sample).locator('.fnode-head').click({ button: 'right' });
-    await page.getByTestId('ctx-run-node').click();
-    await waitForRunEnd();
+    await shot(page, 'context-menu');
+    const runId = await runAndWait(() => page.getByTestId('ctx-run-node').click());
     expect(await nodeState(ids.sample)).toBe('done');
     const [latest] = await api<RunRow[]>(served, '/api/runs?limit=1');
+    expect(latest?.id).toBe(runId);
     expect(latest?.mode).toBe('node');
     expect(latest?.target).toBe(ids.sample);
     const detail = await api<RunDetail>(served, `/api/runs/${latest?.id}`);
@@ -256,11 +269,14 @@ describe.skipIf(!chromiumAvailable())(`canvas e2e (Chromium at ${CHROMIUM})`, ()
   it('a failing node shows its error on the node while the app stays usable', async () => {
     await select(ids.filter);
     await typeInMonaco('param-where', 'no_such_column > 1');
-    await page.getByTestId('run-all').click();
-    await page.getByTestId('trust-dialog').waitFor();
-    await shot(page, 'trust-prompt');
-    await page.getByTestId('trust-confirm').click();
-    await waitForRunEnd();
+    await runAndWait(
+      () => page.getByTestId('run-all').click(),
+      async () => {
+        await page.getByTestId('trust-dialog').waitFor();
+        await shot(page, 'trust-prompt');
+        await page.getByTestId('trust-confirm').click();
+      },
+    );
     expect(await nodeState(ids.filter)).toBe('failed');
     const err = node(ids.filter).getByTestId('node-error');
     expect(await err.isVisible()).toBe(true);
@@ -270,8 +286,7 @@ describe.skipIf(!chromiumAvailable())(`canvas e2e (Chromium at ${CHROMIUM})`, ()
 
     // Still usable: fix it, run again, everything completes.
     await typeInMonaco('param-where', 'length(text) > 10');
-    await page.getByTestId('run-all').click();
-    await waitForRunEnd();
+    await runAndWait(() => page.getByTestId('run-all').click());
     for (const id of Object.values(ids)) expect(['done', 'cached']).toContain(await nodeState(id));
     await page.keyboard.press('Control+K');
     await page.getByTestId('command-input').fill('split');

@@ -6,6 +6,7 @@ import { dirname, join } from 'node:path';
 import { Engine } from '../../engine/engine.js';
 import type { NodeOutcome, RunSummary } from '../../engine/exec/events.js';
 import { GRAPH_FORMAT, GRAPH_VERSION, type GraphDocument, type GraphEdge, type GraphNode } from '../../engine/graph/document.js';
+import { LocalExecutor } from '../../engine/exec/executor.js';
 import type { NodeRegistry } from '../../engine/registry.js';
 import type { ArtifactRef } from '../../engine/sdk/types.js';
 
@@ -56,11 +57,27 @@ export function graph(nodes: Partial<GraphNode>[], edges: [string, string][] = [
   return { format: GRAPH_FORMAT, version: GRAPH_VERSION, seed, nodes: nodes.map((n) => ({ params: {}, ...n }) as GraphNode), edges: es };
 }
 
+let executor: LocalExecutor | undefined;
+
+/**
+ * One worker pool for every run of a test file: starting worker threads (and the TypeScript loader
+ * in them) is most of a small run's time. Close it in `afterAll(closeExecutor)`.
+ */
+export function sharedExecutor(): LocalExecutor {
+  executor ??= new LocalExecutor(1);
+  return executor;
+}
+
+export async function closeExecutor(): Promise<void> {
+  await executor?.close();
+  executor = undefined;
+}
+
 export async function runGraph(doc: GraphDocument, opts: { dir?: string; files?: Record<string, string>; registry?: NodeRegistry; engine?: Engine } = {}): Promise<GraphRun> {
   const dir = opts.dir ?? tempDir();
   if (opts.files) writeFiles(dir, opts.files);
   const engine = opts.engine ?? Engine.open(dir, opts.registry);
-  const summary = await engine.run(doc, { baseDir: dir, trigger: 'test' });
+  const summary = await engine.run(doc, { baseDir: dir, trigger: 'test', executor: sharedExecutor() });
   const outcome = (nodeId: string) => {
     const o = summary.nodes.find((n) => n.nodeId === nodeId);
     if (!o) throw new Error(`no outcome for ${nodeId}: ${summary.nodes.map((n) => n.nodeId).join(', ')}`);

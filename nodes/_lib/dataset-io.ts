@@ -104,6 +104,7 @@ export async function dropTemp(conn: DuckDBConnection, table: string): Promise<v
 export async function readIdsAndTexts(conn: DuckDBConnection, ref: ArtifactRef, textColumn: string): Promise<{ ids: string[]; texts: string[] }> {
   const src = await positionedSql(conn, ref);
   const r = await conn.runAndReadAll(`SELECT CAST(id AS VARCHAR) AS id, CAST(${sqlIdent(textColumn)} AS VARCHAR) AS t FROM ${src} ORDER BY ${POS}`);
-  const [ids, texts] = r.getColumnsJS() as [(string | null)[], (string | null)[]];
-  return { ids: ids.map((v) => v ?? ''), texts: texts.map((v) => v ?? '') };
+  const cols = r.getColumnsJS() as (string | null)[][];
+  // An empty result has no column arrays at all.
+  return { ids: (cols[0] ?? []).map((v) => v ?? ''), texts: (cols[1] ?? []).map((v) => v ?? '') };
 }

@@ -169,7 +169,7 @@ export class TransformerEncoder implements TextEncoderModel {
     return new TransformerEncoder(enc.model, modelHash, dim, device, pooling, maxLength, session, tokenizer, inputNames, outputName, pooled, opts.batchSize);
   }
 
-  private async run(batch: readonly Int32Array[], L: number): Promise<ort.Tensor> {
+  private buildFeeds(batch: readonly Int32Array[], L: number): Record<string, ort.Tensor> {
     const B = batch.length;
     const ids = new BigInt64Array(B * L).fill(BigInt(this.tokenizer.padId));
     const mask = new BigInt64Array(B * L);
@@ -183,7 +183,11 @@ export class TransformerEncoder implements TextEncoderModel {
     const feeds: Record<string, ort.Tensor> = { [this.inputNames.ids]: new ort.Tensor('int64', ids, [B, L]) };
     if (this.inputNames.mask) feeds[this.inputNames.mask] = new ort.Tensor('int64', mask, [B, L]);
     if (this.inputNames.types) feeds[this.inputNames.types] = new ort.Tensor('int64', new BigInt64Array(B * L), [B, L]);
-    const out = await this.session.run(feeds, [this.outputName]);
+    return feeds;
+  }
+
+  private async run(batch: readonly Int32Array[], L: number): Promise<ort.Tensor> {
+    const out = await this.session.run(this.buildFeeds(batch, L), [this.outputName]);
     return out[this.outputName]!;
   }
 
@@ -208,15 +212,37 @@ export class TransformerEncoder implements TextEncoderModel {
     return { data, truncated };
   }
 
+  /**
+   * Batches over length-sorted rows with a padded-token budget of batchSize × maxLength: long texts
+   * go batchSize at a time, short ones many more per call (up to 8 × batchSize), so every call is a
+   * well-sized matrix product and padding stays within one length bucket.
+   */
+  planBatches(lengths: ArrayLike<number>): number[][] {
+    const order = lengthOrder(lengths);
+    const budget = this.batchSize * this.maxLength;
+    const maxDocs = this.batchSize * 8;
+    const batches: number[][] = [];
+    let cur: number[] = [];
+    for (const i of order) {
+      const len = Math.max(1, lengths[i]!);
+      if (cur.length > 0 && ((cur.length + 1) * len > budget || cur.length >= maxDocs)) {
+        batches.push(cur);
+        cur = [];
+      }
+      cur.push(i);
+    }
+    if (cur.length > 0) batches.push(cur);
+    return batches;
+  }
+
   /** Embeds pre-tokenised texts: sort by length, batch, run, pool, restore order. */
   async encodeIds(ids: readonly Int32Array[], hooks: EncodeHooks = {}): Promise<Float32Array> {
     const n = ids.length;
     const dim = this.dim;
     const data = new Float32Array(n * dim);
-    const order = lengthOrder(ids.map((r) => r.length));
-    for (let start = 0; start < n; start += this.batchSize) {
+    let done = 0;
+    for (const rows of this.planBatches(ids.map((r) => r.length))) {
       if (hooks.signal) throwIfAborted(hooks.signal);
-      const rows = order.slice(start, start + this.batchSize);
       const batch = rows.map((i) => ids[i]!);
       const L = Math.max(1, ...batch.map((r) => r.length));
       const out = await this.run(batch, L);
@@ -240,9 +266,15 @@ export class TransformerEncoder implements TextEncoderModel {
         const inv = 1 / Math.max(1, len);
         for (let j = 0; j < dim; j++) data[dst + j] = data[dst + j]! * inv;
       });
-      hooks.progress?.(Math.min(n, start + this.batchSize), n);
+      done += rows.length;
+      hooks.progress?.(done, n);
     }
     return data;
+  }
+
+  /** The input tensors of one batch (exposed for the overhead benchmark). */
+  feeds(batch: readonly Int32Array[]): Record<string, ort.Tensor> {
+    return this.buildFeeds(batch, Math.max(1, ...batch.map((r) => r.length)));
   }
 
   async close(): Promise<void> {

@@ -1,9 +1,10 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, graph, runGraph } from '../_corpus/testing.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_corpus/testing.js';
 import { mulberry32 } from '../_corpus/rng.js';
 import { candidateProbability, estimatedJaccard, jaccard, lshCandidates, lshThreshold, MinHasher, shingles } from './minhash.js';
 
 afterEach(cleanupTempDirs);
+afterAll(closeExecutor);
 
 /** Two shingle sets with exactly `shared` common elements out of `size` each: J = shared / (2·size − shared). */
 function plantedPair(size: number, shared: number, offset: number): [Uint32Array, Uint32Array] {

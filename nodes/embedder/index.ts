@@ -1,3 +1,4 @@
+import { resolve } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
@@ -19,12 +20,12 @@ const params = z.object({
     .meta({
       title: 'Model',
       description: `A local sentence-transformer folder (model.onnx or onnx/model.onnx, tokenizer.json, config.json), or ${BUILTIN_HASHED} for the built-in offline hashed n-gram embedder. A classifier connected to the "model" input overrides this.`,
-      widget: 'path',
+      widget: 'folder',
     }),
   textColumn: z.string().min(1).default('text').meta({ title: 'Text column' }),
   provider: z.enum(PROVIDER_CHOICES).default('auto').meta({ title: 'Execution provider', description: 'auto tries CUDA, then WebGPU, then the CPU, and logs why a GPU was skipped; an explicit GPU fails if unavailable' }),
   threads: z.number().int().min(0).max(256).default(0).meta({ title: 'Intra-op threads', description: '0 = one per core (ONNX Runtime default)' }),
-  batchSize: z.number().int().min(1).max(4096).default(32).meta({ title: 'Batch size', description: 'Texts per model call; batches are formed from length-sorted texts' }),
+  batchSize: z.number().int().min(1).max(4096).default(32).meta({ title: 'Batch size', description: 'Texts per model call at full length; texts are length-sorted and shorter ones packed more per call under the same padded-token budget' }),
   maxLength: z.number().int().min(2).max(65536).optional().meta({ title: 'Max tokens', description: "Truncation length; default from the model folder (sentence_bert_config.json, tokenizer_config.json, config.json)" }),
   pooling: z.enum(['auto', 'mean', 'cls']).default('auto').meta({ title: 'Pooling', description: 'auto reads 1_Pooling/config.json; else mean pooling with the attention mask' }),
   normalize: z.boolean().default(true).meta({ title: 'L2-normalise', description: 'Unit-length vectors, so a dot product is the cosine similarity' }),
@@ -59,8 +60,7 @@ export default defineNode({
   worker: true,
   inputFiles(p, baseDir) {
     if (p.model === BUILTIN_HASHED) return [];
-    const dir = p.model.startsWith('/') ? p.model : `${baseDir}/${p.model}`;
-    return modelFolderFiles(dir);
+    return modelFolderFiles(resolve(baseDir, p.model));
   },
   async run(ctx) {
     const p = ctx.params;

@@ -1,12 +1,13 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { datasetSql, readRows } from '../../engine/sdk/dataset.js';
 import { duckdbInstance } from '../../engine/store/duckdb.js';
 import { NgramModel } from '../_corpus/ngram-model.js';
-import { cleanupTempDirs, DATASETS, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
 import { loadTokenizer } from '../_corpus/tokenizer.js';
 
 afterEach(cleanupTempDirs);
+afterAll(closeExecutor);
 
 describe('eval.lm-loss node', () => {
   it('scores several benchmarks on the fan-in port: per-benchmark NLL matches a direct computation', async () => {
@@ -18,12 +19,15 @@ describe('eval.lm-loss node', () => {
           { id: 'held_prose', type: 'source.text-folder', params: { pattern: join(DATASETS, 'general/gutenberg/japanese-fairy-tales.txt'), unit: 'paragraph', minChars: 40 } },
           { id: 'held_bfcl', type: 'source.bfcl', params: { path: join(DATASETS, 'agent/bfcl/BFCL_v4_simple_javascript.json') } },
           { id: 'eval', type: 'eval.lm-loss', params: { maxDocuments: 60, names: { held_prose: 'prose', held_bfcl: 'bfcl' } } },
+          { id: 'by_source', type: 'eval.lm-loss', params: { groupBy: 'source', maxDocuments: 60 } },
         ],
         [
           ['train_prose.out', 'lm.train'],
           ['lm.model', 'eval.model'],
           ['held_prose.out', 'eval.benchmarks'],
           ['held_bfcl.out', 'eval.benchmarks'],
+          ['lm.model', 'by_source.model'],
+          ['held_bfcl.out', 'by_source.benchmarks'],
         ],
       ),
     );
@@ -51,6 +55,10 @@ describe('eval.lm-loss node', () => {
       }
       expect(m['prose.tokens']).toBe(n);
       expect(Number(m['prose.nll'])).toBeCloseTo(nll / n, 5);
+      // groupBy source: the BFCL rows all have source "bfcl" → the same benchmark, scored the same.
+      const bySource = run.metrics('by_source');
+      expect(bySource['bfcl.nll']).toBe(m['bfcl.nll']);
+      expect(bySource['bfcl.documents']).toBe(50);
       const chart = run.json('eval', 'chart', 'chart.json') as { data: { values: { benchmark: string }[] } };
       expect(chart.data.values.map((v) => v.benchmark)).toEqual(['prose', 'bfcl']);
     } finally {

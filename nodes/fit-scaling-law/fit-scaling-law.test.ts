@@ -1,13 +1,14 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { NodeRegistry } from '../../engine/registry.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { writeMetrics } from '../_corpus/artifacts.js';
-import { cleanupTempDirs, graph, runGraph } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_corpus/testing.js';
 import { NODE_TYPES } from '../index.js';
 import { argmin, evalExp, fitExp, fitQuadratic } from './fit.js';
 
 afterEach(cleanupTempDirs);
+afterAll(closeExecutor);
 
 // Two benchmarks as in the Hephaestus sweep: agent loss falls with the agent share, general loss rises.
 const agent = (r: number) => 2 + 0.5 * Math.exp(-3 * r);
@@ -100,6 +101,26 @@ describe('fit.scaling-law node', () => {
       expect(m.points).toBe(6);
       expect(Math.abs(Number(m['agent.nll.exp.t']) + 3)).toBeLessThan(0.3);
       expect(m['optimum.at_edge']).toBe(1); // a falling loss alone has its optimum at the end of the grid
+    } finally {
+      run.close();
+    }
+  });
+
+  it('leaves points outside [xMin, xMax] out of the fit but in the chart', async () => {
+    const doc = graph(
+      [
+        { id: 'mix', type: 'test.synthetic-loss', params: { r: 0 }, sweep: { param: 'r', values: GRID } },
+        { id: 'fit', type: 'fit.scaling-law', params: { xMin: 0.1 } },
+      ],
+      [['mix.metrics', 'fit.points']],
+    );
+    const run = await runGraph(doc, { registry });
+    try {
+      const m = run.metrics('fit');
+      expect(m).toMatchObject({ points: 9, excluded_points: 1, range_min: 0.1 });
+      expect(Math.abs(Number(m.optimum) - R_STAR)).toBeLessThan(0.01);
+      const chart = run.json('fit', 'chart', 'chart.json') as { data: { values: { kind: string; x: number }[] } };
+      expect(chart.data.values.filter((v) => v.kind === 'excluded').map((v) => v.x)).toEqual([0, 0, 0]);
     } finally {
       run.close();
     }

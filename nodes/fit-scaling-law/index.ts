@@ -13,6 +13,8 @@ const params = z.object({
   }),
   metrics: z.array(z.string().min(1)).default([]).meta({ title: 'Metrics to fit', description: 'Default: every *.nll metric except all.nll / mean.nll' }),
   weights: z.record(z.string(), z.number().min(0)).default({}).meta({ title: 'Objective weights', description: 'Weight of each metric in the combined objective (default 1 each)' }),
+  xMin: z.number().optional().meta({ title: 'Fit from', description: 'Points below this value are shown but not fitted (e.g. 0, where one domain is absent entirely)' }),
+  xMax: z.number().optional().meta({ title: 'Fit up to', description: 'Points above this value are shown but not fitted' }),
   form: z.enum(['exp', 'quadratic']).default('exp').meta({ title: 'Optimum from', description: 'Which fitted form decides the reported optimum' }),
 });
 
@@ -56,10 +58,11 @@ function readPoints(items: InputItem[], param: string | undefined): { param: str
   return { param: key, points };
 }
 
-export function fitChart(param: string, series: Series[], objective: Series | null, optimum: { x: number; form: string } | null): Record<string, unknown> {
+export function fitChart(param: string, series: Series[], objective: Series | null, optimum: { x: number; form: string } | null, excluded: Point[] = []): Record<string, unknown> {
   const rows: Record<string, unknown>[] = [];
   const all = objective ? [...series, objective] : series;
   for (const s of all) {
+    for (const pt of excluded) if (s.name in pt.values) rows.push({ metric: s.name, kind: 'excluded', form: 'not fitted', x: round(pt.x, 6), value: round(pt.values[s.name] as number, 6) });
     s.xs.forEach((x, i) => rows.push({ metric: s.name, kind: 'observed', form: 'observed', x: round(x, 6), value: round(s.ys[i] as number, 6) }));
     const lo = Math.min(...s.xs);
     const hi = Math.max(...s.xs);
@@ -88,12 +91,17 @@ export function fitChart(param: string, series: Series[], objective: Series | nu
             x,
             y: { field: 'value', type: 'quantitative', title: 'loss (NLL/token)', scale: { zero: false } },
             color: { field: 'form', type: 'nominal', title: 'fit', scale: { range: ['#4c78a8', '#f58518'] } },
-            strokeDash: { field: 'form', type: 'nominal', legend: null },
+            strokeDash: { field: 'form', type: 'nominal', title: 'fit' },
           },
         },
         {
           transform: [{ filter: "datum.kind === 'observed'" }],
           mark: { type: 'point', filled: true, color: 'black', size: 40, tooltip: true },
+          encoding: { x, y: { field: 'value', type: 'quantitative' } },
+        },
+        {
+          transform: [{ filter: "datum.kind === 'excluded'" }],
+          mark: { type: 'point', filled: false, color: 'gray', size: 40, tooltip: true },
           encoding: { x, y: { field: 'value', type: 'quantitative' } },
         },
         { transform: [{ filter: "datum.kind === 'optimum'" }], mark: { type: 'rule', color: '#e45756', strokeWidth: 1.5 }, encoding: { x } },
@@ -117,9 +125,14 @@ export default defineNode({
     const p = ctx.params;
     const items = ctx.inputs('points');
     if (items.length === 0) throw new NodeError('no points: connect the metrics of a sweep (or several metrics nodes)', { field: 'inputs.points' });
-    const { param, points } = readPoints(items, p.param);
+    const { param, points: allPoints } = readPoints(items, p.param);
+    const inRange = (x: number) => (p.xMin === undefined || x >= p.xMin) && (p.xMax === undefined || x <= p.xMax);
+    const points = allPoints.filter((pt) => inRange(pt.x));
+    const excluded = allPoints.filter((pt) => !inRange(pt.x)).sort((a, b) => a.x - b.x);
     const distinct = new Set(points.map((pt) => pt.x));
-    if (distinct.size < 3) throw new NodeError(`${distinct.size} distinct value(s) of ${param}; fitting needs at least 3`, { field: 'inputs.points' });
+    if (distinct.size < 3) {
+      throw new NodeError(`${distinct.size} distinct value(s) of ${param}${excluded.length > 0 ? ` in the fit range (${excluded.length} point(s) outside)` : ''}; fitting needs at least 3`, { field: excluded.length > 0 ? 'params.xMin' : 'inputs.points' });
+    }
     const common = Object.keys(points[0]?.values ?? {}).filter((k) => points.every((pt) => k in pt.values));
     let names = p.metrics.length > 0 ? p.metrics : common.filter((k) => k.endsWith('.nll') && k !== 'all.nll' && k !== 'mean.nll');
     if (names.length === 0) names = common.filter((k) => k !== param);
@@ -127,6 +140,7 @@ export default defineNode({
     if (names.length === 0) throw new NodeError('no metric to fit', { field: 'params.metrics' });
     const sorted = [...points].sort((a, b) => a.x - b.x);
     const xs = sorted.map((pt) => pt.x);
+    if (excluded.length > 0) ctx.log(`${excluded.length} point(s) outside the fit range: ${excluded.map((pt) => pt.x).join(', ')}`);
     const lo = xs[0] as number;
     const hi = xs[xs.length - 1] as number;
     const fitSeries = (name: string, ys: number[]): Series => ({ name, xs, ys, exp: fitExp(xs, ys), poly: fitQuadratic(xs, ys) });
@@ -137,7 +151,7 @@ export default defineNode({
     const objectiveY = sorted.map((pt) => names.reduce((a, n, i) => a + (w[i] as number) * (pt.values[n] as number), 0) / wsum);
     const objective = fitSeries(OBJECTIVE, objectiveY);
 
-    const m: Record<string, MetricValue> = { param, points: points.length, distinct_values: distinct.size, range_min: lo, range_max: hi, metrics_fitted: names.join(',') };
+    const m: Record<string, MetricValue> = { param, points: points.length, excluded_points: excluded.length, distinct_values: distinct.size, range_min: lo, range_max: hi, metrics_fitted: names.join(',') };
     const observedArgmin = (ys: number[]) => {
       const byX = new Map<number, number[]>();
       xs.forEach((x, i) => byX.set(x, [...(byX.get(x) ?? []), ys[i] as number]));
@@ -178,7 +192,8 @@ export default defineNode({
     const edge = (hi - lo) * 1e-3;
     m['optimum.at_edge'] = chosen.x - lo < edge || hi - chosen.x < edge ? 1 : 0;
     writeMetrics(ctx.output('metrics'), m);
-    await writeChart(ctx.output('chart'), fitChart(param, series, objective, { x: chosen.x, form: p.form === 'exp' ? 'exp' : 'quadratic' }));
+    const excludedRows = excluded.map((pt) => ({ x: pt.x, values: { ...pt.values, [OBJECTIVE]: names.reduce((a, n, i) => a + (w[i] as number) * (pt.values[n] as number), 0) / wsum } }));
+    await writeChart(ctx.output('chart'), fitChart(param, series, objective, { x: chosen.x, form: p.form === 'exp' ? 'exp' : 'quadratic' }, excludedRows));
     ctx.log(
       `${points.length} points over ${param} ∈ [${lo}, ${hi}]; ${series.map((s) => `${s.name}: ${s.exp.c.toFixed(3)} + ${s.exp.k.toFixed(3)}·exp(${s.exp.t.toFixed(3)}·r), R² ${s.exp.r2.toFixed(3)}`).join('; ')}; optimum ${param} = ${chosen.x.toFixed(4)} (${p.form}; quadratic ${objPoly.x.toFixed(4)}, observed ${obs.x})${m['optimum.at_edge'] ? ' — at the edge of the grid: widen it' : ''}`,
     );

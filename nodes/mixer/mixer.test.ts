@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, DATASETS, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
 import { mulberry32 } from '../_corpus/rng.js';
 import { planMix, resolveShares, type MixSource } from './mix.js';
 
 afterEach(cleanupTempDirs);
+afterAll(closeExecutor);
 
 function source(name: string, n: number, seed: number, min = 10, max = 300): MixSource {
   const rand = mulberry32(seed);
@@ -111,6 +112,34 @@ describe('transform.mixer node', () => {
       expect(chart.data.values.map((v) => v.source)).toEqual(['agent', 'general']);
       expect(existsSync(join(run.artifact('mix', 'chart').dir, 'chart.svg'))).toBe(true);
       expect(readFileSync(join(run.artifact('mix', 'chart').dir, 'chart.svg'), 'utf8')).toMatch(/^<svg/);
+    } finally {
+      run.close();
+    }
+  });
+
+  it('is swept by its one agentShare param: one cached execution per value, each on target', async () => {
+    const doc = mixGraph({ names: { a: 'agent', b: 'general' }, agentShare: 0.5, totalTokens: 30_000 });
+    const mix = doc.nodes.find((n) => n.id === 'mix');
+    if (mix) mix.sweep = { param: 'agentShare', values: [0.1, 0.4, 0.7] };
+    const run = await runGraph(doc);
+    try {
+      const variants = run.summary.nodes.filter((n) => n.baseNodeId === 'mix');
+      expect(variants.map((v) => [v.state, v.variant['mix.agentShare']])).toEqual([
+        ['executed', 0.1],
+        ['executed', 0.4],
+        ['executed', 0.7],
+      ]);
+      for (const v of variants) {
+        const m = run.metrics(v.nodeId);
+        const target = Number(v.variant['mix.agentShare']);
+        expect(Math.abs(Number(m['agent.share']) - target) / target).toBeLessThan(0.01);
+      }
+      const again = await runGraph(doc, { dir: run.dir });
+      try {
+        expect(again.summary.nodes.filter((n) => n.baseNodeId === 'mix').map((n) => n.state)).toEqual(['cached', 'cached', 'cached']);
+      } finally {
+        again.close();
+      }
     } finally {
       run.close();
     }

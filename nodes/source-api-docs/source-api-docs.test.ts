@@ -1,13 +1,14 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NodeRegistry } from '../../engine/registry.js';
 import { NODE_TYPES } from '../index.js';
-import { cleanupTempDirs, DATASETS, graph, runGraph } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph } from '../_corpus/testing.js';
 import apiDocs from './index.js';
 import { renderRecord } from './render.js';
 
 const registry = new NodeRegistry(NODE_TYPES.some((t) => t.type === apiDocs.type) ? NODE_TYPES : [...NODE_TYPES, apiDocs]);
 afterEach(cleanupTempDirs);
+afterAll(closeExecutor);
 
 const REC = {
   domain: 'Video Classification',

@@ -1,14 +1,15 @@
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NodeRegistry } from '../../engine/registry.js';
 import { NODE_TYPES } from '../index.js';
-import { cleanupTempDirs, DATASETS, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
 import { answerTurns, callsFromGroundTruth, parseItems, renderItem } from './bfcl.js';
 import bfcl from './index.js';
 
 const registry = new NodeRegistry(NODE_TYPES.some((t) => t.type === bfcl.type) ? NODE_TYPES : [...NODE_TYPES, bfcl]);
 const BFCL = join(DATASETS, 'agent/bfcl');
 afterEach(cleanupTempDirs);
+afterAll(closeExecutor);
 
 describe('BFCL rendering', () => {
   it('turns ground truth into calls, leaving out optional args', () => {

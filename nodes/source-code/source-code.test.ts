@@ -1,11 +1,12 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NodeRegistry } from '../../engine/registry.js';
 import { NODE_TYPES } from '../index.js';
-import { cleanupTempDirs, graph, runGraph } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_corpus/testing.js';
 import code from './index.js';
 
 const registry = new NodeRegistry(NODE_TYPES.some((t) => t.type === code.type) ? NODE_TYPES : [...NODE_TYPES, code]);
 afterEach(cleanupTempDirs);
+afterAll(closeExecutor);
 
 describe('source.code node', () => {
   it('loads files by glob with language, lines and tokens; skips binary, oversized and excluded files', async () => {

@@ -1,12 +1,13 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NodeRegistry } from '../../engine/registry.js';
 import { NODE_TYPES } from '../index.js';
-import { cleanupTempDirs, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
 import openapi from './index.js';
 import { parseSpec, SpecError } from './openapi.js';
 
 const registry = new NodeRegistry(NODE_TYPES.some((t) => t.type === openapi.type) ? NODE_TYPES : [...NODE_TYPES, openapi]);
 afterEach(cleanupTempDirs);
+afterAll(closeExecutor);
 
 const PETSTORE = {
   openapi: '3.0.3',

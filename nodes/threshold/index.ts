@@ -50,7 +50,9 @@ export default defineNode({
 
     const positive = labelCol ? (p.positiveValue === undefined ? `coalesce(${sqlIdent(p.labelColumn!)}, false)` : `coalesce(CAST(${sqlIdent(p.labelColumn!)} AS VARCHAR) = ${sqlString(p.positiveValue)}, false)`) : 'false';
     const r = await conn.runAndReadAll(`SELECT CAST(${s} AS DOUBLE) AS s, ${positive} AS y FROM ${src}`);
-    const [scoreVals, labelVals] = r.getColumnsJS() as [(number | null)[], boolean[]];
+    const cols = r.getColumnsJS() as [(number | null)[]?, boolean[]?];
+    const scoreVals = cols[0] ?? [];
+    const labelVals = cols[1] ?? [];
     // Orient scores so that "kept" means predicted positive, whatever the direction.
     const sign = p.keep === 'above' ? 1 : -1;
     const oriented = scoreVals.map((v) => (v === null ? NaN : sign * v));

@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/engine.js';
-import { cleanupTempDirs, graph, runGraph, tempDir, TOKENIZER, writeFiles } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, graph, runGraph, tempDir, TOKENIZER, writeFiles } from '../_corpus/testing.js';
 import { loadTokenizer } from '../_corpus/tokenizer.js';
 
 afterEach(cleanupTempDirs);
+afterAll(closeExecutor);
 
 const DOCS = ['The king had three daughters.', 'get_weather(city="Paris")', 'Once upon a time.'];
 const files = { 'd.jsonl': DOCS.map((text, i) => JSON.stringify({ id: `d${i}`, text })).join('\n') };

@@ -67,6 +67,7 @@ export default defineNode({
     if (counter.documents === 0) throw new NodeError('the training dataset has no text', { field: 'inputs.train' });
     const countMs = performance.now() - t0;
     const built = counter.build();
+    const buildMs = performance.now() - t0 - countMs;
     throwIfAborted(ctx.signal);
     const out = ctx.output('model');
     const [tokJson, tokConfig] = tok.files as [string, string | undefined];
@@ -91,7 +92,9 @@ export default defineNode({
       tokenizer: { file: 'tokenizer.json', sha256: tok.sha256, name: basename(p.tokenizer) },
       files: { 'model.bin': 'tables, see nodes/_corpus/ngram-model.ts', 'tokenizer.json': 'copy of the tokenizer' },
     };
+    const tw = performance.now();
     writeModel(out.dir, header, built.tables, built.codec);
+    const writeMs = performance.now() - tw;
     const bytes = statSync(out.file('model.bin')).size;
     out.setMeta('format', `${MODEL_FORMAT}@${MODEL_VERSION}`);
     out.setMeta('order', p.order);
@@ -119,7 +122,7 @@ export default defineNode({
     const secs = (performance.now() - t0) / 1000;
     if (built.fallbackOrders.length > 0) ctx.log(`orders ${built.fallbackOrders.join(', ')}: counts-of-counts give no valid discounts, used the fallback ${p.discountFallback.join('/')}`, 'warn');
     ctx.log(
-      `${built.documents} documents, ${built.tokens} tokens → ${built.ngrams.map((n, i) => `${n} ${i + 1}-grams`).join(', ')}${built.pruned.some((x) => x > 0) ? ` (pruned ${built.pruned.join('/')})` : ''}; ${(built.tokens / secs).toFixed(0)} tokens/s (tokenize ${(tokenizeMs / 1000).toFixed(2)} s, count ${((countMs - tokenizeMs) / 1000).toFixed(2)} s, build ${(secs - countMs / 1000).toFixed(2)} s)`,
+      `${built.documents} documents, ${built.tokens} tokens → ${built.ngrams.map((n, i) => `${n} ${i + 1}-grams`).join(', ')}${built.pruned.some((x) => x > 0) ? ` (pruned ${built.pruned.join('/')})` : ''}; ${(built.tokens / secs).toFixed(0)} tokens/s (tokenize ${(tokenizeMs / 1000).toFixed(2)} s, read + count ${((countMs - tokenizeMs) / 1000).toFixed(2)} s, build ${(buildMs / 1000).toFixed(2)} s, write ${(writeMs / 1000).toFixed(2)} s)`,
     );
   },
   module: import.meta.url,

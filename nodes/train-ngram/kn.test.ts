@@ -1,10 +1,11 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { NgramModel, writeModel, type ModelHeader } from '../_corpus/ngram-model.js';
-import { cleanupTempDirs, tempDir } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, tempDir } from '../_corpus/testing.js';
 import { computeDiscounts, KnCounter, type KnResult } from './kn.js';
 import { afterEach } from 'vitest';
 
 afterEach(cleanupTempDirs);
+afterAll(closeExecutor);
 
 function train(docs: number[][], order: number, vocabSize: number, prune?: number[]): KnResult {
   const c = new KnCounter({ order, vocabSize, prune });

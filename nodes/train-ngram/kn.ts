@@ -148,35 +148,44 @@ function buildModel(counter: KnCounter, a: Map<string, number>[]): KnResult {
     discounts.push(d);
     const D = (c: number) => (c <= 0 ? 0 : c === 1 ? d[0] : c === 2 ? d[1] : d[2]);
     const t = threshold(k);
-    // Per context: S, discount mass of kept n-grams + whole mass of pruned ones.
-    const ctxS = new Map<string, number>();
-    const ctxFree = new Map<string, number>();
+    // Per context: S, and the discount mass of kept n-grams + the whole mass of pruned ones.
+    const ctx = new Map<string, { s: number; free: number }>();
+    // The context entry of each n-gram, in the map's iteration order (reused by the second pass).
+    const ctxOf: { s: number; free: number }[] = new Array(counts.size);
     let prunedK = 0;
+    let idx = 0;
     for (const [key, c] of counts) {
       const h = key.slice(0, key.length - w);
-      ctxS.set(h, (ctxS.get(h) ?? 0) + c);
       const isPruned = k >= 2 && c <= t;
       if (isPruned) prunedK++;
-      ctxFree.set(h, (ctxFree.get(h) ?? 0) + (isPruned ? c : D(c)));
+      const free = isPruned ? c : D(c);
+      let e = ctx.get(h);
+      if (e) {
+        e.s += c;
+        e.free += free;
+      } else {
+        e = { s: c, free };
+        ctx.set(h, e);
+      }
+      ctxOf[idx++] = e;
     }
     const g = new Map<string, number>();
-    for (const [h, S] of ctxS) g.set(h, (ctxFree.get(h) as number) / S);
+    for (const [h, e] of ctx) g.set(h, e.free / e.s);
     gamma.push(g);
     const p = new Map<string, number>();
     prob.push(p);
+    idx = 0;
     for (const [key, c] of counts) {
+      const e = ctxOf[idx++] as { s: number; free: number };
       if (k >= 2 && c <= t) continue;
-      const h = key.slice(0, key.length - w);
-      const S = ctxS.get(h) as number;
-      p.set(key, Math.max(c - D(c), 0) / S + (g.get(h) as number) * lower(k - 1, key.slice(w)));
+      p.set(key, Math.max(c - D(c), 0) / e.s + (e.free / e.s) * lower(k - 1, key.slice(w)));
     }
     ngrams.push(p.size);
     pruned.push(prunedK);
     contexts.push(g.size);
   }
-  const tables: ModelTables = {
-    logp: prob.map((m) => new Map([...m].map(([k, v]) => [k, Math.log(v)]))),
-    logBackoff: gamma.map((m) => new Map([...m].map(([k, v]) => [k, Math.log(v)]))),
-  };
+  // To logs in place (same keys, so the maps keep their shape).
+  for (const m of [...prob, ...gamma]) for (const [k, v] of m) m.set(k, Math.log(v));
+  const tables: ModelTables = { logp: prob, logBackoff: gamma };
   return { tables, codec, discounts, fallbackOrders, ngrams, pruned, contexts, documents: counter.documents, tokens: counter.tokens, predictedTokens: counter.predictedTokens };
 }

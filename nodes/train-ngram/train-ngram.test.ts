@@ -1,11 +1,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NgramModel } from '../_corpus/ngram-model.js';
-import { cleanupTempDirs, DATASETS, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
 import { loadTokenizer } from '../_corpus/tokenizer.js';
 
 afterEach(cleanupTempDirs);
+afterAll(closeExecutor);
 
 const GRIMM = join(DATASETS, 'general/gutenberg/grimms-fairy-tales.txt');
 

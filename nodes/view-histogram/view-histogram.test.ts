@@ -1,7 +1,8 @@
-import { afterEach, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, graph, runGraph } from '../_corpus/testing.js';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
+import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_corpus/testing.js';
 
 afterEach(cleanupTempDirs);
+afterAll(closeExecutor);
 
 // 10 agent rows with score 0.9 and 30 prose rows with scores 0.0, 0.1, 0.2 (10 each).
 const rows = [

@@ -1,14 +1,15 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { NodeRegistry } from '../../engine/registry.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { writeEmbeddings } from '../_lib/embeddings.js';
 import { readTexts } from '../_corpus/records.js';
 import { mulberry32 } from '../_corpus/rng.js';
-import { cleanupTempDirs, graph, runGraph } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_corpus/testing.js';
 import { NODE_TYPES } from '../index.js';
 
 afterEach(cleanupTempDirs);
+afterAll(closeExecutor);
 
 const DIM = 16;
 /** Embeds "agent …" and "prose …" texts as two Gaussian blobs (a stand-in for a real embedder). */

@@ -53,14 +53,15 @@ export default defineNode({
     writeFileSync(out.file('table.md'), `${md}\n`);
     // Vega-Lite has no table mark: text marks on a column × row grid make one.
     const values = table.flatMap((r, i) => columns.map((c) => ({ row: i + 1, column: c, value: r[c] })));
-    const widthOf = (c: string) => Math.min(p.maxChars, Math.max(c.length, ...table.map((r) => String(r[c]).length)));
+    // Vega measures text without fonts; ~7 px per character of 11 px text keeps cells from clipping.
+    const widthOf = (c: string) => Math.min(p.maxChars, Math.max(c.length, ...table.map((r) => String(r[c]).length))) * 7 + 12;
     const spec = {
       title: { text: `${table.length} of ${ref.manifest.rows ?? '?'} rows`, anchor: 'start' },
       data: { values },
       hconcat: columns.map((c) => ({
-        width: Math.max(40, widthOf(c) * 6.2),
+        width: Math.max(40, widthOf(c)),
         transform: [{ filter: { field: 'column', equal: c } }],
-        mark: { type: 'text', align: 'left', baseline: 'middle', fontSize: 11, limit: widthOf(c) * 6.2 },
+        mark: { type: 'text', align: 'left', baseline: 'middle', fontSize: 11, limit: widthOf(c) },
         encoding: {
           y: { field: 'row', type: 'ordinal', axis: c === columns[0] ? { title: null, ticks: false, domain: false } : null },
           x: { value: 0 },

@@ -1,14 +1,14 @@
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useRef } from 'react';
-import type { NodeTypeInfo } from './api/types';
+import type { GraphDocument, NodeTypeInfo } from './api/types';
 import { Canvas } from './canvas/Canvas';
-import { COMMANDS, matchKeys, runCommand, viewHooks } from './commands';
+import { COMMANDS, confirmDiscard, matchKeys, runCommand, viewHooks } from './commands';
 import { desktop } from './desktop';
 import { BottomPanel } from './panels/BottomPanel';
 import { CommandPalette } from './panels/CommandPalette';
 import { Inspector } from './panels/Inspector';
 import { Palette } from './panels/Palette';
-import { api, importText, isTypingTarget, openGraph, refreshStale, reportError, scheduleValidate, useGraph } from './store/app';
+import { api, importText, isTypingTarget, loadDocument, openGraph, refreshStale, reportError, scheduleValidate, useGraph } from './store/app';
 import { useCatalog } from './store/catalog';
 import { useRun } from './store/run';
 import { useUi } from './store/ui';
@@ -45,6 +45,8 @@ function Workbench() {
           doc: () => useGraph.getState().toDocument(),
           status: () => useRun.getState().status,
           stale: () => useRun.getState().stale,
+          load: (doc: GraphDocument) => loadDocument(doc),
+          run: () => ({ active: useRun.getState().active?.runId ?? null, last: useRun.getState().lastRun?.runId ?? null }),
         };
         document.body.dataset.ready = 'true';
       } catch (err) {
@@ -94,7 +96,7 @@ function Workbench() {
       const d = desktop();
       if (d) {
         void d.openFile({ title: 'Import a graph or config' }).then((f) => {
-          if (f) importText(f.content, f.path.split(/[\\/]/).pop() ?? f.path);
+          if (f) confirmDiscard(() => importText(f.content, f.path.split(/[\\/]/).pop() ?? f.path));
         });
       } else fileInput.current?.click();
     };
@@ -203,7 +205,7 @@ function Workbench() {
           const f = e.target.files?.[0];
           e.target.value = '';
           if (!f) return;
-          void f.text().then((text) => importText(text, f.name));
+          void f.text().then((text) => confirmDiscard(() => importText(text, f.name)));
         }}
       />
     </div>

@@ -186,6 +186,16 @@ describe('fastText training', () => {
     expect(accuracy(a.model)).toBe(1);
   });
 
+  it('the JavaScript kernel (no WebAssembly SIMD) learns the same task, deterministically', async () => {
+    const a = await trainFastText(docs, { ...opts, simd: false });
+    const b = await trainFastText(docs, { ...opts, simd: false });
+    expect(Buffer.from(writeFastText(a.model)).equals(Buffer.from(writeFastText(b.model)))).toBe(true);
+    expect(accuracy(a.model)).toBe(1);
+    // Same algorithm as the SIMD kernel; only the order of float additions in dot products differs.
+    const simd = await trainFastText(docs, opts);
+    expect(Math.abs(a.stats.avgLoss - simd.stats.avgLoss)).toBeLessThan(1e-3);
+  });
+
   it('Hogwild! training over worker threads shares the weights and learns the same task', async () => {
     const h = await trainFastText(docs, { ...opts, threads: 2 });
     expect(h.stats.threads).toBe(2);

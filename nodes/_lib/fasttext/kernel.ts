@@ -1,4 +1,5 @@
 import { tableSigmoid } from './model.js';
+import { instantiate, type WasmMemory, type WasmModule } from './simd.js';
 
 /**
  * The SGD inner loop of fastText's supervised training (`FastText::trainThread` +
@@ -32,6 +33,12 @@ export interface KernelData {
   hsPaths?: Int32Array;
   hsCodes?: Uint8Array;
   hsOffsets?: Int32Array;
+  /**
+   * When set, `input`, `output` and `ids` are views into this (shared) WebAssembly memory and the
+   * vector loops run in the SIMD module; offsets are in bytes. `scratch` holds per-thread
+   * hidden/grad vectors of `scratchStride` bytes each.
+   */
+  simd?: { module: WasmModule; memory: WasmMemory; input: number; output: number; ids: number; scratch: number; scratchStride: number };
 }
 
 export interface KernelResult {
@@ -81,7 +88,8 @@ function binaryLogistic(k: KernelData, row: number, positive: boolean, lr: numbe
 }
 
 /** Runs SGD from line `start` (wrapping around the corpus) until the counter reaches totalTokens. */
-export function trainLoop(k: KernelData, start: number, counter: TokenCounter, shouldStop?: () => boolean): KernelResult {
+export function trainLoop(k: KernelData, start: number, counter: TokenCounter, shouldStop?: () => boolean, thread = 0): KernelResult {
+  if (k.simd) return trainLoopSimd(k, start, counter, shouldStop, thread);
   const { dim, nlabels, input, output, ids, offsets, labels, ntok, lr: lr0, totalTokens, loss, lrUpdateRate } = k;
   const nlines = labels.length;
   const hidden = new Float32Array(dim);
@@ -150,6 +158,79 @@ export function trainLoop(k: KernelData, start: number, counter: TokenCounter, s
         const r = ids[p]! * dim;
         for (let j = 0; j < dim; j++) input[r + j] = input[r + j]! + grad[j]!;
       }
+      examples++;
+    }
+    line++;
+    if (line === nlines) line = 0;
+    if (local > lrUpdateRate) {
+      counter.add(local);
+      local = 0;
+    }
+  }
+  return { lossSum, examples, tokens };
+}
+
+/** The same loop with the vector work in WebAssembly SIMD (see simd.ts). */
+function trainLoopSimd(k: KernelData, start: number, counter: TokenCounter, shouldStop: (() => boolean) | undefined, thread: number): KernelResult {
+  const { dim, nlabels, offsets, labels, ntok, lr: lr0, totalTokens, loss, lrUpdateRate } = k;
+  const simd = k.simd!;
+  const w = instantiate(simd.module, simd.memory);
+  const hiddenPtr = simd.scratch + thread * 2 * simd.scratchStride;
+  const gradPtr = hiddenPtr + simd.scratchStride;
+  const grad = new Float32Array(simd.memory.buffer, gradPtr, dim);
+  const rowBytes = dim * 4;
+  const out = new Float64Array(nlabels);
+  const nlines = labels.length;
+  let line = start % nlines;
+  let local = 0;
+  let lossSum = 0;
+  let examples = 0;
+  let tokens = 0;
+  let checks = 0;
+  const logistic = (row: number, positive: boolean, lr: number): number => {
+    const score = tableSigmoid(w.dot(simd.output + row * rowBytes, hiddenPtr, dim));
+    w.axpy_pair(simd.output + row * rowBytes, gradPtr, hiddenPtr, dim, lr * ((positive ? 1 : 0) - score));
+    return positive ? -Math.log(score + 1e-5) : -Math.log(1 - score + 1e-5);
+  };
+  for (;;) {
+    const done = counter.get();
+    if (done >= totalTokens) break;
+    if (shouldStop && (++checks & 1023) === 0 && shouldStop()) break;
+    const lr = lr0 * (1 - done / totalTokens);
+    local += ntok[line]!;
+    tokens += ntok[line]!;
+    const s = offsets[line]!;
+    const n = offsets[line + 1]! - s;
+    if (n > 0) {
+      const inv = Math.fround(1 / n);
+      const idsPtr = simd.ids + s * 4;
+      w.gather_mean(idsPtr, n, simd.input, dim, hiddenPtr, inv);
+      grad.fill(0);
+      const target = labels[line]!;
+      if (loss === 'softmax') {
+        let max = -Infinity;
+        for (let i = 0; i < nlabels; i++) {
+          const d = w.dot(simd.output + i * rowBytes, hiddenPtr, dim);
+          out[i] = d;
+          if (d > max) max = d;
+        }
+        let z = 0;
+        for (let i = 0; i < nlabels; i++) {
+          const v = Math.exp(out[i]! - max);
+          out[i] = v;
+          z += v;
+        }
+        for (let i = 0; i < nlabels; i++) {
+          const p = out[i]! / z;
+          w.axpy_pair(simd.output + i * rowBytes, gradPtr, hiddenPtr, dim, lr * ((i === target ? 1 : 0) - p));
+          if (i === target) lossSum += -Math.log(p + 1e-5);
+        }
+      } else if (loss === 'hs') {
+        for (let q = k.hsOffsets![target]!; q < k.hsOffsets![target + 1]!; q++) lossSum += logistic(k.hsPaths![q]!, k.hsCodes![q] === 1, lr);
+      } else {
+        for (let i = 0; i < nlabels; i++) lossSum += logistic(i, i === target, lr);
+      }
+      w.scatter_add(idsPtr, n, simd.input, dim, gradPtr, inv);
       examples++;
     }
     line++;

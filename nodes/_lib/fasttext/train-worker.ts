@@ -8,6 +8,7 @@ export interface TrainWorkerData {
   counter: BigInt64Array;
   /** [0]: go (set once every thread is loaded), [1]: stop (cancel). */
   flags: Int32Array;
+  thread: number;
 }
 
 export type TrainWorkerMessage = { type: 'ready' } | { type: 'done'; result: KernelResult };
@@ -16,5 +17,5 @@ const data = workerData as TrainWorkerData;
 parentPort?.postMessage({ type: 'ready' } satisfies TrainWorkerMessage);
 // Start together, so that the clock measures training rather than thread start-up.
 Atomics.wait(data.flags, 0, 0);
-const result = trainLoop(data.k, data.start, sharedCounter(data.counter), () => Atomics.load(data.flags, 1) !== 0);
+const result = trainLoop(data.k, data.start, sharedCounter(data.counter), () => Atomics.load(data.flags, 1) !== 0, data.thread);
 parentPort?.postMessage({ type: 'done', result } satisfies TrainWorkerMessage);

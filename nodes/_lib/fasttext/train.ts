@@ -4,6 +4,7 @@ import { buildDictionary, Dictionary, LABEL_PREFIX, tokenize, type Preprocess } 
 import { localCounter, trainLoop, type KernelData, type KernelResult, type TrainLoss } from './kernel.js';
 import { dense } from './matrix.js';
 import { FastTextModel, HsTree, type FastTextArgs } from './model.js';
+import { MAX_BYTES, PAGE, sharedMemory, simdModule } from './simd.js';
 import type { TrainWorkerData, TrainWorkerMessage } from './train-worker.js';
 
 export interface TrainOptions {
@@ -28,6 +29,8 @@ export interface TrainOptions {
    * cannot be saved as a fastText `.bin` (the CLI only accepts pruned dictionaries in `.ftz`). Off by default.
    */
   compact?: boolean;
+  /** Use the WebAssembly SIMD kernel when available (default); false forces the JavaScript one. */
+  simd?: boolean;
 }
 
 export interface TrainDoc {
@@ -99,7 +102,31 @@ function featurizeCorpus(docs: readonly TrainDoc[], opts: TrainOptions, order: r
   return { dict, ids, offsets, labels, ntok, rows: dict.inputRows, ntokens: dict.ntokens };
 }
 
-function shared<T extends Float32Array | Int32Array | Uint8Array>(a: T, threads: number): T {
+/** Lays out input matrix, output matrix, feature ids and per-thread scratch in one shared wasm memory. */
+function simdLayout(rows: number, nlabels: number, dim: number, ids: Int32Array, threads: number) {
+  const module = simdModule();
+  if (!module) return undefined;
+  const align = (n: number) => Math.ceil(n / 16) * 16;
+  const scratchStride = align(dim * 4);
+  const input = 0;
+  const output = align(input + rows * dim * 4);
+  const idsAt = align(output + nlabels * dim * 4);
+  const scratch = align(idsAt + ids.length * 4);
+  const total = scratch + threads * 2 * scratchStride;
+  if (total > MAX_BYTES) return undefined;
+  const pages = Math.max(1, Math.ceil(total / PAGE));
+  const memory = sharedMemory(pages);
+  const idsView = new Int32Array(memory.buffer, idsAt, ids.length);
+  idsView.set(ids);
+  return {
+    layout: { module, memory, input, output, ids: idsAt, scratch, scratchStride },
+    inputView: new Float32Array(memory.buffer, input, rows * dim),
+    outputView: new Float32Array(memory.buffer, output, nlabels * dim),
+    idsView,
+  };
+}
+
+function shared<T extends Int32Array | Uint8Array>(a: T, threads: number): T {
   if (threads <= 1) return a;
   const Ctor = a.constructor as new (b: SharedArrayBuffer) => T;
   const out = new Ctor(new SharedArrayBuffer(a.byteLength));
@@ -121,14 +148,17 @@ export async function trainFastText(docs: readonly TrainDoc[], opts: TrainOption
   const nlabels = dict.nlabels;
   if (nlabels < 2) throw new Error(`need at least two labels to train a classifier, got ${nlabels}`);
   const threads = Math.max(1, Math.floor(opts.threads));
-  const input = shared(rng.fill(new Float32Array(corpus.rows * opts.dim), -1 / opts.dim, 1 / opts.dim), threads);
-  const output = shared(new Float32Array(nlabels * opts.dim), threads);
+  const simd = opts.simd === false ? undefined : simdLayout(corpus.rows, nlabels, opts.dim, corpus.ids, threads);
+  // Weights live in shared memory when Hogwild! threads update them in place (or in the SIMD module's memory).
+  const alloc = (n: number) => (threads > 1 ? new Float32Array(new SharedArrayBuffer(n * 4)) : new Float32Array(n));
+  const input = rng.fill(simd ? simd.inputView : alloc(corpus.rows * opts.dim), -1 / opts.dim, 1 / opts.dim);
+  const output = simd ? simd.outputView : alloc(nlabels * opts.dim);
   const k: KernelData = {
     dim: opts.dim,
     nlabels,
     input,
     output,
-    ids: shared(corpus.ids, threads),
+    ids: simd ? simd.idsView : shared(corpus.ids, threads),
     offsets: shared(corpus.offsets, threads),
     labels: shared(corpus.labels, threads),
     ntok: shared(corpus.ntok, threads),
@@ -136,6 +166,7 @@ export async function trainFastText(docs: readonly TrainDoc[], opts: TrainOption
     totalTokens: opts.epoch * corpus.ntokens,
     loss: opts.loss,
     lrUpdateRate: opts.lrUpdateRate ?? 100,
+    simd: simd?.layout,
   };
   if (opts.loss === 'hs') {
     const tree = new HsTree(nlabels, dict.labelCounts());
@@ -145,7 +176,7 @@ export async function trainFastText(docs: readonly TrainDoc[], opts: TrainOption
     k.hsPaths = Int32Array.from(tree.paths.flat());
     k.hsCodes = Uint8Array.from(tree.codes.flat().map((c) => (c ? 1 : 0)));
   }
-  hooks.log?.(`training: ${docs.length} examples, ${dict.nwords} words, ${corpus.rows - dict.nwords} buckets in use, ${nlabels} labels, ${corpus.ntokens} tokens/epoch, ${threads} thread(s)`);
+  hooks.log?.(`training: ${docs.length} examples, ${dict.nwords} words, ${corpus.rows - dict.nwords} buckets in use, ${nlabels} labels, ${corpus.ntokens} tokens/epoch, ${threads} thread(s), ${simd ? 'WebAssembly SIMD' : 'JavaScript'} kernel`);
 
   let t0 = performance.now();
   let results: KernelResult[];
@@ -180,7 +211,7 @@ export async function trainFastText(docs: readonly TrainDoc[], opts: TrainOption
     t: 1e-4,
     label: LABEL_PREFIX,
   };
-  const model = new FastTextModel(args, dict, dense(corpus.rows, opts.dim, Float32Array.from(input)), dense(nlabels, opts.dim, Float32Array.from(output)), opts.preprocess);
+  const model = new FastTextModel(args, dict, dense(corpus.rows, opts.dim, input), dense(nlabels, opts.dim, output), opts.preprocess);
   const examples = results.reduce((s, r) => s + r.examples, 0);
   const tokens = results.reduce((s, r) => s + r.tokens, 0);
   const lossSum = results.reduce((s, r) => s + r.lossSum, 0);
@@ -211,7 +242,7 @@ async function runHogwild(k: KernelData, threads: number, hooks: TrainHooks, sta
   try {
     return await Promise.all(
       Array.from({ length: threads }, (_, t) => {
-        const data: TrainWorkerData = { k, start: Math.floor((t * nlines) / threads), counter, flags };
+        const data: TrainWorkerData = { k, start: Math.floor((t * nlines) / threads), counter, flags, thread: t };
         const w = new Worker(new URL('./train-worker.mjs', import.meta.url), { workerData: data });
         workers.push(w);
         return new Promise<KernelResult>((resolve, reject) => {

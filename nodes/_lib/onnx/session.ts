@@ -53,8 +53,8 @@ async function open(model: string | Uint8Array, device: Device, threads: number 
   const options: ort.InferenceSession.SessionOptions = {
     executionProviders: [device],
     graphOptimizationLevel: 'all',
-    // Errors only (fatal only while probing a GPU: its failure is reported by us, once, in one line).
-    logSeverityLevel: device === 'cpu' ? 3 : 4,
+    // Fatal only: every ONNX Runtime error also surfaces as the exception we report (once, with context).
+    logSeverityLevel: 4,
   };
   if (threads && threads > 0) {
     options.intraOpNumThreads = threads;

@@ -44,8 +44,11 @@ export function refOf(kind: ArtifactKind, dir: string, desc: Partial<OutputDescr
   return { hash, kind, dir, manifest: { hash, kind, files, bytes: files.reduce((s, f) => s + f.bytes, 0), rows: desc.rows, schema: desc.schema, meta: desc.meta ?? {} } };
 }
 
-/** A dataset artifact from rows (DuckDB infers the column types from the JSON values). */
-export async function makeDataset(rows: Record<string, unknown>[], opts: { shards?: number } = {}): Promise<ArtifactRef> {
+/**
+ * A dataset artifact from rows (DuckDB infers the column types from the JSON values). With
+ * `empty`, the rows only give the schema and the dataset has none.
+ */
+export async function makeDataset(rows: Record<string, unknown>[], opts: { shards?: number; empty?: boolean } = {}): Promise<ArtifactRef> {
   const dir = tempDir('forge-ds-');
   const shardDir = join(dir, 'shards');
   mkdirSync(shardDir, { recursive: true });
@@ -58,13 +61,13 @@ export async function makeDataset(rows: Record<string, unknown>[], opts: { shard
     for (let s = 0; s < n; s++) {
       const part = rows.slice(s * per, (s + 1) * per);
       writeFileSync(jsonFile, JSON.stringify(part.length > 0 ? part : rows.slice(0, 1)));
-      const limit = part.length > 0 ? '' : ' LIMIT 0';
+      const limit = part.length > 0 && !opts.empty ? '' : ' LIMIT 0';
       await conn.run(`COPY (SELECT * FROM read_json(${sqlString(jsonFile)}, format = 'array')${limit}) TO ${sqlString(join(shardDir, `part-${s}.parquet`))} (FORMAT parquet)`);
     }
     rmSync(jsonFile);
     const d = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(join(shardDir, 'part-0.parquet'))})`);
     const schema = d.getRowObjectsJS().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
-    return refOf('dataset', dir, { rows: rows.length, schema, meta: {} });
+    return refOf('dataset', dir, { rows: opts.empty ? 0 : rows.length, schema, meta: {} });
   } finally {
     conn.closeSync();
   }
@@ -88,6 +91,9 @@ export async function runNode(def: NodeType, opts: { inputs: Record<string, Arti
   const parsed = def.params.parse(opts.params ?? {}) as Record<string, unknown>;
   const unit: WorkUnit = {
     executionId: `test-${Date.now()}`,
+    registryModule: new URL('../../../engine/registry.ts', import.meta.url).href,
+    multiInputs: {},
+    variant: {},
     nodeId: 'n',
     nodeType: def.type,
     params: parsed,
@@ -112,8 +118,30 @@ export async function readDataset(ref: ArtifactRef): Promise<Record<string, unkn
   try {
     const files = ref.manifest.files.filter((f) => f.path.endsWith('.parquet')).map((f) => sqlString(join(ref.dir, f.path)));
     const r = await conn.runAndReadAll(`SELECT * FROM read_parquet([${files.join(', ')}])`);
-    return r.getRowObjectsJS() as Record<string, unknown>[];
+    // BIGINT comes back as bigint; tests compare plain numbers.
+    return r.getRowObjectsJS().map((row) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
   } finally {
     conn.closeSync();
   }
+}
+
+/** An embeddings artifact from vectors (row-major) and ids, optionally aligned with a dataset. */
+export async function makeEmbeddings(ids: (string | number)[], vectors: number[][], opts: { normalized?: boolean; model?: string; dataset?: string } = {}): Promise<ArtifactRef> {
+  const dir = tempDir('forge-emb-');
+  const dim = vectors[0]?.length ?? 0;
+  const data = Float32Array.from(vectors.flat());
+  writeFileSync(join(dir, 'embeddings.f32'), new Uint8Array(data.buffer));
+  const inst = await duckdbInstance({ tempDirectory: join(tmpdir(), 'forge-ml-duckdb') });
+  const conn = await inst.connect();
+  try {
+    const json = join(dir, 'ids.json');
+    writeFileSync(json, JSON.stringify(ids.map((id) => ({ id }))));
+    await conn.run(`COPY (SELECT id FROM read_json(${sqlString(json)}, format = 'array')) TO ${sqlString(join(dir, 'ids.parquet'))} (FORMAT parquet)`);
+    rmSync(json);
+  } finally {
+    conn.closeSync();
+  }
+  const meta = { dim, count: ids.length, model: opts.model ?? 'test', modelHash: `sha256:${'0'.repeat(64)}`, normalized: opts.normalized ?? true, pooling: 'mean', dataset: opts.dataset ?? '' };
+  writeFileSync(join(dir, 'embeddings.json'), JSON.stringify({ format: 'forge.embeddings', formatVersion: 1, dtype: 'float32', byteOrder: 'little', ...meta }));
+  return refOf('embeddings', dir, { rows: ids.length, meta });
 }

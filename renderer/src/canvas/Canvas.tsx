@@ -5,6 +5,7 @@ import {
   MiniMap,
   ReactFlow,
   useReactFlow,
+  useStore,
   type Connection,
   type FinalConnectionState,
   type IsValidConnection,
@@ -37,6 +38,9 @@ export function Canvas() {
   const wrapper = useRef<HTMLDivElement>(null);
   const pointer = useRef<{ x: number; y: number } | null>(null);
   const connectStart = useRef<OnConnectStartParams | null>(null);
+  // Level of detail: zoomed far out, node text is unreadable anyway; drop it (and shadows) so big
+  // graphs pan and zoom smoothly. A boolean selector re-renders only when the threshold is crossed.
+  const far = useStore((s) => s.transform[2] < 0.42);
 
   useEffect(() => {
     viewHooks.fitView = () => void rf.fitView({ padding: 0.15, duration: 250, maxZoom: 1.2 });
@@ -141,7 +145,7 @@ export function Canvas() {
 
   return (
     <div
-      className="canvas"
+      className={`canvas${far ? ' lod-far' : ''}`}
       ref={wrapper}
       data-testid="canvas"
       onMouseMove={(e) => {
@@ -172,7 +176,7 @@ export function Canvas() {
         multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
         connectOnClick={false}
         connectionRadius={28}
-        minZoom={0.08}
+        minZoom={0.04}
         maxZoom={2.5}
         snapToGrid
         snapGrid={[8, 8]}

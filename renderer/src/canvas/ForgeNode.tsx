@@ -79,7 +79,7 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const progress = status?.progress;
   const pct = progress?.total ? Math.min(100, (100 * progress.done) / progress.total) : null;
   const outputs = status?.outputs ?? [];
-  const rowsOut = outputs.find((o) => o.rows !== null);
+  const rowsOut = outputs.find((o) => o.rows !== null && o.kind === 'dataset');
 
   let statusLine: string;
   if (state === 'running') statusLine = progress?.message ?? (progress?.total ? `${progress.done.toLocaleString('en-US')} / ${progress.total.toLocaleString('en-US')}` : 'running…');
@@ -87,7 +87,7 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   else if (state === 'stale') statusLine = `stale: ${staleReason}`;
   else if (state === 'failed') statusLine = 'failed';
   else if (state === 'done' || state === 'cached' || state === 'pinned' || state === 'bypassed')
-    statusLine = [rowsOut ? `${rowsOut.rows?.toLocaleString('en-US')} rows` : null, state === 'done' && status?.durationMs !== undefined ? formatMs(status.durationMs) : state].filter(Boolean).join(' · ');
+    statusLine = [rowsOut ? `${rowsOut.rows?.toLocaleString('en-US')} row${rowsOut.rows === 1 ? '' : 's'}` : null, state === 'done' && status?.durationMs !== undefined ? formatMs(status.durationMs) : state].filter(Boolean).join(' · ');
   else if (state === 'skipped' || state === 'cancelled') statusLine = status?.error ? `${state}: ${status.error}` : state;
   else statusLine = diag ? diag.message : 'not run yet';
 
@@ -108,6 +108,7 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
           <div className="fnode-sub">
             <span className="mono">{id}</span>
             {data.label && info ? <span> · {info.title}</span> : null}
+            {data.sweep ? <span className="sweep-tag"> · sweep {data.sweep.dirichlet ? `${data.sweep.dirichlet.samples}×` : `${data.sweep.values?.length ?? 0}×`}</span> : null}
           </div>
         </div>
         {state !== 'idle' ? (
@@ -128,10 +129,17 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
             <div className="port port-in">
               {r.input ? (
                 <>
-                  <Handle type="target" position={Position.Left} id={r.input[0]} className="handle" style={{ '--kind': kindColor(r.input[1].kind) } as React.CSSProperties} data-kind={r.input[1].kind} />
-                  <span className="port-name" title={`${r.input[0]}: ${r.input[1].kind}${r.input[1].optional ? ' (optional)' : ''}`}>
+                  <Handle
+                    type="target"
+                    position={Position.Left}
+                    id={r.input[0]}
+                    className={`handle${r.input[1].multiple ? ' multi' : ''}`}
+                    style={{ '--kind': kindColor(r.input[1].kind) } as React.CSSProperties}
+                    data-kind={r.input[1].kind}
+                  />
+                  <span className="port-name" title={`${r.input[0]}: ${r.input[1].kind}${r.input[1].multiple ? ' (fan-in: any number of edges)' : r.input[1].optional ? ' (optional)' : ''}`}>
                     {r.input[1].title ?? r.input[0]}
-                    {r.input[1].optional ? <span className="port-opt">?</span> : null}
+                    {r.input[1].multiple ? <span className="port-opt"> ⋯</span> : r.input[1].optional ? <span className="port-opt">?</span> : null}
                   </span>
                 </>
               ) : null}
@@ -161,15 +169,17 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
         <div className="fnode-bar" aria-hidden>
           <div className={`fnode-bar-fill${state === 'running' && pct === null ? ' indeterminate' : ''}`} style={{ width: state === 'running' ? `${pct ?? 100}%` : state === 'queued' ? '0%' : '100%' }} />
         </div>
-        <div className="fnode-status-text" data-testid="node-status" title={statusLine}>
-          {statusLine}
-        </div>
+        {/* Fixed two-line area: a node never changes height as its state changes. */}
+        {state === 'failed' && status?.error ? (
+          <div className="fnode-status-text error" data-testid="node-error" title={status.error}>
+            {status.error}
+          </div>
+        ) : (
+          <div className="fnode-status-text" data-testid="node-status" title={statusLine}>
+            {statusLine}
+          </div>
+        )}
       </div>
-      {state === 'failed' && status?.error ? (
-        <div className="fnode-error" data-testid="node-error" title={status.error}>
-          {status.error}
-        </div>
-      ) : null}
     </div>
   );
 }

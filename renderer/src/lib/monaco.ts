@@ -41,7 +41,9 @@ export function setGraphSchema(schema: Record<string, unknown>): void {
     validate: true,
     allowComments: false,
     enableSchemaRequest: false,
-    schemas: [{ uri: String(schema.$id ?? 'https://forge.studio/schemas/graph.json'), fileMatch: ['*.forge.json', 'forge://graph/*'], schema }],
+    schemaValidation: 'error',
+    schemaRequest: 'ignore',
+    schemas: [{ uri: String(schema.$id ?? 'https://forge.studio/schemas/graph.json'), fileMatch: ['forge://graph/document.forge.json', '*.forge.json'], schema }],
   });
 }
 

@@ -193,6 +193,7 @@ function NodeInspector({ node }: { node: FlowNode }) {
           <input value={node.data.label ?? ''} placeholder={info?.title ?? node.data.type} onChange={(e) => g.setLabel(node.id, e.target.value)} data-testid="field-label" />
         </label>
         {info ? <ParamsForm node={node} info={info} fieldError={fieldError} /> : <RawParams node={node} />}
+        {info ? <SweepEditor node={node} info={info} /> : null}
         <PortsSummary info={info} />
         <label className="field">
           <span className="field-label">Notes</span>
@@ -485,6 +486,122 @@ function JsonField({ label, help, err, value, onChange, testId }: { label: React
       />
       {help}
       {bad ? <span className="field-error">{bad}</span> : err}
+    </div>
+  );
+}
+
+function parseValues(text: string, kind: string): (string | number | boolean)[] {
+  return text
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean)
+    .map((t) => {
+      if (kind === 'number' || kind === 'integer') {
+        const n = Number(t);
+        return Number.isNaN(n) ? t : n;
+      }
+      if (kind === 'boolean') return t === 'true';
+      return t;
+    });
+}
+
+/**
+ * Sweeps (engine: node.sweep): run this node once per value of one param, or per Dirichlet sample
+ * over share params; everything downstream runs per variant until a fan-in input collects them.
+ */
+function SweepEditor({ node, info }: { node: FlowNode; info: NodeTypeInfo }) {
+  const g = useGraph.getState();
+  const sweep = node.data.sweep;
+  const props = Object.entries(((info.paramsSchema as { properties?: Record<string, PropSchema> }).properties ?? {}) as Record<string, PropSchema>).map(
+    ([k, p]) => [k, fieldKind(fieldSchema(p))] as const,
+  );
+  const sweepable = props.filter(([, k]) => k === 'number' || k === 'integer' || k === 'string' || k === 'enum' || k === 'boolean');
+  const numeric = props.filter(([, k]) => k === 'number' || k === 'integer');
+  const [valuesText, setValuesText] = useState((sweep?.values ?? []).join(', '));
+  useEffect(() => setValuesText((sweep?.values ?? []).join(', ')), [sweep?.values]);
+  if (sweepable.length === 0) return null;
+  const mode = sweep?.dirichlet ? 'dirichlet' : 'grid';
+  const kindOf = (param: string | undefined) => props.find(([k]) => k === param)?.[1] ?? 'string';
+  return (
+    <div className="field">
+      <label className="toggle">
+        <input
+          type="checkbox"
+          checked={!!sweep}
+          onChange={(e) => g.setSweep(node.id, e.target.checked ? { param: sweepable[0]?.[0], values: [] } : undefined)}
+          data-testid="sweep-toggle"
+        />
+        <span className="field-label">Sweep this node</span>
+      </label>
+      {sweep ? (
+        <div className="sweep-box">
+          <div className="seg" role="tablist">
+            <button className={mode === 'grid' ? 'on' : ''} onClick={() => g.setSweep(node.id, { param: sweepable[0]?.[0], values: [] })}>
+              Grid
+            </button>
+            <button
+              className={mode === 'dirichlet' ? 'on' : ''}
+              disabled={numeric.length < 2}
+              title={numeric.length < 2 ? 'needs at least two numeric params' : 'Random share vectors that sum to 1'}
+              onClick={() => g.setSweep(node.id, { dirichlet: { params: numeric.slice(0, 2).map(([k]) => k), samples: 8, alpha: 1 } })}
+            >
+              Dirichlet
+            </button>
+          </div>
+          {mode === 'grid' ? (
+            <>
+              <label className="field">
+                <span className="field-label">Param</span>
+                <select value={sweep.param ?? ''} onChange={(e) => g.setSweep(node.id, { param: e.target.value, values: [] })}>
+                  {sweepable.map(([k]) => (
+                    <option key={k} value={k}>
+                      {k}
+                    </option>
+                  ))}
+                </select>
+              </label>
+              <label className="field">
+                <span className="field-label">Values (comma-separated)</span>
+                <input
+                  className="mono"
+                  value={valuesText}
+                  placeholder="e.g. 0.1, 0.2, 0.4"
+                  onChange={(e) => {
+                    setValuesText(e.target.value);
+                    g.setSweep(node.id, { param: sweep.param, values: parseValues(e.target.value, kindOf(sweep.param)) });
+                  }}
+                  data-testid="sweep-values"
+                />
+                <span className="field-help">{(sweep.values ?? []).length} variant(s); downstream nodes run once per variant.</span>
+              </label>
+            </>
+          ) : (
+            <>
+              <div className="field">
+                <span className="field-label">Share params</span>
+                <div className="checks">
+                  {numeric.map(([k]) => (
+                    <label key={k} className="toggle small">
+                      <input
+                        type="checkbox"
+                        checked={sweep.dirichlet?.params.includes(k) ?? false}
+                        onChange={(e) => {
+                          const d = sweep.dirichlet ?? { params: [], samples: 8, alpha: 1 };
+                          const params = e.target.checked ? [...d.params, k] : d.params.filter((x) => x !== k);
+                          g.setSweep(node.id, { dirichlet: { ...d, params } });
+                        }}
+                      />
+                      <span className="mono">{k}</span>
+                    </label>
+                  ))}
+                </div>
+              </div>
+              <NumberInput label="Samples" value={sweep.dirichlet?.samples} integer min={1} max={1000} onChange={(v) => sweep.dirichlet && g.setSweep(node.id, { dirichlet: { ...sweep.dirichlet, samples: v ?? 1 } })} />
+              <NumberInput label="Alpha" value={sweep.dirichlet?.alpha} min={0} onChange={(v) => sweep.dirichlet && g.setSweep(node.id, { dirichlet: { ...sweep.dirichlet, alpha: v ?? 1 } })} />
+            </>
+          )}
+        </div>
+      ) : null}
     </div>
   );
 }

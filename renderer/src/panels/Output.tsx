@@ -27,17 +27,21 @@ export function OutputPanel() {
   const status = useRun((s) => (target ? s.status[target.nodeId] : undefined));
   const stale = useRun((s) => (target ? s.stale[target.nodeId] : undefined));
   const [lineageOf, setLineageOf] = useState<string | null>(null);
+  const [variantPick, setVariantPick] = useState<string | null>(null);
 
   if (!target || !node) {
     return <div className="panel-empty">Select a node, or click an output port on a node, to see its last output.</div>;
   }
   const state = displayState(status, stale);
-  const outputs = status?.outputs ?? [];
+  const variantIds = Object.keys(status?.variants ?? {});
+  const variantId = variantPick && variantIds.includes(variantPick) ? variantPick : variantIds[0];
+  const variant = variantId ? status?.variants?.[variantId] : undefined;
+  const outputs = (variant ? variant.outputs : status?.outputs) ?? [];
   const portNames = info ? Object.keys(info.outputs) : outputs.map((o) => o.port);
   const port = target.port && portNames.includes(target.port) ? target.port : (portNames[0] ?? null);
   const out = outputs.find((o) => o.port === port);
   const pinned = node.data.pinnedOutputs;
-  const canPin = info && outputs.length > 0 && Object.keys(info.outputs).every((p) => outputs.some((o) => o.port === p));
+  const canPin = info && variantIds.length === 0 && outputs.length > 0 && Object.keys(info.outputs).every((p) => outputs.some((o) => o.port === p));
 
   return (
     <div className="output" data-testid="output-panel">
@@ -45,6 +49,17 @@ export function OutputPanel() {
         <span className="output-node mono" data-testid="output-node">
           {node.id}
         </span>
+        {variantIds.length > 0 ? (
+          <label className="variant-pick" title="This node is swept: pick a variant">
+            <select value={variantId} onChange={(e) => setVariantPick(e.target.value)} data-testid="variant-pick">
+              {variantIds.map((v) => (
+                <option key={v} value={v}>
+                  {v.slice(node.id.length)} · {status?.variants?.[v]?.state}
+                </option>
+              ))}
+            </select>
+          </label>
+        ) : null}
         <div className="tabs small-tabs">
           {portNames.map((p) => {
             const o = outputs.find((x) => x.port === p);

@@ -84,6 +84,7 @@ export function reportError(err: unknown, prefix?: string): void {
 
 /** Loads a document onto the canvas, resetting run state for nodes that are not in it. */
 export function loadDocument(doc: GraphDocument, opts: { path?: string | null; imported?: boolean } = {}): void {
+  performance.mark('forge:graph-loaded');
   const trusted = isTrusted(doc);
   useGraph.getState().load(doc, { path: opts.path ?? null, trusted });
   useRun.getState().reset();

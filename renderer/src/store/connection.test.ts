@@ -40,6 +40,16 @@ describe('connection validation', () => {
     expect(r.reason).toContain('f.out');
   });
 
+  it('lets a fan-in (multiple) input take several edges, but never the same one twice', () => {
+    const types = new Map(TYPE_MAP);
+    const mix = { ...(TYPE_MAP.get('transform.sql') as NonNullable<ReturnType<typeof TYPE_MAP.get>>), type: 'mix', inputs: { sources: { kind: 'dataset' as const, multiple: true } } };
+    types.set('mix', mix);
+    const c2 = { nodes: [...nodes, { id: 'mx', data: { type: 'mix' } }], edges: [...edges, { source: 'src', sourceHandle: 'out', target: 'mx', targetHandle: 'sources' }], types };
+    expect(validateConnection(c2, { source: 'f', sourceHandle: 'out', target: 'mx', targetHandle: 'sources' })).toEqual({ ok: true });
+    const dup = validateConnection(c2, { source: 'src', sourceHandle: 'out', target: 'mx', targetHandle: 'sources' });
+    expect(dup.ok).toBe(false);
+  });
+
   it('refuses a connection that would close a cycle and shows the loop', () => {
     const r = validateConnection(ctx, { source: 's', sourceHandle: 'out', target: 'f', targetHandle: 'in' });
     // f.in is taken too; use a graph where it is free to isolate the cycle rule.

@@ -41,9 +41,11 @@ export function validateConnection(ctx: Ctx, c: Pick<Connection, 'source' | 'tar
       reason: `kind mismatch: ${c.source}.${portName(out, c.sourceHandle)} outputs ${out.kind}, but ${c.target}.${portName(inp, c.targetHandle)} expects ${inp.kind}`,
     };
   }
-  const taken = ctx.edges.find((e) => e.target === c.target && e.targetHandle === c.targetHandle);
+  const same = ctx.edges.find((e) => e.target === c.target && e.targetHandle === c.targetHandle && e.source === c.source && e.sourceHandle === c.sourceHandle);
+  if (same) return { ok: false, code: 'input-taken', reason: 'these ports are already connected' };
+  // A fan-in input (`multiple`) takes any number of edges.
+  const taken = inp.multiple ? undefined : ctx.edges.find((e) => e.target === c.target && e.targetHandle === c.targetHandle);
   if (taken) {
-    if (taken.source === c.source && taken.sourceHandle === c.sourceHandle) return { ok: false, code: 'input-taken', reason: 'these ports are already connected' };
     return {
       ok: false,
       code: 'input-taken',

@@ -150,10 +150,12 @@ describe('graph document round trip', () => {
       version: 2,
       name: 'rt',
       seed: 7,
+      ...({ futureTopLevel: [1] } as object),
       nodes: [
         { id: 'a', type: 'source.jsonl', params: { path: 'x.jsonl' }, position: { x: 1, y: 2 }, label: 'A' },
         { id: 'b', type: 'transform.filter', params: { where: 'true' }, position: { x: 300, y: 2 }, bypass: true, notes: 'n' },
-        { id: 'c', type: 'mystery.node', params: { k: [1, 2] }, position: { x: 600, y: 2 } },
+        { id: 'c', type: 'mystery.node', params: { k: [1, 2] }, position: { x: 600, y: 2 }, sweep: { param: 'k', values: [1, 2] } },
+        { id: 'd', type: 'future.node', params: {}, position: { x: 900, y: 2 }, futureField: { x: 1 } } as GraphDocument['nodes'][number],
       ],
       edges: [
         { from: { node: 'a', port: 'out' }, to: { node: 'b', port: 'in' } },

@@ -12,7 +12,13 @@ export interface NodeData extends Record<string, unknown> {
   notes?: string;
   bypass?: boolean;
   pinnedOutputs?: Record<string, string>;
+  /** Sweep spec (run once per value / Dirichlet sample); see engine/graph/document.ts. */
+  sweep?: SweepSpec;
+  /** Document fields this UI does not know yet, kept so saving never drops them. */
+  extra?: Record<string, unknown>;
 }
+
+export type SweepSpec = NonNullable<GraphDocument['nodes'][number]['sweep']>;
 
 export type FlowNode = Node<NodeData, 'forge'>;
 export type FlowEdge = Edge<{ docId?: string }>;
@@ -23,6 +29,16 @@ export interface DocMeta {
   seed: number;
   engineVersion?: string;
   pins?: GraphDocument['pins'];
+  /** Top-level document fields this UI does not know yet (round-tripped untouched). */
+  extra?: Record<string, unknown>;
+}
+
+const KNOWN_NODE_KEYS = new Set(['id', 'type', 'typeVersion', 'params', 'position', 'label', 'notes', 'bypass', 'pinnedOutputs', 'sweep']);
+const KNOWN_DOC_KEYS = new Set(['format', 'version', 'engineVersion', 'name', 'description', 'seed', 'nodes', 'edges', 'pins']);
+
+function unknownFields(o: object, known: Set<string>): Record<string, unknown> | undefined {
+  const rest = Object.fromEntries(Object.entries(o).filter(([k, v]) => !known.has(k) && v !== undefined));
+  return Object.keys(rest).length > 0 ? rest : undefined;
 }
 
 interface Snapshot {
@@ -68,6 +84,7 @@ export interface GraphState extends Snapshot {
   setNotes(nodeId: string, notes: string): void;
   setBypass(nodeIds: string[], bypass: boolean): void;
   setPinned(nodeId: string, pins: Record<string, string> | undefined): void;
+  setSweep(nodeId: string, sweep: SweepSpec | undefined): void;
   setMeta(patch: Partial<DocMeta>): void;
   deleteSelected(): void;
   deleteNodes(ids: string[]): void;
@@ -99,6 +116,8 @@ export function docToFlow(doc: GraphDocument): { nodes: FlowNode[]; edges: FlowE
       ...(n.notes !== undefined ? { notes: n.notes } : {}),
       ...(n.bypass ? { bypass: true } : {}),
       ...(n.pinnedOutputs ? { pinnedOutputs: { ...n.pinnedOutputs } } : {}),
+      ...(n.sweep ? { sweep: structuredClone(n.sweep) } : {}),
+      ...(unknownFields(n, KNOWN_NODE_KEYS) ? { extra: unknownFields(n, KNOWN_NODE_KEYS) } : {}),
     },
   }));
   const edges: FlowEdge[] = doc.edges.map((e, i) => ({
@@ -115,6 +134,7 @@ export function docToFlow(doc: GraphDocument): { nodes: FlowNode[]; edges: FlowE
     seed: doc.seed ?? 0,
     engineVersion: doc.engineVersion,
     pins: doc.pins,
+    extra: unknownFields(doc, KNOWN_DOC_KEYS),
   };
   return { nodes, edges, meta };
 }
@@ -123,6 +143,7 @@ export function flowToDoc(nodes: readonly FlowNode[], edges: readonly FlowEdge[]
   const doc: GraphDocument = {
     format: 'forge-graph',
     version: 2,
+    ...(meta.extra ?? {}),
     ...(meta.engineVersion ? { engineVersion: meta.engineVersion } : {}),
     ...(meta.name ? { name: meta.name } : {}),
     ...(meta.description ? { description: meta.description } : {}),
@@ -139,7 +160,9 @@ export function flowToDoc(nodes: readonly FlowNode[], edges: readonly FlowEdge[]
         ...(n.data.label ? { label: n.data.label } : {}),
         ...(n.data.notes ? { notes: n.data.notes } : {}),
         ...(n.data.bypass ? { bypass: true } : {}),
+        ...(n.data.sweep ? { sweep: n.data.sweep } : {}),
         ...(n.data.pinnedOutputs && Object.keys(n.data.pinnedOutputs).length > 0 ? { pinnedOutputs: n.data.pinnedOutputs } : {}),
+        ...(n.data.extra ?? {}),
       };
     }),
     edges: edges.map((e) => ({
@@ -328,6 +351,15 @@ export function createGraphStore(deps: GraphStoreDeps) {
           const next = { ...d };
           if (pins && Object.keys(pins).length > 0) next.pinnedOutputs = pins;
           else delete next.pinnedOutputs;
+          return next;
+        });
+      },
+      setSweep: (nodeId, sweep) => {
+        get().commit(`sweep:${nodeId}`);
+        mutateNode(nodeId, (d) => {
+          const next = { ...d };
+          if (sweep) next.sweep = sweep;
+          else delete next.sweep;
           return next;
         });
       },

@@ -10,11 +10,13 @@ export interface NodeSignature {
   inputs: string;
   bypass: boolean;
   pinned: string;
+  /** Sweep spec and any other result-affecting fields, canonical JSON. */
+  sweep?: string;
 }
 
 export interface SigNode {
   id: string;
-  data: { type: string; params: Record<string, unknown>; bypass?: boolean; pinnedOutputs?: Record<string, string> };
+  data: { type: string; params: Record<string, unknown>; bypass?: boolean; pinnedOutputs?: Record<string, string>; sweep?: unknown };
 }
 
 export interface SigEdge {
@@ -59,6 +61,7 @@ export function signatureOf(node: SigNode, incoming: readonly SigEdge[] = []): N
       .join('|'),
     bypass: node.data.bypass === true,
     pinned: stableJson(node.data.pinnedOutputs ?? {}),
+    ...(node.data.sweep ? { sweep: stableJson(node.data.sweep) } : {}),
   };
 }
 
@@ -69,6 +72,7 @@ export function describeChange(then: NodeSignature, now: NodeSignature): string 
   const changed = keys.filter((k) => then.params[k] !== now.params[k]);
   if (changed.length > 0) return `param${changed.length > 1 ? 's' : ''} changed: ${changed.join(', ')}`;
   if (then.inputs !== now.inputs) return 'inputs reconnected';
+  if ((then.sweep ?? '') !== (now.sweep ?? '')) return now.sweep ? 'sweep changed' : 'sweep removed';
   if (then.bypass !== now.bypass) return now.bypass ? 'bypass turned on' : 'bypass turned off';
   if (then.pinned !== now.pinned) return now.pinned === '{}' ? 'outputs unpinned' : 'outputs pinned';
   return null;

@@ -1,9 +1,11 @@
 import { useEffect, useMemo, useState } from 'react';
 import type { GraphDocument, WorkspaceFile } from '../api/types';
 import { COMMANDS, keyLabel } from '../commands';
-import { api, loadDocument, openGraph, recentFiles, reportError, saveGraph, suggestedFileName, useGraph } from '../store/app';
+import { api, openGraph, recentFiles, reportError, saveGraph, suggestedFileName, useGraph } from '../store/app';
+import { docToFlow } from '../store/graph';
+import { useRun } from '../store/run';
 import { useUi, type Dialog } from '../store/ui';
-import { CodeEditor } from './CodeEditor';
+import { CodeEditor, loadMonaco } from './CodeEditor';
 
 export function Dialogs() {
   const d = useUi((s) => s.dialog);
@@ -131,6 +133,8 @@ function SaveAsDialog() {
   );
 }
 
+const GRAPH_MODEL_URI = 'forge://graph/document.forge.json';
+
 function JsonDialog() {
   const initial = useMemo(() => `${JSON.stringify(useGraph.getState().toDocument(), null, 2)}\n`, []);
   const [text, setText] = useState(initial);
@@ -144,17 +148,26 @@ function JsonDialog() {
       setParseError((e as Error).message);
     }
   }, [text]);
+  const [schemaReady, setSchemaReady] = useState(false);
+  useEffect(() => {
+    // The engine publishes the document's JSON Schema; Monaco validates against it as you type.
+    void Promise.all([api.graphSchema(), loadMonaco()])
+      .then(([schema, m]) => {
+        m.setGraphSchema(schema);
+        setSchemaReady(true);
+      })
+      .catch((e: unknown) => reportError(e, 'Cannot load the graph schema'));
+  }, []);
   const errors = markers.filter((m) => m.severity >= 8);
   const apply = () => {
     try {
       const doc = JSON.parse(text) as GraphDocument;
+      // Applying JSON is one undoable edit of this document (results of unchanged nodes stay).
       const g = useGraph.getState();
       g.commit();
-      const path = g.path;
-      const past = g.past;
-      loadDocument(doc, { path });
-      // Applying JSON is one undoable edit, not a new document.
-      useGraph.setState({ past, future: [], dirty: true, trusted: g.trusted });
+      const { nodes, edges, meta } = docToFlow({ ...doc, edges: doc.edges ?? [], seed: doc.seed ?? 0 });
+      useGraph.setState({ nodes, edges, meta, dirty: true });
+      useRun.getState().reset(new Set(nodes.map((n) => n.id)));
       useUi.getState().closeDialog();
     } catch (e) {
       reportError(e, 'Cannot apply');
@@ -168,7 +181,13 @@ function JsonDialog() {
       footer={
         <>
           <span className="muted small json-status" data-testid="json-status">
-            {parseError ? `✕ ${parseError}` : errors.length ? `✕ ${errors.length} schema error${errors.length > 1 ? 's' : ''}: line ${errors[0]?.startLineNumber}: ${errors[0]?.message}` : '✓ valid against the graph schema'}
+            {parseError
+              ? `✕ ${parseError}`
+              : errors.length
+                ? `✕ ${errors.length} schema error${errors.length > 1 ? 's' : ''}: line ${errors[0]?.startLineNumber}: ${errors[0]?.message}`
+                : schemaReady
+                  ? '✓ valid against the graph schema'
+                  : 'loading the schema…'}
           </span>
           <span className="spacer" />
           <button className="btn" onClick={() => useUi.getState().closeDialog()}>
@@ -180,7 +199,7 @@ function JsonDialog() {
         </>
       }
     >
-      <CodeEditor value={text} language="json" uri="forge://graph/document.forge.json" onChange={setText} onValidate={(m) => setMarkers(m)} height="62vh" minimal={false} testId="json-editor" />
+      <CodeEditor value={text} language="json" uri={GRAPH_MODEL_URI} onChange={setText} onValidate={(m) => setMarkers(m)} height="62vh" minimal={false} testId="json-editor" />
     </Modal>
   );
 }

@@ -1,0 +1,49 @@
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cliPredict, fastTextCli, NO_FASTTEXT, twoClassCorpus } from '../_lib/testing/corpus.js';
+import { cleanupHarness, makeDataset, readDataset, runNode, tempDir } from '../_lib/testing/harness.js';
+import score from '../classifier-score/index.js';
+import load from './index.js';
+
+afterAll(cleanupHarness);
+const CLI = fastTextCli();
+
+describe('loading fastText models', () => {
+  it.skipIf(!CLI)('a .bin and its .ftz score rows like `fasttext predict-prob`', async () => {
+    const dir = tempDir();
+    const train = join(dir, 'train.txt');
+    writeFileSync(train, twoClassCorpus(300, 0).map((d) => `__label__${d.label} ${d.text}`).join('\n') + '\n');
+    execFileSync(CLI!, ['supervised', '-input', train, '-output', join(dir, 'm'), '-dim', '8', '-epoch', '5', '-lr', '0.5', '-thread', '1', '-verbose', '0', '-wordNgrams', '2', '-minn', '2', '-maxn', '4', '-bucket', '20000']);
+    execFileSync(CLI!, ['quantize', '-output', join(dir, 'm'), '-input', train, '-qnorm', '-cutoff', '400', '-verbose', '0']);
+    const texts = twoClassCorpus(20, 3000).map((d) => d.text);
+    writeFileSync(join(dir, 'test.txt'), texts.join('\n') + '\n');
+    const data = await makeDataset(texts.map((text, i) => ({ id: i, text, source: 's' })));
+    for (const file of ['m.bin', 'm.ftz']) {
+      const loaded = await runNode(load, { inputs: {}, params: { path: file, positiveLabel: 'api' }, baseDir: dir });
+      const model = loaded.outputs.model!;
+      expect(model.manifest.meta).toMatchObject({ quantized: file.endsWith('.ftz'), labels: expect.arrayContaining(['api', 'prose']), positiveLabel: 'api' });
+      expect(model.manifest.files.map((f) => f.path)).toContain(`original.${file.split('.')[1]}`);
+      const scored = await readDataset((await runNode(score, { inputs: { model, in: data }, params: { allLabels: true } })).outputs.out!);
+      const expected = cliPredict(CLI!, join(dir, file), join(dir, 'test.txt'), 2);
+      scored.forEach((r, i) => {
+        const top = expected[i]![0]!;
+        expect(`__label__${r.predicted_label as string}`).toBe(top.label);
+        // The CLI reports p + 1e-5 (it prints exp(log(p + 1e-5))), to 6 significant digits.
+        expect(Math.abs((r[`p_${top.label.slice(9)}`] as number) + 1e-5 - top.prob)).toBeLessThan(6e-6);
+      });
+    }
+  });
+
+  it.skipIf(CLI)('skips the comparison with the fasttext command when it is missing', () => console.warn(NO_FASTTEXT));
+
+  it('refuses missing, empty and foreign files with the file named', async () => {
+    const dir = tempDir();
+    writeFileSync(join(dir, 'empty.bin'), '');
+    writeFileSync(join(dir, 'text.bin'), 'hello, this is not a model at all');
+    await expect(runNode(load, { inputs: {}, params: { path: 'nope.bin' }, baseDir: dir })).rejects.toThrow(/file not found/);
+    await expect(runNode(load, { inputs: {}, params: { path: 'empty.bin' }, baseDir: dir })).rejects.toThrow(/file is empty/);
+    await expect(runNode(load, { inputs: {}, params: { path: 'text.bin' }, baseDir: dir })).rejects.toMatchObject({ name: 'NodeError', location: { file: 'text.bin' }, message: expect.stringMatching(/not a readable fastText model: not a fastText model/) });
+  });
+});

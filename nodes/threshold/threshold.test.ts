@@ -1,0 +1,66 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { cleanupHarness, makeDataset, readDataset, runNode } from '../_lib/testing/harness.js';
+import threshold from './index.js';
+
+afterAll(cleanupHarness);
+
+// 8 rows: scores and true classes chosen so every metric is a simple fraction.
+const ROWS = [
+  { id: 1, text: 'a', source: 'agent', score: 0.95 },
+  { id: 2, text: 'b', source: 'agent', score: 0.9 },
+  { id: 3, text: 'c', source: 'prose', score: 0.8 },
+  { id: 4, text: 'd', source: 'agent', score: 0.7 },
+  { id: 5, text: 'e', source: 'prose', score: 0.4 },
+  { id: 6, text: 'f', source: 'agent', score: 0.3 },
+  { id: 7, text: 'g', source: 'prose', score: 0.2 },
+  { id: 8, text: 'h', source: 'prose', score: null },
+];
+
+const json = (dir: string, f: string) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<string, unknown>;
+
+describe('threshold node', () => {
+  it('keeps and rejects, with precision / recall / F1 / AP on labelled rows', async () => {
+    const run = await runNode(threshold, { inputs: { in: await makeDataset(ROWS) }, params: { threshold: 0.6, labelColumn: 'source', positiveValue: 'agent' } });
+    expect((await readDataset(run.outputs.kept!)).map((r) => r.id)).toEqual([1, 2, 3, 4]);
+    expect((await readDataset(run.outputs.rejected!)).map((r) => r.id)).toEqual([5, 6, 7, 8]);
+    const m = json(run.outputs.metrics!.dir, 'metrics.json');
+    // kept: 3 agent + 1 prose; rejected: 1 agent + 3 prose.
+    expect(m).toMatchObject({ rows_in: 8, kept: 4, rejected: 4, true_positives: 3, false_positives: 1, false_negatives: 1, true_negatives: 3, accuracy: 0.75, precision: 0.75, recall: 0.75, f1: 0.75 });
+    // AP over the ranking a a p a p a p: (1/1 + 2/2 + 3/4 + 4/6) / 4.
+    expect(m.average_precision).toBeCloseTo((1 + 1 + 0.75 + 4 / 6) / 4, 10);
+    expect(run.outputs.metrics!.manifest.meta.precision).toBe(0.75);
+    const chart = json(run.outputs.chart!.dir, 'chart.json') as { $schema: string; layer: { data: { values: { recall: number; precision: number }[] } }[] };
+    expect(chart.$schema).toBe('https://vega.github.io/schema/vega-lite/v6.json');
+    expect(chart.layer[0]!.data.values.map((p) => [p.recall, p.precision])).toEqual([
+      [0.25, 1],
+      [0.5, 1],
+      [0.5, 0.666667],
+      [0.75, 0.75],
+      [0.75, 0.6],
+      [1, 0.666667],
+      [1, 0.571429],
+    ]);
+    expect(chart.layer[1]!.data.values[0]).toMatchObject({ recall: 0.75, precision: 0.75 });
+  });
+
+  it('keeps below a threshold, and draws a histogram without labels', async () => {
+    const run = await runNode(threshold, { inputs: { in: await makeDataset(ROWS) }, params: { threshold: 0.5, keep: 'below' } });
+    expect((await readDataset(run.outputs.kept!)).map((r) => r.id)).toEqual([5, 6, 7]);
+    expect(json(run.outputs.metrics!.dir, 'metrics.json')).toEqual({ rows_in: 8, kept: 3, rejected: 5, kept_fraction: 0.375, threshold: 0.5, keep: 'below' });
+    const chart = json(run.outputs.chart!.dir, 'chart.json') as { layer: { mark: unknown; data: { values: { count?: number }[] } }[] };
+    expect(chart.layer[0]!.mark).toBe('bar');
+    expect(chart.layer[0]!.data.values.reduce((s, b) => s + (b.count ?? 0), 0)).toBe(7);
+  });
+
+  it('boolean labels, and clear errors', async () => {
+    const rows = ROWS.map((r) => ({ ...r, is_agent: r.source === 'agent' }));
+    const run = await runNode(threshold, { inputs: { in: await makeDataset(rows) }, params: { threshold: 0.6, labelColumn: 'is_agent' } });
+    expect(run.outputs.metrics!.manifest.meta.f1).toBe(0.75);
+    const ds = await makeDataset(ROWS);
+    await expect(runNode(threshold, { inputs: { in: ds }, params: { scoreColumn: 'nope' } })).rejects.toThrow(/no column "nope"/);
+    await expect(runNode(threshold, { inputs: { in: ds }, params: { scoreColumn: 'text' } })).rejects.toThrow(/is VARCHAR, not a number/);
+    await expect(runNode(threshold, { inputs: { in: ds }, params: { labelColumn: 'source' } })).rejects.toThrow(/give the positive value/);
+  });
+});
