@@ -1,7 +1,6 @@
 // Test helpers for corpus nodes: run a small graph through the real engine (scheduler, worker pool,
 // artifact store, provenance) in a temp folder, then read what it published.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Engine } from '../../engine/engine.js';
 import type { NodeOutcome, RunSummary } from '../../engine/exec/events.js';
@@ -9,6 +8,9 @@ import { GRAPH_FORMAT, GRAPH_VERSION, type GraphDocument, type GraphEdge, type G
 import { LocalExecutor } from '../../engine/exec/executor.js';
 import type { NodeRegistry } from '../../engine/registry.js';
 import type { ArtifactRef } from '../../engine/sdk/types.js';
+import { tempDir } from '../_lib/testing/temp.js';
+
+export { cleanupTempDirs, tempDir } from '../_lib/testing/temp.js';
 
 export const SHARED = join(dirname(new URL(import.meta.url).pathname), '../../../shared');
 export const TOKENIZER = join(SHARED, 'models/all-MiniLM-L6-v2-tokenizer/tokenizer.json');
@@ -26,18 +28,6 @@ export interface GraphRun {
   rows(nodeId: string, port?: string): Promise<Record<string, unknown>[]>;
   stagingLeft(): string[];
   close(): void;
-}
-
-const made: string[] = [];
-
-export function tempDir(prefix = 'forge-corpus-'): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  made.push(dir);
-  return dir;
-}
-
-export function cleanupTempDirs(): void {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 }
 
 export function writeFiles(dir: string, files: Record<string, string>): void {

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { NodeError } from '../../engine/sdk/node-error.js';
+import { idSpace, parseTokenizerFiles } from '../_lib/tokenizer.js';
 
 /**
  * Token counting and ids for corpus nodes. A tokenizer param names a Hugging Face `tokenizer.json`
@@ -77,19 +78,9 @@ export function loadTokenizer(param: string, baseDir: string, field = 'params.to
   const sha256 = createHash('sha256').update(raw).digest('hex');
   const hit = loaded.get(sha256);
   if (hit) return { ...hit, name: param };
-  let json: Record<string, unknown>;
-  let config: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(raw.toString('utf8')) as Record<string, unknown>;
-    if (configPath) config = JSON.parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
-  } catch (err) {
-    throw new NodeError(`tokenizer is not valid JSON: ${(err as Error).message}`, { file: param, field });
-  }
-  if (!json || typeof json !== 'object' || !json.model || typeof json.model !== 'object') {
-    throw new NodeError('not a Hugging Face tokenizer.json (no "model" section)', { file: param, field: 'model' });
-  }
+  const { json: parsed, config } = parseTokenizerFiles(raw, configPath, { file: param, field });
   // Counting needs every token: the file's truncation/padding are for model inputs, not corpora.
-  json = { ...json, truncation: null, padding: null };
+  const json = { ...parsed, truncation: null, padding: null };
   let tok: Tokenizer;
   try {
     tok = new Tokenizer(json, config);
@@ -97,13 +88,10 @@ export function loadTokenizer(param: string, baseDir: string, field = 'params.to
   } catch (err) {
     throw new NodeError(`tokenizer cannot be loaded: ${(err as Error).message}`, { file: param, field });
   }
-  // Ids can have gaps (added tokens): the id space is what matters to models over ids.
-  let vocabSize = 0;
-  for (const id of tok.get_vocab(true).values()) if (id + 1 > vocabSize) vocabSize = id + 1;
   const result: TextTokenizer = {
     name: param,
     sha256,
-    vocabSize,
+    vocabSize: idSpace(tok),
     files: [jsonPath, ...(configPath ? [configPath] : [])],
     encode: (text: string) => tok.encode(text, { add_special_tokens: false }).ids,
     count: (text: string) => tok.encode(text, { add_special_tokens: false }).ids.length,

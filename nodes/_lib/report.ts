@@ -1,28 +1,67 @@
 import { writeFileSync } from 'node:fs';
+import type { TopLevelSpec } from 'vega-lite';
 import type { OutputBuilder } from '../../engine/sdk/types.js';
 
 /**
- * `metrics` and `chart` artifacts as the UI reads them: `metrics.json` is a flat object
- * name → number | string (each value also set as manifest meta); `chart.json` is a complete
- * Vega-Lite v6 spec with its data inline.
+ * `metrics` and `chart` artifacts as the UI, the CLI and the report node read them: `metrics.json` is
+ * a flat object name → number | string (each value also set as manifest meta); `chart.json` is a
+ * complete Vega-Lite v6 spec with its data inline, and `chart.svg` is rendered from it.
  */
 
 export type MetricValue = number | string;
-
-export function writeMetrics(out: OutputBuilder, metrics: Record<string, MetricValue>): void {
-  const clean: Record<string, MetricValue> = {};
-  // JSON has no NaN / Infinity: undefined metrics (e.g. precision with no predicted positives) become "n/a".
-  for (const [k, v] of Object.entries(metrics)) clean[k] = typeof v === 'number' && !Number.isFinite(v) ? 'n/a' : v;
-  writeFileSync(out.file('metrics.json'), `${JSON.stringify(clean, null, 2)}\n`);
-  for (const [k, v] of Object.entries(clean)) out.setMeta(k, v);
-}
-
 export const VEGA_LITE_SCHEMA = 'https://vega.github.io/schema/vega-lite/v6.json';
 
-export function writeChart(out: OutputBuilder, spec: Record<string, unknown>, title: string): void {
-  writeFileSync(out.file('chart.json'), `${JSON.stringify({ $schema: VEGA_LITE_SCHEMA, ...spec }, null, 2)}\n`);
-  out.setMeta('title', title);
-  out.setMeta('library', 'vega-lite');
+/**
+ * JSON has no NaN / Infinity. NaN is an undefined metric (precision with no predicted positives,
+ * a loss over zero tokens) and reads as "n/a"; an infinity is a real outcome (a perplexity that
+ * overflowed) and keeps its name.
+ */
+function jsonSafe(v: MetricValue): MetricValue {
+  if (typeof v !== 'number' || Number.isFinite(v)) return v;
+  return Number.isNaN(v) ? 'n/a' : String(v);
+}
+
+/** Writes `metrics.json` and the same values as manifest meta; returns what was written. */
+export function writeMetrics(out: OutputBuilder, metrics: Record<string, MetricValue>): Record<string, MetricValue> {
+  const clean: Record<string, MetricValue> = {};
+  for (const [k, v] of Object.entries(metrics)) clean[k] = jsonSafe(v);
+  writeFileSync(out.file('metrics.json'), `${JSON.stringify(clean, null, 2)}\n`);
+  for (const [k, v] of Object.entries(clean)) out.setMeta(k, v);
+  return clean;
+}
+
+/** Rounds for display in charts and metrics without losing what matters. */
+export function round(x: number, digits = 6): number {
+  if (!Number.isFinite(x)) return x;
+  const f = 10 ** digits;
+  return Math.round(x * f) / f;
+}
+
+/** Vega-Lite spec → SVG, headless (no canvas, no DOM). */
+export async function renderSvg(spec: Record<string, unknown>): Promise<string> {
+  // Loaded on first use: vega + vega-lite cost ~0.3 s to import, which nodes that only write metrics
+  // (trainers, the retriever) should not pay in every worker.
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
+  const compiled = vl.compile(spec as unknown as TopLevelSpec).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  try {
+    return await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+}
+
+/**
+ * Writes `chart.json` (the spec with `$schema`) and `chart.svg`, so the CLI and file browsers have
+ * something to show. The spec's string `title` becomes the manifest title; `meta` adds more.
+ */
+export async function writeChart(out: OutputBuilder, spec: Record<string, unknown>, meta: Record<string, string | number> = {}): Promise<void> {
+  const full = { $schema: VEGA_LITE_SCHEMA, ...spec };
+  writeFileSync(out.file('chart.json'), `${JSON.stringify(full, null, 2)}\n`);
+  writeFileSync(out.file('chart.svg'), await renderSvg(full));
+  out.setMeta('format', 'vega-lite@6');
+  if (typeof spec.title === 'string') out.setMeta('title', spec.title);
+  for (const [k, v] of Object.entries(meta)) out.setMeta(k, v);
 }
 
 export interface Confusion {
@@ -57,6 +96,21 @@ export function binaryMetrics(c: Confusion): BinaryMetrics {
   const recall = c.tp + c.fn > 0 ? c.tp / (c.tp + c.fn) : NaN;
   const f1 = precision + recall > 0 ? (2 * precision * recall) / (precision + recall) : NaN;
   return { ...c, accuracy: n > 0 ? (c.tp + c.tn) / n : NaN, precision, recall, f1 };
+}
+
+/** The metric names both the classifier trainer and the threshold node report, in one order. */
+export function binaryMetricValues(m: BinaryMetrics, averagePrecision: number): Record<string, number> {
+  return {
+    accuracy: m.accuracy,
+    precision: m.precision,
+    recall: m.recall,
+    f1: m.f1,
+    average_precision: averagePrecision,
+    true_positives: m.tp,
+    false_positives: m.fp,
+    true_negatives: m.tn,
+    false_negatives: m.fn,
+  };
 }
 
 export interface PrPoint {
@@ -98,8 +152,6 @@ export function prCurve(scores: ArrayLike<number>, actual: ArrayLike<boolean>, m
   }
   return { points, averagePrecision: positives > 0 ? ap : NaN };
 }
-
-const round = (x: number) => Math.round(x * 1e6) / 1e6;
 
 /** Vega-Lite spec: the PR curve, with the operating point of the chosen threshold marked. */
 export function prChartSpec(points: readonly PrPoint[], opts: { title: string; threshold?: number; operating?: { precision: number; recall: number } }): Record<string, unknown> {

@@ -4,6 +4,34 @@ import { join } from 'node:path';
 import { NodeError } from '../../engine/sdk/node-error.js';
 
 /**
+ * `tokenizer.json` bytes (and `tokenizer_config.json`, when given) parsed for `new Tokenizer(json, config)`.
+ * Shared by model inputs (here) and corpus token counting (`nodes/_corpus/tokenizer.ts`). Errors about
+ * tokenizer.json carry `where.file` (callers report the path as the user wrote it).
+ */
+export function parseTokenizerFiles(raw: Uint8Array, configPath: string | undefined, where: { file: string; field: string }): { json: Record<string, unknown>; config: Record<string, unknown> } {
+  const parse = (file: string, name: string, text: string): unknown => {
+    try {
+      return JSON.parse(text);
+    } catch (err) {
+      throw new NodeError(`${name} is not valid JSON: ${(err as Error).message}`, { file, field: where.field });
+    }
+  };
+  const json = parse(where.file, 'tokenizer.json', new TextDecoder().decode(raw));
+  if (!json || typeof json !== 'object' || !('model' in json) || !json.model || typeof json.model !== 'object') {
+    throw new NodeError('not a Hugging Face tokenizer.json (no "model" section)', { file: where.file, field: 'model' });
+  }
+  const config = configPath ? parse(configPath, 'tokenizer_config.json', readFileSync(configPath, 'utf8')) : {};
+  return { json: json as Record<string, unknown>, config: config && typeof config === 'object' ? (config as Record<string, unknown>) : {} };
+}
+
+/** Largest token id + 1, added tokens included: ids can have gaps, and models index by id. */
+export function idSpace(tok: Tokenizer): number {
+  let maxId = -1;
+  for (const id of tok.get_vocab(true).values()) if (id > maxId) maxId = id;
+  return maxId + 1;
+}
+
+/**
  * A Hugging Face `tokenizer.json` (WordPiece, BPE or Unigram, with its normalizer, pre-tokenizer and
  * post-processor) through `@huggingface/tokenizers`, plus what that library leaves out: truncation
  * to a maximum length that keeps the closing special tokens, and a cheap guard against tokenising
@@ -22,9 +50,7 @@ export class TextTokenizer {
     readonly config: Record<string, unknown>,
     readonly file: string,
   ) {
-    let maxId = -1;
-    for (const id of tok.get_vocab(true).values()) if (id > maxId) maxId = id;
-    this.vocabSize = maxId + 1;
+    this.vocabSize = idSpace(tok);
     const empty: number[] = tok.encode('').ids;
     const bare: number[] = tok.encode('a', { add_special_tokens: false }).ids;
     const full: number[] = tok.encode('a').ids;
@@ -41,23 +67,10 @@ export class TextTokenizer {
   static load(dir: string): TextTokenizer {
     const file = join(dir, 'tokenizer.json');
     if (!existsSync(file)) throw new NodeError(`no tokenizer.json in the model folder`, { file, field: 'params.model' });
-    let json: unknown;
-    try {
-      json = JSON.parse(readFileSync(file, 'utf8'));
-    } catch (err) {
-      throw new NodeError(`tokenizer.json is not valid JSON: ${(err as Error).message}`, { file, field: 'params.model' });
-    }
     const cfgFile = join(dir, 'tokenizer_config.json');
-    let config: Record<string, unknown> = {};
-    if (existsSync(cfgFile)) {
-      try {
-        config = JSON.parse(readFileSync(cfgFile, 'utf8')) as Record<string, unknown>;
-      } catch (err) {
-        throw new NodeError(`tokenizer_config.json is not valid JSON: ${(err as Error).message}`, { file: cfgFile, field: 'params.model' });
-      }
-    }
+    const { json, config } = parseTokenizerFiles(readFileSync(file), existsSync(cfgFile) ? cfgFile : undefined, { file, field: 'params.model' });
     try {
-      return new TextTokenizer(new Tokenizer(json as object, config), config, file);
+      return new TextTokenizer(new Tokenizer(json, config), config, file);
     } catch (err) {
       throw new NodeError(`tokenizer.json could not be loaded: ${(err as Error).message}`, { file, field: 'params.model' });
     }

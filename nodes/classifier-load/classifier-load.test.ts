@@ -3,11 +3,11 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cliPredict, fastTextCli, NO_FASTTEXT, twoClassCorpus } from '../_lib/testing/corpus.js';
-import { cleanupHarness, makeDataset, readDataset, runNode, tempDir } from '../_lib/testing/harness.js';
+import { cleanupTempDirs, makeDataset, readDataset, runNode, tempDir } from '../_lib/testing/harness.js';
 import score from '../classifier-score/index.js';
 import load from './index.js';
 
-afterAll(cleanupHarness);
+afterAll(cleanupTempDirs);
 const CLI = fastTextCli();
 
 describe('loading fastText models', () => {

@@ -1,11 +1,11 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadClassifier } from '../_lib/classifier.js';
 import { twoClassCorpus } from '../_lib/testing/corpus.js';
-import { cleanupHarness, makeDataset, readDataset, runNode } from '../_lib/testing/harness.js';
+import { cleanupTempDirs, makeDataset, readDataset, runNode } from '../_lib/testing/harness.js';
 import train from '../classifier-train/index.js';
 import score from './index.js';
 
-afterAll(cleanupHarness);
+afterAll(cleanupTempDirs);
 
 async function trained(loss: 'softmax' | 'hs' | 'ova') {
   const docs = twoClassCorpus(160, 0);

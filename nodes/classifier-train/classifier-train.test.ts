@@ -7,10 +7,10 @@ import { loadClassifier } from '../_lib/classifier.js';
 import { splitFastText, tokenize } from '../_lib/fasttext/dictionary.js';
 import { decodeModel } from '../_lib/onnx/graph.js';
 import { cliPredict, fastTextCli, NO_FASTTEXT, twoClassCorpus } from '../_lib/testing/corpus.js';
-import { cleanupHarness, makeDataset, runNode, tempDir } from '../_lib/testing/harness.js';
+import { cleanupTempDirs, makeDataset, runNode, tempDir } from '../_lib/testing/harness.js';
 import train from './index.js';
 
-afterAll(cleanupHarness);
+afterAll(cleanupTempDirs);
 
 async function datasets(n: number) {
   const docs = twoClassCorpus(n, 0);

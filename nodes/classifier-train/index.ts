@@ -5,7 +5,7 @@ import { displayLabel, inHoldout, writeClassifierArtifact } from '../_lib/classi
 import { readIdsAndTexts, requireColumn } from '../_lib/dataset-io.js';
 import { LABEL_PREFIX, PREPROCESS } from '../_lib/fasttext/dictionary.js';
 import { trainFastText, type TrainDoc } from '../_lib/fasttext/train.js';
-import { binaryMetrics, confusion, prCurve, writeMetrics } from '../_lib/report.js';
+import { binaryMetrics, binaryMetricValues, confusion, prCurve, writeMetrics } from '../_lib/report.js';
 
 const label = z.string().regex(/^\S+$/, 'a label cannot contain whitespace');
 
@@ -100,15 +100,7 @@ export default defineNode({
     const m = binaryMetrics(confusion(actual, scores.map((s) => s >= 0.5)));
     const { averagePrecision } = prCurve(scores, actual);
     const metrics: Record<string, number | string> = {
-      accuracy: m.accuracy,
-      precision: m.precision,
-      recall: m.recall,
-      f1: m.f1,
-      average_precision: averagePrecision,
-      true_positives: m.tp,
-      false_positives: m.fp,
-      true_negatives: m.tn,
-      false_negatives: m.fn,
+      ...binaryMetricValues(m, averagePrecision),
       holdout_rows: held.length,
       train_rows: train.length,
       positives_in: pos.texts.length,

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { round } from '../_corpus/artifacts.js';
+import { round } from '../_lib/report.js';
 import { orderedDatasetSql, tempTable, type Cell } from '../_corpus/records.js';
 import { findNearDuplicates, lshThreshold } from './minhash.js';
 

@@ -10,7 +10,7 @@ import { hashString } from '../_lib/fasttext/hash.js';
 import { decodeModel } from '../_lib/onnx/graph.js';
 import { Rng } from '../_lib/rng.js';
 import { bertReference, randomBertWeights, writeBertFolder } from '../_lib/testing/bert.js';
-import { cleanupHarness, makeDataset, readDataset, runNode, tempDir } from '../_lib/testing/harness.js';
+import { cleanupTempDirs, makeDataset, readDataset, runNode, tempDir } from '../_lib/testing/harness.js';
 import { writeHandModel } from '../_lib/testing/tiny-models.js';
 import { TextTokenizer } from '../_lib/tokenizer.js';
 import { loadClassifier } from '../_lib/classifier.js';
@@ -23,7 +23,7 @@ const MINILM = fileURLToPath(new URL('../../../shared/models/all-MiniLM-L6-v2-to
 const tokenizerDir = existsSync(join(MINILM, 'tokenizer.json')) ? MINILM : undefined;
 if (!tokenizerDir) console.warn(`no tokenizer at ${MINILM}: skipping the tests with the real MiniLM tokenizer`);
 
-afterAll(cleanupHarness);
+afterAll(cleanupTempDirs);
 
 const cpu = { provider: 'cpu' as const, pooling: 'mean' as const, batchSize: 2 };
 

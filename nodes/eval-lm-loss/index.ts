@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode, type InputItem } from '../../engine/sdk/types.js';
-import { round, writeChart, writeMetrics, type MetricValue } from '../_corpus/artifacts.js';
+import { round, writeChart, writeMetrics, type MetricValue } from '../_lib/report.js';
 import { NgramModel } from '../_corpus/ngram-model.js';
 import { orderedDatasetSql } from '../_corpus/records.js';
 import { loadTokenizer } from '../_corpus/tokenizer.js';

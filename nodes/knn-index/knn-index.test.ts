@@ -4,10 +4,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { INDEX_FILE, INDEX_META } from '../_lib/index-artifact.js';
 import { hnswSearch, loadHnsw } from '../_lib/knn.js';
 import { Rng } from '../_lib/rng.js';
-import { cleanupHarness, makeEmbeddings, runNode } from '../_lib/testing/harness.js';
+import { cleanupTempDirs, makeEmbeddings, runNode } from '../_lib/testing/harness.js';
 import knnIndex from './index.js';
 
-afterAll(cleanupHarness);
+afterAll(cleanupTempDirs);
 
 describe('HNSW index node', () => {
   it('indexes every row (keys = row numbers) and records what it indexed', async () => {

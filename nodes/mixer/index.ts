@@ -4,9 +4,9 @@ import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode, type ArtifactRef, type RunContext } from '../../engine/sdk/types.js';
 import { sqlIdent, sqlString } from '../../engine/store/duckdb.js';
-import { round, writeChart, writeMetrics, type MetricValue } from '../_corpus/artifacts.js';
+import { round, writeChart, writeMetrics, type MetricValue } from '../_lib/report.js';
 import { orderedDatasetSql, tempTable, type Cell } from '../_corpus/records.js';
-import { orderKey } from '../_corpus/rng.js';
+import { orderKey } from '../_lib/rng.js';
 import { loadTokenizer, tokenizerFiles, WORDS, type TextTokenizer } from '../_corpus/tokenizer.js';
 import { planMix, resolveShares, type MixPlan } from './mix.js';
 

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
-import { mulberry32 } from '../_corpus/rng.js';
+import { mulberry32 } from '../_lib/rng.js';
 import { planMix, resolveShares, type MixSource } from './mix.js';
 
 afterEach(cleanupTempDirs);

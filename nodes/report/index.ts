@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode, type InputItem } from '../../engine/sdk/types.js';
-import { renderSvg, writeMetrics } from '../_corpus/artifacts.js';
+import { renderSvg, writeMetrics } from '../_lib/report.js';
 import { renderReport, type ReportSection } from './render.js';
 
 const params = z.object({

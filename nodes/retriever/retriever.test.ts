@@ -3,11 +3,11 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ExactSearcher, buildHnsw, hnswSearch, recallAtK } from '../_lib/knn.js';
 import { Rng } from '../_lib/rng.js';
-import { cleanupHarness, makeDataset, makeEmbeddings, readDataset, runNode } from '../_lib/testing/harness.js';
+import { cleanupTempDirs, makeDataset, makeEmbeddings, readDataset, runNode } from '../_lib/testing/harness.js';
 import knnIndex from '../knn-index/index.js';
 import retriever from './index.js';
 
-afterAll(cleanupHarness);
+afterAll(cleanupTempDirs);
 
 function randomUnit(n: number, dim: number, seed: number): Float32Array {
   const rng = new Rng(seed);

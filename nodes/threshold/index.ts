@@ -4,7 +4,7 @@ import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent, sqlString } from '../../engine/store/duckdb.js';
 import { requireColumn } from '../_lib/dataset-io.js';
-import { binaryMetrics, confusion, prChartSpec, prCurve, scoreHistogramSpec, writeChart, writeMetrics } from '../_lib/report.js';
+import { binaryMetrics, binaryMetricValues, confusion, prChartSpec, prCurve, scoreHistogramSpec, writeChart, writeMetrics } from '../_lib/report.js';
 
 const params = z
   .object({
@@ -62,23 +62,12 @@ export default defineNode({
     if (labelCol) {
       const m = binaryMetrics(confusion(labelVals, predicted));
       const { points, averagePrecision } = prCurve(oriented, labelVals);
-      Object.assign(metrics, {
-        accuracy: m.accuracy,
-        precision: m.precision,
-        recall: m.recall,
-        f1: m.f1,
-        average_precision: averagePrecision,
-        true_positives: m.tp,
-        false_positives: m.fp,
-        true_negatives: m.tn,
-        false_negatives: m.fn,
-        positives: m.tp + m.fn,
-      });
+      Object.assign(metrics, binaryMetricValues(m, averagePrecision), { positives: m.tp + m.fn });
       const shown = points.map((pt) => ({ ...pt, threshold: sign * pt.threshold }));
-      writeChart(ctx.output('chart'), prChartSpec(shown, { title: `Precision-recall (${p.scoreColumn}; AP ${Number.isFinite(averagePrecision) ? averagePrecision.toFixed(3) : 'n/a'})`, threshold: t, operating: m }), 'precision-recall');
+      await writeChart(ctx.output('chart'), prChartSpec(shown, { title: `Precision-recall (${p.scoreColumn}; AP ${Number.isFinite(averagePrecision) ? averagePrecision.toFixed(3) : 'n/a'})`, threshold: t, operating: m }), { chart: 'precision-recall' });
       ctx.log(`threshold ${t}: kept ${kept.rows}/${total}; precision ${m.precision.toFixed(4)}, recall ${m.recall.toFixed(4)}, F1 ${m.f1.toFixed(4)}, accuracy ${m.accuracy.toFixed(4)}`);
     } else {
-      writeChart(ctx.output('chart'), scoreHistogramSpec(Float64Array.from(scoreVals, (v) => (v === null ? NaN : v)), { title: `Distribution of ${p.scoreColumn}`, threshold: t }), 'score histogram');
+      await writeChart(ctx.output('chart'), scoreHistogramSpec(Float64Array.from(scoreVals, (v) => (v === null ? NaN : v)), { title: `Distribution of ${p.scoreColumn}`, threshold: t }), { chart: 'score histogram' });
       ctx.log(`threshold ${t}: kept ${kept.rows} of ${total}`);
     }
     writeMetrics(ctx.output('metrics'), metrics);

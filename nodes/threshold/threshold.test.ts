@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupHarness, makeDataset, readDataset, runNode } from '../_lib/testing/harness.js';
+import { cleanupTempDirs, makeDataset, readDataset, runNode } from '../_lib/testing/harness.js';
 import threshold from './index.js';
 
-afterAll(cleanupHarness);
+afterAll(cleanupTempDirs);
 
 // 8 rows: scores and true classes chosen so every metric is a simple fraction.
 const ROWS = [
@@ -33,6 +33,9 @@ describe('threshold node', () => {
     expect(run.outputs.metrics!.manifest.meta.precision).toBe(0.75);
     const chart = json(run.outputs.chart!.dir, 'chart.json') as { $schema: string; layer: { data: { values: { recall: number; precision: number }[] } }[] };
     expect(chart.$schema).toBe('https://vega.github.io/schema/vega-lite/v6.json');
+    // Chart artifacts of every node carry a rendering (the shared writeChart), so the CLI and the report can show it.
+    expect(readFileSync(join(run.outputs.chart!.dir, 'chart.svg'), 'utf8')).toMatch(/^<svg[^>]*>[^]*Precision-recall/);
+    expect(run.outputs.chart!.manifest.meta).toMatchObject({ format: 'vega-lite@6', chart: 'precision-recall' });
     expect(chart.layer[0]!.data.values.map((p) => [p.recall, p.precision])).toEqual([
       [0.25, 1],
       [0.5, 1],

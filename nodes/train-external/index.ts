@@ -4,7 +4,7 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { CancelledError, NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { writeMetrics, type MetricValue } from '../_corpus/artifacts.js';
+import { writeMetrics, type MetricValue } from '../_lib/report.js';
 import { orderedDatasetSql } from '../_corpus/records.js';
 import { loadTokenizer, tokenizerFiles, WORDS, type TextTokenizer } from '../_corpus/tokenizer.js';
 

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { round, writeMetrics, type MetricValue } from '../_corpus/artifacts.js';
+import { round, writeMetrics, type MetricValue } from '../_lib/report.js';
 import { MODEL_FORMAT, MODEL_VERSION, writeModel, type ModelHeader } from '../_corpus/ngram-model.js';
 import { orderedDatasetSql } from '../_corpus/records.js';
 import { loadTokenizer, tokenizerFiles, WORDS } from '../_corpus/tokenizer.js';

@@ -4,9 +4,9 @@ import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/store/duckdb.js';
 import { idsSql, readEmbeddings } from '../_lib/embeddings.js';
 import { datasetSql } from '../../engine/sdk/dataset.js';
-import { round, writeChart } from '../_corpus/artifacts.js';
+import { round, writeChart } from '../_lib/report.js';
 import { writeRecords, type Cell } from '../_corpus/records.js';
-import { seededOrder } from '../_corpus/rng.js';
+import { seededOrder } from '../_lib/rng.js';
 import { pca2d, rowsOf, umap2d } from './project.js';
 
 const params = z.object({

@@ -1,5 +1,5 @@
 import { UMAP } from 'umap-js';
-import { fnv1a32, mulberry32 } from '../_corpus/rng.js';
+import { fnv1a32, mulberry32 } from '../_lib/rng.js';
 
 /** Rows of a row-major matrix as number arrays (umap-js's input). */
 export function rowsOf(data: Float32Array, dim: number, pick: readonly number[]): number[][] {

@@ -4,7 +4,7 @@ import { NodeRegistry } from '../../engine/registry.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { writeEmbeddings } from '../_lib/embeddings.js';
 import { readTexts } from '../_corpus/records.js';
-import { mulberry32 } from '../_corpus/rng.js';
+import { mulberry32 } from '../_lib/rng.js';
 import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_corpus/testing.js';
 import { NODE_TYPES } from '../index.js';
 

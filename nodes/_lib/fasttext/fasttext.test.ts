@@ -3,7 +3,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSession, ort } from '../onnx/session.js';
-import { cleanupHarness, tempDir } from '../testing/harness.js';
+import { cleanupTempDirs, tempDir } from '../testing/harness.js';
 import { cliPredict, fastTextCli, NO_FASTTEXT, twoClassCorpus } from '../testing/corpus.js';
 import { FastTextFormatError, readFastText, writeFastText } from './bin.js';
 import { Dictionary, splitFastText } from './dictionary.js';
@@ -12,7 +12,7 @@ import { FastTextModel } from './model.js';
 import { fastTextFromOnnx, fastTextToOnnx, manifestOf, padIds } from './onnx.js';
 import { trainFastText } from './train.js';
 
-afterAll(cleanupHarness);
+afterAll(cleanupTempDirs);
 
 const CLI = fastTextCli();
 

@@ -1,4 +1,4 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative, sep } from 'node:path';
 import { executeUnit } from '../../../engine/exec/execute-unit.js';
@@ -6,24 +6,15 @@ import type { WorkUnit } from '../../../engine/exec/work-unit.js';
 import type { ArtifactKind, ArtifactRef, NodeType, OutputDescriptor } from '../../../engine/sdk/types.js';
 import { duckdbInstance, sqlString } from '../../../engine/store/duckdb.js';
 import { sha256 } from '../../../engine/util/hash.js';
+import { tempDir } from './temp.js';
+
+export { cleanupTempDirs, tempDir } from './temp.js';
 
 /**
  * Runs one node's `run` in-process on hand-made input artifacts, without a workspace: the unit
  * tests of the ML nodes use it to check outputs and errors quickly. (Engine-level behaviour —
  * caching, workers, provenance — is covered by ml-pipeline.test.ts.)
  */
-
-const made: string[] = [];
-
-export function tempDir(prefix = 'forge-ml-'): string {
-  const d = mkdtempSync(join(tmpdir(), prefix));
-  made.push(d);
-  return d;
-}
-
-export function cleanupHarness(): void {
-  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
-}
 
 function listFiles(dir: string): { path: string; hash: string; bytes: number }[] {
   const out: { path: string; hash: string; bytes: number }[] = [];
