@@ -8,6 +8,7 @@ import { BagEncoder, TransformerEncoder } from '../_lib/encoders.js';
 import { Dictionary, tokenize } from '../_lib/fasttext/dictionary.js';
 import { hashString } from '../_lib/fasttext/hash.js';
 import { decodeModel } from '../_lib/onnx/graph.js';
+import { machineProbe } from '../_lib/onnx/session.js';
 import { Rng } from '../_lib/rng.js';
 import { bertReference, randomBertWeights, writeBertFolder } from '../_lib/testing/bert.js';
 import { cleanupTempDirs, makeDataset, readDataset, runNode, tempDir } from '../_lib/testing/harness.js';
@@ -230,6 +231,8 @@ describe('embedder errors', () => {
       gpuError = err;
     }
     if (gpuError) expect(String((gpuError as Error).message)).toMatch(/execution provider "webgpu" is not available here: .+ Use provider "auto"/);
+    // Still tried without a Vulkan loader (Dawn's stderr warning is expected here), and the error says what is missing.
+    if (gpuError && process.platform === 'linux' && !machineProbe.vulkanLoader()) expect(String((gpuError as Error).message)).toContain('(no Vulkan loader libvulkan.so.1 on this machine)');
     const auto = await runNode(embedder, { inputs: { in: ds }, params: { model: hand, provider: 'auto' } });
     const line = auto.logs.find((l) => l.message.startsWith('execution provider:'))!;
     expect(line.message).toContain(auto.device!);

@@ -23,7 +23,7 @@ const params = z.object({
       widget: 'folder',
     }),
   textColumn: z.string().min(1).default('text').meta({ title: 'Text column' }),
-  provider: z.enum(PROVIDER_CHOICES).default('auto').meta({ title: 'Execution provider', description: 'auto tries CUDA, then WebGPU, then the CPU, and logs why a GPU was skipped; an explicit GPU fails if unavailable' }),
+  provider: z.enum(PROVIDER_CHOICES).default('auto').meta({ title: 'Execution provider', description: 'auto tries CUDA, then WebGPU (on Linux only with a Vulkan loader), then the CPU, and logs why a GPU was skipped; an explicit GPU is always tried and fails if unavailable' }),
   threads: z.number().int().min(0).max(256).default(0).meta({ title: 'Intra-op threads', description: '0 = one per core (ONNX Runtime default)' }),
   batchSize: z.number().int().min(1).max(4096).default(32).meta({ title: 'Batch size', description: 'Texts per model call at full length; texts are length-sorted and shorter ones packed more per call under the same padded-token budget' }),
   maxLength: z.number().int().min(2).max(65536).optional().meta({ title: 'Max tokens', description: "Truncation length; default from the model folder (sentence_bert_config.json, tokenizer_config.json, config.json)" }),
