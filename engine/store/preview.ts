@@ -14,6 +14,8 @@ export interface Preview {
   records: Record<string, unknown>[];
   /** For metrics and charts: the JSON document itself. */
   data?: unknown;
+  /** A Markdown summary the producing node attached (e.g. sink.report), shown as a document. */
+  report?: string;
 }
 
 /** First rows of a dataset (or the JSON body of a metrics/chart artifact) for the CLI and the UI. */
@@ -31,5 +33,6 @@ export async function previewArtifact(ref: ArtifactRef, tmpDir: string, offset =
   }
   const jsonFile = ref.manifest.files.find((f) => f.path.endsWith('.json'));
   const data = jsonFile ? (JSON.parse(readFileSync(join(ref.dir, jsonFile.path), 'utf8')) as unknown) : ref.manifest.meta;
-  return { ...base, records: [], data };
+  const report = ref.manifest.meta?.report;
+  return { ...base, records: [], data, ...(typeof report === 'string' ? { report } : {}) };
 }

@@ -320,7 +320,7 @@ export async function restoreLastResults(): Promise<void> {
           runId: ex.runId,
           executionId: ex.id,
           signature: { ...sig },
-          consumed: Object.fromEntries(ex.inputs.map((i) => [i.port, i.hash])),
+          consumed: consumedByPort(ex.inputs),
         };
       }
     }
@@ -349,4 +349,11 @@ export function isTypingTarget(t: EventTarget | null): boolean {
   const el = t as HTMLElement | null;
   if (!el) return false;
   return el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable || !!el.closest?.('.monaco-editor');
+}
+
+/** A fan-in port consumes several artifacts; provenance lists one row per artifact. */
+function consumedByPort(inputs: readonly { port: string; hash: string }[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const i of inputs) (out[i.port] ??= []).push(i.hash);
+  return out;
 }

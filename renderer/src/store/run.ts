@@ -18,7 +18,7 @@ export interface NodeStatus {
   /** What the node looked like when it produced its current result; staleness compares with it. */
   signature?: NodeSignature;
   /** Input port → the artifact hash this result was computed from. */
-  consumed?: Record<string, string>;
+  consumed?: Record<string, string[]>;
   /** For a swept node: each variant's state and outputs, by instance id. */
   variants?: Record<string, VariantStatus>;
 }
@@ -116,13 +116,13 @@ export const useRun = create<RunState>((set, get) => ({
     const patch = (nodeId: string, p: Partial<NodeStatus>): Record<string, NodeStatus> => ({ ...s.status, [nodeId]: { ...(s.status[nodeId] ?? { state: 'idle' }), ...p } });
     const sigFor = (nodeId: string) => s.runSignatures[e.runId]?.[nodeId];
     // Parents finish before their children start, so their outputs now are what this node read.
-    const consumedBy = (nodeId: string): Record<string, string> | undefined => {
+    const consumedBy = (nodeId: string): Record<string, string[]> | undefined => {
       const sig = sigFor(nodeId);
       if (!sig) return undefined;
-      const out: Record<string, string> = {};
+      const out: Record<string, string[]> = {};
       for (const i of parseInputs(sig.inputs)) {
         const h = s.status[i.node]?.outputs?.find((o) => o.port === i.sourcePort)?.hash;
-        if (h) out[i.port] = h;
+        if (h) (out[i.port] ??= []).push(h);
       }
       return out;
     };

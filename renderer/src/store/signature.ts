@@ -81,8 +81,8 @@ export function describeChange(then: NodeSignature, now: NodeSignature): string 
 /** What a node's current result was made from (see NodeStatus). */
 export interface ResultInfo {
   signature?: NodeSignature;
-  /** input port → artifact hash it consumed. */
-  consumed?: Record<string, string>;
+  /** input port → the artifact hashes it consumed (several on a fan-in port). */
+  consumed?: Record<string, string[]>;
   outputs?: { port: string; hash: string }[];
 }
 
@@ -132,7 +132,7 @@ export function computeStale(nodes: readonly SigNode[], edges: readonly SigEdge[
         for (const e of inc) {
           const had = r.consumed[e.targetHandle ?? ''];
           const now = result(e.source)?.outputs?.find((o) => o.port === e.sourceHandle)?.hash;
-          if (had && now && had !== now) {
+          if (had && had.length > 0 && now && !had.includes(now)) {
             reason = `upstream "${e.source}" has a newer result`;
             break;
           }

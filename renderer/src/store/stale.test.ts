@@ -26,10 +26,16 @@ function ranWith(nodes: SigNode[], edges: SigEdge[], run = 1): Map<string, Resul
       {
         signature: signatureOf(n, inc.get(n.id) ?? []),
         outputs: [{ port: 'out', hash: `${n.id}#${run}` }],
-        consumed: Object.fromEntries((inc.get(n.id) ?? []).map((e) => [e.targetHandle ?? '', `${e.source}#${run}`])),
+        consumed: consumedOf(inc.get(n.id) ?? [], run),
       },
     ]),
   );
+}
+
+function consumedOf(incoming: readonly SigEdge[], run: number): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const e of incoming) (out[e.targetHandle ?? ''] ??= []).push(`${e.source}#${run}`);
+  return out;
 }
 
 const withParam = (nodes: SigNode[], id: string, key: string, value: unknown): SigNode[] =>
@@ -84,7 +90,7 @@ describe('stale propagation', () => {
     expect(computeStale(edited, edges, (id) => ran.get(id))).toEqual({ s: 'param changed: rows', w: 'upstream "s" changed' });
     // "Run this node" on s: it now has a result for rows=4 with a new output hash; w has not re-run.
     const rerun = ranWith(edited, edges, 2).get('s') as ResultInfo;
-    ran.set('s', { ...rerun, consumed: { in: 'f#1' } });
+    ran.set('s', { ...rerun, consumed: { in: ['f#1'] } });
     expect(computeStale(edited, edges, (id) => ran.get(id))).toEqual({ w: 'upstream "s" has a newer result' });
   });
 
@@ -98,5 +104,22 @@ describe('stale propagation', () => {
       s: 'upstream "src" changed',
       w: 'upstream "src" changed',
     });
+  });
+
+  it('a fan-in port fed by several nodes is not stale after a run, but is when one feeder re-runs', () => {
+    const nodes: SigNode[] = [
+      { id: 'a', data: { type: 'source.jsonl', params: { path: 'a.jsonl' } } },
+      { id: 'b', data: { type: 'source.jsonl', params: { path: 'b.jsonl' } } },
+      { id: 'r', data: { type: 'sink.report', params: {} } },
+    ];
+    const edges: SigEdge[] = [
+      { source: 'a', sourceHandle: 'out', target: 'r', targetHandle: 'metrics' },
+      { source: 'b', sourceHandle: 'out', target: 'r', targetHandle: 'metrics' },
+    ];
+    const ran = ranWith(nodes, edges);
+    expect(ran.get('r')?.consumed).toEqual({ metrics: ['a#1', 'b#1'] });
+    expect(computeStale(nodes, edges, (id) => ran.get(id))).toEqual({});
+    ran.set('a', { ...(ran.get('a') as ResultInfo), outputs: [{ port: 'out', hash: 'a#2' }] });
+    expect(computeStale(nodes, edges, (id) => ran.get(id))).toEqual({ r: 'upstream "a" has a newer result' });
   });
 });
