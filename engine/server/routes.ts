@@ -191,7 +191,7 @@ export function createRoutes(engine: Engine, hub: RunHub) {
         const hash = decodeURIComponent(m[1] as string);
         if (!engine.ws.store.has(hash)) throw new HttpError(404, 'no such artifact');
         const limit = Math.min(1000, Number(url.searchParams.get('limit') ?? 100));
-        sendJson(res, 200, await previewArtifact(engine.ws.store.ref(hash), engine.ws.tmpDir, Number(url.searchParams.get('offset') ?? 0), limit));
+        sendJson(res, 200, await previewArtifact(engine.ws.store.ref(hash), engine.ws.tmpDir, Number(url.searchParams.get('offset') ?? 0), limit, (h) => (engine.ws.store.has(h) ? engine.ws.store.ref(h) : null)));
       },
     ],
     ['GET', /^\/api\/artifacts\/([^/]+)\/lineage$/, (_q, res, _u, m) => sendJson(res, 200, q.lineage(decodeURIComponent(m[1] as string)))],

@@ -1,6 +1,7 @@
 import { datasetSql } from '../sdk/dataset.js';
 import type { ArtifactRef } from '../sdk/types.js';
 import { duckdbInstance } from './duckdb.js';
+import { projectEmbeddings, type EmbeddingsProjection } from './embeddings-preview.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -14,12 +15,14 @@ export interface Preview {
   records: Record<string, unknown>[];
   /** For metrics and charts: the JSON document itself. */
   data?: unknown;
+  /** For embeddings: a 2-D PCA of a sample of rows, coloured by the source dataset's `source`. */
+  projection?: EmbeddingsProjection;
   /** A Markdown summary the producing node attached (e.g. sink.report), shown as a document. */
   report?: string;
 }
 
 /** First rows of a dataset (or the JSON body of a metrics/chart artifact) for the CLI and the UI. */
-export async function previewArtifact(ref: ArtifactRef, tmpDir: string, offset = 0, limit = 50): Promise<Preview> {
+export async function previewArtifact(ref: ArtifactRef, tmpDir: string, offset = 0, limit = 50, resolve: (hash: string) => ArtifactRef | null = () => null): Promise<Preview> {
   const base = { hash: ref.hash, kind: ref.kind, rows: ref.manifest.rows ?? null, schema: ref.manifest.schema ?? null, offset, limit };
   if (ref.kind === 'dataset') {
     const instance = await duckdbInstance({ tempDirectory: join(tmpDir, 'duckdb') });
@@ -30,6 +33,9 @@ export async function previewArtifact(ref: ArtifactRef, tmpDir: string, offset =
     } finally {
       conn.closeSync();
     }
+  }
+  if (ref.kind === 'embeddings') {
+    return { ...base, records: [], data: ref.manifest.meta, projection: await projectEmbeddings(ref, tmpDir, resolve) };
   }
   const jsonFile = ref.manifest.files.find((f) => f.path.endsWith('.json'));
   const data = jsonFile ? (JSON.parse(readFileSync(join(ref.dir, jsonFile.path), 'utf8')) as unknown) : ref.manifest.meta;

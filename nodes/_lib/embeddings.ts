@@ -5,6 +5,7 @@ import { NodeError } from '../../engine/sdk/node-error.js';
 import type { ArtifactRef, OutputBuilder } from '../../engine/sdk/types.js';
 import { sqlIdent, sqlString } from '../../engine/store/duckdb.js';
 import type { JsonValue } from '../../engine/util/hash.js';
+import { EMBEDDINGS_FILE, EMBEDDINGS_META, IDS_FILE } from '../../engine/sdk/embeddings-layout.js';
 import { POS, positionedSql } from './dataset-io.js';
 
 /**
@@ -20,9 +21,7 @@ import { POS, positionedSql } from './dataset-io.js';
  * The same fields (minus format) are in the artifact manifest's `meta`, for provenance and the UI.
  */
 
-export const EMBEDDINGS_FILE = 'embeddings.f32';
-export const IDS_FILE = 'ids.parquet';
-export const EMBEDDINGS_META = 'embeddings.json';
+export { EMBEDDINGS_FILE, EMBEDDINGS_META, IDS_FILE } from '../../engine/sdk/embeddings-layout.js';
 
 export interface EmbeddingsMeta {
   dim: number;

@@ -6,6 +6,7 @@ import { useCatalog } from '../store/catalog';
 import { displayState, formatMs, useRun } from '../store/run';
 import { useUi } from '../store/ui';
 import { DataTable } from './DataTable';
+import { EmbeddingsScatter } from './EmbeddingsScatter';
 import { MarkdownReport } from './MarkdownReport';
 import { VegaChart } from './VegaChart';
 import { Icon } from '../ui/Icon';
@@ -151,6 +152,7 @@ export function ArtifactView({ out }: { out: Pick<OutputInfo, 'hash' | 'kind'> }
   if (!preview) return <div className="panel-empty">Loading…</div>;
   if (preview.kind === 'dataset') return <DataTable hash={out.hash} first={preview} />;
   if (preview.report) return <MarkdownReport markdown={preview.report} />;
+  if (preview.projection) return <EmbeddingsScatter projection={preview.projection} />;
   if (preview.kind === 'metrics') return <MetricsTable data={preview.data} />;
   if (preview.kind === 'chart') return <VegaChart spec={preview.data} />;
   return (
