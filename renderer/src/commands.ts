@@ -29,6 +29,7 @@ export const viewHooks = {
 };
 
 const hasSelection = () => selectedNodeIds().length > 0;
+const hasSeveral = () => selectedNodeIds().length > 1;
 
 export const COMMANDS: Command[] = [
   { id: 'file.new', title: 'New pipeline', group: 'File', keys: 'Mod+Alt+N', run: () => confirmDiscard(() => { useGraph.getState().newGraph(); useRun.getState().reset(); }) },
@@ -46,6 +47,12 @@ export const COMMANDS: Command[] = [
   { id: 'edit.selectAll', title: 'Select all', group: 'Edit', keys: 'Mod+A', run: () => useGraph.getState().selectAll() },
   { id: 'edit.bypass', title: 'Bypass / un-bypass node', group: 'Edit', keys: 'Mod+B', run: toggleBypass, enabled: hasSelection },
   { id: 'edit.layout', title: 'Auto-layout', group: 'Edit', keys: 'Mod+Shift+L', run: () => { useGraph.getState().autoLayout(); window.setTimeout(() => viewHooks.fitView(), 30); } },
+  { id: 'edit.alignLeft', title: 'Align left edges', group: 'Edit', keys: 'Alt+Shift+L', run: () => useGraph.getState().alignSelected('left'), enabled: hasSeveral },
+  { id: 'edit.alignTop', title: 'Align top edges', group: 'Edit', keys: 'Alt+Shift+T', run: () => useGraph.getState().alignSelected('top'), enabled: hasSeveral },
+  { id: 'edit.alignCenterX', title: 'Align centres (vertical line)', group: 'Edit', run: () => useGraph.getState().alignSelected('center-x'), enabled: hasSeveral },
+  { id: 'edit.alignCenterY', title: 'Align middles (horizontal line)', group: 'Edit', run: () => useGraph.getState().alignSelected('center-y'), enabled: hasSeveral },
+  { id: 'edit.distributeX', title: 'Distribute horizontally', group: 'Edit', keys: 'Alt+Shift+H', run: () => useGraph.getState().alignSelected('distribute-x'), enabled: hasSeveral },
+  { id: 'edit.distributeY', title: 'Distribute vertically', group: 'Edit', keys: 'Alt+Shift+V', run: () => useGraph.getState().alignSelected('distribute-y'), enabled: hasSeveral },
   { id: 'edit.addNode', title: 'Add node…', group: 'Edit', keys: 'Mod+K', run: () => useUi.getState().openPalette() },
   { id: 'run.all', title: 'Run all', group: 'Run', keys: 'Mod+Enter', run: () => runGraph('all') },
   { id: 'run.node', title: 'Run this node', group: 'Run', keys: 'Shift+Enter', run: () => runGraph('node'), enabled: hasSelection },

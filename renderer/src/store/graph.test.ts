@@ -174,3 +174,34 @@ describe('graph document round trip', () => {
     expect(codeNodes(s.getState().toDocument(), TYPE_MAP)).toEqual([{ nodeId: filter, params: ['where'] }]);
   });
 });
+
+describe('graph store: align and distribute', () => {
+  it('aligns the selection on its leftmost edge in one undoable step, leaving the rest alone', () => {
+    const s = store();
+    const { src, filter, sample } = chain(s);
+    s.getState().onNodesChange([
+      { type: 'position', id: filter, position: { x: 320, y: 90 } },
+      { type: 'position', id: sample, position: { x: 610, y: 240 } },
+    ]);
+    s.getState().select([filter, sample]);
+    const before = snapshot(s);
+    s.getState().alignSelected('left');
+    const pos = (id: string) => s.getState().nodes.find((n) => n.id === id)?.position;
+    expect(pos(filter)).toEqual({ x: 320, y: 90 });
+    expect(pos(sample)).toEqual({ x: 320, y: 240 });
+    expect(pos(src)).toEqual({ x: 0, y: 0 });
+    s.getState().undo();
+    expect(snapshot(s)).toBe(before);
+  });
+
+  it('distributes three nodes with equal gaps between them, outermost ones fixed', () => {
+    const s = store();
+    const { src, filter, sample } = chain(s);
+    s.getState().onNodesChange([{ type: 'position', id: filter, position: { x: 100, y: 0 } }]);
+    s.getState().select([src, filter, sample]);
+    s.getState().alignSelected('distribute-x');
+    const x = (id: string) => s.getState().nodes.find((n) => n.id === id)?.position.x;
+    // Unmeasured nodes use the default width (232): span 0..832, gaps (832 - 3·232) / 2 = 68.
+    expect([x(src), x(filter), x(sample)]).toEqual([0, 300, 600]);
+  });
+});

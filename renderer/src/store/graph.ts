@@ -94,8 +94,12 @@ export interface GraphState extends Snapshot {
   paste(content?: ClipboardContent | null, at?: XYPosition): void;
   duplicate(ids?: string[]): void;
   autoLayout(): void;
+  /** Lines the selected nodes up on one edge or centre, or spaces them evenly (3+ nodes). */
+  alignSelected(how: AlignMode): void;
   toDocument(): GraphDocument;
 }
+
+export type AlignMode = 'left' | 'top' | 'center-x' | 'center-y' | 'distribute-x' | 'distribute-y';
 
 const MAX_HISTORY = 200;
 const COALESCE_MS = 1200;
@@ -469,6 +473,17 @@ export function createGraphStore(deps: GraphStoreDeps) {
           dirty: true,
         });
       },
+      alignSelected: (how) => {
+        const s = get();
+        const sel = s.nodes.filter((n) => n.selected);
+        if (sel.length < 2 || (how.startsWith('distribute') && sel.length < 3)) return;
+        get().commit();
+        const pos = alignPositions(
+          sel.map((n) => ({ id: n.id, x: n.position.x, y: n.position.y, width: n.measured?.width ?? DEFAULT_NODE_SIZE.width, height: n.measured?.height ?? DEFAULT_NODE_SIZE.height })),
+          how,
+        );
+        set({ nodes: s.nodes.map((n) => (pos.has(n.id) ? { ...n, position: pos.get(n.id) as XYPosition } : n)), dirty: true });
+      },
       toDocument: () => {
         const s = get();
         return flowToDoc(s.nodes, s.edges, s.meta);
@@ -484,4 +499,45 @@ function keepSelection(restored: FlowNode[], current: FlowNode[]): FlowNode[] {
     const want = sel.get(n.id) ?? false;
     return !!n.selected === want ? n : { ...n, selected: want };
   });
+}
+
+interface Box {
+  id: string;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** New top-left positions for `alignSelected`; distributing keeps the outermost two in place. */
+export function alignPositions(boxes: readonly Box[], how: AlignMode): Map<string, XYPosition> {
+  const out = new Map<string, XYPosition>();
+  if (how === 'left') {
+    const x = Math.min(...boxes.map((b) => b.x));
+    for (const b of boxes) out.set(b.id, { x, y: b.y });
+  } else if (how === 'top') {
+    const y = Math.min(...boxes.map((b) => b.y));
+    for (const b of boxes) out.set(b.id, { x: b.x, y });
+  } else if (how === 'center-x') {
+    const c = boxes.reduce((s, b) => s + b.x + b.width / 2, 0) / boxes.length;
+    for (const b of boxes) out.set(b.id, { x: c - b.width / 2, y: b.y });
+  } else if (how === 'center-y') {
+    const c = boxes.reduce((s, b) => s + b.y + b.height / 2, 0) / boxes.length;
+    for (const b of boxes) out.set(b.id, { x: b.x, y: c - b.height / 2 });
+  } else {
+    const horizontal = how === 'distribute-x';
+    const start = (b: Box) => (horizontal ? b.x : b.y);
+    const size = (b: Box) => (horizontal ? b.width : b.height);
+    const sorted = [...boxes].sort((a, b) => start(a) - start(b));
+    const first = sorted[0] as Box;
+    const last = sorted[sorted.length - 1] as Box;
+    const used = sorted.reduce((s, b) => s + size(b), 0);
+    const gap = (start(last) + size(last) - start(first) - used) / (sorted.length - 1);
+    let at = start(first);
+    for (const b of sorted) {
+      out.set(b.id, horizontal ? { x: at, y: b.y } : { x: b.x, y: at });
+      at += size(b) + gap;
+    }
+  }
+  return out;
 }

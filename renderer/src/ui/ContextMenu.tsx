@@ -54,6 +54,7 @@ export function ContextMenu() {
         { label: 'Copy', keys: 'Mod+C', run: () => void g.copySelection() },
         { label: 'Duplicate', keys: 'Mod+D', run: () => g.duplicate([node.id]) },
         { label: 'Delete', keys: 'Delete', danger: true, run: () => g.deleteSelected(), testId: 'ctx-delete' },
+        ...alignItems(g.nodes.filter((n) => n.selected).length),
       ]
     : [
         { label: 'Add node…', keys: 'Mod+K', run: () => useUi.getState().openPalette('', menu.flow) },
@@ -93,4 +94,17 @@ export function ContextMenu() {
       </div>
     </>
   );
+}
+
+/** Align and distribute, offered when the right-clicked node is part of a multi-selection. */
+function alignItems(selected: number): (Item | 'sep')[] {
+  if (selected < 2) return [];
+  const g = useGraph.getState();
+  return [
+    'sep',
+    { label: 'Align left edges', keys: 'Alt+Shift+L', run: () => g.alignSelected('left'), testId: 'ctx-align-left' },
+    { label: 'Align top edges', keys: 'Alt+Shift+T', run: () => g.alignSelected('top') },
+    { label: 'Distribute horizontally', keys: 'Alt+Shift+H', run: () => g.alignSelected('distribute-x'), disabled: selected < 3 },
+    { label: 'Distribute vertically', keys: 'Alt+Shift+V', run: () => g.alignSelected('distribute-y'), disabled: selected < 3 },
+  ];
 }
