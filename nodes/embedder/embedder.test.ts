@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -19,10 +19,8 @@ import { twoClassCorpus } from '../_lib/testing/corpus.js';
 import train from '../classifier-train/index.js';
 import embedder, { BUILTIN_HASHED } from './index.js';
 
-/** The real all-MiniLM-L6-v2 tokenizer, in the shared folder next to the repository (see the issue). */
-const MINILM = fileURLToPath(new URL('../../../shared/models/all-MiniLM-L6-v2-tokenizer', import.meta.url));
-const tokenizerDir = existsSync(join(MINILM, 'tokenizer.json')) ? MINILM : undefined;
-if (!tokenizerDir) console.warn(`no tokenizer at ${MINILM}: skipping the tests with the real MiniLM tokenizer`);
+/** The real all-MiniLM-L6-v2 tokenizer, bundled with the repository (Apache-2.0, see its README). */
+const MINILM = fileURLToPath(new URL('../../resources/models/all-MiniLM-L6-v2-tokenizer', import.meta.url));
 
 afterAll(cleanupTempDirs);
 
@@ -83,10 +81,10 @@ describe('pooling and normalisation on a hand-computable model', () => {
   });
 });
 
-describe.skipIf(!tokenizerDir)('tiny random BERT with the real MiniLM tokenizer', () => {
+describe('tiny random BERT with the real MiniLM tokenizer', () => {
   const weights = randomBertWeights({ vocabSize: 30522, hidden: 16, layers: 2, heads: 2, intermediate: 32, maxPosition: 64, seed: 5 });
   const dir = join(tempDir(), 'bert');
-  writeBertFolder(dir, weights, tokenizerDir!, { onnxSubfolder: true, modelMaxLength: 64 });
+  writeBertFolder(dir, weights, MINILM, { onnxSubfolder: true, modelMaxLength: 64 });
 
   it('tokenises like the reference tokenizer', () => {
     const tok = TextTokenizer.load(dir);
@@ -117,7 +115,7 @@ describe.skipIf(!tokenizerDir)('tiny random BERT with the real MiniLM tokenizer'
 
   it('refuses a model whose embedding table is smaller than the tokenizer vocabulary', async () => {
     const small = join(tempDir(), 'small');
-    writeBertFolder(small, randomBertWeights({ vocabSize: 1000, hidden: 8, layers: 1, heads: 2, intermediate: 16, maxPosition: 32 }), tokenizerDir!);
+    writeBertFolder(small, randomBertWeights({ vocabSize: 1000, hidden: 8, layers: 1, heads: 2, intermediate: 16, maxPosition: 32 }), MINILM);
     await expect(TransformerEncoder.open(small, cpu)).rejects.toThrow(/vocabulary \(30522 ids\) does not fit/);
   });
 });
