@@ -76,14 +76,11 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
       `COPY (SELECT ${idExpr} AS id, t.${sqlIdent(spec.textField)} AS text, ${sqlString(spec.source)} AS source, ${rest} FROM ${spec.relation} t)
        TO ${sqlString(firstPass)} (${PARQUET_OPTIONS})`,
     );
-    const nulls = await conn.runAndReadAll(
-      `SELECT count(*) FILTER (WHERE text IS NULL)::BIGINT AS missing, count(*) FILTER (WHERE id IS NULL)::BIGINT AS missing_ids, count(*)::BIGINT AS n FROM ${staged}`,
-    );
-    const row = nulls.getRowObjects()[0] ?? {};
-    if (Number(row.n ?? 0) === 0) throw new NodeError('no records in the file', { file: spec.file, line: 1 });
-    if (Number(row.missing ?? 0) > 0) throw await located(`${String(row.missing)} record(s) have no "${spec.textField}"`, textRequirement);
+    const row = await nullCounts(conn, firstPass, staged);
+    if (row.n === 0) throw new NodeError('no records in the file', { file: spec.file, line: 1 });
+    if (row.missing > 0) throw await located(`${String(row.missing)} record(s) have no "${spec.textField}"`, textRequirement);
     if (spec.idField) {
-      if (Number(row.missing_ids ?? 0) > 0) {
+      if (row.missing_ids > 0) {
         throw await located(`${String(row.missing_ids)} record(s) have no "${spec.idField}"`, { field: spec.idField, string: false });
       }
       // The duplicate that appears first in the file, so the message is the same on every run.
@@ -109,6 +106,34 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
   } finally {
     rmSync(firstPass, { force: true });
   }
+}
+
+/**
+ * Row count and NULL counts of `text` and `id` in the first-pass file. The Parquet footer has them
+ * (DuckDB writes null counts for every column chunk), so this reads a few KB instead of scanning
+ * the whole text column; a file without those statistics is scanned.
+ */
+async function nullCounts(conn: DuckDBConnection, file: string, staged: string): Promise<{ missing: number; missing_ids: number; n: number }> {
+  const meta = await conn.runAndReadAll(
+    `SELECT path_in_schema AS col, count(*)::BIGINT AS chunks, sum(row_group_num_rows)::BIGINT AS n, sum(stats_null_count)::BIGINT AS nulls,
+            count(*) FILTER (WHERE stats_null_count IS NULL)::BIGINT AS unknown
+     FROM parquet_metadata(${sqlString(file)}) WHERE path_in_schema IN ('id', 'text') GROUP BY 1`,
+  );
+  const byCol = new Map(meta.getRowObjects().map((r) => [String(r.col), { chunks: Number(r.chunks), n: Number(r.n), nulls: Number(r.nulls), unknown: Number(r.unknown) }]));
+  const text = byCol.get('text');
+  const id = byCol.get('id');
+  if (byCol.size === 0) {
+    // No row groups at all: an empty file.
+    const empty = await conn.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${staged}`);
+    if (Number(empty.getRowObjects()[0]?.n ?? 0) === 0) return { missing: 0, missing_ids: 0, n: 0 };
+  } else if (text && id && text.unknown === 0 && id.unknown === 0 && text.chunks === id.chunks && text.n === id.n) {
+    return { missing: text.nulls, missing_ids: id.nulls, n: text.n };
+  }
+  const scanned = await conn.runAndReadAll(
+    `SELECT count(*) FILTER (WHERE text IS NULL)::BIGINT AS missing, count(*) FILTER (WHERE id IS NULL)::BIGINT AS missing_ids, count(*)::BIGINT AS n FROM ${staged}`,
+  );
+  const r = scanned.getRowObjects()[0] ?? {};
+  return { missing: Number(r.missing ?? 0), missing_ids: Number(r.missing_ids ?? 0), n: Number(r.n ?? 0) };
 }
 
 /** DuckDB appends a caret diagram pointing into our generated SQL; users need only the first line. */

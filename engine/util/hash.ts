@@ -54,7 +54,8 @@ export async function hashFile(path: string): Promise<{ hash: string; bytes: num
   }
   const h = createHash('sha256');
   let bytes = 0;
-  for await (const chunk of createReadStream(path)) {
+  // 1 MiB reads: the default 64 KiB chunks spend more time in the stream machinery than in sha256.
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
     const buf = chunk as Buffer;
     bytes += buf.length;
     h.update(buf);
