@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmt, machine, machineLine, markdownTable, median, option, REPO_ROOT, writeSection } from './lib/report.js';
+import { fmt, machine, machineLine, median, option, REPO_ROOT, writeSection } from './lib/report.js';
 
 const GRAPH = 'resources/examples/hephaestus-forge.forge.json';
 const FORGE = join(REPO_ROOT, 'bin', 'forge.mjs');

@@ -76,13 +76,24 @@ function initialTheme(): Theme {
   }
 }
 
+/** The output panel keeps the height the user dragged it to (charts and reports want room). */
+function initialBottomHeight(): number {
+  try {
+    const saved = Number(localStorage.getItem('forge.bottomHeight'));
+    if (Number.isFinite(saved) && saved >= 120) return Math.min(saved, Math.max(120, window.innerHeight - 200));
+  } catch {
+    /* private mode: default height */
+  }
+  return 300;
+}
+
 let toastSeq = 0;
 
 export const useUi = create<UiState>((set, get) => ({
   theme: typeof window === 'undefined' ? 'dark' : initialTheme(),
   bottomTab: 'output',
   bottomOpen: true,
-  bottomHeight: 260,
+  bottomHeight: typeof window === 'undefined' ? 300 : initialBottomHeight(),
   output: null,
   dialog: { kind: 'none' },
   toasts: [],
@@ -101,7 +112,15 @@ export const useUi = create<UiState>((set, get) => ({
   toggleTheme: () => get().setTheme(get().theme === 'dark' ? 'light' : 'dark'),
   showBottom: (bottomTab) => set({ bottomTab, bottomOpen: true }),
   toggleBottom: () => set((s) => ({ bottomOpen: !s.bottomOpen })),
-  setBottomHeight: (h) => set({ bottomHeight: Math.max(120, Math.min(h, window.innerHeight - 200)) }),
+  setBottomHeight: (h) => {
+    const bottomHeight = Math.max(120, Math.min(h, window.innerHeight - 200));
+    try {
+      localStorage.setItem('forge.bottomHeight', String(Math.round(bottomHeight)));
+    } catch {
+      /* private mode: height just isn't remembered */
+    }
+    set({ bottomHeight });
+  },
   showOutput: (nodeId, port) => set({ output: { nodeId, port }, bottomTab: 'output', bottomOpen: true }),
   openDialog: (dialog) => set({ dialog }),
   closeDialog: () => set({ dialog: { kind: 'none' } }),
