@@ -51,7 +51,8 @@ export async function executeUnit(def: NodeType, unit: WorkUnit, hooks: UnitHook
         dir: slot.dir,
         file(relativePath: string) {
           const abs = join(slot.dir, relativePath);
-          mkdirSync(dirname(abs), { recursive: true });
+          // The staging folder itself exists; only subfolders need creating.
+          if (dirname(abs) !== slot.dir) mkdirSync(dirname(abs), { recursive: true });
           return abs;
         },
         setRows(rows: number) {

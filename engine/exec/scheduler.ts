@@ -5,7 +5,7 @@ import type { GraphDocument, GraphNode } from '../graph/document.js';
 import { ancestors, descendants } from '../graph/topology.js';
 import type { ValidGraph } from '../graph/validate.js';
 import { captureEnvironment } from '../provenance/environment.js';
-import type { PortHash, RunMode } from '../provenance/events.js';
+import type { PortHash, ProvenanceEvent, RunMode } from '../provenance/events.js';
 import type { NodeRegistry } from '../registry.js';
 import { CancelledError, NodeError } from '../sdk/node-error.js';
 import type { ArtifactRef, NodeType } from '../sdk/types.js';
@@ -190,6 +190,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     const logs: string[] = [];
     ws.db.record({ type: 'execution.started', ...common });
     emit({ type: 'node.started', runId, nodeId: id, executionId });
+    // Recorded with the execution's `execution.finished`, in the same transaction.
+    const published: ProvenanceEvent[] = [];
     try {
       if (files instanceof NodeError) throw files;
       if (signal.aborted) throw new CancelledError();
@@ -226,22 +228,25 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
       const outputs: OutputInfo[] = [];
       for (const [port, desc] of Object.entries(result.outputs)) {
         const manifest = await ws.store.publish(unit.outputs[port]?.dir as string, desc);
-        ws.db.record({ type: 'artifact.published', executionId, manifest });
+        published.push({ type: 'artifact.published', executionId, manifest });
         outputs.push({ port, hash: manifest.hash, kind: manifest.kind, rows: manifest.rows ?? null, bytes: manifest.bytes });
       }
       const durationMs = performance.now() - t0;
-      ws.db.record({
-        type: 'execution.finished',
-        runId,
-        executionId,
-        status: 'succeeded',
+      ws.db.recordAll([
+        ...published,
+        {
+          type: 'execution.finished',
+          runId,
+          executionId,
+          status: 'succeeded',
         durationMs,
         error: null,
         errorLocation: null,
         logs,
-        device: result.device,
-        outputs: outputs.map(({ port, hash }) => ({ port, hash })),
-      });
+          device: result.device,
+          outputs: outputs.map(({ port, hash }) => ({ port, hash })),
+        },
+      ]);
       const outcome: NodeOutcome = { ...base(inst, def), state: 'executed', executionId, durationMs, outputs, device: result.device };
       emit({ type: 'node.finished', runId, nodeId: id, outcome });
       return outcome;
@@ -251,18 +256,22 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
       const cancelled = err instanceof CancelledError || signal.aborted;
       const location: ErrorLocation = { ...(err instanceof NodeError ? err.location : {}), nodeId: inst.baseId };
       const message = cancelled ? 'cancelled' : err instanceof NodeError ? err.message : `internal error in ${def.type}: ${(err as Error).message}`;
-      ws.db.record({
-        type: 'execution.finished',
-        runId,
-        executionId,
-        status: cancelled ? 'cancelled' : 'failed',
-        durationMs,
-        error: message,
-        errorLocation: cancelled ? null : location,
-        logs,
-        device: null,
-        outputs: [],
-      });
+      // Artifacts published before the failure (an earlier output port) stay on record.
+      ws.db.recordAll([
+        ...published,
+        {
+          type: 'execution.finished',
+          runId,
+          executionId,
+          status: cancelled ? 'cancelled' : 'failed',
+          durationMs,
+          error: message,
+          errorLocation: cancelled ? null : location,
+          logs,
+          device: null,
+          outputs: [],
+        },
+      ]);
       const outcome: NodeOutcome = { ...base(inst, def), state: cancelled ? 'cancelled' : 'failed', executionId, durationMs, outputs: [], error: message, location };
       emit({ type: cancelled ? 'node.skipped' : 'node.failed', runId, nodeId: id, outcome });
       return outcome;

@@ -13,6 +13,7 @@ export class ProvenanceDb {
   readonly db: Db;
   private readonly insertEvent: Database.Statement;
   private readonly appliers: Record<ProvenanceEvent['type'], (e: never, ts: string) => void>;
+  private readonly writeEvents: Database.Transaction<(events: readonly ProvenanceEvent[], ts: string) => void>;
 
   constructor(path: string) {
     this.db = new Database(path);
@@ -24,6 +25,12 @@ export class ProvenanceDb {
     this.migrate();
     this.insertEvent = this.db.prepare('INSERT INTO events (ts, type, run_id, payload) VALUES (?, ?, ?, ?)');
     this.appliers = this.buildAppliers();
+    this.writeEvents = this.db.transaction((events: readonly ProvenanceEvent[], ts: string) => {
+      for (const event of events) {
+        this.insertEvent.run(ts, event.type, 'runId' in event ? event.runId : null, JSON.stringify(event));
+        this.apply(event, ts);
+      }
+    });
   }
 
   get schemaVersion(): number {
@@ -44,12 +51,16 @@ export class ProvenanceDb {
   }
 
   record(event: ProvenanceEvent): void {
-    const ts = new Date().toISOString();
-    const runId = 'runId' in event ? event.runId : null;
-    this.db.transaction(() => {
-      this.insertEvent.run(ts, event.type, runId, JSON.stringify(event));
-      this.apply(event, ts);
-    }).immediate();
+    this.recordAll([event]);
+  }
+
+  /**
+   * Appends several events in one transaction: all of them or none (an execution's published
+   * artifacts together with its `execution.finished`), for one commit instead of one per event.
+   */
+  recordAll(events: readonly ProvenanceEvent[]): void {
+    if (events.length === 0) return;
+    this.writeEvents.immediate(events, new Date().toISOString());
   }
 
   private apply(event: ProvenanceEvent, ts: string): void {

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { ArtifactFile, ArtifactManifest, ArtifactRef, OutputDescriptor } from '../sdk/types.js';
 import { hashFile, hashValue, stripPrefix } from '../util/hash.js';
@@ -43,14 +43,26 @@ export class ArtifactStore {
 
   /** A fresh, empty staging folder for one output of one execution. */
   createStaging(executionId: string, port: string): string {
-    // Execution ids are fresh UUIDs, so the folder cannot exist yet.
-    const dir = join(this.stagingDir, executionId, port);
-    mkdirSync(dir, { recursive: true });
+    // Execution ids are fresh UUIDs, so the folders are new: plain mkdirs, cheaper than a recursive
+    // one (which stats its way down first).
+    const execDir = join(this.stagingDir, executionId);
+    const dir = join(execDir, port);
+    mkdirTolerant(execDir);
+    mkdirTolerant(dir);
     return dir;
   }
 
   discardStaging(executionId: string): void {
-    rmSync(join(this.stagingDir, executionId), { recursive: true, force: true });
+    const dir = join(this.stagingDir, executionId);
+    // After a successful publish the folder is empty: one rmdir, where a recursive rm first stats
+    // and lists it (several times the cost for a trivial node).
+    try {
+      rmdirSync(dir);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return;
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 
   /** Staging folders left by a killed process hold nothing anyone can reference: remove them. */
@@ -90,7 +102,7 @@ export class ArtifactStore {
       rmSync(stagingDir, { recursive: true, force: true });
       return manifest;
     }
-    mkdirSync(join(target, '..'), { recursive: true });
+    mkdirTolerant(join(target, '..'));
     try {
       renameSync(stagingDir, target);
     } catch (err) {
@@ -99,6 +111,17 @@ export class ArtifactStore {
       rmSync(stagingDir, { recursive: true, force: true });
     }
     return manifest;
+  }
+}
+
+/** mkdir that accepts an existing folder and creates missing parents. */
+function mkdirTolerant(dir: string): void {
+  try {
+    mkdirSync(dir);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') mkdirSync(dir, { recursive: true });
+    else if (code !== 'EEXIST') throw err;
   }
 }
 
