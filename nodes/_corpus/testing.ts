@@ -12,9 +12,10 @@ import { tempDir } from '../_lib/testing/temp.js';
 
 export { cleanupTempDirs, tempDir } from '../_lib/testing/temp.js';
 
-export const SHARED = join(dirname(new URL(import.meta.url).pathname), '../../../shared');
-export const TOKENIZER = join(SHARED, 'models/all-MiniLM-L6-v2-tokenizer/tokenizer.json');
-export const DATASETS = join(SHARED, 'datasets');
+/** Node tests read the data bundled in resources/ (see its ATTRIBUTION.md), so a fresh clone runs them. */
+const RESOURCES = join(dirname(new URL(import.meta.url).pathname), '../../resources');
+export const TOKENIZER = join(RESOURCES, 'models/all-MiniLM-L6-v2-tokenizer/tokenizer.json');
+export const DATASETS = join(RESOURCES, 'data');
 
 export interface GraphRun {
   dir: string;

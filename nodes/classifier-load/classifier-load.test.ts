@@ -10,6 +10,9 @@ import load from './index.js';
 afterAll(cleanupTempDirs);
 const CLI = fastTextCli();
 
+// The comparisons with the `fasttext` command skip where it is not installed; say so once.
+if (!CLI) console.warn(NO_FASTTEXT);
+
 describe('loading fastText models', () => {
   it.skipIf(!CLI)('a .bin and its .ftz score rows like `fasttext predict-prob`', async () => {
     const dir = tempDir();
@@ -35,8 +38,6 @@ describe('loading fastText models', () => {
       });
     }
   });
-
-  it.skipIf(CLI)('skips the comparison with the fasttext command when it is missing', () => console.warn(NO_FASTTEXT));
 
   it('refuses missing, empty and foreign files with the file named', async () => {
     const dir = tempDir();

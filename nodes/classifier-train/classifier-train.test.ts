@@ -21,6 +21,9 @@ async function datasets(n: number) {
 
 const small = { positiveLabel: 'agent', negativeLabel: 'general', dim: 8, bucket: 5000, epoch: 5, lr: 0.5, holdout: 0.2 };
 
+// The comparisons with the `fasttext` command skip where it is not installed; say so once.
+if (!fastTextCli()) console.warn(NO_FASTTEXT);
+
 describe('classifier training node', () => {
   it('writes model.onnx + model.json + model.bin and held-out metrics', async () => {
     const inputs = await datasets(200);
@@ -55,10 +58,6 @@ describe('classifier training node', () => {
       ours.forEach((o, j) => expect(Math.abs(o.prob - expected[i]![j]!.prob)).toBeLessThan(6e-6));
     });
     expect(execFileSync(fastTextCli()!, ['dump', join(run.outputs.model!.dir, 'model.bin'), 'args'], { encoding: 'utf8' })).toMatch(/dim 8/);
-  });
-
-  it.skipIf(fastTextCli())('skips the fasttext command comparison when it is missing', () => {
-    console.warn(NO_FASTTEXT);
   });
 
   it('Hogwild! threads and compact models', async () => {

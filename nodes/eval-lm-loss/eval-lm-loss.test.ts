@@ -14,9 +14,9 @@ describe('eval.lm-loss node', () => {
     const run = await runGraph(
       graph(
         [
-          { id: 'train_prose', type: 'source.text-folder', params: { pattern: join(DATASETS, 'general/gutenberg/grimms-fairy-tales.txt'), unit: 'paragraph', minChars: 40 } },
+          { id: 'train_prose', type: 'source.text-folder', params: { pattern: join(DATASETS, 'prose/grimms-fairy-tales.txt'), unit: 'paragraph', minChars: 40 } },
           { id: 'lm', type: 'train.ngram', params: { tokenizer: TOKENIZER, order: 3 } },
-          { id: 'held_prose', type: 'source.text-folder', params: { pattern: join(DATASETS, 'general/gutenberg/japanese-fairy-tales.txt'), unit: 'paragraph', minChars: 40 } },
+          { id: 'held_prose', type: 'source.text-folder', params: { pattern: join(DATASETS, 'prose/japanese-fairy-tales.txt'), unit: 'paragraph', minChars: 40 } },
           { id: 'held_bfcl', type: 'source.bfcl', params: { path: join(DATASETS, 'agent/bfcl/BFCL_v4_simple_javascript.json') } },
           { id: 'eval', type: 'eval.lm-loss', params: { maxDocuments: 60, names: { held_prose: 'prose', held_bfcl: 'bfcl' } } },
           { id: 'by_source', type: 'eval.lm-loss', params: { groupBy: 'source', maxDocuments: 60 } },

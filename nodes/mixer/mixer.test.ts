@@ -74,7 +74,7 @@ describe('resolveShares', () => {
 });
 
 const BFCL = join(DATASETS, 'agent/bfcl/BFCL_v4_simple_python.json');
-const PROSE = join(DATASETS, 'general/gutenberg/grimms-fairy-tales.txt');
+const PROSE = join(DATASETS, 'prose/grimms-fairy-tales.txt');
 
 function mixGraph(mix: Record<string, unknown>) {
   return graph(

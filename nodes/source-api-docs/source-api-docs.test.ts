@@ -45,7 +45,7 @@ describe('API doc rendering', () => {
 
 describe('source.api-docs node', () => {
   it('loads the Gorilla Torch Hub docs: one document per record, string fields as columns', async () => {
-    const run = await runGraph(graph([{ id: 'docs', type: 'source.api-docs', params: { path: join(DATASETS, 'agent/gorilla-api-docs/torchhub_api.jsonl') } }]), { registry });
+    const run = await runGraph(graph([{ id: 'docs', type: 'source.api-docs', params: { path: join(DATASETS, 'agent/torchhub_api.jsonl') } }]), { registry });
     try {
       expect(run.outcome('docs').error).toBeUndefined();
       const rows = await run.rows('docs');

@@ -8,7 +8,7 @@ import { loadTokenizer } from '../_corpus/tokenizer.js';
 afterEach(cleanupTempDirs);
 afterAll(closeExecutor);
 
-const GRIMM = join(DATASETS, 'general/gutenberg/grimms-fairy-tales.txt');
+const GRIMM = join(DATASETS, 'prose/grimms-fairy-tales.txt');
 
 const doc = (params: Record<string, unknown>) =>
   graph(
