@@ -54,7 +54,8 @@ export default defineNode({
       const suffix = Object.values(item.variant).map(String).join('_');
       charts.push({ name: `${item.fromNode}${suffix ? `-${suffix}` : ''}`, spec });
     }
-    const markdown = renderReport(title, sections, folder ? charts.map((c) => `${folder}/${c.name}.svg`) : []);
+    const names = charts.map((c) => `${c.name}.svg`);
+    const markdown = renderReport(title, sections, folder ? { folder, names, embed: false } : null);
 
     const out = ctx.output('report');
     writeFileSync(out.file('report.md'), markdown);
@@ -67,7 +68,7 @@ export default defineNode({
       const tmp = `${target}.forge-tmp-${process.pid}`;
       rmSync(tmp, { recursive: true, force: true });
       mkdirSync(tmp, { recursive: true });
-      writeFileSync(join(tmp, 'report.md'), markdown);
+      writeFileSync(join(tmp, 'report.md'), renderReport(title, sections, { folder, names, embed: true }));
       for (const c of charts) {
         writeFileSync(join(tmp, `${c.name}.svg`), await renderSvg(c.spec));
         writeFileSync(join(tmp, `${c.name}.vl.json`), JSON.stringify(c.spec, null, 2));

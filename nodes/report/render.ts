@@ -16,7 +16,16 @@ function fmt(v: unknown): string {
  * Markdown for the terminal and for report.md. A node seen once becomes a key/value list; a node
  * seen once per sweep variant becomes a table with the swept values as leading columns.
  */
-export function renderReport(title: string, sections: ReportSection[], chartFiles: string[]): string {
+export interface ChartFiles {
+  /** The report folder as the user wrote it (relative to the graph), for the printed summary. */
+  folder: string;
+  /** File names inside that folder, e.g. `fit.svg`. */
+  names: string[];
+  /** report.md sits in the folder itself, so it embeds the images; the summary lists the files. */
+  embed: boolean;
+}
+
+export function renderReport(title: string, sections: ReportSection[], charts: ChartFiles | null): string {
   const lines = [`# ${title}`, ''];
   for (const s of sections) {
     lines.push(`## ${s.title}`, '');
@@ -32,10 +41,14 @@ export function renderReport(title: string, sections: ReportSection[], chartFile
     }
     lines.push('');
   }
-  if (chartFiles.length > 0) {
+  if (charts && charts.names.length > 0) {
     lines.push('## Charts', '');
-    for (const f of chartFiles) lines.push(`- ${f}`);
-    lines.push('');
+    if (charts.embed) {
+      for (const f of charts.names) lines.push(`![${f.replace(/\.svg$/, '')}](${encodeURI(f)})`, '');
+    } else {
+      lines.push(`${charts.names.length} SVG files in \`${charts.folder.replace(/\/+$/, '')}/\` (relative to the graph file), with report.md:`, '');
+      lines.push(charts.names.map((f) => `\`${f}\``).join(', '), '');
+    }
   }
   return lines.join('\n');
 }
