@@ -8,6 +8,7 @@ import { BottomPanel } from './panels/BottomPanel';
 import { CommandPalette } from './panels/CommandPalette';
 import { Inspector } from './panels/Inspector';
 import { Palette } from './panels/Palette';
+import { DEFAULT_NODE_SIZE, freeSpot } from './store/graph';
 import { api, importText, isTypingTarget, loadDocument, openGraph, refreshStale, reportError, scheduleValidate, useGraph } from './store/app';
 import { useCatalog } from './store/catalog';
 import { useRun } from './store/run';
@@ -114,9 +115,16 @@ function Workbench() {
         const el = document.querySelector('.canvas');
         const r = el?.getBoundingClientRect();
         p = rf.screenToFlowPosition(r ? { x: r.left + r.width / 2, y: r.top + r.height / 2 } : { x: 400, y: 300 });
-        // Cascade when adding several in a row at the centre.
-        const n = useGraph.getState().nodes.length;
-        p = { x: p.x - 116 + (n % 5) * 24, y: p.y - 60 + (n % 5) * 24 };
+        // Centred, then moved to the nearest free spot so a quick-added node never hides another.
+        p = freeSpot(useGraph.getState().nodes, { x: p.x - DEFAULT_NODE_SIZE.width / 2, y: p.y - DEFAULT_NODE_SIZE.height / 2 });
+        if (r) {
+          // Bring it into view when the free spot lies outside what the canvas shows.
+          const tl = rf.flowToScreenPosition(p);
+          const br = rf.flowToScreenPosition({ x: p.x + DEFAULT_NODE_SIZE.width, y: p.y + DEFAULT_NODE_SIZE.height });
+          if (tl.x < r.left || tl.y < r.top || br.x > r.right || br.y > r.bottom) {
+            void rf.setCenter(p.x + DEFAULT_NODE_SIZE.width / 2, p.y + DEFAULT_NODE_SIZE.height / 2, { zoom: rf.getZoom(), duration: 200 });
+          }
+        }
       }
       return useGraph.getState().addNode(info, { x: Math.round(p.x), y: Math.round(p.y) });
     },

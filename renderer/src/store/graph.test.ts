@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphDocument } from '../api/types';
 import { info, TYPE_MAP } from './fixtures.test-helpers';
-import { codeNodes, createGraphStore, docToFlow, flowToDoc } from './graph';
+import { codeNodes, createGraphStore, docToFlow, flowToDoc, freeSpot } from './graph';
 
 function store(clock = { t: 0 }) {
   return createGraphStore({ types: () => TYPE_MAP, now: () => clock.t });
@@ -203,5 +203,17 @@ describe('graph store: align and distribute', () => {
     const x = (id: string) => s.getState().nodes.find((n) => n.id === id)?.position.x;
     // Unmeasured nodes use the default width (232): span 0..832, gaps (832 - 3·232) / 2 = 68.
     expect([x(src), x(filter), x(sample)]).toEqual([0, 300, 600]);
+  });
+});
+
+describe('free spot for quick-add', () => {
+  it('keeps the wanted spot when it is free, and moves to the nearest free one when a node is there', () => {
+    const nodes = [{ position: { x: 0, y: 0 }, measured: { width: 232, height: 120 } }];
+    expect(freeSpot(nodes, { x: 600, y: 0 })).toEqual({ x: 600, y: 0 });
+    const p = freeSpot(nodes, { x: 10, y: 10 });
+    const overlaps = p.x < 232 + 16 && p.x + 232 + 16 > 0 && p.y < 120 + 16 && p.y + 120 + 16 > 0;
+    expect(overlaps).toBe(false);
+    // Nearest: moving down (136 px ⇒ 4 steps of 40) beats moving sideways (248 px ⇒ 7 steps).
+    expect(p).toEqual({ x: 10, y: 170 });
   });
 });

@@ -541,3 +541,38 @@ export function alignPositions(boxes: readonly Box[], how: AlignMode): Map<strin
   }
   return out;
 }
+
+/**
+ * The position nearest to `want` (searching rings of candidate offsets) where a default-sized node
+ * overlaps no existing node, with a small margin; `want` itself when nothing is in the way.
+ */
+export function freeSpot(nodes: readonly Pick<FlowNode, 'position' | 'measured'>[], want: XYPosition): XYPosition {
+  const margin = 16;
+  const { width, height } = DEFAULT_NODE_SIZE;
+  const free = (p: XYPosition) =>
+    nodes.every((n) => {
+      const w = n.measured?.width ?? DEFAULT_NODE_SIZE.width;
+      const h = n.measured?.height ?? DEFAULT_NODE_SIZE.height;
+      return p.x + width + margin <= n.position.x || n.position.x + w + margin <= p.x || p.y + height + margin <= n.position.y || n.position.y + h + margin <= p.y;
+    });
+  if (free(want)) return want;
+  const step = 40;
+  for (let ring = 1; ring <= 30; ring++) {
+    let best: XYPosition | null = null;
+    let bestDist = Infinity;
+    for (let dx = -ring; dx <= ring; dx++) {
+      for (let dy = -ring; dy <= ring; dy++) {
+        if (Math.max(Math.abs(dx), Math.abs(dy)) !== ring) continue;
+        const p = { x: want.x + dx * step, y: want.y + dy * step };
+        // Ties go below, then right: where a reader expects the next step of a pipeline.
+        const d = Math.hypot(dx, dy) + (dy < 0 ? 0.01 : 0) + (dx < 0 ? 0.005 : 0);
+        if (d < bestDist && free(p)) {
+          best = p;
+          bestDist = d;
+        }
+      }
+    }
+    if (best) return best;
+  }
+  return want;
+}
