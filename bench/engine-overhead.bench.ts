@@ -106,10 +106,10 @@ const COMPONENTS: [string, string][] = [
   ['db.record', 'provenance writes (`ProvenanceDb.record`/`recordAll`: per executed node 2 SQLite transactions, `started`, then artifacts + `finished`)'],
   ['findCached', 'cache lookup (`ProvenanceQueries.findCached`: SQLite query + `store.has` per output)'],
   ['store.manifest/ref', 'reading artifact manifests (`store.ref` / `store.manifest`: existsSync + readFile + JSON.parse)'],
-  ['createStaging', 'staging folder (`store.createStaging`: 2 plain mkdirs)'],
-  ['executor.run', 'node execution (`LocalExecutor.run` → `executeUnit` → the no-op `run`: mkdir + write 30 bytes)'],
+  ['createStaging', 'staging folder (`store.createStaging`: 1 mkdir)'],
+  ['executor.run', 'node execution (`LocalExecutor.run` → `executeUnit` → the no-op `run`: read + write ~30 bytes)'],
   ['publish', 'publish (`store.publish`: list files, hash each (one read under 8 MiB), write manifest, rename)'],
-  ['discardStaging', 'staging cleanup (`store.discardStaging`: rmdir of the emptied execution folder)'],
+  ['discardStaging', 'staging cleanup (`store.discardStaging`: list staging; a published output was renamed away)'],
 ];
 
 interface Rep {
@@ -330,6 +330,12 @@ times \`Engine.run\` in-process on a fresh temporary workspace (cold), then agai
 cache hit. Times include validation, preflight, cache-key hashing, the SQLite provenance writes
 (${fmt(coldEvents, 0)} events per cold run, ${fmt(cachedEvents, 0)} per cached run), staging and publishing
 each artifact. p95 is nearest-rank, so with ${REPS} samples it is close to the worst one.
+
+Variance: on this shared 2-core VM the cold figure of the same code moved between ~1.1 and ~3.3 ms per node
+within one hour (2026-11-30), almost all of it in the filesystem calls of staging, the node's write and
+publish (mkdir, file create, rename: ~20 µs each in quiet periods, up to several hundred µs when the
+disk is busy, whatever the 1-min load average says). Interleaved runs of the code before and after the
+latest engine changes were indistinguishable in the slow periods; compare runs by their min column too.
 
 Breakdown (medians over the same ${REPS} repetitions; the bench wraps the workspace's store, provenance DB
 and executor methods with timers, so the engine is unchanged; validation is one call per run, shown per node;

@@ -1,7 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../store/duckdb.js';
 import { rmSync } from 'node:fs';
-import { dirname, join } from 'node:path';
 import { adoptParquet, PARQUET_OPTIONS, writeDatasetFromQuery } from './dataset.js';
 import type { FieldRequirement, LineProblem } from './jsonl-diagnose.js';
 import { NodeError, throwIfAborted } from './node-error.js';
@@ -68,7 +67,9 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
   const excluded = ['id', 'text', 'source', spec.textField, spec.idField].filter((c): c is string => !!c && names.has(c));
   const rest = excluded.length > 0 ? `t.* EXCLUDE (${[...new Set(excluded)].map(sqlIdent).join(', ')})` : 't.*';
   const idExpr = spec.idField ? `CAST(t.${sqlIdent(spec.idField)} AS VARCHAR)` : 'NULL::VARCHAR';
-  const firstPass = join(dirname(out.dir), `${out.port}.load.parquet`);
+  // Next to the output's staging folder (`staging/<execution>.<port>.load.parquet`), so discarding
+  // the execution's staging removes it too.
+  const firstPass = `${out.dir}.load.parquet`;
   const staged = `read_parquet(${sqlString(firstPass)}, file_row_number = true)`;
 
   try {

@@ -39,8 +39,18 @@ describe('staging folders', () => {
     const dir = store.createStaging('exec-2', 'out');
     expect(existsSync(dir)).toBe(true);
     mkdirSync(join(dir, 'sub'));
+    writeFileSync(`${dir}.load.parquet`, 'side file next to the output folder');
     store.discardStaging('exec-2');
-    expect(existsSync(join(store.stagingDir, 'exec-2'))).toBe(false);
+    expect(readdirSync(store.stagingDir)).toEqual([]);
+  });
+
+  it('sweeps what dead executions left and keeps live ones', () => {
+    const store = new ArtifactStore(join(temp(), '.forge'));
+    store.createStaging('dead-1', 'out');
+    store.createStaging('dead-1', 'rejected');
+    store.createStaging('live-1', 'out');
+    expect(store.sweepStaging((id) => id === 'live-1')).toBe(1);
+    expect(readdirSync(store.stagingDir)).toEqual(['live-1.out']);
   });
 });
 
