@@ -331,11 +331,12 @@ cache hit. Times include validation, preflight, cache-key hashing, the SQLite pr
 (${fmt(coldEvents, 0)} events per cold run, ${fmt(cachedEvents, 0)} per cached run), staging and publishing
 each artifact. p95 is nearest-rank, so with ${REPS} samples it is close to the worst one.
 
-Variance: on this shared 2-core VM the cold figure of the same code moved between ~1.1 and ~3.3 ms per node
-within one hour (2026-11-30), almost all of it in the filesystem calls of staging, the node's write and
-publish (mkdir, file create, rename: ~20 µs each in quiet periods, up to several hundred µs when the
-disk is busy, whatever the 1-min load average says). Interleaved runs of the code before and after the
-latest engine changes were indistinguishable in the slow periods; compare runs by their min column too.
+Variance: on this 2-core VM the cold figure of the same code moved between ~1.1 and ~3.3 ms per node within
+one hour (2026-11-30), nearly all of it in creating folders and files (a cold node creates 3: its staging
+folder, its output file, the manifest). Measured the same afternoon in a plain loop: mkdir + create a small file
+costs 57 µs when each pair is deleted again (ext4 reuses the freed inode) and 1,264 µs when they are kept (a
+never-used inode on this VM's virtual disk), and the 1-min load average does not show it. In the slow periods
+the code before and after the latest engine changes measured the same within noise (interleaved runs).
 
 Breakdown (medians over the same ${REPS} repetitions; the bench wraps the workspace's store, provenance DB
 and executor methods with timers, so the engine is unchanged; validation is one call per run, shown per node;
