@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { mkdirSync, readdirSync, renameSync } from 'node:fs';
+import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sqlString, sqlStringList } from '../store/duckdb.js';
 import type { ArtifactRef, ColumnInfo, OutputBuilder } from './types.js';
@@ -43,17 +43,32 @@ export async function writeDatasetFromQuery(conn: DuckDBConnection, query: strin
   // One file per COPY: DuckDB's order-preserving (batch) writer is only used without file
   // rotation (FILE_SIZE_BYTES / PER_THREAD_OUTPUT write rows in thread order, not input order).
   const file = nextShard(dir);
-  await conn.run(`COPY (${query}) TO ${sqlString(file)} (${PARQUET_OPTIONS})`);
+  await copyDeterministic(conn, `COPY (${query}) TO ${sqlString(file)} (${PARQUET_OPTIONS})`);
   return describeShard(conn, file, out);
 }
 
-/** Takes a Parquet file a node already wrote (elsewhere in its staging area) as the next shard of `out`. */
-export async function adoptParquet(conn: DuckDBConnection, path: string, out: OutputBuilder): Promise<{ rows: number; schema: ColumnInfo[] }> {
-  const dir = join(out.dir, SHARD_DIR);
-  mkdirSync(dir, { recursive: true });
-  const file = nextShard(dir);
-  renameSync(path, file);
-  return describeShard(conn, file, out);
+let copyChain: Promise<unknown> = Promise.resolve();
+
+/**
+ * Runs a COPY … TO so that the same rows always give the same bytes. With several threads DuckDB's
+ * order-preserving Parquet writer keeps the row order but cuts row groups where thread timing
+ * happens to put batch boundaries, so identical rows could get different files (and artifact
+ * hashes) from run to run. Writing single-threaded fixes the cut points; it costs little, since the
+ * query feeding the write is usually a Parquet scan and zstd level 1 is cheap. `threads` is an
+ * instance-wide setting, so these COPYs take turns (one instance per process or worker thread).
+ */
+export function copyDeterministic(conn: DuckDBConnection, copySql: string): Promise<void> {
+  const run = copyChain.then(async () => {
+    const before = String((await conn.runAndReadAll("SELECT current_setting('threads') AS t")).getRowObjects()[0]?.t ?? '1');
+    await conn.run('SET threads = 1');
+    try {
+      await conn.run(copySql);
+    } finally {
+      await conn.run(`SET threads = ${Number(before) || 1}`);
+    }
+  });
+  copyChain = run.catch(() => undefined);
+  return run;
 }
 
 function nextShard(dir: string): string {

@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from '../store/duckdb.js';
 import { rmSync } from 'node:fs';
-import { adoptParquet, PARQUET_OPTIONS, writeDatasetFromQuery } from './dataset.js';
+import { PARQUET_OPTIONS, writeDatasetFromQuery } from './dataset.js';
 import type { FieldRequirement, LineProblem } from './jsonl-diagnose.js';
 import { NodeError, throwIfAborted } from './node-error.js';
 import type { OutputBuilder } from './types.js';
@@ -95,7 +95,9 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
         const lines = where ? ` (first on line ${where.firstLine}, again on line ${where.line})` : '';
         throw new NodeError(`id ${JSON.stringify(id)} appears ${String(d.n)} times${lines}; ids must be unique`, { file: spec.file, line: where?.line, field: spec.idField });
       }
-      return (await adoptParquet(conn, firstPass, out)).rows;
+      // Rewritten rather than adopted: the parallel first pass may cut row groups differently on
+      // every run, and a dataset's bytes must depend only on its rows (see copyDeterministic).
+      return (await writeDatasetFromQuery(conn, `SELECT * EXCLUDE (file_row_number) FROM ${staged}`, out)).rows;
     }
     const numbered = `SELECT ${sqlString(`${spec.source}:`)} || (file_row_number + 1) AS id, * EXCLUDE (id, file_row_number) FROM ${staged}`;
     const { rows } = await writeDatasetFromQuery(conn, numbered, out);

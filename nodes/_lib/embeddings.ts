@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { copyDeterministic } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import type { ArtifactRef, OutputBuilder } from '../../engine/sdk/types.js';
 import { sqlIdent, sqlString } from '../../engine/store/duckdb.js';
@@ -40,7 +41,7 @@ export async function writeEmbeddings(conn: DuckDBConnection, out: OutputBuilder
   if (matrix.length !== meta.count * meta.dim) throw new Error(`embeddings: ${matrix.length} values for ${meta.count} × ${meta.dim}`);
   writeFileSync(out.file(EMBEDDINGS_FILE), new Uint8Array(matrix.buffer, matrix.byteOffset, matrix.byteLength));
   const src = await positionedSql(conn, source);
-  await conn.run(`COPY (SELECT id FROM ${src} ORDER BY ${POS}) TO ${sqlString(out.file(IDS_FILE))} (FORMAT parquet, COMPRESSION zstd)`);
+  await copyDeterministic(conn, `COPY (SELECT id FROM ${src} ORDER BY ${POS}) TO ${sqlString(out.file(IDS_FILE))} (FORMAT parquet, COMPRESSION zstd)`);
   writeFileSync(out.file(EMBEDDINGS_META), `${JSON.stringify({ format: 'forge.embeddings', formatVersion: 1, dtype: 'float32', byteOrder: 'little', ...meta }, null, 2)}\n`);
   out.setRows(meta.count);
   for (const [k, v] of Object.entries(meta)) out.setMeta(k, v);

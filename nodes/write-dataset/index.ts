@@ -1,7 +1,7 @@
 import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { z } from 'zod';
-import { datasetSql } from '../../engine/sdk/dataset.js';
+import { copyDeterministic, datasetSql } from '../../engine/sdk/dataset.js';
 import { cleanDuckDbMessage } from '../../engine/sdk/loader.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
@@ -32,7 +32,7 @@ export default defineNode({
     const conn = await ctx.duckdb();
     const options = format === 'jsonl' ? 'FORMAT json' : 'FORMAT parquet, COMPRESSION zstd';
     try {
-      await conn.run(`COPY (SELECT * FROM ${datasetSql(ref)}) TO ${sqlString(tmp)} (${options})`);
+      await copyDeterministic(conn, `COPY (SELECT * FROM ${datasetSql(ref)}) TO ${sqlString(tmp)} (${options})`);
       renameSync(tmp, abs);
     } catch (err) {
       rmSync(tmp, { force: true });
