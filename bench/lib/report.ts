@@ -70,8 +70,10 @@ export function machineLine(m: Machine, extra: string): string {
 const SKELETON = `# Benchmark results
 
 Written by the benchmarks themselves; each bench rewrites only its own section (between its
-\`<!-- name:start -->\` / \`<!-- name:end -->\` markers). Rerun with \`npm run bench:engine\` and
-\`npm run bench:memory\`. Numbers are from whatever machine last ran them (named in each section).
+\`<!-- name:start -->\` / \`<!-- name:end -->\` markers). Rerun one with \`npm run bench:<name>\`:
+\`engine\`, \`memory\`, \`example\`, \`corpus-throughput\`, \`canvas\`, \`ml-embedder\`, \`ml-retriever\`,
+\`ml-classifier\`. Numbers are from whatever machine last ran them (named in each section, with the
+1-minute load average: this is a shared 2-core VM, so timings carry noise from other work).
 `;
 
 /** Replaces (or appends) the section of bench/RESULTS.md between this bench's markers. */

@@ -13,6 +13,13 @@ const params = z.object({
   textField: z.string().min(1).default('text').meta({ title: 'Text field' }),
   idField: z.string().optional().meta({ title: 'Id field', description: 'Leave empty to number records as <source>:<n>' }),
   source: z.string().optional().meta({ title: 'Source name', description: 'Defaults to the file name' }),
+  maxRecordMB: z
+    .number()
+    .int()
+    .min(1)
+    .max(1024)
+    .default(16)
+    .meta({ title: 'Largest record (MB)', description: "DuckDB's maximum_object_size: it reads in buffers of twice this, so larger costs memory; raise it if an error names maximum_object_size" }),
 });
 
 export default defineNode({
@@ -27,7 +34,7 @@ export default defineNode({
   deterministic: true,
   inputFiles: (p) => [p.path],
   async run(ctx) {
-    const { path, format, textField, idField } = ctx.params;
+    const { path, format, textField, idField, maxRecordMB } = ctx.params;
     const abs = ctx.resolvePath(path);
     if (!existsSync(abs)) throw new NodeError('file not found', { file: path });
     if (statSync(abs).size === 0) throw new NodeError('file is empty', { file: path, line: 1 });
@@ -39,7 +46,7 @@ export default defineNode({
     const rows = await loadTable(
       conn,
       {
-        relation: `read_json(${sqlString(abs)}, format = '${duckFormat}', records = true, maximum_object_size = 67108864)`,
+        relation: `read_json(${sqlString(abs)}, format = '${duckFormat}', records = true, maximum_object_size = ${maxRecordMB * 1024 * 1024})`,
         file: path,
         textField,
         idField,
