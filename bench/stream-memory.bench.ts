@@ -447,7 +447,10 @@ VmRSS over the child's process tree sampled every 50 ms, a lower bound that conf
 process escaped the measurement. The engine's DuckDB (\`engine/store/duckdb.ts\`): memory_limit
 FORGE_DUCKDB_MEMORY (default ${DEFAULT_MEMORY_LIMIT}), threads = cores, preserve_insertion_order on, and freed
 memory handed back to the OS early (allocator_flush_threshold ${ALLOCATOR_FLUSH_THRESHOLD},
-allocator_bulk_deallocation_flush_threshold ${ALLOCATOR_BULK_FLUSH_THRESHOLD}, background purge threads).`;
+allocator_bulk_deallocation_flush_threshold ${ALLOCATOR_BULK_FLUSH_THRESHOLD}, background purge threads). Dataset
+Parquet writes run single-threaded (\`copyDeterministic\` in \`engine/sdk/dataset.ts\`) so that a dataset's
+bytes, and so its artifact hash, depend only on its rows; that is most of the gap to DuckDB's one
+parallel pass, with the loader's second pass (Parquet → numbered Parquet) and the rejected output.`;
 
 process.stdout.write(`\n${table}\n\n${perRep}\n\n${phaseTable}\n`);
 if (!flag('no-write')) {
