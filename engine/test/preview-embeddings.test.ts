@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { pca2 } from '../store/embeddings-preview.js';
+import { pca2 } from '../util/pca.js';
 import { previewArtifact } from '../store/preview.js';
 import type { Engine } from '../engine.js';
 import { cleanupTemp, openEngine, outputHashes, readDoc, runFile, tempProject, writeDoc } from './helpers.js';

@@ -1,4 +1,5 @@
 import { UMAP } from 'umap-js';
+import { pca2 } from '../../engine/util/pca.js';
 import { fnv1a32, mulberry32 } from '../_lib/rng.js';
 
 /** Rows of a row-major matrix as number arrays (umap-js's input). */
@@ -23,33 +24,12 @@ export function umap2d(rows: number[][], opts: { nNeighbors: number; minDist: nu
   return u.getEmbedding();
 }
 
-/** The first two principal components (power iteration with deflation; deterministic). */
+/** The first two principal components (the engine's PCA, shared with the embeddings preview). */
 export function pca2d(rows: number[][]): number[][] {
   const n = rows.length;
   const d = rows[0]?.length ?? 0;
-  const mean = new Float64Array(d);
-  for (const r of rows) for (let j = 0; j < d; j++) mean[j] = (mean[j] as number) + (r[j] as number) / n;
-  const X = rows.map((r) => r.map((v, j) => v - (mean[j] as number)));
-  const comps: Float64Array[] = [];
-  for (let c = 0; c < 2; c++) {
-    let v = new Float64Array(d).map((_, j) => 1 / Math.sqrt(d) + (j === c ? 0.5 : 0));
-    for (let it = 0; it < 200; it++) {
-      const xv = X.map((r) => r.reduce((a, x, j) => a + x * (v[j] as number), 0));
-      const next = new Float64Array(d);
-      X.forEach((r, i) => {
-        for (let j = 0; j < d; j++) next[j] = (next[j] as number) + (r[j] as number) * (xv[i] as number);
-      });
-      for (const p of comps) {
-        const dot = next.reduce((a, x, j) => a + x * (p[j] as number), 0);
-        for (let j = 0; j < d; j++) next[j] = (next[j] as number) - dot * (p[j] as number);
-      }
-      const norm = Math.sqrt(next.reduce((a, x) => a + x * x, 0)) || 1;
-      v = next.map((x) => x / norm);
-    }
-    // Fix the sign so the result does not depend on the start vector.
-    const big = v.reduce((bi, x, j) => (Math.abs(x) > Math.abs(v[bi] as number) ? j : bi), 0);
-    if ((v[big] as number) < 0) v = v.map((x) => -x);
-    comps.push(v);
-  }
-  return X.map((r) => comps.map((p) => r.reduce((a, x, j) => a + x * (p[j] as number), 0)));
+  const x = new Float64Array(n * d);
+  rows.forEach((r, i) => x.set(r, i * d));
+  const { coords } = pca2(x, n, d);
+  return rows.map((_, i) => [coords[2 * i] as number, coords[2 * i + 1] as number]);
 }
