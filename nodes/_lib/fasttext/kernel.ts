@@ -73,6 +73,17 @@ export function sharedCounter(cell: BigInt64Array): TokenCounter {
   };
 }
 
+/** out[i] = exp(out[i] - max) for the first n scores; returns their sum (softmax's normaliser). */
+function expInPlace(out: Float64Array, n: number, max: number): number {
+  let z = 0;
+  for (let i = 0; i < n; i++) {
+    const v = Math.exp(out[i]! - max);
+    out[i] = v;
+    z += v;
+  }
+  return z;
+}
+
 function binaryLogistic(k: KernelData, row: number, positive: boolean, lr: number, hidden: Float32Array, grad: Float32Array): number {
   const { dim, output } = k;
   const o = row * dim;
@@ -130,12 +141,7 @@ export function trainLoop(k: KernelData, start: number, counter: TokenCounter, s
           out[i] = d;
           if (d > max) max = d;
         }
-        let z = 0;
-        for (let i = 0; i < nlabels; i++) {
-          const v = Math.exp(out[i]! - max);
-          out[i] = v;
-          z += v;
-        }
+        const z = expInPlace(out, nlabels, max);
         for (let i = 0; i < nlabels; i++) {
           const p = out[i]! / z;
           const alpha = lr * ((i === target ? 1 : 0) - p);
@@ -214,12 +220,7 @@ function trainLoopSimd(k: KernelData, start: number, counter: TokenCounter, shou
           out[i] = d;
           if (d > max) max = d;
         }
-        let z = 0;
-        for (let i = 0; i < nlabels; i++) {
-          const v = Math.exp(out[i]! - max);
-          out[i] = v;
-          z += v;
-        }
+        const z = expInPlace(out, nlabels, max);
         for (let i = 0; i < nlabels; i++) {
           const p = out[i]! / z;
           w.axpy_pair(simd.output + i * rowBytes, gradPtr, hiddenPtr, dim, lr * ((i === target ? 1 : 0) - p));
