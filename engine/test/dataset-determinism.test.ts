@@ -33,4 +33,19 @@ describe('dataset bytes depend only on rows', () => {
       conn.closeSync();
     }
   });
+
+  it('a failing COPY rejects with DuckDB\'s error, restores the thread count, and does not block the next one', async () => {
+    const instance = await duckdbInstance({ tempDirectory: join(dir, 'tmp') });
+    const conn = await instance.connect();
+    try {
+      await conn.run('SET threads = 3');
+      await expect(copyDeterministic(conn, `COPY (SELECT no_such_column FROM range(3)) TO ${sqlString(join(dir, 'bad.parquet'))} (${PARQUET_OPTIONS})`)).rejects.toThrow(/no_such_column/);
+      expect(Number((await conn.runAndReadAll("SELECT current_setting('threads') AS t")).getRowObjects()[0]?.t)).toBe(3);
+      const ok = join(dir, 'ok.parquet');
+      await copyDeterministic(conn, `COPY (SELECT 1 AS x) TO ${sqlString(ok)} (${PARQUET_OPTIONS})`);
+      expect(Number((await conn.runAndReadAll(`SELECT count(*) AS n FROM read_parquet(${sqlString(ok)})`)).getRowObjects()[0]?.n)).toBe(1);
+    } finally {
+      conn.closeSync();
+    }
+  });
 });
