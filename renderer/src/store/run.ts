@@ -17,7 +17,7 @@ export interface NodeStatus {
   executionId?: string | null;
   /** What the node looked like when it produced its current result; staleness compares with it. */
   signature?: NodeSignature;
-  /** Input port → the artifact hash this result was computed from. */
+  /** Input port → the artifact hashes this result was computed from (several on a fan-in port). */
   consumed?: Record<string, string[]>;
   /** For a swept node: each variant's state and outputs, by instance id. */
   variants?: Record<string, VariantStatus>;
