@@ -33,6 +33,10 @@ export interface RunSummary {
   mode: RunMode;
   durationMs: number;
   nodes: NodeOutcome[];
+  /** Instance ids that failed. */
+  failed: string[];
+  /** Instances that never started, with why (upstream failed, run stopped, cancelled). */
+  skipped: { nodeId: string; reason: string }[];
 }
 
 /** Live events of a run, streamed to the CLI's progress view and over the server's WebSocket. */

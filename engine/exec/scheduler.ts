@@ -1,22 +1,25 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { hostname, availableParallelism } from 'node:os';
+import { availableParallelism } from 'node:os';
 import { formatLocation, type ErrorLocation } from '../graph/errors.js';
-import type { GraphDocument, GraphNode } from '../graph/document.js';
-import { ancestors, descendants } from '../graph/topology.js';
+import type { GraphDocument } from '../graph/document.js';
 import type { ValidGraph } from '../graph/validate.js';
 import { captureEnvironment } from '../provenance/environment.js';
-import type { PortHash, ProvenanceEvent, RunMode } from '../provenance/events.js';
+import type { RunMode } from '../provenance/events.js';
+import { RunRecorder, type ExecutionFacts, type ExecutionIdentity } from '../provenance/recorder.js';
 import type { NodeRegistry } from '../registry.js';
 import { CancelledError, NodeError } from '../sdk/node-error.js';
-import type { ArtifactRef, NodeType } from '../sdk/types.js';
+import type { ArtifactManifest, ArtifactRef, NodeType } from '../sdk/types.js';
 import { canonicalJson, hashValue } from '../util/hash.js';
 import type { Workspace } from '../workspace.js';
-import { cacheKey } from './cache-key.js';
+import { cacheIdentity, gatherInputs, hashPlanFiles, lookupCache, passThrough, pinnedOutputs, type GatheredInputs } from './cache-resolver.js';
 import type { NodeOutcome, OutputInfo, RunEvent, RunSummary } from './events.js';
 import { LocalExecutor, type Executor } from './executor.js';
-import { checkPins, hashInputFiles, PinMismatchError, type InputFile } from './input-files.js';
-import { expandGraph, type InputSource, type Instance } from './expand.js';
+import type { Instance } from './expand.js';
+import { outputInfo } from './plan.js';
+import { planInstances } from './planner.js';
 import type { WorkUnit } from './work-unit.js';
+
+export { planRun } from './planner.js';
 
 export interface RunOptions {
   mode?: RunMode;
@@ -24,6 +27,11 @@ export interface RunOptions {
   target?: string;
   /** Re-execute every planned node even where a cached result exists. */
   force?: boolean;
+  /**
+   * When a node fails, keep running the branches that do not depend on it (its descendants are
+   * skipped either way). Off: nodes not yet started when a failure happens are skipped.
+   */
+  continueOnFailure?: boolean;
   trigger?: string;
   graphPath?: string | null;
   /** Relative paths in params resolve against this folder (the graph document's). */
@@ -43,51 +51,16 @@ export function graphHash(doc: GraphDocument): string {
   return hashValue('forge-graph-v1', doc);
 }
 
-/** Which nodes a run visits, and which of them must execute even if cached. */
-export function planRun(graph: ValidGraph, mode: RunMode, target?: string): { planned: Set<string>; forced: Set<string> } {
-  if (mode === 'all') return { planned: new Set(graph.topo.order), forced: new Set() };
-  if (!target || !graph.nodes.has(target)) throw new Error(`no node "${target ?? ''}" in this graph`);
-  if (mode === 'node') return { planned: new Set([target, ...ancestors(graph.topo, target)]), forced: new Set([target]) };
-  const forced = new Set([target, ...descendants(graph.topo, target)]);
-  const planned = new Set(forced);
-  for (const id of forced) for (const a of ancestors(graph.topo, id)) planned.add(a);
-  return { planned, forced };
-}
-
 /**
  * Runs a validated graph: topological, independent branches concurrently, cache-aware, recorded in
- * provenance. A failure stops only the nodes downstream of it; cancellation publishes nothing half-done.
+ * provenance. The parts have names: the planner decides which instances run in which order, the
+ * cache resolver keys and looks them up, the executor runs a unit of work, the recorder writes
+ * provenance. This function wires them and owns only ordering, slots, events and failure policy.
  */
 export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: ValidGraph, opts: RunOptions): Promise<RunSummary> {
-  const mode = opts.mode ?? 'all';
-  const plan = planRun(graph, mode, opts.target);
-  if (opts.force) for (const id of plan.planned) plan.forced.add(id);
-  const expanded = expandGraph(graph, registry);
-  const instancesOf = (bases: Set<string>) => new Set([...bases].flatMap((b) => expanded.byBase.get(b) ?? []));
-  const planned = instancesOf(plan.planned);
-  const forced = instancesOf(plan.forced);
-  const order = expanded.order.filter((id) => planned.has(id));
-  const instance = (id: string): Instance => expanded.instances.get(id) as Instance;
-  const defOf = (inst: Instance): NodeType => {
-    const node = graph.nodes.get(inst.baseId);
-    const def = node ? registry.get(node.type) : undefined;
-    if (!def) throw new Error(`internal: node ${inst.baseId} missing after validation`);
-    return def;
-  };
-
-  // Preflight: hash every input file once, and refuse before anything runs if a pin does not match.
-  const inputFiles = new Map<string, InputFile[] | NodeError>();
-  for (const id of order) {
-    const inst = instance(id);
-    try {
-      const { files, declared } = await hashInputFiles(ws, defOf(inst), inst.params, opts.baseDir);
-      checkPins(graph.doc, inst.baseId, files, declared);
-      inputFiles.set(id, files);
-    } catch (err) {
-      if (err instanceof PinMismatchError) throw err;
-      inputFiles.set(id, err instanceof NodeError ? err : new NodeError((err as Error).message, { nodeId: inst.baseId }));
-    }
-  }
+  const plan = planInstances(graph, registry, opts);
+  const { mode, order } = plan;
+  const inputFiles = await hashPlanFiles(ws, plan, opts.baseDir);
 
   const runId = newRunId();
   const started = performance.now();
@@ -95,23 +68,19 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
   const executor = opts.executor ?? new LocalExecutor();
   const ownsExecutor = !opts.executor;
   const signal = opts.signal ?? new AbortController().signal;
-  const gHash = graphHash(graph.doc);
+  const recorder = new RunRecorder(ws.db, runId);
+  // Without continueOnFailure the first failure stops the run: nothing new starts after it.
+  let stoppedBy: string | null = null;
 
-  // Snapshots are content-addressed: the event log keeps each distinct graph once.
-  if (!ws.db.db.prepare('SELECT 1 FROM graphs WHERE hash = ?').get(gHash)) {
-    ws.db.record({ type: 'graph.saved', hash: gHash, name: graph.doc.name ?? null, doc: canonicalJson(graph.doc) });
-  }
-  ws.db.record({
-    type: 'run.started',
-    runId,
-    graphHash: gHash,
+  recorder.started({
+    graphHash: graphHash(graph.doc),
+    name: graph.doc.name ?? null,
+    canonicalDoc: canonicalJson(graph.doc),
     graphPath: opts.graphPath ?? null,
     trigger: opts.trigger ?? 'api',
     mode,
     target: opts.target ?? null,
     environment: captureEnvironment(registry),
-    pid: process.pid,
-    host: hostname(),
   });
   emit({
     type: 'run.started',
@@ -119,79 +88,69 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     mode,
     target: opts.target ?? null,
     nodes: order,
-    forced: [...forced],
-    instances: Object.fromEntries(order.map((id) => [id, instance(id).baseId])),
+    forced: [...plan.forced],
+    instances: Object.fromEntries(order.map((id) => [id, plan.instance(id).baseId])),
   });
 
   const outcomes = new Map<string, Promise<NodeOutcome>>();
   const slots = new Semaphore(opts.concurrency ?? availableParallelism());
-
   const base = (inst: Instance, def: NodeType) => ({ nodeId: inst.id, baseNodeId: inst.baseId, variant: inst.variant, nodeType: def.type });
+  const identity = (inst: Instance, def: NodeType): ExecutionIdentity => ({ executionId: randomUUID(), nodeId: inst.id, nodeType: def.type, nodeVersion: def.version });
+
+  const notStarting = (): { reason: string; state: 'skipped' | 'cancelled' } | null => {
+    if (signal.aborted) return { reason: 'run cancelled before this node started', state: 'cancelled' };
+    if (stoppedBy !== null) return { reason: `run stopped after node ${stoppedBy} failed (continueOnFailure is off)`, state: 'skipped' };
+    return null;
+  };
 
   const visit = async (id: string): Promise<NodeOutcome> => {
-    const inst = instance(id);
-    const def = defOf(inst);
-    const node = graph.nodes.get(inst.baseId) as GraphNode;
-    const parentOutcomes = await Promise.all(inst.parents.filter((p) => planned.has(p)).map((p) => outcomes.get(p) as Promise<NodeOutcome>));
+    const inst = plan.instance(id);
+    const def = plan.def(inst);
+    const node = plan.node(inst);
+    const parentOutcomes = await Promise.all(inst.parents.filter((p) => plan.planned.has(p)).map((p) => outcomes.get(p) as Promise<NodeOutcome>));
     const blocked = parentOutcomes.find((o) => !isSuccess(o));
-    if (blocked || signal.aborted) {
-      const reason = signal.aborted ? 'run cancelled before this node started' : `upstream node ${blocked?.nodeId} ${blocked?.state}`;
-      return skip(inst, def, reason, signal.aborted ? 'cancelled' : 'skipped');
-    }
-    const upstream = new Map(parentOutcomes.map((o) => [o.nodeId, o]));
-    const single: Record<string, OutputInfo> = {};
-    const multi: Record<string, { out: OutputInfo; src: InputSource }[]> = {};
-    for (const [port, sources] of inst.inputs) {
-      for (const src of sources) {
-        const out = upstream.get(src.instanceId)?.outputs.find((o) => o.port === src.port);
-        if (!out) continue;
-        if (def.inputs[port]?.multiple) (multi[port] ??= []).push({ out, src });
-        else single[port] ??= out;
-      }
-    }
+    if (blocked) return skip(inst, def, `upstream node ${blocked.nodeId} ${blocked.state}`, signal.aborted ? 'cancelled' : 'skipped');
+    const stop = notStarting();
+    if (stop) return skip(inst, def, stop.reason, stop.state);
+    const upstream = new Map(parentOutcomes.map((o) => [o.nodeId, o.outputs]));
+    const gathered = gatherInputs(inst, def, (p) => upstream.get(p));
 
-    if (node.bypass) return bypass(inst, def, single);
-    if (node.pinnedOutputs) return pinned(inst, def, node.pinnedOutputs, single);
+    if (node.bypass) return bypass(inst, def, gathered.single);
+    if (node.pinnedOutputs) return pinned(inst, def, node.pinnedOutputs, gathered.single);
 
     const files = inputFiles.get(id);
-    const codeHash = registry.codeHash(def.type);
-    const keyInputs: Record<string, unknown> = Object.fromEntries(Object.entries(single).map(([p, o]) => [p, o.hash]));
-    for (const [p, items] of Object.entries(multi)) keyInputs[p] = items.map((i) => ({ hash: i.out.hash, variant: i.src.variant, from: i.src.fromNode }));
-    const fileList = files instanceof NodeError || !files ? [] : files;
-    const key = cacheKey({
-      nodeType: def.type,
-      nodeVersion: def.version,
-      codeHash,
-      params: inst.params,
-      inputs: keyInputs,
-      files: Object.fromEntries(fileList.map((f) => [f.path, f.hash])),
-      seed: graph.doc.seed,
-    });
-    const portHashes: PortHash[] = [
-      ...Object.entries(single).map(([port, o]) => ({ port, hash: o.hash })),
-      ...Object.entries(multi).flatMap(([port, items]) => items.map((i, n) => ({ port: `${port}#${n}`, hash: i.out.hash }))),
-    ];
-    const fileHashes = fileList.map((f) => ({ path: f.path, hash: f.hash, bytes: f.bytes }));
-    const executionId = randomUUID();
-    const common = { runId, executionId, nodeId: id, nodeType: def.type, nodeVersion: def.version, codeHash, params: inst.params, cacheKey: key, inputs: portHashes, files: fileHashes };
+    const ident = cacheIdentity(registry, inst, def, graph.doc.seed, gathered, files instanceof NodeError || !files ? [] : files);
+    const facts: ExecutionFacts = { ...identity(inst, def), codeHash: ident.codeHash, params: inst.params, cacheKey: ident.cacheKey, inputs: ident.inputs, files: ident.files };
 
-    if (!forced.has(id) && !(files instanceof NodeError)) {
-      const hit = ws.queries.findCached(key, (h) => ws.store.has(h));
+    if (!plan.forced.has(id) && !(files instanceof NodeError)) {
+      const hit = lookupCache(ws, ident.cacheKey);
       if (hit) {
-        ws.db.record({ type: 'execution.cached', ...common, reusedExecutionId: hit.executionId, outputs: hit.outputs });
-        const outcome: NodeOutcome = { ...base(inst, def), state: 'cached', executionId, durationMs: 0, outputs: hit.outputs.map((o) => outputInfo(o)) };
+        recorder.cached(facts, hit.executionId, hit.outputs);
+        const outcome: NodeOutcome = { ...base(inst, def), state: 'cached', executionId: facts.executionId, durationMs: 0, outputs: hit.outputs.map((o) => outputInfo(ws, o)) };
         emit({ type: 'node.cached', runId, nodeId: id, outcome });
         return outcome;
       }
     }
 
     await slots.acquire();
+    try {
+      // A failure elsewhere (or a cancel) may have happened while this node waited for a slot.
+      const late = notStarting();
+      if (late) return skip(inst, def, late.reason, late.state);
+      return await execute(inst, def, facts, gathered, files);
+    } finally {
+      slots.release();
+    }
+  };
+
+  const execute = async (inst: Instance, def: NodeType, facts: ExecutionFacts, gathered: GatheredInputs, files: unknown): Promise<NodeOutcome> => {
+    const { executionId, nodeId: id } = facts;
+    const node = plan.node(inst);
     const t0 = performance.now();
     const logs: string[] = [];
-    ws.db.record({ type: 'execution.started', ...common });
+    recorder.executionStarted(facts);
     emit({ type: 'node.started', runId, nodeId: id, executionId });
-    // Recorded with the execution's `execution.finished`, in the same transaction.
-    const published: ProvenanceEvent[] = [];
+    const published: ArtifactManifest[] = [];
     try {
       if (files instanceof NodeError) throw files;
       if (signal.aborted) throw new CancelledError();
@@ -205,9 +164,9 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         seed: graph.doc.seed,
         baseDir: opts.baseDir,
         tmpDir: ws.tmpDir,
-        inputs: Object.fromEntries(Object.entries(single).map(([p, o]) => [p, ws.store.ref(o.hash) satisfies ArtifactRef])),
+        inputs: Object.fromEntries(Object.entries(gathered.single).map(([p, o]) => [p, ws.store.ref(o.hash) satisfies ArtifactRef])),
         multiInputs: Object.fromEntries(
-          Object.entries(multi).map(([p, items]) => [p, items.map((i) => ({ ref: ws.store.ref(i.out.hash), variant: i.src.variant, fromNode: i.src.fromNode }))]),
+          Object.entries(gathered.multi).map(([p, items]) => [p, items.map((i) => ({ ref: ws.store.ref(i.out.hash), variant: i.src.variant, fromNode: i.src.fromNode }))]),
         ),
         variant: inst.variant,
         outputs: Object.fromEntries(Object.entries(def.outputs).map(([p, spec]) => [p, { kind: spec.kind, dir: ws.store.createStaging(executionId, p) }])),
@@ -228,119 +187,76 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
       const outputs: OutputInfo[] = [];
       for (const [port, desc] of Object.entries(result.outputs)) {
         const manifest = await ws.store.publish(unit.outputs[port]?.dir as string, desc);
-        published.push({ type: 'artifact.published', executionId, manifest });
+        published.push(manifest);
         outputs.push({ port, hash: manifest.hash, kind: manifest.kind, rows: manifest.rows ?? null, bytes: manifest.bytes });
       }
       const durationMs = performance.now() - t0;
-      ws.db.recordAll([
-        ...published,
-        {
-          type: 'execution.finished',
-          runId,
-          executionId,
-          status: 'succeeded',
-        durationMs,
-        error: null,
-        errorLocation: null,
-        logs,
-          device: result.device,
-          outputs: outputs.map(({ port, hash }) => ({ port, hash })),
-        },
-      ]);
+      recorder.executionSucceeded(executionId, { durationMs, logs, device: result.device, published, outputs: outputs.map(({ port, hash }) => ({ port, hash })) });
       const outcome: NodeOutcome = { ...base(inst, def), state: 'executed', executionId, durationMs, outputs, device: result.device };
       emit({ type: 'node.finished', runId, nodeId: id, outcome });
       return outcome;
     } catch (err) {
-      ws.store.discardStaging(executionId);
       const durationMs = performance.now() - t0;
       const cancelled = err instanceof CancelledError || signal.aborted;
       const location: ErrorLocation = { ...(err instanceof NodeError ? err.location : {}), nodeId: inst.baseId };
       const message = cancelled ? 'cancelled' : err instanceof NodeError ? err.message : `internal error in ${def.type}: ${(err as Error).message}`;
-      // Artifacts published before the failure (an earlier output port) stay on record.
-      ws.db.recordAll([
-        ...published,
-        {
-          type: 'execution.finished',
-          runId,
-          executionId,
-          status: cancelled ? 'cancelled' : 'failed',
-          durationMs,
-          error: message,
-          errorLocation: cancelled ? null : location,
-          logs,
-          device: null,
-          outputs: [],
-        },
-      ]);
+      recorder.executionEnded(executionId, { status: cancelled ? 'cancelled' : 'failed', durationMs, error: message, location: cancelled ? null : location, logs, published });
+      if (!cancelled) noteFailure(id);
       const outcome: NodeOutcome = { ...base(inst, def), state: cancelled ? 'cancelled' : 'failed', executionId, durationMs, outputs: [], error: message, location };
       emit({ type: cancelled ? 'node.skipped' : 'node.failed', runId, nodeId: id, outcome });
       return outcome;
     } finally {
+      // The only place staging is discarded: after publish it is empty, after a failure it is junk.
       ws.store.discardStaging(executionId);
-      slots.release();
     }
   };
 
+  const noteFailure = (id: string) => {
+    if (!opts.continueOnFailure) stoppedBy ??= id;
+  };
+
   const skip = (inst: Instance, def: NodeType, reason: string, state: 'skipped' | 'cancelled'): NodeOutcome => {
-    const executionId = randomUUID();
-    ws.db.record({ type: 'execution.skipped', runId, executionId, nodeId: inst.id, nodeType: def.type, nodeVersion: def.version, reason });
-    const outcome: NodeOutcome = { ...base(inst, def), state, executionId, durationMs: 0, outputs: [], error: reason };
+    const id = identity(inst, def);
+    recorder.skipped(id, reason);
+    const outcome: NodeOutcome = { ...base(inst, def), state, executionId: id.executionId, durationMs: 0, outputs: [], error: reason };
     emit({ type: 'node.skipped', runId, nodeId: inst.id, outcome });
     return outcome;
   };
 
   const bypass = (inst: Instance, def: NodeType, inputs: Record<string, OutputInfo>): NodeOutcome => {
-    const outputs: OutputInfo[] = [];
-    for (const [port, spec] of Object.entries(def.outputs)) {
-      const through = Object.values(inputs).find((i) => i.kind === spec.kind);
-      if (!through) return fail(inst, def, `cannot bypass: no connected input of kind ${spec.kind} to pass to output "${port}"`);
-      outputs.push({ ...through, port });
-    }
+    const outputs = passThrough(def, inputs);
+    if (typeof outputs === 'string') return refuse(inst, def, outputs);
     const outcome: NodeOutcome = { ...base(inst, def), state: 'bypassed', executionId: null, durationMs: 0, outputs };
     emit({ type: 'node.cached', runId, nodeId: inst.id, outcome });
     return outcome;
   };
 
   const pinned = (inst: Instance, def: NodeType, pins: Record<string, string>, inputs: Record<string, OutputInfo>): NodeOutcome => {
-    const outputs: OutputInfo[] = [];
-    for (const port of Object.keys(def.outputs)) {
-      const hash = pins[port];
-      if (!hash) return fail(inst, def, `output "${port}" is not pinned; pin every output or unpin the node`);
-      if (!ws.store.has(hash)) return fail(inst, def, `pinned artifact ${hash} for output "${port}" is not in this workspace`);
-      outputs.push(outputInfo({ port, hash }));
-    }
-    const executionId = randomUUID();
-    ws.db.record({
-      type: 'execution.cached',
-      runId,
-      executionId,
-      nodeId: inst.id,
-      nodeType: def.type,
-      nodeVersion: def.version,
+    const outputs = pinnedOutputs(ws, def, pins);
+    if (typeof outputs === 'string') return refuse(inst, def, outputs);
+    const facts: ExecutionFacts = {
+      ...identity(inst, def),
       codeHash: registry.codeHash(def.type),
       params: inst.params,
       cacheKey: 'pinned',
-      reusedExecutionId: ws.queries.artifact(outputs[0]?.hash ?? '')?.producerExecutionId ?? null,
       inputs: Object.entries(inputs).map(([port, o]) => ({ port, hash: o.hash })),
       files: [],
-      outputs: outputs.map(({ port, hash }) => ({ port, hash })),
-    });
-    const outcome: NodeOutcome = { ...base(inst, def), state: 'pinned', executionId, durationMs: 0, outputs };
+    };
+    recorder.cached(facts, ws.queries.artifact(outputs[0]?.hash ?? '')?.producerExecutionId ?? null, outputs);
+    const outcome: NodeOutcome = { ...base(inst, def), state: 'pinned', executionId: facts.executionId, durationMs: 0, outputs: outputs.map((o) => outputInfo(ws, o)) };
     emit({ type: 'node.cached', runId, nodeId: inst.id, outcome });
     return outcome;
   };
 
-  const fail = (inst: Instance, def: NodeType, message: string): NodeOutcome => {
-    const executionId = randomUUID();
-    ws.db.record({ type: 'execution.skipped', runId, executionId, nodeId: inst.id, nodeType: def.type, nodeVersion: def.version, reason: message });
-    const outcome: NodeOutcome = { ...base(inst, def), state: 'failed', executionId, durationMs: 0, outputs: [], error: message, location: { nodeId: inst.baseId } };
+  /** Refused before running (bypass or pins that cannot be honoured): recorded as a failure. */
+  const refuse = (inst: Instance, def: NodeType, message: string): NodeOutcome => {
+    const id = identity(inst, def);
+    const location: ErrorLocation = { nodeId: inst.baseId };
+    recorder.refused(id, message, location);
+    noteFailure(inst.id);
+    const outcome: NodeOutcome = { ...base(inst, def), state: 'failed', executionId: id.executionId, durationMs: 0, outputs: [], error: message, location };
     emit({ type: 'node.failed', runId, nodeId: inst.id, outcome });
     return outcome;
-  };
-
-  const outputInfo = (o: PortHash): OutputInfo => {
-    const m = ws.store.manifest(o.hash);
-    return { port: o.port, hash: o.hash, kind: m.kind, rows: m.rows ?? null, bytes: m.bytes };
   };
 
   let summary: RunSummary;
@@ -349,15 +265,18 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     const results = await Promise.all(order.map((id) => outcomes.get(id) as Promise<NodeOutcome>));
     const status = signal.aborted ? 'cancelled' : results.some((r) => r.state === 'failed') ? 'failed' : 'succeeded';
     const firstError = results.find((r) => r.state === 'failed');
-    ws.db.record({
-      type: 'run.finished',
+    recorder.finished(status, firstError ? `${formatLocation(firstError.location ?? {})}: ${firstError.error}` : null);
+    summary = {
       runId,
       status,
-      error: firstError ? `${formatLocation(firstError.location ?? {})}: ${firstError.error}` : null,
-    });
-    summary = { runId, status, mode, durationMs: performance.now() - started, nodes: results };
+      mode,
+      durationMs: performance.now() - started,
+      nodes: results,
+      failed: results.filter((r) => r.state === 'failed').map((r) => r.nodeId),
+      skipped: results.filter((r) => r.state === 'skipped' || r.state === 'cancelled').map((r) => ({ nodeId: r.nodeId, reason: r.error ?? r.state })),
+    };
   } catch (err) {
-    ws.db.record({ type: 'run.finished', runId, status: 'failed', error: `engine error: ${(err as Error).message}` });
+    recorder.finished('failed', `engine error: ${(err as Error).message}`);
     throw err;
   } finally {
     if (ownsExecutor) await executor.close();

@@ -165,6 +165,10 @@ export class ProvenanceDb {
         insExec.run(e.executionId, e.runId, e.nodeId, e.nodeType, e.nodeVersion, '', '{}', '', 0, null, 'skipped', ts, ts, 0);
         finishExec.run('skipped', ts, 0, e.reason, null, null, null, e.executionId);
       },
+      'execution.refused': (e: Extract<ProvenanceEvent, { type: 'execution.refused' }>, ts) => {
+        insExec.run(e.executionId, e.runId, e.nodeId, e.nodeType, e.nodeVersion, '', '{}', '', 0, null, 'failed', ts, ts, 0);
+        finishExec.run('failed', ts, 0, e.error, JSON.stringify(e.errorLocation), null, null, e.executionId);
+      },
       'run.finished': (e: Extract<ProvenanceEvent, { type: 'run.finished' }>, ts) => {
         finishRun.run(e.status, ts, e.error, e.runId);
       },

@@ -90,5 +90,15 @@ export type ProvenanceEvent =
       outputs: PortHash[];
     }
   | { type: 'execution.skipped'; runId: string; executionId: string; nodeId: string; nodeType: string; nodeVersion: number; reason: string }
+  | {
+      type: 'execution.refused';
+      runId: string;
+      executionId: string;
+      nodeId: string;
+      nodeType: string;
+      nodeVersion: number;
+      error: string;
+      errorLocation: ErrorLocation;
+    }
   | { type: 'run.finished'; runId: string; status: Exclude<RunStatus, 'running' | 'interrupted'>; error: string | null }
   | { type: 'run.interrupted'; runId: string; reason: string };

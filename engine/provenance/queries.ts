@@ -3,6 +3,19 @@ import type { ArtifactManifest } from '../sdk/types.js';
 import type { ProvenanceDb } from './db.js';
 import type { EnvironmentInfo, ExecutionStatus, PortHash, RunStatus } from './events.js';
 
+export interface LastResult {
+  executionId: string;
+  nodeType: string;
+  nodeVersion: number;
+  codeHash: string;
+  params: Record<string, unknown>;
+  cacheKey: string;
+  inputs: PortHash[];
+  /** path → content hash */
+  files: Record<string, string>;
+  seed: number | null;
+}
+
 export interface RunRow {
   id: string;
   graphHash: string;
@@ -156,6 +169,36 @@ export class ProvenanceQueries {
       if (outputs.every((o) => exists(o.hash))) return { executionId: c.id, outputs };
     }
     return null;
+  }
+
+  /**
+   * The newest succeeded result of a node instance (executed or served from cache), with what it was
+   * made from: the baseline a plan compares against to say why a node will run.
+   */
+  lastResultOf(nodeId: string): LastResult | null {
+    const r = this.p.db
+      .prepare(
+        `SELECT e.id, e.node_type, e.node_version, e.code_hash, e.params, e.cache_key, g.doc
+         FROM executions e JOIN runs r ON r.id = e.run_id LEFT JOIN graphs g ON g.hash = r.graph_hash
+         WHERE e.node_id = ? AND e.status = 'succeeded' AND e.cache_key != 'pinned'
+         ORDER BY e.finished_at DESC, e.rowid DESC LIMIT 1`,
+      )
+      .get(nodeId) as { id: string; node_type: string; node_version: number; code_hash: string; params: string; cache_key: string; doc: string | null } | undefined;
+    if (!r) return null;
+    const inputs = this.p.db.prepare('SELECT port, artifact_hash AS hash FROM execution_inputs WHERE execution_id = ? ORDER BY port').all(r.id) as PortHash[];
+    const files = this.p.db.prepare('SELECT path, hash FROM execution_files WHERE execution_id = ? ORDER BY path').all(r.id) as { path: string; hash: string }[];
+    const seed = r.doc ? (JSON.parse(r.doc) as { seed?: unknown }).seed : undefined;
+    return {
+      executionId: r.id,
+      nodeType: r.node_type,
+      nodeVersion: r.node_version,
+      codeHash: r.code_hash,
+      params: JSON.parse(r.params) as Record<string, unknown>,
+      cacheKey: r.cache_key,
+      inputs,
+      files: Object.fromEntries(files.map((f) => [f.path, f.hash])),
+      seed: typeof seed === 'number' ? seed : null,
+    };
   }
 
   outputsOf(executionId: string): PortHash[] {

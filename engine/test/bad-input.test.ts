@@ -145,7 +145,7 @@ async function loadAndRun(engine: Engine, graphFile: string): Promise<Outcome> {
   }
   const { doc, file, baseDir } = loaded;
   try {
-    return { stage: 'run', summary: await engine.run(doc, { file, baseDir, trigger: 'test' }) };
+    return { stage: 'run', summary: await engine.run(doc, { file, baseDir, trigger: 'test', continueOnFailure: true }) };
   } catch (error) {
     return { stage: 'validate', error };
   }

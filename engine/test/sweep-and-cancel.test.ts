@@ -154,13 +154,57 @@ describe('cancellation and failures', () => {
           { from: { node: 'ok', port: 'out' }, to: { node: 'ok2', port: 'in' } },
         ],
       };
-      const summary = await engine.run(doc, { baseDir: project });
+      const summary = await engine.run(doc, { baseDir: project, continueOnFailure: true });
       expect(summary.status).toBe('failed');
       const state = Object.fromEntries(summary.nodes.map((n) => [n.nodeId, n.state]));
       expect(state).toEqual({ bad: 'failed', below: 'skipped', ok: 'executed', ok2: 'executed' });
+      expect(summary.failed).toEqual(['bad']);
+      expect(summary.skipped).toEqual([{ nodeId: 'below', reason: 'upstream node bad failed' }]);
+      const rows = engine.ws.db.db.prepare('SELECT node_id, status, error FROM executions WHERE run_id = ? ORDER BY node_id').all(summary.runId);
+      expect(rows).toEqual([
+        { node_id: 'bad', status: 'failed', error: expect.stringMatching(/boom/) as unknown },
+        { node_id: 'below', status: 'skipped', error: 'upstream node bad failed' },
+        { node_id: 'ok', status: 'succeeded', error: null },
+        { node_id: 'ok2', status: 'succeeded', error: null },
+      ]);
       const bad = summary.nodes.find((n) => n.nodeId === 'bad');
       expect(bad?.error).toMatch(/internal error in test.fail: boom/);
       expect(bad?.location?.nodeId).toBe('bad');
+    } finally {
+      engine.close();
+    }
+  });
+
+  it('without continueOnFailure, the first failure stops nodes that have not started', async () => {
+    const project = tempProject();
+    const engine = Engine.open(project, testRegistry());
+    try {
+      const doc: GraphDocument = {
+        format: 'forge-graph',
+        version: 2,
+        seed: 0,
+        nodes: [
+          { id: 'bad', type: 'test.fail', params: {} },
+          { id: 'ok', type: 'test.const', params: { value: 3 } },
+          { id: 'ok2', type: 'test.square', params: {} },
+        ],
+        edges: [{ from: { node: 'ok', port: 'out' }, to: { node: 'ok2', port: 'in' } }],
+      };
+      // One slot: `bad` (first in document order) runs while `ok` waits for the slot.
+      const summary = await engine.run(doc, { baseDir: project, concurrency: 1 });
+      expect(summary.status).toBe('failed');
+      expect(Object.fromEntries(summary.nodes.map((n) => [n.nodeId, n.state]))).toEqual({ bad: 'failed', ok: 'skipped', ok2: 'skipped' });
+      expect(summary.failed).toEqual(['bad']);
+      expect(summary.skipped).toEqual([
+        { nodeId: 'ok', reason: 'run stopped after node bad failed (continueOnFailure is off)' },
+        { nodeId: 'ok2', reason: 'upstream node ok skipped' },
+      ]);
+      const statuses = engine.ws.db.db.prepare('SELECT node_id, status FROM executions WHERE run_id = ? ORDER BY node_id').all(summary.runId);
+      expect(statuses).toEqual([
+        { node_id: 'bad', status: 'failed' },
+        { node_id: 'ok', status: 'skipped' },
+        { node_id: 'ok2', status: 'skipped' },
+      ]);
     } finally {
       engine.close();
     }

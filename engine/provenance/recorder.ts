@@ -1,0 +1,94 @@
+import { hostname } from 'node:os';
+import type { ErrorLocation } from '../graph/errors.js';
+import type { ArtifactManifest } from '../sdk/types.js';
+import type { ProvenanceDb } from './db.js';
+import type { EnvironmentInfo, FileHash, PortHash, ProvenanceEvent, RunMode, RunStatus } from './events.js';
+
+/** What every execution record of one node instance shares. */
+export interface ExecutionIdentity {
+  executionId: string;
+  nodeId: string;
+  nodeType: string;
+  nodeVersion: number;
+}
+
+/** The cache-relevant facts of an execution that reads inputs (cached or executed). */
+export interface ExecutionFacts extends ExecutionIdentity {
+  codeHash: string;
+  params: unknown;
+  cacheKey: string;
+  inputs: PortHash[];
+  files: FileHash[];
+}
+
+/**
+ * Every provenance write of one run, in one place: the scheduler says what happened, this module
+ * decides which events (and so which SQL rows) record it. Nothing else in `exec/` touches the db.
+ */
+export class RunRecorder {
+  constructor(
+    private readonly db: ProvenanceDb,
+    readonly runId: string,
+  ) {}
+
+  /** Snapshots are content-addressed: the event log keeps each distinct graph once. */
+  started(g: { graphHash: string; name: string | null; canonicalDoc: string; graphPath: string | null; trigger: string; mode: RunMode; target: string | null; environment: EnvironmentInfo }): void {
+    if (!this.db.db.prepare('SELECT 1 FROM graphs WHERE hash = ?').get(g.graphHash)) {
+      this.db.record({ type: 'graph.saved', hash: g.graphHash, name: g.name, doc: g.canonicalDoc });
+    }
+    this.db.record({
+      type: 'run.started',
+      runId: this.runId,
+      graphHash: g.graphHash,
+      graphPath: g.graphPath,
+      trigger: g.trigger,
+      mode: g.mode,
+      target: g.target,
+      environment: g.environment,
+      pid: process.pid,
+      host: hostname(),
+    });
+  }
+
+  cached(facts: ExecutionFacts, reusedExecutionId: string | null, outputs: PortHash[]): void {
+    this.db.record({ type: 'execution.cached', runId: this.runId, ...facts, reusedExecutionId, outputs });
+  }
+
+  executionStarted(facts: ExecutionFacts): void {
+    this.db.record({ type: 'execution.started', runId: this.runId, ...facts });
+  }
+
+  /** The artifacts and the finish are one transaction: a crash leaves neither or both. */
+  executionSucceeded(executionId: string, r: { durationMs: number; logs: string[]; device: string | null; published: ArtifactManifest[]; outputs: PortHash[] }): void {
+    this.db.recordAll([
+      ...this.publishedEvents(executionId, r.published),
+      { type: 'execution.finished', runId: this.runId, executionId, status: 'succeeded', durationMs: r.durationMs, error: null, errorLocation: null, logs: r.logs, device: r.device, outputs: r.outputs },
+    ]);
+  }
+
+  /** Artifacts published before the failure (an earlier output port) stay on record. */
+  executionEnded(executionId: string, r: { status: 'failed' | 'cancelled'; durationMs: number; error: string; location: ErrorLocation | null; logs: string[]; published: ArtifactManifest[] }): void {
+    this.db.recordAll([
+      ...this.publishedEvents(executionId, r.published),
+      { type: 'execution.finished', runId: this.runId, executionId, status: r.status, durationMs: r.durationMs, error: r.error, errorLocation: r.location, logs: r.logs, device: null, outputs: [] },
+    ]);
+  }
+
+  /** A node that never started: upstream failed, the run stopped or was cancelled. */
+  skipped(id: ExecutionIdentity, reason: string): void {
+    this.db.record({ type: 'execution.skipped', runId: this.runId, ...id, reason });
+  }
+
+  /** A node the engine refused before running it (bypass or pins that cannot be honoured): a failure, not a skip. */
+  refused(id: ExecutionIdentity, error: string, location: ErrorLocation): void {
+    this.db.record({ type: 'execution.refused', runId: this.runId, ...id, error, errorLocation: location });
+  }
+
+  finished(status: Exclude<RunStatus, 'running' | 'interrupted'>, error: string | null): void {
+    this.db.record({ type: 'run.finished', runId: this.runId, status, error });
+  }
+
+  private publishedEvents(executionId: string, manifests: ArtifactManifest[]): ProvenanceEvent[] {
+    return manifests.map((manifest) => ({ type: 'artifact.published', executionId, manifest }));
+  }
+}
