@@ -7,6 +7,8 @@ import { loadGraphFile } from './graph/load.js';
 import { validateGraph, type ValidGraph, type ValidationResult } from './graph/validate.js';
 import { computePins } from './exec/input-files.js';
 import type { RunSummary } from './exec/events.js';
+import { planGraph, type GraphPlan } from './exec/plan.js';
+import type { PlanRequest } from './exec/planner.js';
 import { runGraph, type RunOptions } from './exec/scheduler.js';
 import { defaultRegistry, type NodeRegistry } from './registry.js';
 import { ENGINE_VERSION } from './version.js';
@@ -40,6 +42,11 @@ export class Engine {
   async run(doc: GraphDocument, opts: RunOptions & { file?: string }): Promise<RunSummary> {
     const graph = this.requireValid(doc, opts.file);
     return runGraph(this.ws, this.registry, graph, { ...opts, graphPath: opts.graphPath ?? opts.file ?? null });
+  }
+
+  /** What `run` would do with each node (cached or will run, and why), without running anything. */
+  async plan(doc: GraphDocument, opts: PlanRequest & { baseDir: string; file?: string }): Promise<GraphPlan> {
+    return planGraph(this.ws, this.registry, this.requireValid(doc, opts.file), opts);
   }
 
   requireValid(doc: GraphDocument, file?: string): ValidGraph {

@@ -9,6 +9,7 @@ import { PinMismatchError } from '../exec/input-files.js';
 import { previewArtifact } from '../store/preview.js';
 import { ENGINE_VERSION } from '../version.js';
 import { diffCommand, lineageCommand, runsCommand, showCommand } from './provenance-commands.js';
+import { formatPlan } from './plan-command.js';
 import { runCommand } from './run-command.js';
 import { table } from './format.js';
 
@@ -20,6 +21,9 @@ usage: forge <command> [options]
       --node <id>               run one node (upstream from cache, or computed if missing)
       --from <id>               run a node and everything downstream of it
       --force                   re-execute every node even if cached
+      --continue-on-failure     keep running branches independent of a failed node
+  plan <graph.forge.json>       what a run would do: each node cached or will run, and why
+                                (takes --node, --from, --force, --json)
   validate <graph>              check a graph without running it
   export <graph> [-o out.json]  write a reproducible config (inputs pinned by content hash)
       --run <run-id>            export the graph exactly as a past run ran it
@@ -48,6 +52,7 @@ export async function main(argv: string[]): Promise<number> {
       node: { type: 'string' },
       from: { type: 'string' },
       force: { type: 'boolean', default: false },
+      'continue-on-failure': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', short: 'q', default: false },
       output: { type: 'string', short: 'o' },
@@ -77,9 +82,16 @@ export async function main(argv: string[]): Promise<number> {
           mode: values.node ? 'node' : values.from ? 'from' : 'all',
           target: values.node ?? values.from,
           force: values.force ?? false,
+          continueOnFailure: values['continue-on-failure'] ?? false,
           json: values.json ?? false,
           quiet: values.quiet ?? false,
         });
+      }
+      case 'plan': {
+        if (values.node && values.from) throw new UsageError('give --node or --from, not both');
+        const { doc, file, baseDir } = engine.loadFile(need(args[0], 'graph file'));
+        const plan = await engine.plan(doc, { file, baseDir, mode: values.node ? 'node' : values.from ? 'from' : 'all', target: values.node ?? values.from, force: values.force ?? false });
+        return print(values.json ? JSON.stringify(plan, null, 2) : formatPlan(plan));
       }
       case 'validate': {
         const { doc, file } = engine.loadFile(need(args[0], 'graph file'));

@@ -13,6 +13,7 @@ export interface RunCommandOptions {
   mode: RunMode;
   target?: string;
   force: boolean;
+  continueOnFailure?: boolean;
   json: boolean;
   quiet: boolean;
 }
@@ -41,6 +42,7 @@ export async function runCommand(engine: Engine, o: RunCommandOptions): Promise<
       mode: o.mode,
       target: o.target,
       force: o.force,
+      continueOnFailure: o.continueOnFailure ?? false,
       trigger: 'cli',
       signal: controller.signal,
       onEvent: (e) => view?.onEvent(e),
@@ -85,6 +87,7 @@ export function printSummary(s: RunSummary): void {
   for (const n of s.nodes.filter((x) => x.state === 'failed')) {
     process.stdout.write(`✖ ${formatLocation(n.location ?? { nodeId: n.nodeId })}: ${n.error}\n`);
   }
+  for (const n of s.skipped) process.stdout.write(`- ${n.nodeId} skipped: ${n.reason}\n`);
   process.stdout.write(
     `run ${s.runId} ${s.status}: ${count('executed')} ran, ${count('cached') + count('pinned') + count('bypassed')} cached, ${count('failed')} failed, ${count('skipped') + count('cancelled')} skipped in ${ms(s.durationMs)}\n`,
   );

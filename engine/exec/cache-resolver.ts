@@ -111,6 +111,9 @@ export interface MissFacts {
  * Why a node will run, in words, comparing what it would be made of now with its last result: node
  * version, code, params, seed, input files, upstream data. Empty when nothing it knows changed.
  */
+/** The cause when nothing the key is made of changed, yet nothing is reusable. */
+export const ARTIFACTS_GONE = 'the cached result’s artifacts are gone from the store';
+
 export function staleCauses(last: LastResult | null, now: MissFacts): string[] {
   if (!last) return ['never run in this workspace'];
   if (last.nodeType !== now.nodeType) return [`node type changed (${last.nodeType} → ${now.nodeType})`];
@@ -133,7 +136,7 @@ export function staleCauses(last: LastResult | null, now: MissFacts): string[] {
     const ports = [...new Set([...before.keys(), ...after.keys()])].filter((p) => before.get(p) !== after.get(p)).sort();
     if (ports.length > 0) causes.push(`upstream data changed on ${ports.map((p) => `"${p}"`).join(', ')}`);
   }
-  if (causes.length === 0 && now.cacheKey !== null && now.cacheKey === last.cacheKey) causes.push('the cached result’s artifacts are gone from the store');
+  if (causes.length === 0 && now.cacheKey !== null && now.cacheKey === last.cacheKey) causes.push(ARTIFACTS_GONE);
   return causes;
 }
 

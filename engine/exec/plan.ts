@@ -3,14 +3,15 @@ import type { PortHash, RunMode } from '../provenance/events.js';
 import type { NodeRegistry } from '../registry.js';
 import { NodeError } from '../sdk/node-error.js';
 import type { Workspace } from '../workspace.js';
-import { cacheIdentity, gatherInputs, hashPlanFiles, lookupCache, passThrough, pinnedOutputs, staleCauses, type CacheIdentity } from './cache-resolver.js';
+import { ARTIFACTS_GONE, cacheIdentity, gatherInputs, hashPlanFiles, lookupCache, passThrough, pinnedOutputs, staleCauses, type CacheIdentity } from './cache-resolver.js';
 import type { OutputInfo } from './events.js';
 import { planInstances, type InstancePlan, type PlanRequest } from './planner.js';
 
 /**
  * What a run would do with each node, decided by the same planner and cache resolver the run
  * uses. `run` with the reasons; `cached` with the result it would reuse. A node below one that will
- * run has no key yet (its inputs are not made), so its key is null.
+ * run has no key yet (its inputs are not made), so its key is null and the plan says it will run:
+ * conservative, since a re-executed upstream that reproduces its old output lets the run reuse it.
  */
 export type PlanAction = 'cached' | 'run' | 'bypassed' | 'pinned' | 'error';
 
@@ -101,7 +102,8 @@ export async function planGraph(ws: Workspace, registry: NodeRegistry, graph: Va
       files: fileList.map((f) => ({ path: f.path, hash: f.hash, bytes: f.bytes })),
       cacheKey: ident?.cacheKey ?? null,
     });
-    reasons.push(...causes);
+    // A forced node's unchanged key is expected, not a lost cache entry.
+    reasons.push(...causes.filter((c) => !forced || c !== ARTIFACTS_GONE));
     for (const p of pending) reasons.push(`upstream "${p}" will run`);
     if (reasons.length === 0) reasons.push('no reusable result for this cache key');
     known.set(id, null);

@@ -139,6 +139,7 @@ export function createRoutes(engine: Engine, hub: RunHub) {
             mode,
             target: typeof body.target === 'string' ? body.target : undefined,
             force: body.force === true,
+            continueOnFailure: body.continueOnFailure === true,
             trigger: typeof body.trigger === 'string' ? body.trigger : 'ui',
             signal: controller.signal,
             onEvent: (e) => {
@@ -195,6 +196,35 @@ export function createRoutes(engine: Engine, hub: RunHub) {
       },
     ],
     ['GET', /^\/api\/artifacts\/([^/]+)\/lineage$/, (_q, res, _u, m) => sendJson(res, 200, q.lineage(decodeURIComponent(m[1] as string)))],
+    [
+      // The plan the canvas shows (cached / will run, and why): the engine's, not a re-derivation.
+      'POST',
+      /^\/api\/plan$/,
+      async (req, res) => {
+        const body = (await readJson(req)) as Record<string, unknown>;
+        const doc = docFromBody(body);
+        const path = typeof body.path === 'string' ? insideWorkspace(body.path) : null;
+        const mode = (body.mode ?? 'all') as RunMode;
+        if (!['all', 'node', 'from'].includes(mode)) throw new HttpError(400, `unknown mode ${String(mode)}`);
+        try {
+          sendJson(
+            res,
+            200,
+            await engine.plan(doc, {
+              file: path ?? undefined,
+              baseDir: path ? dirname(path) : engine.ws.root,
+              mode,
+              target: typeof body.target === 'string' ? body.target : undefined,
+              force: body.force === true,
+            }),
+          );
+        } catch (err) {
+          if (err instanceof GraphLoadError) throw new HttpError(400, err.message, { diagnostics: err.diagnostics });
+          if (err instanceof PinMismatchError) throw new HttpError(409, err.message, { nodeId: err.nodeId, file: err.file });
+          throw err;
+        }
+      },
+    ],
     [
       'POST',
       /^\/api\/export$/,
