@@ -185,7 +185,7 @@ describe.skipIf(!chromiumAvailable())(`canvas e2e (Chromium at ${CHROMIUM})`, ()
     expect(await nodeState(ids.src)).toBe('done');
     expect(await nodeState(ids.filter)).toBe('done');
     expect(await node(ids.sample).getByTestId('node-status').textContent()).toContain('param changed: rows');
-    expect(await node(ids.write).getByTestId('node-status').textContent()).toContain(`upstream "${ids.sample}" changed`);
+    expect(await node(ids.write).getByTestId('node-status').textContent()).toContain(`upstream "${ids.sample}" will run`);
     await shot(page, 'stale-after-param-change');
   });
 

@@ -1,34 +1,11 @@
 import { createHash } from 'node:crypto';
 import { createReadStream, readFileSync, statSync } from 'node:fs';
+import { canonicalJson } from '../contract/canonical-json.js';
 
 /** Every hash we persist carries its algorithm name so the scheme can change later without ambiguity. */
 export const HASH_PREFIX = 'sha256:';
 
-export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
-
-/**
- * Canonical JSON: object keys sorted, no whitespace, `undefined` members dropped.
- * Two structurally equal values always serialise to the same bytes, which is what cache keys need.
- */
-export function canonicalJson(value: unknown): string {
-  return JSON.stringify(sortDeep(value));
-}
-
-function sortDeep(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((v) => (v === undefined ? null : sortDeep(v)));
-  if (value !== null && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const v = (value as Record<string, unknown>)[key];
-      if (v !== undefined) out[key] = sortDeep(v);
-    }
-    return out;
-  }
-  if (typeof value === 'number' && !Number.isFinite(value)) {
-    throw new Error(`canonicalJson: non-finite number ${value} cannot be hashed`);
-  }
-  return value;
-}
+export { canonicalJson, type JsonValue } from '../contract/canonical-json.js';
 
 export function sha256Hex(data: string | Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');

@@ -63,7 +63,7 @@ function Workbench() {
   // Derived state: staleness (on edits and results), engine validation (debounced), output follows selection.
   useEffect(() => {
     const unsubGraph = useGraph.subscribe((s, prev) => {
-      if (s.nodes !== prev.nodes || s.edges !== prev.edges) refreshStale();
+      if (s.nodes !== prev.nodes || s.edges !== prev.edges || s.meta !== prev.meta) refreshStale();
       const dataChanged = s.edges !== prev.edges || s.meta !== prev.meta || s.nodes.length !== prev.nodes.length || s.nodes.some((n, i) => n.data !== prev.nodes[i]?.data);
       if (dataChanged) scheduleValidate();
       if (s.nodes !== prev.nodes) {

@@ -2,6 +2,7 @@ import type {
   ArtifactManifest,
   Diagnostic,
   GraphDocument,
+  GraphPlan,
   Health,
   LineageStep,
   NodeTypeInfo,
@@ -76,6 +77,8 @@ export class ForgeApi {
   listFiles = (pattern?: string) => this.request<WorkspaceFile[]>('GET', `/api/files${pattern ? `?pattern=${encodeURIComponent(pattern)}` : ''}`);
   readGraph = (path: string) => this.request<{ path: string; doc: GraphDocument }>('GET', `/api/graphs/file?path=${encodeURIComponent(path)}`);
   saveGraph = (path: string, doc: GraphDocument) => this.request<{ path: string }>('PUT', '/api/graphs/file', { path, doc });
+  /** The engine's plan for this document: per node cached / will run, and why. */
+  plan = (doc: GraphDocument, path?: string | null) => this.request<GraphPlan>('POST', '/api/plan', { doc, path: path ?? undefined });
   run = (doc: GraphDocument, opts: { mode: RunMode; target?: string; path?: string | null; force?: boolean }) =>
     this.request<{ runId: string | null }>('POST', '/api/runs', { doc, mode: opts.mode, target: opts.target, path: opts.path ?? undefined, force: opts.force, trigger: 'ui' });
   cancel = (runId: string) => this.request<{ cancelling: boolean }>('POST', `/api/runs/${encodeURIComponent(runId)}/cancel`);

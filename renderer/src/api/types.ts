@@ -8,6 +8,7 @@ export type { Preview } from '../../../engine/store/preview.js';
 export type { Diagnostic, ErrorLocation } from '../../../engine/graph/errors.js';
 export type { ArtifactKind, PortSpec, ArtifactManifest } from '../../../engine/sdk/types.js';
 export type { RunMode } from '../../../engine/provenance/events.js';
+export type { GraphPlan, PlannedNode, PlanAction } from '../../../engine/exec/plan.js';
 
 /** GET /api/health */
 export interface Health {

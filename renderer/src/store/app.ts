@@ -1,10 +1,11 @@
+import { canonicalJson } from '../../../engine/contract/canonical-json';
 import { ApiError, ForgeApi, readToken } from '../api/client';
 import type { GraphDocument, RunMode } from '../api/types';
 import { desktop } from '../desktop';
 import { useCatalog } from './catalog';
 import { codeNodes, createGraphStore, type FlowNode } from './graph';
 import { useRun } from './run';
-import { computeStale, incomingByTarget, signatureOf, stableJson, type NodeSignature } from './signature';
+import { staleFromPlan } from './stale';
 import { useUi } from './ui';
 
 export const api = new ForgeApi(typeof window === 'undefined' ? '' : readToken());
@@ -28,7 +29,7 @@ export function codeFingerprint(doc: GraphDocument): string | null {
   const nodes = codeNodes(doc, useCatalog.getState().types);
   if (nodes.length === 0) return null;
   const byId = new Map(doc.nodes.map((n) => [n.id, n]));
-  return hashText(stableJson(nodes.map((c) => [c.nodeId, c.params.map((p) => byId.get(c.nodeId)?.params[p])])));
+  return hashText(canonicalJson(nodes.map((c) => [c.nodeId, c.params.map((p) => byId.get(c.nodeId)?.params[p])])));
 }
 
 function trustedSet(): Set<string> {
@@ -185,14 +186,6 @@ export async function exportConfig(): Promise<void> {
 
 /* ---------- running ---------- */
 
-export function currentSignatures(): Record<string, NodeSignature> {
-  const { nodes, edges } = useGraph.getState();
-  const incoming = incomingByTarget(edges);
-  const out: Record<string, NodeSignature> = {};
-  for (const n of nodes) out[n.id] = signatureOf(n, incoming.get(n.id) ?? []);
-  return out;
-}
-
 export function selectedNodeIds(): string[] {
   return useGraph
     .getState()
@@ -233,10 +226,7 @@ export function runGraph(mode: RunMode, target?: string): void {
       return;
     }
   }
-  const sigs = currentSignatures();
-  useRun.getState().requestRun(sigs);
   api.run(doc, { mode, target, path: g.path }).catch((err: unknown) => {
-    useRun.getState().requestFailed();
     if (err instanceof ApiError && err.diagnostics.length) {
       useUi.getState().setDiagnostics(err.diagnostics);
       useUi.getState().showBottom('problems');
@@ -256,17 +246,44 @@ export function cancelRun(): void {
 let lastNodes: readonly FlowNode[] = [];
 let lastEdges: unknown = null;
 let lastStatus: unknown = null;
+let lastMeta: unknown = null;
+let planTimer = 0;
+let planSeq = 0;
 
-/** Recomputes staleness when node data, edges or results change (not on drags or selection). */
+/**
+ * Asks the engine for its plan of the current graph when node data, edges, graph settings (the
+ * seed) or results change (not on drags or selection), and shows its stale verdicts. Debounced,
+ * and paused while a run is active: the run's own events say what is fresh.
+ */
 export function refreshStale(force = false): void {
-  const { nodes, edges } = useGraph.getState();
+  const g = useGraph.getState();
+  const { nodes, edges } = g;
   const status = useRun.getState().status;
   const dataChanged = nodes.length !== lastNodes.length || nodes.some((n, i) => n.data !== lastNodes[i]?.data || n.id !== lastNodes[i]?.id);
-  if (!force && !dataChanged && edges === lastEdges && status === lastStatus) return;
+  if (!force && !dataChanged && edges === lastEdges && status === lastStatus && g.meta === lastMeta) return;
   lastNodes = nodes;
   lastEdges = edges;
   lastStatus = status;
-  useRun.getState().setStale(computeStale(nodes, edges, (id) => status[id]));
+  lastMeta = g.meta;
+  window.clearTimeout(planTimer);
+  const mySeq = ++planSeq;
+  if (!Object.values(status).some((st) => st.state !== 'idle')) {
+    useRun.getState().setStale({});
+    return;
+  }
+  planTimer = window.setTimeout(() => {
+    if (useRun.getState().active) return;
+    const now = useGraph.getState();
+    api
+      .plan(now.toDocument(), now.path)
+      .then((plan) => {
+        if (mySeq !== planSeq || useRun.getState().active) return;
+        const shown = useRun.getState().status;
+        useRun.getState().setStale(staleFromPlan(plan, (id) => shown[id]));
+      })
+      // An invalid graph has no plan; the Problems panel shows why, and stale badges keep their last verdict.
+      .catch(() => {});
+  }, 200);
 }
 
 let validateTimer = 0;
@@ -299,19 +316,14 @@ export async function restoreLastResults(): Promise<void> {
   if (!g.path) return;
   try {
     const runs = (await api.runs(20)).filter((r) => r.graphPath !== null && r.graphPath.endsWith(g.path as string));
-    const want = currentSignatures();
+    const want = new Set(g.nodes.map((n) => n.id));
     const seen = new Set<string>();
     const status = { ...useRun.getState().status };
     for (const r of runs.slice(0, 5)) {
       const detail = await api.runDetail(r.id);
       for (const ex of detail.executions) {
-        if (seen.has(ex.nodeId) || !want[ex.nodeId] || ex.status !== 'succeeded') continue;
-        const sig = want[ex.nodeId] as NodeSignature;
-        const params: Record<string, string> = {};
-        for (const [k, v] of Object.entries(ex.params)) if (v !== undefined) params[k] = stableJson(v);
-        // Executions record params with defaults applied; only claim the result if they agree.
-        const same = Object.entries(sig.params).every(([k, v]) => params[k] === v);
-        if (!same) continue;
+        // The newest result of each node is shown; the engine's plan then says whether it is stale.
+        if (seen.has(ex.nodeId) || !want.has(ex.nodeId) || ex.status !== 'succeeded') continue;
         seen.add(ex.nodeId);
         status[ex.nodeId] = {
           state: ex.cached ? 'cached' : 'done',
@@ -319,8 +331,6 @@ export async function restoreLastResults(): Promise<void> {
           durationMs: ex.durationMs ?? undefined,
           runId: ex.runId,
           executionId: ex.id,
-          signature: { ...sig },
-          consumed: consumedByPort(ex.inputs),
         };
       }
     }
@@ -349,11 +359,4 @@ export function isTypingTarget(t: EventTarget | null): boolean {
   const el = t as HTMLElement | null;
   if (!el) return false;
   return el.tagName === 'INPUT' || el.tagName === 'TEXTAREA' || el.tagName === 'SELECT' || el.isContentEditable || !!el.closest?.('.monaco-editor');
-}
-
-/** A fan-in port consumes several artifacts; provenance lists one row per artifact. */
-function consumedByPort(inputs: readonly { port: string; hash: string }[]): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const i of inputs) (out[i.port] ??= []).push(i.hash);
-  return out;
 }

@@ -1,9 +1,7 @@
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { NodeOutcome, RunEvent } from '../api/types';
 import { displayState, useRun } from './run';
-import type { NodeSignature } from './signature';
 
-const sig = (p: string): NodeSignature => ({ type: 't', params: { p }, inputs: '', bypass: false, pinned: '{}' });
 const outcome = (nodeId: string, state: NodeOutcome['state'], extra: Partial<NodeOutcome> = {}): NodeOutcome => ({
   nodeId,
   baseNodeId: nodeId,
@@ -17,11 +15,10 @@ const outcome = (nodeId: string, state: NodeOutcome['state'], extra: Partial<Nod
 });
 
 describe('run store: live node states from events', () => {
-  beforeEach(() => useRun.setState({ status: {}, stale: {}, active: null, log: [], pending: null, runSignatures: {} }));
+  beforeEach(() => useRun.setState({ status: {}, stale: {}, active: null, log: [] }));
 
-  it('walks queued → running → done/cached/failed and records the signature each result was made with', () => {
-    const r = useRun.getState();
-    r.requestRun({ a: sig('1'), b: sig('2'), c: sig('3') });
+  it('walks queued → running → done/cached/failed and clears the stale verdict of each node that gets a fresh result', () => {
+    useRun.setState({ stale: { a: 'param changed: x', c: 'param changed: y', z: 'param changed: z' } });
     const events: RunEvent[] = [
       { type: 'run.started', runId: 'R', mode: 'all', target: null, nodes: ['a', 'b', 'c'], forced: [], instances: { a: 'a', b: 'b', c: 'c' } },
       { type: 'node.cached', runId: 'R', nodeId: 'a', outcome: outcome('a', 'cached') },
@@ -31,7 +28,7 @@ describe('run store: live node states from events', () => {
     for (const e of events) useRun.getState().handle(e);
     let s = useRun.getState().status;
     expect(s.a?.state).toBe('cached');
-    expect(s.a?.signature).toEqual(sig('1'));
+    expect(useRun.getState().stale).toEqual({ c: 'param changed: y', z: 'param changed: z' });
     expect(s.b?.state).toBe('running');
     expect(s.b?.progress).toEqual({ done: 5, total: 10, message: undefined });
     expect(s.c?.state).toBe('queued');
@@ -39,25 +36,25 @@ describe('run store: live node states from events', () => {
 
     useRun.getState().handle({ type: 'node.finished', runId: 'R', nodeId: 'b', outcome: outcome('b', 'executed') });
     useRun.getState().handle({ type: 'node.failed', runId: 'R', nodeId: 'c', outcome: outcome('c', 'failed', { error: 'boom', location: { field: 'params.where' } }) });
-    useRun.getState().handle({ type: 'run.finished', runId: 'R', summary: { runId: 'R', status: 'failed', mode: 'all', durationMs: 40, nodes: [] } });
+    useRun.getState().handle({ type: 'run.finished', runId: 'R', summary: { runId: 'R', status: 'failed', mode: 'all', durationMs: 40, nodes: [], failed: ['c'], skipped: [] } });
     s = useRun.getState().status;
     expect(s.b?.state).toBe('done');
     expect(s.b?.outputs?.[0]?.rows).toBe(3);
     expect(s.c?.state).toBe('failed');
     expect(s.c?.error).toBe('boom');
     expect(s.c?.errorField).toBe('params.where');
+    expect(useRun.getState().stale).toEqual({ z: 'param changed: z' });
     expect(useRun.getState().active).toBeNull();
     expect(useRun.getState().log.some((l) => l.level === 'error' && l.message.includes('boom'))).toBe(true);
   });
 
   it('nodes still queued when a run ends (cancelled) do not stay queued', () => {
     useRun.getState().handle({ type: 'run.started', runId: 'R2', mode: 'all', target: null, nodes: ['a', 'b'], forced: [], instances: { a: 'a', b: 'b' } });
-    useRun.getState().handle({ type: 'run.finished', runId: 'R2', summary: { runId: 'R2', status: 'cancelled', mode: 'all', durationMs: 1, nodes: [] } });
+    useRun.getState().handle({ type: 'run.finished', runId: 'R2', summary: { runId: 'R2', status: 'cancelled', mode: 'all', durationMs: 1, nodes: [], failed: [], skipped: [] } });
     expect(useRun.getState().status.a?.state).toBe('cancelled');
   });
 
   it('a swept node aggregates its variants: running until all finish, then done, with per-variant outputs', () => {
-    useRun.getState().requestRun({ mix: sig('m') });
     const inst = { 'mix[share=0.1]': 'mix', 'mix[share=0.5]': 'mix' };
     useRun.getState().handle({ type: 'run.started', runId: 'S', mode: 'all', target: null, nodes: Object.keys(inst), forced: [], instances: inst });
     expect(useRun.getState().status.mix?.state).toBe('queued');
@@ -73,7 +70,6 @@ describe('run store: live node states from events', () => {
     expect(st?.state).toBe('done');
     expect(Object.keys(st?.variants ?? {})).toEqual(['mix[share=0.1]', 'mix[share=0.5]']);
     expect(st?.variants?.['mix[share=0.5]']?.variant).toEqual({ 'mix.share': 0.5 });
-    expect(st?.signature).toEqual(sig('m'));
   });
 
   it('live states win over staleness; staleness wins over the previous result', () => {

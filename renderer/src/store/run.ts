@@ -1,9 +1,7 @@
 import { create } from 'zustand';
 import type { NodeOutcome, OutputInfo, RunEvent, RunMode, RunSummary } from '../api/types';
-import type { NodeSignature } from './signature';
-import { describeChange, parseInputs } from './signature';
 
-/** What a node shows. `stale` is derived (see computeStale), the rest comes from run events. */
+/** What a node shows. `stale` comes from the engine's plan (see staleFromPlan), the rest from run events. */
 export type NodeRunState = 'idle' | 'stale' | 'queued' | 'running' | 'cached' | 'done' | 'failed' | 'skipped' | 'cancelled' | 'bypassed' | 'pinned';
 
 export interface NodeStatus {
@@ -15,10 +13,6 @@ export interface NodeStatus {
   durationMs?: number;
   runId?: string;
   executionId?: string | null;
-  /** What the node looked like when it produced its current result; staleness compares with it. */
-  signature?: NodeSignature;
-  /** Input port → the artifact hashes this result was computed from (several on a fan-in port). */
-  consumed?: Record<string, string[]>;
   /** For a swept node: each variant's state and outputs, by instance id. */
   variants?: Record<string, VariantStatus>;
 }
@@ -52,19 +46,14 @@ export interface ActiveRun {
 
 export interface RunState {
   status: Record<string, NodeStatus>;
-  /** nodeId → why it is stale (derived from signatures; recomputed on every graph edit). */
+  /** nodeId → why it is stale, from the engine's plan of the current graph (refreshed after edits and runs). */
   stale: Record<string, string>;
   active: ActiveRun | null;
   lastRun: { runId: string; summary: RunSummary } | null;
   log: LogLine[];
   connected: boolean;
-  /** Signatures of the graph as sent with the newest run request, claimed by the next run.started. */
-  pending: Record<string, NodeSignature> | null;
-  runSignatures: Record<string, Record<string, NodeSignature>>;
   /** runId → instance id → node id, from run.started. */
   instanceBase: Record<string, Record<string, string>>;
-  requestRun(signatures: Record<string, NodeSignature>): void;
-  requestFailed(): void;
   handle(e: RunEvent): void;
   setConnected(c: boolean): void;
   setStale(stale: Record<string, string>): void;
@@ -83,12 +72,8 @@ export const useRun = create<RunState>((set, get) => ({
   lastRun: null,
   log: [],
   connected: false,
-  pending: null,
-  runSignatures: {},
   instanceBase: {},
 
-  requestRun: (signatures) => set({ pending: signatures }),
-  requestFailed: () => set({ pending: null }),
   setConnected: (connected) => set({ connected }),
   setStale: (stale) => {
     const prev = get().stale;
@@ -114,17 +99,12 @@ export const useRun = create<RunState>((set, get) => ({
       return log;
     };
     const patch = (nodeId: string, p: Partial<NodeStatus>): Record<string, NodeStatus> => ({ ...s.status, [nodeId]: { ...(s.status[nodeId] ?? { state: 'idle' }), ...p } });
-    const sigFor = (nodeId: string) => s.runSignatures[e.runId]?.[nodeId];
-    // Parents finish before their children start, so their outputs now are what this node read.
-    const consumedBy = (nodeId: string): Record<string, string[]> | undefined => {
-      const sig = sigFor(nodeId);
-      if (!sig) return undefined;
-      const out: Record<string, string[]> = {};
-      for (const i of parseInputs(sig.inputs)) {
-        const h = s.status[i.node]?.outputs?.find((o) => o.port === i.sourcePort)?.hash;
-        if (h) (out[i.port] ??= []).push(h);
-      }
-      return out;
+    // A node that has just produced a result for the graph as sent is no longer stale; the next plan confirms it.
+    const fresh = (base: string): Record<string, string> => {
+      if (!(base in s.stale)) return s.stale;
+      const stale = { ...s.stale };
+      delete stale[base];
+      return stale;
     };
 
     // Sweeps run one instance per variant (`node[param=value]`); the canvas shows them on their node.
@@ -164,7 +144,6 @@ export const useRun = create<RunState>((set, get) => ({
           error: failed ? `${failed[0]}: ${failed[1].error ?? 'failed'}` : undefined,
           outputs: firstDone?.outputs ?? [],
           durationMs: all.reduce((a, v) => a + (v.durationMs ?? 0), 0),
-          ...(complete ? { signature: sigFor(base), consumed: undefined } : {}),
         },
       };
     };
@@ -177,14 +156,11 @@ export const useRun = create<RunState>((set, get) => ({
           const swept = variantCount(id) > 1 || (e.instances[id] === undefined && e.nodes.some((n) => e.instances[n] === id));
           status[id] = { ...(status[id] ?? { state: 'idle' }), state: 'queued', progress: undefined, error: undefined, errorField: undefined, ...(swept ? { variants: {} } : { variants: undefined }) };
         }
-        const runSignatures = s.pending ? { ...s.runSignatures, [e.runId]: s.pending } : s.runSignatures;
         const what = e.mode === 'all' ? 'all nodes' : e.mode === 'node' ? `node ${e.target}` : `from ${e.target}`;
         const extra = e.nodes.length > bases.length ? ` as ${e.nodes.length} instances` : '';
         set({
           status,
-          runSignatures,
           instanceBase: { ...s.instanceBase, [e.runId]: e.instances },
-          pending: null,
           active: { runId: e.runId, mode: e.mode, target: e.target, nodes: bases, startedAt: Date.now() },
           log: appendLog([line(null, 'info', `run ${e.runId} started: ${what} (${bases.length} planned${extra}${e.forced.length ? `, ${e.forced.length} forced` : ''})`)]),
         });
@@ -212,8 +188,8 @@ export const useRun = create<RunState>((set, get) => ({
         const status =
           base !== e.nodeId
             ? patchVariant(base, e.nodeId, { state, outputs: o.outputs, durationMs: o.durationMs, executionId: o.executionId, error: undefined }, o)
-            : patch(e.nodeId, { state, outputs: o.outputs, durationMs: o.durationMs, runId: e.runId, executionId: o.executionId, progress: undefined, error: undefined, signature: sigFor(e.nodeId), consumed: consumedBy(e.nodeId) });
-        set({ status, log: appendLog([line(e.nodeId, 'info', outcomeLine(o))]) });
+            : patch(e.nodeId, { state, outputs: o.outputs, durationMs: o.durationMs, runId: e.runId, executionId: o.executionId, progress: undefined, error: undefined });
+        set({ status, stale: fresh(base), log: appendLog([line(e.nodeId, 'info', outcomeLine(o))]) });
         return;
       }
       case 'node.failed': {
@@ -222,8 +198,8 @@ export const useRun = create<RunState>((set, get) => ({
         const status =
           base !== e.nodeId
             ? patchVariant(base, e.nodeId, { state: 'failed', outputs: [], error: o.error ?? 'failed', durationMs: o.durationMs, executionId: o.executionId }, o)
-            : patch(e.nodeId, { state: 'failed', error: o.error ?? 'failed', errorField: o.location?.field, outputs: [], progress: undefined, durationMs: o.durationMs, runId: e.runId, executionId: o.executionId, signature: sigFor(e.nodeId), consumed: consumedBy(e.nodeId) });
-        set({ status, log: appendLog([line(e.nodeId, 'error', `failed: ${o.error ?? 'unknown error'}`)]) });
+            : patch(e.nodeId, { state: 'failed', error: o.error ?? 'failed', errorField: o.location?.field, outputs: [], progress: undefined, durationMs: o.durationMs, runId: e.runId, executionId: o.executionId });
+        set({ status, stale: fresh(base), log: appendLog([line(e.nodeId, 'error', `failed: ${o.error ?? 'unknown error'}`)]) });
         return;
       }
       case 'node.skipped': {
@@ -240,13 +216,10 @@ export const useRun = create<RunState>((set, get) => ({
         for (const [id, st] of Object.entries(status)) if (st.state === 'queued' || st.state === 'running') status[id] = { ...st, state: 'cancelled', progress: undefined };
         const sum = e.summary;
         const counts = countStates(sum.nodes);
-        const runSignatures = { ...s.runSignatures };
-        delete runSignatures[e.runId];
         const instanceBase = { ...s.instanceBase };
         delete instanceBase[e.runId];
         set({
           status,
-          runSignatures,
           instanceBase,
           active: s.active?.runId === e.runId ? null : s.active,
           lastRun: { runId: e.runId, summary: sum },
@@ -288,4 +261,3 @@ export function displayState(status: NodeStatus | undefined, staleReason: string
   return st;
 }
 
-export { describeChange };

@@ -1,125 +1,58 @@
 import { describe, expect, it } from 'vitest';
-import { computeStale, incomingByTarget, signatureOf, type ResultInfo, type SigEdge, type SigNode } from './signature';
+import type { GraphPlan, PlannedNode } from '../api/types';
+import { staleFromPlan, type ShownResult } from './stale';
 
-function graph() {
-  const nodes: SigNode[] = [
-    { id: 'src', data: { type: 'source.jsonl', params: { path: 'a.jsonl' } } },
-    { id: 'f', data: { type: 'transform.filter', params: { where: 'length(text) > 10' } } },
-    { id: 's', data: { type: 'transform.sample', params: { rows: 5 } } },
-    { id: 'w', data: { type: 'sink.write', params: { path: 'out.jsonl' } } },
-    { id: 'other', data: { type: 'source.jsonl', params: { path: 'b.jsonl' } } },
-  ];
-  const edges: SigEdge[] = [
-    { source: 'src', sourceHandle: 'out', target: 'f', targetHandle: 'in' },
-    { source: 'f', sourceHandle: 'out', target: 's', targetHandle: 'in' },
-    { source: 's', sourceHandle: 'out', target: 'w', targetHandle: 'in' },
-  ];
-  return { nodes, edges };
-}
+const planned = (nodeId: string, action: PlannedNode['action'], extra: Partial<PlannedNode> = {}): PlannedNode => ({
+  nodeId,
+  baseNodeId: nodeId,
+  nodeType: 't',
+  variant: {},
+  action,
+  cacheKey: action === 'cached' ? `sha256:${nodeId}` : null,
+  reasons: [],
+  ...extra,
+});
+const plan = (...nodes: PlannedNode[]): GraphPlan => ({ mode: 'all', target: null, seed: 1, nodes });
+const shownAll = (ids: string[], state = 'done'): ((id: string) => ShownResult | undefined) => {
+  const m = new Map(ids.map((id) => [id, { state, outputs: [{ port: 'out', hash: `h-${id}` }] }]));
+  return (id) => m.get(id);
+};
 
-/** Results as if every node had just run: each output hash is `<node>#<run>`, each input consumed its parent's. */
-function ranWith(nodes: SigNode[], edges: SigEdge[], run = 1): Map<string, ResultInfo> {
-  const inc = incomingByTarget(edges);
-  return new Map(
-    nodes.map((n) => [
-      n.id,
-      {
-        signature: signatureOf(n, inc.get(n.id) ?? []),
-        outputs: [{ port: 'out', hash: `${n.id}#${run}` }],
-        consumed: consumedOf(inc.get(n.id) ?? [], run),
-      },
-    ]),
-  );
-}
-
-function consumedOf(incoming: readonly SigEdge[], run: number): Record<string, string[]> {
-  const out: Record<string, string[]> = {};
-  for (const e of incoming) (out[e.targetHandle ?? ''] ??= []).push(`${e.source}#${run}`);
-  return out;
-}
-
-const withParam = (nodes: SigNode[], id: string, key: string, value: unknown): SigNode[] =>
-  nodes.map((n) => (n.id === id ? { ...n, data: { ...n.data, params: { ...n.data.params, [key]: value } } } : n));
-
-describe('stale propagation', () => {
-  it('nothing is stale right after a run', () => {
-    const { nodes, edges } = graph();
-    const ran = ranWith(nodes, edges);
-    expect(computeStale(nodes, edges, (id) => ran.get(id))).toEqual({});
+describe('stale badges from the engine plan', () => {
+  it('nothing is stale when the engine would reuse exactly the results shown', () => {
+    const p = plan(planned('a', 'cached', { outputs: [{ port: 'out', hash: 'h-a' }] }), planned('b', 'cached', { outputs: [{ port: 'out', hash: 'h-b' }] }));
+    expect(staleFromPlan(p, shownAll(['a', 'b']))).toEqual({});
   });
 
-  it('a param change marks the node and every descendant, with the reason', () => {
-    const { nodes, edges } = graph();
-    const ran = ranWith(nodes, edges);
-    const edited = withParam(nodes, 'f', 'where', 'length(text) > 99');
-    expect(computeStale(edited, edges, (id) => ran.get(id))).toEqual({
-      f: 'param changed: where',
-      s: 'upstream "f" changed',
-      w: 'upstream "f" changed',
+  it('a node the engine will run is stale with the engine’s reasons: seed, input file, upstream', () => {
+    const p = plan(
+      planned('src', 'run', { reasons: ['graph seed changed (1 → 2)', 'input file changed: data/a.jsonl'] }),
+      planned('f', 'run', { reasons: ['graph seed changed (1 → 2)', 'upstream "src" will run'] }),
+      planned('other', 'cached', { outputs: [{ port: 'out', hash: 'h-other' }] }),
+    );
+    expect(staleFromPlan(p, shownAll(['src', 'f', 'other']))).toEqual({
+      src: 'graph seed changed (1 → 2); input file changed: data/a.jsonl',
+      f: 'graph seed changed (1 → 2); upstream "src" will run',
     });
   });
 
-  it('changing a param back (undo) clears staleness: it is decided by content, not by edit history', () => {
-    const { nodes, edges } = graph();
-    const ran = ranWith(nodes, edges);
-    const edited = withParam(nodes, 'f', 'where', 'x');
-    const back = withParam(edited, 'f', 'where', 'length(text) > 10');
-    expect(computeStale(back, edges, (id) => ran.get(id))).toEqual({});
+  it('nodes that never produced a result are not stale, even if they will run', () => {
+    const p = plan(planned('a', 'run', { reasons: ['never run in this workspace'] }));
+    expect(staleFromPlan(p, () => undefined)).toEqual({});
+    expect(staleFromPlan(p, () => ({ state: 'idle' }))).toEqual({});
   });
 
-  it('key order in params does not matter', () => {
-    const { nodes, edges } = graph();
-    const ran = ranWith(nodes, edges);
-    const reordered = nodes.map((n) => (n.id === 'src' ? { ...n, data: { ...n.data, params: { zzz: undefined, path: 'a.jsonl' } } } : n));
-    expect(computeStale(reordered, edges, (id) => ran.get(id))).toEqual({});
+  it('a cached result other than the one shown (after an undo) is stale; the same one is not', () => {
+    const p = plan(planned('s', 'cached', { outputs: [{ port: 'out', hash: 'h-old' }] }));
+    expect(staleFromPlan(p, shownAll(['s']))).toEqual({ s: 'another cached result matches the current graph' });
+    expect(staleFromPlan(p, () => ({ state: 'done', outputs: [{ port: 'out', hash: 'h-old' }] }))).toEqual({});
   });
 
-  it('rewiring an input marks the target and downstream; bypass is a change too', () => {
-    const { nodes, edges } = graph();
-    const ran = ranWith(nodes, edges);
-    const rewired = edges.map((e) => (e.target === 's' ? { ...e, source: 'other' } : e));
-    expect(computeStale(nodes, rewired, (id) => ran.get(id))).toEqual({ s: 'inputs reconnected', w: 'upstream "s" changed' });
-    const bypassed = nodes.map((n) => (n.id === 's' ? { ...n, data: { ...n.data, bypass: true } } : n));
-    expect(computeStale(bypassed, edges, (id) => ran.get(id))).toMatchObject({ s: 'bypass turned on', w: 'upstream "s" changed' });
-  });
-
-  it('an upstream node re-run on its own (new output) makes its descendants stale, not itself', () => {
-    const { nodes, edges } = graph();
-    const ran = ranWith(nodes, edges);
-    const edited = withParam(nodes, 's', 'rows', 4);
-    expect(computeStale(edited, edges, (id) => ran.get(id))).toEqual({ s: 'param changed: rows', w: 'upstream "s" changed' });
-    // "Run this node" on s: it now has a result for rows=4 with a new output hash; w has not re-run.
-    const rerun = ranWith(edited, edges, 2).get('s') as ResultInfo;
-    ran.set('s', { ...rerun, consumed: { in: ['f#1'] } });
-    expect(computeStale(edited, edges, (id) => ran.get(id))).toEqual({ w: 'upstream "s" has a newer result' });
-  });
-
-  it('nodes that never produced a result are not stale, but their ran descendants are', () => {
-    const { nodes, edges } = graph();
-    const ran = ranWith(nodes, edges);
-    ran.delete('f');
-    const edited = withParam(nodes, 'src', 'path', 'c.jsonl');
-    expect(computeStale(edited, edges, (id) => ran.get(id))).toEqual({
-      src: 'param changed: path',
-      s: 'upstream "src" changed',
-      w: 'upstream "src" changed',
-    });
-  });
-
-  it('a fan-in port fed by several nodes is not stale after a run, but is when one feeder re-runs', () => {
-    const nodes: SigNode[] = [
-      { id: 'a', data: { type: 'source.jsonl', params: { path: 'a.jsonl' } } },
-      { id: 'b', data: { type: 'source.jsonl', params: { path: 'b.jsonl' } } },
-      { id: 'r', data: { type: 'sink.report', params: {} } },
-    ];
-    const edges: SigEdge[] = [
-      { source: 'a', sourceHandle: 'out', target: 'r', targetHandle: 'metrics' },
-      { source: 'b', sourceHandle: 'out', target: 'r', targetHandle: 'metrics' },
-    ];
-    const ran = ranWith(nodes, edges);
-    expect(ran.get('r')?.consumed).toEqual({ metrics: ['a#1', 'b#1'] });
-    expect(computeStale(nodes, edges, (id) => ran.get(id))).toEqual({});
-    ran.set('a', { ...(ran.get('a') as ResultInfo), outputs: [{ port: 'out', hash: 'a#2' }] });
-    expect(computeStale(nodes, edges, (id) => ran.get(id))).toEqual({ r: 'upstream "a" has a newer result' });
+  it('a swept node is stale when any variant will run, naming the variant', () => {
+    const p = plan(
+      planned('mix[share=0.1]', 'cached', { baseNodeId: 'mix' }),
+      planned('mix[share=0.5]', 'run', { baseNodeId: 'mix', reasons: ['param changed: share'] }),
+    );
+    expect(staleFromPlan(p, shownAll(['mix']))).toEqual({ mix: 'mix[share=0.5]: param changed: share' });
   });
 });
