@@ -8,6 +8,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../engine/engine.js';
+import { defaultRegistry } from '../composition/registry.js';
 import { GRAPH_FORMAT, GRAPH_VERSION, type GraphDocument } from '../engine/graph/document.js';
 import { NgramModel, writeModel, type ModelHeader } from '../nodes/_corpus/ngram-model.js';
 import { loadTokenizer } from '../nodes/_corpus/tokenizer.js';
@@ -190,7 +191,7 @@ async function engineRun(): Promise<Record<string, number>> {
         { from: { node: 'prose', port: 'out' }, to: { node: 'eval', port: 'benchmarks' } },
       ],
     };
-    const engine = Engine.open(project);
+    const engine = Engine.open(project, defaultRegistry());
     try {
       const t0 = performance.now();
       const s = await engine.run(doc, { baseDir: project, trigger: 'bench' });

@@ -12,7 +12,11 @@ for (const stream of [process.stdout, process.stderr]) {
   });
 }
 const { main } = await import('../engine/cli/main.ts');
-const code = await main(process.argv.slice(2));
+// The composition root is imported only by commands that need node types: `forge --help` and
+// `forge runs` never load node code (or the ML libraries behind it).
+const code = await main(process.argv.slice(2), {
+  loadRegistry: async () => (await import('../composition/registry.ts')).defaultRegistry(),
+});
 // DuckDB and piscina keep handles alive, so exit explicitly, but only once piped output has been
 // flushed: process.exit() drops whatever a pipe has not yet taken.
 await Promise.all([process.stdout, process.stderr].map((s) => new Promise((resolve) => s.write('', resolve))));

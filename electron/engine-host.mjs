@@ -13,7 +13,8 @@ if (!workspace || !token) {
 }
 const { Engine } = await import('../engine/engine.ts');
 const { startServer } = await import('../engine/server/server.ts');
-const engine = Engine.open(workspace);
+const { defaultRegistry } = await import('../composition/registry.ts');
+const engine = Engine.open(workspace, defaultRegistry());
 const server = await startServer(engine, { token, port: Number(process.env.FORGE_PORT ?? 0) });
 process.stdout.write(`FORGE_ENGINE_READY ${JSON.stringify({ port: server.port, url: server.url.replace(/\?.*$/, ''), workspace: engine.ws.root })}\n`);
 

@@ -10,19 +10,28 @@ import type { RunSummary } from './exec/events.js';
 import { planGraph, type GraphPlan } from './exec/plan.js';
 import type { PlanRequest } from './exec/planner.js';
 import { runGraph, type RunOptions } from './exec/scheduler.js';
-import { defaultRegistry, type NodeRegistry } from './registry.js';
+import type { NodeRegistry } from './registry.js';
 import { ENGINE_VERSION } from './version.js';
 import { Workspace } from './workspace.js';
 
-/** The engine's facade for the CLI, the server and tests: one workspace, one registry. */
+/**
+ * The engine's facade for the CLI, the server and tests: one workspace, one registry. The registry
+ * is given by the entry point (see composition/registry.ts); commands that only read provenance
+ * (`forge runs`, `show`, …) open the engine without one, so no node code is loaded for them.
+ */
 export class Engine {
   constructor(
     readonly ws: Workspace,
-    readonly registry: NodeRegistry = defaultRegistry(),
+    private readonly nodeRegistry?: NodeRegistry,
   ) {}
 
   static open(root: string, registry?: NodeRegistry): Engine {
     return new Engine(Workspace.open(root), registry);
+  }
+
+  get registry(): NodeRegistry {
+    if (!this.nodeRegistry) throw new Error('internal: this engine was opened without a node registry (the entry point must pass one)');
+    return this.nodeRegistry;
   }
 
   loadFile(path: string): { doc: GraphDocument; file: string; baseDir: string } {

@@ -3,7 +3,6 @@ import { existsSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { NODE_TYPES } from '../nodes/index.js';
 import type { NodeType, PortSpec } from './sdk/types.js';
 import { sha256 } from './util/hash.js';
 
@@ -25,6 +24,8 @@ export interface NodeTypeInfo {
 const SOURCE_FILE = /\.(ts|js|mjs)$/;
 const TEST_FILE = /\.(test|spec)\.(ts|js|mjs)$/;
 const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+/** Where the built-in registry is composed; a URL, not an import, so `engine/` stays free of `nodes/`. */
+export const DEFAULT_REGISTRY_MODULE = new URL('../composition/registry.ts', import.meta.url).href;
 const LOCAL_IMPORT = /(?:\bfrom|\bimport)\s*\(?\s*['"](\.{1,2}\/[^'"]+)['"]/g;
 
 /** The files reachable from `start` through relative imports (`./x.js` resolves to `./x.ts`). */
@@ -51,11 +52,12 @@ export class NodeRegistry {
 
   /**
    * @param moduleUrl a module exporting `createRegistry()` that rebuilds this registry, so worker
-   *   threads (and later remote executors) can resolve the same node types.
+   *   threads (and later remote executors) can resolve the same node types. Defaults to the
+   *   composition root (`composition/registry.ts`), named by URL only: the engine never imports it.
    */
   constructor(
     types: readonly NodeType[],
-    readonly moduleUrl: string = import.meta.url,
+    readonly moduleUrl: string = DEFAULT_REGISTRY_MODULE,
   ) {
     for (const t of types) {
       if (this.byType.has(t.type)) throw new Error(`node type ${t.type} is registered twice`);
@@ -112,12 +114,3 @@ export class NodeRegistry {
   }
 }
 
-let shared: NodeRegistry | undefined;
-
-export function defaultRegistry(): NodeRegistry {
-  shared ??= new NodeRegistry(NODE_TYPES);
-  return shared;
-}
-
-/** Worker threads rebuild the registry from the module named in the work unit. */
-export const createRegistry = defaultRegistry;

@@ -2,6 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine.js';
+import type { NodeRegistry } from '../registry.js';
 import { graphJsonSchema } from '../graph/document.js';
 import { formatDiagnostic, GraphLoadError } from '../graph/errors.js';
 import { parseGraphText } from '../graph/load.js';
@@ -43,7 +44,15 @@ common options:
   -q, --quiet                   no progress output
 `;
 
-export async function main(argv: string[]): Promise<number> {
+/** Commands that read node types; the others open the engine without loading any node code. */
+const NEEDS_NODE_TYPES = new Set(['run', 'plan', 'validate', 'export', 'nodes', 'serve']);
+
+export interface CliDeps {
+  /** Builds the node registry (the composition root); called only for commands that need node types. */
+  loadRegistry: () => Promise<NodeRegistry>;
+}
+
+export async function main(argv: string[], deps: CliDeps): Promise<number> {
   const { values, positionals } = parseArgs({
     args: argv,
     allowPositionals: true,
@@ -69,7 +78,8 @@ export async function main(argv: string[]): Promise<number> {
   if (values.help || !command || command === 'help') return print(HELP);
   if (command === 'schema') return print(JSON.stringify(graphJsonSchema(), null, 2));
 
-  const engine = Engine.open(resolve(values.workspace ?? process.cwd()));
+  const registry = NEEDS_NODE_TYPES.has(command) ? await deps.loadRegistry() : undefined;
+  const engine = Engine.open(resolve(values.workspace ?? process.cwd()), registry);
   try {
     switch (command) {
       case 'run': {

@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { mkdirSync, readdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { sqlString, sqlStringList } from '../store/duckdb.js';
+import { sqlString, sqlStringList } from './sql.js';
 import type { ArtifactRef, ColumnInfo, OutputBuilder } from './types.js';
 
 /** Columns every dataset carries; loaders map their input onto them. */

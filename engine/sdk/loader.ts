@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { sqlIdent, sqlString } from '../store/duckdb.js';
+import { sqlIdent, sqlString } from './sql.js';
 import { rmSync } from 'node:fs';
 import { PARQUET_OPTIONS, writeDatasetFromQuery } from './dataset.js';
 import type { FieldRequirement, LineProblem } from './jsonl-diagnose.js';

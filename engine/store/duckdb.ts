@@ -42,14 +42,5 @@ export function duckdbInstance(settings: DuckDBSettings): Promise<DuckDBInstance
   return instance;
 }
 
-export function sqlString(value: string): string {
-  return `'${value.replaceAll("'", "''")}'`;
-}
-
-export function sqlIdent(name: string): string {
-  return `"${name.replaceAll('"', '""')}"`;
-}
-
-export function sqlStringList(values: string[]): string {
-  return `[${values.map(sqlString).join(', ')}]`;
-}
+// Quoting lives in the SDK (engine/sdk/sql.ts); re-exported for engine code that imports it from here.
+export { sqlIdent, sqlString, sqlStringList } from '../sdk/sql.js';

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../engine.js';
+import { defaultRegistry } from '../../composition/registry.js';
 import type { RunSummary } from '../exec/events.js';
 import { formatDiagnostic, formatLocation, GraphLoadError, type Diagnostic } from '../graph/errors.js';
 
@@ -208,7 +209,7 @@ describe('bad input', () => {
     it(`${c.name}: ${c.stage === 'run' ? `node ${c.failed.nodeId} fails` : `refused at ${c.stage} (${c.code})`}`, async () => {
       tmp = mkdtempSync(join(tmpdir(), `forge-bad-${c.name}-`));
       cpSync(join(FIXTURES, c.name), tmp, { recursive: true });
-      engine = Engine.open(tmp);
+      engine = Engine.open(tmp, defaultRegistry());
       const graphFile = join(tmp, GRAPH);
 
       const outcome = await loadAndRun(engine, graphFile);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../engine.js';
+import { defaultRegistry } from '../../composition/registry.js';
 import { outputHashes, REPO } from './helpers.js';
 
 const CLI = join(REPO, 'bin/forge.mjs');
@@ -71,7 +72,7 @@ describe('Ctrl-C', () => {
     });
     expect(stderr).toContain('cancelling');
     expect(code).toBe(130);
-    const engine = Engine.open(ws);
+    const engine = Engine.open(ws, defaultRegistry());
     try {
       const run = engine.ws.queries.listRuns(1)[0];
       expect(run?.status).toBe('cancelled');
@@ -94,7 +95,7 @@ describe('Ctrl-C', () => {
 describe('crash safety', () => {
   it('survives SIGKILL mid-run: DB intact, run interrupted, next run completes with the same hashes', async () => {
     const reference = join(dir, 'ws-reference');
-    const refEngine = Engine.open(reference);
+    const refEngine = Engine.open(reference, defaultRegistry());
     let expected: Record<string, string>;
     try {
       const { doc, file, baseDir } = refEngine.loadFile(join(dir, 'g.forge.json'));
@@ -108,7 +109,7 @@ describe('crash safety', () => {
     const ws = join(dir, 'ws-crash');
     for (const victim of ['load', 'keep', 'shuffle']) {
       await killDuring(ws, victim);
-      const engine = Engine.open(ws); // opening marks dead runs interrupted and sweeps staging
+      const engine = Engine.open(ws, defaultRegistry()); // opening marks dead runs interrupted and sweeps staging
       try {
         expect(engine.ws.db.integrityCheck()).toBe('ok');
         const last = engine.ws.queries.listRuns(1)[0];
@@ -122,7 +123,7 @@ describe('crash safety', () => {
       }
     }
 
-    const engine = Engine.open(ws);
+    const engine = Engine.open(ws, defaultRegistry());
     try {
       const { doc, file, baseDir } = engine.loadFile(join(dir, 'g.forge.json'));
       const run = await engine.run(doc, { file, baseDir });

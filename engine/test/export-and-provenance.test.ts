@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../engine.js';
+import { defaultRegistry } from '../../composition/registry.js';
 import { PinMismatchError } from '../exec/input-files.js';
 import { graphJsonSchema, type GraphDocument } from '../graph/document.js';
 import { GraphLoadError } from '../graph/errors.js';
@@ -35,7 +36,7 @@ describe('reproducible configs', () => {
       mkdirSync(join(other, 'cfg'), { recursive: true });
       cpSync(join(project, 'resources/data'), join(other, 'data'), { recursive: true });
       writeFileSync(join(other, 'cfg/config.forge.json'), JSON.stringify(config));
-      const engine2 = Engine.open(other);
+      const engine2 = Engine.open(other, defaultRegistry());
       try {
         const run2 = await runFile(engine2, other, 'cfg/config.forge.json');
         expect(run2.status).toBe('succeeded');

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { GraphDocument } from '../graph/document.js';
 import { Engine } from '../engine.js';
+import { defaultRegistry } from '../../composition/registry.js';
 import type { NodeRegistry } from '../registry.js';
 
 export const REPO = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -33,7 +34,7 @@ export function writeDoc(project: string, rel: string, doc: GraphDocument): void
 }
 
 export function openEngine(project: string, registry?: NodeRegistry): Engine {
-  return Engine.open(project, registry);
+  return Engine.open(project, registry ?? defaultRegistry());
 }
 
 /** Runs a graph file of the project the way the CLI does, quietly. */

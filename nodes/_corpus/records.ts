@@ -1,6 +1,6 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
 import { datasetSql, shardPaths, writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
-import { sqlIdent } from '../../engine/store/duckdb.js';
+import { sqlIdent } from '../../engine/sdk/sql.js';
 import type { ArtifactRef, OutputBuilder } from '../../engine/sdk/types.js';
 
 export type ColumnType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN';

@@ -3,6 +3,7 @@
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Engine } from '../../engine/engine.js';
+import { defaultRegistry } from '../../composition/registry.js';
 import type { NodeOutcome, RunSummary } from '../../engine/exec/events.js';
 import { GRAPH_FORMAT, GRAPH_VERSION, type GraphDocument, type GraphEdge, type GraphNode } from '../../engine/graph/document.js';
 import { LocalExecutor } from '../../engine/exec/executor.js';
@@ -67,7 +68,7 @@ export async function closeExecutor(): Promise<void> {
 export async function runGraph(doc: GraphDocument, opts: { dir?: string; files?: Record<string, string>; registry?: NodeRegistry; engine?: Engine } = {}): Promise<GraphRun> {
   const dir = opts.dir ?? tempDir();
   if (opts.files) writeFiles(dir, opts.files);
-  const engine = opts.engine ?? Engine.open(dir, opts.registry);
+  const engine = opts.engine ?? Engine.open(dir, opts.registry ?? defaultRegistry());
   const summary = await engine.run(doc, { baseDir: dir, trigger: 'test', executor: sharedExecutor() });
   const outcome = (nodeId: string) => {
     const o = summary.nodes.find((n) => n.nodeId === nodeId);

@@ -1,7 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import { throwIfAborted } from '../../engine/sdk/node-error.js';
 import type { ArtifactRef, OutputBuilder } from '../../engine/sdk/types.js';
-import type { JsonValue } from '../../engine/util/hash.js';
+import type { JsonValue } from '../../engine/sdk/hash.js';
 import { writeFastText } from './fasttext/bin.js';
 import { LABEL_PREFIX } from './fasttext/dictionary.js';
 import { fnvHash } from './fasttext/hash.js';

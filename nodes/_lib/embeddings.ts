@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { copyDeterministic } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import type { ArtifactRef, OutputBuilder } from '../../engine/sdk/types.js';
-import { sqlIdent, sqlString } from '../../engine/store/duckdb.js';
-import type { JsonValue } from '../../engine/util/hash.js';
+import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
+import type { JsonValue } from '../../engine/sdk/hash.js';
 import { EMBEDDINGS_FILE, EMBEDDINGS_META, IDS_FILE } from '../../engine/sdk/embeddings-layout.js';
 import { POS, positionedSql } from './dataset-io.js';
 

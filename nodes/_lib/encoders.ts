@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
-import { sha256, sha256Hex } from '../../engine/util/hash.js';
+import { sha256, sha256Hex } from '../../engine/sdk/hash.js';
 import { Dictionary, tokenize, type Preprocess } from './fasttext/dictionary.js';
 import { hashString } from './fasttext/hash.js';
 import { dense } from './fasttext/matrix.js';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { sqlIdent } from '../../engine/store/duckdb.js';
+import { sqlIdent } from '../../engine/sdk/sql.js';
 import { displayLabel, loadClassifier, scoreTexts } from '../_lib/classifier.js';
 import { dropTemp, keptColumns, loadColumns, POS, positionedSql, readStringColumn, requireColumn, type NewColumn } from '../_lib/dataset-io.js';
 import { PROVIDER_CHOICES } from '../_lib/onnx/session.js';

@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { sqlIdent } from '../../engine/store/duckdb.js';
+import { sqlIdent } from '../../engine/sdk/sql.js';
 import { POS, positionedSql, readStringColumn, requireColumn } from '../_lib/dataset-io.js';
 import { writeEmbeddings } from '../_lib/embeddings.js';
 import { BagEncoder, DEFAULT_HASHED, firstNonFinite, l2normalize, modelFolderFiles, TransformerEncoder, type TextEncoderModel } from '../_lib/encoders.js';

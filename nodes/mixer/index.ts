@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode, type ArtifactRef, type RunContext } from '../../engine/sdk/types.js';
-import { sqlIdent, sqlString } from '../../engine/store/duckdb.js';
+import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
 import { round, writeChart, writeMetrics, type MetricValue } from '../_lib/report.js';
 import { orderedDatasetSql, tempTable, type Cell } from '../_corpus/records.js';
 import { orderKey } from '../_lib/rng.js';

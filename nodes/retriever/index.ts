@@ -3,7 +3,7 @@ import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import type { ArtifactRef } from '../../engine/sdk/types.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { sqlIdent } from '../../engine/store/duckdb.js';
+import { sqlIdent } from '../../engine/sdk/sql.js';
 import { dropTemp, keptColumns, loadColumns, POS, positionedSql } from '../_lib/dataset-io.js';
 import { idsSql, readEmbeddings, type EmbeddingsMeta } from '../_lib/embeddings.js';
 import { l2normalize } from '../_lib/encoders.js';

@@ -5,7 +5,7 @@ import { diagnoseJsonl, locateDuplicateJsonl, startsWithJsonArray } from '../../
 import { loadTable } from '../../engine/sdk/loader.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { sqlString } from '../../engine/store/duckdb.js';
+import { sqlString } from '../../engine/sdk/sql.js';
 
 const params = z.object({
   path: z.string().min(1).meta({ title: 'File', description: 'A .jsonl / .json file, relative to the graph', widget: 'file' }),

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { loadTable } from '../../engine/sdk/loader.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { sqlString } from '../../engine/store/duckdb.js';
+import { sqlString } from '../../engine/sdk/sql.js';
 
 const params = z.object({
   path: z.string().min(1).meta({ title: 'File', widget: 'file' }),

@@ -6,7 +6,7 @@ import { findInvalidUtf8 } from '../../engine/sdk/jsonl-diagnose.js';
 import { cleanDuckDbMessage } from '../../engine/sdk/loader.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { sqlString, sqlStringList } from '../../engine/store/duckdb.js';
+import { sqlString, sqlStringList } from '../../engine/sdk/sql.js';
 
 const params = z.object({
   pattern: z.string().min(1).meta({ title: 'Files (glob)', description: 'e.g. data/books/**/*.txt, relative to the graph', widget: 'glob' }),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { datasetSql, writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { sqlIdent, sqlString } from '../../engine/store/duckdb.js';
+import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
 import { requireColumn } from '../_lib/dataset-io.js';
 import { binaryMetrics, binaryMetricValues, confusion, prChartSpec, prCurve, scoreHistogramSpec, writeChart, writeMetrics } from '../_lib/report.js';
 

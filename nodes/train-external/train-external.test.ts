@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/engine.js';
+import { defaultRegistry } from '../../composition/registry.js';
 import { cleanupTempDirs, closeExecutor, graph, runGraph, tempDir, TOKENIZER, writeFiles } from '../_corpus/testing.js';
 import { loadTokenizer } from '../_corpus/tokenizer.js';
 
@@ -72,7 +73,7 @@ describe('train.external node', () => {
     const dir = tempDir();
     writeFiles(dir, files);
     const pidFile = join(dir, 'pid');
-    const engine = Engine.open(dir);
+    const engine = Engine.open(dir, defaultRegistry());
     try {
       const controller = new AbortController();
       const cmd = `${NODE} -e "require('fs').writeFileSync(${JSON.stringify(pidFile).replaceAll('"', '\\"')}, String(process.pid)); setTimeout(() => {}, 60000)"`;

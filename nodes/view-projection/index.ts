@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { sqlIdent } from '../../engine/store/duckdb.js';
+import { sqlIdent } from '../../engine/sdk/sql.js';
 import { idsSql, readEmbeddings } from '../_lib/embeddings.js';
 import { datasetSql } from '../../engine/sdk/dataset.js';
 import { round, writeChart } from '../_lib/report.js';

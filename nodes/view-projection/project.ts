@@ -1,5 +1,5 @@
 import { UMAP } from 'umap-js';
-import { pca2 } from '../../engine/util/pca.js';
+import { pca2 } from '../../engine/sdk/pca.js';
 import { fnv1a32, mulberry32 } from '../_lib/rng.js';
 
 /** Rows of a row-major matrix as number arrays (umap-js's input). */

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { datasetSql } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { sqlIdent } from '../../engine/store/duckdb.js';
+import { sqlIdent } from '../../engine/sdk/sql.js';
 import { writeChart } from '../_lib/report.js';
 
 const params = z.object({

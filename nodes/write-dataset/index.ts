@@ -5,8 +5,8 @@ import { copyDeterministic, datasetSql } from '../../engine/sdk/dataset.js';
 import { cleanDuckDbMessage } from '../../engine/sdk/loader.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { sqlString } from '../../engine/store/duckdb.js';
-import { hashFile } from '../../engine/util/hash.js';
+import { sqlString } from '../../engine/sdk/sql.js';
+import { hashFile } from '../../engine/sdk/hash.js';
 
 const params = z.object({
   path: z.string().min(1).meta({ title: 'Output file', description: 'Relative to the graph; .jsonl or .parquet', widget: 'save-file' }),
