@@ -131,6 +131,12 @@ export interface NodeTypeDefinition<S extends z.ZodType> {
   run(ctx: RunContext<z.output<S>>): Promise<void>;
   /** `import.meta.url` of the node's module: its folder's source is hashed into the cache key. */
   module: string;
+  /**
+   * Non-module files the node's code reads, relative to its folder (Python scripts, protos, worker
+   * scripts not opened with `new URL(…, import.meta.url)`): hashed into its code hash, so editing one
+   * reruns the node. Modules it imports are found on their own.
+   */
+  codeFiles?: string[];
 }
 
 /** A registered node type: the definition with its params erased to the common shape. */
