@@ -74,12 +74,13 @@ export class Engine {
   async exportConfig(doc: GraphDocument, baseDir: string, file?: string): Promise<GraphDocument> {
     const graph = this.requireValid(doc, file);
     const pins = await computePins(this.ws, this.registry, graph, baseDir);
+    // graph.doc: nodes of older type versions are exported with their migrated params.
     return {
-      ...doc,
+      ...graph.doc,
       format: GRAPH_FORMAT,
       version: GRAPH_VERSION,
       engineVersion: ENGINE_VERSION,
-      nodes: doc.nodes.map((n) => ({ ...n, typeVersion: this.registry.get(n.type)?.version ?? n.typeVersion })),
+      nodes: graph.doc.nodes.map((n) => ({ ...n, typeVersion: this.registry.get(n.type)?.version ?? n.typeVersion })),
       pins: { files: pins },
     };
   }

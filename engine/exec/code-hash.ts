@@ -97,7 +97,8 @@ export function codeGraph(entries: readonly string[], extraFiles: readonly strin
     if (!SOURCE_FILE.test(file)) continue;
     const { modules, assets } = localDependencies(file);
     for (const m of modules) if (inside(m)) stack.push(m);
-    for (const a of assets) if (inside(a) && existsSync(a)) stack.push(a);
+    // Only files: `new URL('../..', import.meta.url)` names a folder (a repo root), not code.
+    for (const a of assets) if (inside(a) && existsSync(a) && statSync(a).isFile()) stack.push(a);
   }
   for (const f of extraFiles) {
     if (!existsSync(f)) throw new Error(`code hash: ${f} is declared in codeFiles but does not exist`);

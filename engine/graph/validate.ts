@@ -1,4 +1,5 @@
 import type { NodeRegistry } from '../registry.js';
+import type { NodeType } from '../sdk/types.js';
 import type { GraphDocument, GraphNode, PortRef } from './document.js';
 import type { Diagnostic } from './errors.js';
 import { zodDiagnostics } from './load.js';
@@ -26,18 +27,20 @@ export function validateGraph(doc: GraphDocument, registry: NodeRegistry, file?:
   const nodes = new Map<string, GraphNode>();
   const params = new Map<string, Record<string, unknown>>();
 
-  for (const node of doc.nodes) {
+  let migrated = false;
+  for (let node of doc.nodes) {
     if (nodes.has(node.id)) {
       error({ code: 'duplicate-id', nodeId: node.id, field: 'id', message: `two nodes share the id "${node.id}"` });
       continue;
     }
-    nodes.set(node.id, node);
     const def = registry.get(node.type);
     if (!def) {
+      nodes.set(node.id, node);
       error({ code: 'unknown-type', nodeId: node.id, field: 'type', message: `unknown node type "${node.type}" (kept as a placeholder; install or rename it to run)` });
       continue;
     }
     if (node.typeVersion !== undefined && node.typeVersion > def.version) {
+      nodes.set(node.id, node);
       error({
         code: 'future-type-version',
         nodeId: node.id,
@@ -45,6 +48,25 @@ export function validateGraph(doc: GraphDocument, registry: NodeRegistry, file?:
         message: `written for ${node.type} version ${node.typeVersion}; this engine has version ${def.version}`,
       });
     }
+    const upgraded = upgradeNode(node, def);
+    if ('error' in upgraded) {
+      nodes.set(node.id, node);
+      error({ code: 'outdated-type-version', nodeId: node.id, field: 'typeVersion', message: upgraded.error });
+      continue;
+    }
+    if (upgraded.node !== node) {
+      migrated = true;
+      diagnostics.push({
+        severity: 'warning',
+        code: 'migrated-type-version',
+        file,
+        nodeId: node.id,
+        field: 'typeVersion',
+        message: `params migrated from ${node.type} version ${node.typeVersion} to ${def.version}; save the graph to keep the migration`,
+      });
+      node = upgraded.node;
+    }
+    nodes.set(node.id, node);
     if (node.sweep) {
       const keys = node.sweep.dirichlet ? node.sweep.dirichlet.params : [node.sweep.param as string];
       for (const key of keys) {
@@ -151,5 +173,27 @@ export function validateGraph(doc: GraphDocument, registry: NodeRegistry, file?:
   }
 
   const ok = !diagnostics.some((d) => d.severity === 'error');
-  return { diagnostics, graph: ok ? { doc, nodes, params, incoming, topo } : undefined };
+  // A migrated graph runs (and is snapshotted in provenance) as its migrated document.
+  const validDoc = migrated ? { ...doc, nodes: doc.nodes.map((n) => nodes.get(n.id) ?? n) } : doc;
+  return { diagnostics, graph: ok ? { doc: validDoc, nodes, params, incoming, topo } : undefined };
+}
+
+/**
+ * A node written for an older version of its type: its params go through the type's `migrate`,
+ * and it becomes a node of the current version; without a migration it is refused, with why.
+ */
+function upgradeNode(node: GraphNode, def: NodeType): { node: GraphNode } | { error: string } {
+  const from = node.typeVersion;
+  if (from === undefined || from >= def.version) return { node };
+  if (!def.migrate) {
+    return {
+      error: `written for ${node.type} version ${from}; this engine has version ${def.version} and no migration from version ${from}. Check the node's params against the current type, then set "typeVersion": ${def.version}.`,
+    };
+  }
+  try {
+    const params = def.migrate(structuredClone(node.params), from);
+    return { node: { ...node, params, typeVersion: def.version } };
+  } catch (err) {
+    return { error: `cannot migrate ${node.type} params from version ${from} to ${def.version}: ${(err as Error).message}` };
+  }
 }

@@ -128,6 +128,12 @@ export interface NodeTypeDefinition<S extends z.ZodType> {
   inputFiles?(params: z.output<S>, baseDir: string): string[] | Promise<string[]>;
   /** Param names that hold user code (SQL, expressions): imported graphs need consent before running them. */
   codeParams?: string[];
+  /**
+   * Upgrades the params of a node saved with an older `version` of this type (`fromVersion`) to
+   * the current version's shape. Without it, a graph with an older `typeVersion` is refused.
+   * Throw an Error with a message naming the param that cannot be migrated.
+   */
+  migrate?(params: Record<string, unknown>, fromVersion: number): Record<string, unknown>;
   run(ctx: RunContext<z.output<S>>): Promise<void>;
   /** `import.meta.url` of the node's module: its folder's source is hashed into the cache key. */
   module: string;
