@@ -1,9 +1,8 @@
 import { z } from 'zod';
 
-/** The format name every Forge graph document carries; anything else is not ours. */
-export const GRAPH_FORMAT = 'forge-graph';
-/** The document version this engine writes. Older versions are migrated on load (see migrate.ts). */
-export const GRAPH_VERSION = 2;
+import { GRAPH_FORMAT, GRAPH_VERSION } from '../contract/graph-format.js';
+
+export { GRAPH_FORMAT, GRAPH_VERSION } from '../contract/graph-format.js';
 
 const id = z
   .string()

@@ -1,3 +1,4 @@
+import { edgeProblem } from '../contract/edge-rules.js';
 import type { NodeRegistry } from '../registry.js';
 import type { NodeType } from '../sdk/types.js';
 import type { GraphDocument, GraphNode, PortRef } from './document.js';
@@ -122,29 +123,29 @@ export function validateGraph(doc: GraphDocument, registry: NodeRegistry, file?:
     if (!fromDef || !toDef) return; // already reported as unknown type
     const out = fromDef.outputs[edge.from.port];
     const inp = toDef.inputs[edge.to.port];
-    if (!out) {
-      error({ code: 'unknown-port', nodeId: from.id, edgeId, field: 'from.port', message: `${from.type} has no output "${edge.from.port}" (outputs: ${Object.keys(fromDef.outputs).join(', ') || 'none'})` });
-      return;
-    }
-    if (!inp) {
-      error({ code: 'unknown-port', nodeId: to.id, edgeId, field: 'to.port', message: `${to.type} has no input "${edge.to.port}" (inputs: ${Object.keys(toDef.inputs).join(', ') || 'none'})` });
-      return;
-    }
-    if (out.kind !== inp.kind) {
-      error({
-        code: 'kind-mismatch',
-        nodeId: to.id,
-        edgeId,
-        field: `inputs.${edge.to.port}`,
-        message: `cannot connect ${from.id}.${edge.from.port} (${out.kind}) to ${to.id}.${edge.to.port} (${inp.kind})`,
-      });
-      return;
-    }
     const ports = incoming.get(to.id) as Map<string, PortRef[]>;
     const existing = ports.get(edge.to.port);
-    if (existing && !inp.multiple) {
-      error({ code: 'input-taken', nodeId: to.id, edgeId, field: `inputs.${edge.to.port}`, message: `input "${edge.to.port}" already has a connection` });
-      return;
+    switch (edgeProblem(out, inp, existing !== undefined)) {
+      case 'unknown-output':
+        error({ code: 'unknown-port', nodeId: from.id, edgeId, field: 'from.port', message: `${from.type} has no output "${edge.from.port}" (outputs: ${Object.keys(fromDef.outputs).join(', ') || 'none'})` });
+        return;
+      case 'unknown-input':
+        error({ code: 'unknown-port', nodeId: to.id, edgeId, field: 'to.port', message: `${to.type} has no input "${edge.to.port}" (inputs: ${Object.keys(toDef.inputs).join(', ') || 'none'})` });
+        return;
+      case 'kind-mismatch':
+        error({
+          code: 'kind-mismatch',
+          nodeId: to.id,
+          edgeId,
+          field: `inputs.${edge.to.port}`,
+          message: `cannot connect ${from.id}.${edge.from.port} (${out?.kind}) to ${to.id}.${edge.to.port} (${inp?.kind})`,
+        });
+        return;
+      case 'input-taken':
+        error({ code: 'input-taken', nodeId: to.id, edgeId, field: `inputs.${edge.to.port}`, message: `input "${edge.to.port}" already has a connection` });
+        return;
+      case null:
+        break;
     }
     ports.set(edge.to.port, [...(existing ?? []), edge.from]);
   });

@@ -1,61 +1,27 @@
 /** Small graph algorithms over the canvas's node/edge lists (ids only, no React Flow types). */
+import { childrenOf, descendants, pathBetween as contractPathBetween } from '../../../engine/contract/topology';
 
 export interface EdgeLike {
   source: string;
   target: string;
 }
 
+const links = (edges: readonly EdgeLike[]) => edges.map((e) => ({ from: e.source, to: e.target }));
+
 export function childrenMap(edges: readonly EdgeLike[]): Map<string, Set<string>> {
-  const m = new Map<string, Set<string>>();
-  for (const e of edges) {
-    let s = m.get(e.source);
-    if (!s) m.set(e.source, (s = new Set()));
-    s.add(e.target);
-  }
-  return m;
+  return childrenOf(links(edges));
 }
 
 /** Every node reachable downstream of `start` (not including it). */
 export function descendantsOf(start: string, edges: readonly EdgeLike[]): Set<string> {
-  const children = childrenMap(edges);
-  const seen = new Set<string>();
-  const stack = [...(children.get(start) ?? [])];
-  while (stack.length > 0) {
-    const id = stack.pop() as string;
-    if (seen.has(id)) continue;
-    seen.add(id);
-    for (const c of children.get(id) ?? []) stack.push(c);
-  }
+  const seen = descendants({ children: childrenMap(edges) }, start);
   seen.delete(start);
   return seen;
 }
 
 /** A path from `from` to `to` following edges, or null. Used to explain a refused connection. */
 export function pathBetween(from: string, to: string, edges: readonly EdgeLike[]): string[] | null {
-  if (from === to) return [from];
-  const children = childrenMap(edges);
-  const prev = new Map<string, string>();
-  const queue = [from];
-  const seen = new Set([from]);
-  while (queue.length > 0) {
-    const id = queue.shift() as string;
-    for (const c of children.get(id) ?? []) {
-      if (seen.has(c)) continue;
-      seen.add(c);
-      prev.set(c, id);
-      if (c === to) {
-        const path = [to];
-        let cur = to;
-        while (prev.has(cur)) {
-          cur = prev.get(cur) as string;
-          path.unshift(cur);
-        }
-        return path;
-      }
-      queue.push(c);
-    }
-  }
-  return null;
+  return contractPathBetween(from, to, links(edges));
 }
 
 /** A fresh id from a base name that is not in `taken`: filter, filter_2, filter_3 … */

@@ -1,4 +1,5 @@
 import { canonicalJson } from '../../../engine/contract/canonical-json';
+import { GRAPH_FORMAT } from '../../../engine/contract/graph-format';
 import { ApiError, ForgeApi, readToken } from '../api/client';
 import type { GraphDocument, RunMode } from '../api/types';
 import { desktop } from '../desktop';
@@ -119,7 +120,7 @@ export function importText(text: string, name: string): boolean {
     useUi.getState().toast({ kind: 'error', title: `${name} is not JSON`, detail: (err as Error).message });
     return false;
   }
-  if (!doc || typeof doc !== 'object' || doc.format !== 'forge-graph' || !Array.isArray(doc.nodes)) {
+  if (!doc || typeof doc !== 'object' || doc.format !== GRAPH_FORMAT || !Array.isArray(doc.nodes)) {
     useUi.getState().toast({ kind: 'error', title: `${name} is not a Forge graph`, detail: 'expected "format": "forge-graph" and a "nodes" list' });
     return false;
   }

@@ -1,6 +1,7 @@
 import type { Connection } from '@xyflow/react';
 import type { NodeTypeInfo, PortSpec } from '../api/types';
-import { pathBetween } from '../lib/graph';
+import { edgeProblem } from '../../../engine/contract/edge-rules';
+import { pathBetween } from '../../../engine/contract/topology';
 
 export type ConnectionCheck = { ok: true } | { ok: false; code: 'self' | 'unknown-node' | 'unknown-type' | 'unknown-port' | 'kind-mismatch' | 'input-taken' | 'cycle' | 'incomplete'; reason: string };
 
@@ -32,27 +33,31 @@ export function validateConnection(ctx: Ctx, c: Pick<Connection, 'source' | 'tar
   }
   const out = fromType.outputs[c.sourceHandle];
   const inp = toType.inputs[c.targetHandle];
-  if (!out) return { ok: false, code: 'unknown-port', reason: `${fromType.title} has no output "${c.sourceHandle}"` };
-  if (!inp) return { ok: false, code: 'unknown-port', reason: `${toType.title} has no input "${c.targetHandle}"` };
-  if (out.kind !== inp.kind) {
-    return {
-      ok: false,
-      code: 'kind-mismatch',
-      reason: `kind mismatch: ${c.source}.${portName(out, c.sourceHandle)} outputs ${out.kind}, but ${c.target}.${portName(inp, c.targetHandle)} expects ${inp.kind}`,
-    };
-  }
   const same = ctx.edges.find((e) => e.target === c.target && e.targetHandle === c.targetHandle && e.source === c.source && e.sourceHandle === c.sourceHandle);
-  if (same) return { ok: false, code: 'input-taken', reason: 'these ports are already connected' };
-  // A fan-in input (`multiple`) takes any number of edges.
-  const taken = inp.multiple ? undefined : ctx.edges.find((e) => e.target === c.target && e.targetHandle === c.targetHandle);
-  if (taken) {
-    return {
-      ok: false,
-      code: 'input-taken',
-      reason: `input already connected: ${c.target}.${c.targetHandle} is fed by ${taken.source}.${taken.sourceHandle ?? ''}; delete that edge first`,
-    };
+  if (out && inp && out.kind === inp.kind && same) return { ok: false, code: 'input-taken', reason: 'these ports are already connected' };
+  const taken = ctx.edges.find((e) => e.target === c.target && e.targetHandle === c.targetHandle);
+  // The rule itself is the engine's (engine/contract/edge-rules.ts); the wording is the canvas's.
+  switch (edgeProblem(out, inp, taken !== undefined)) {
+    case 'unknown-output':
+      return { ok: false, code: 'unknown-port', reason: `${fromType.title} has no output "${c.sourceHandle}"` };
+    case 'unknown-input':
+      return { ok: false, code: 'unknown-port', reason: `${toType.title} has no input "${c.targetHandle}"` };
+    case 'kind-mismatch':
+      return {
+        ok: false,
+        code: 'kind-mismatch',
+        reason: `kind mismatch: ${c.source}.${portName(out, c.sourceHandle)} outputs ${out?.kind}, but ${c.target}.${portName(inp, c.targetHandle)} expects ${inp?.kind}`,
+      };
+    case 'input-taken':
+      return {
+        ok: false,
+        code: 'input-taken',
+        reason: `input already connected: ${c.target}.${c.targetHandle} is fed by ${taken?.source}.${taken?.sourceHandle ?? ''}; delete that edge first`,
+      };
+    case null:
+      break;
   }
-  const back = pathBetween(c.target, c.source, ctx.edges);
+  const back = pathBetween(c.target, c.source, ctx.edges.map((e) => ({ from: e.source, to: e.target })));
   if (back) return { ok: false, code: 'cycle', reason: `would create a cycle: ${[...back, c.target].join(' → ')}` };
   return { ok: true };
 }

@@ -1,6 +1,7 @@
 import { applyEdgeChanges, applyNodeChanges, type Connection, type Edge, type EdgeChange, type Node, type NodeChange, type XYPosition } from '@xyflow/react';
 import { create } from 'zustand';
 import type { GraphDocument, NodeTypeInfo } from '../api/types';
+import { GRAPH_FORMAT, GRAPH_VERSION } from '../../../engine/contract/graph-format';
 import { layeredLayout, uniqueId } from '../lib/graph';
 import { validateConnection, type ConnectionCheck } from './connection';
 
@@ -145,8 +146,8 @@ export function docToFlow(doc: GraphDocument): { nodes: FlowNode[]; edges: FlowE
 
 export function flowToDoc(nodes: readonly FlowNode[], edges: readonly FlowEdge[], meta: DocMeta): GraphDocument {
   const doc: GraphDocument = {
-    format: 'forge-graph',
-    version: 2,
+    format: GRAPH_FORMAT,
+    version: GRAPH_VERSION,
     ...(meta.extra ?? {}),
     ...(meta.engineVersion ? { engineVersion: meta.engineVersion } : {}),
     ...(meta.name ? { name: meta.name } : {}),
