@@ -8,12 +8,16 @@ import { validateGraph, type ValidGraph, type ValidationResult } from './graph/v
 import { computePins } from './exec/input-files.js';
 import type { RunSummary } from './exec/events.js';
 import { runGraph, type RunOptions } from './exec/scheduler.js';
+import { assertRunAllowed, type RunPermission } from './security/trust.js';
 import { defaultRegistry, type NodeRegistry } from './registry.js';
 import { ENGINE_VERSION } from './version.js';
 import { Workspace } from './workspace.js';
 
 /** The engine's facade for the CLI, the server and tests: one workspace, one registry. */
 export class Engine {
+  /** Folders the user granted for every run of this engine (`forge serve --allow`, the app's setting). */
+  granted: string[] = [];
+
   constructor(
     readonly ws: Workspace,
     readonly registry: NodeRegistry = defaultRegistry(),
@@ -37,8 +41,10 @@ export class Engine {
   }
 
   /** Validates, then runs; invalid graphs throw a GraphLoadError carrying every diagnostic. */
-  async run(doc: GraphDocument, opts: RunOptions & { file?: string }): Promise<RunSummary> {
+  async run(doc: GraphDocument, opts: RunOptions & RunPermission & { file?: string }): Promise<RunSummary> {
     const graph = this.requireValid(doc, opts.file);
+    // SECURITY: the single trust / file-access gate for every client (engine/security/trust.ts).
+    await assertRunAllowed(this.ws, this.registry, graph, opts.baseDir, this.granted, opts);
     return runGraph(this.ws, this.registry, graph, { ...opts, graphPath: opts.graphPath ?? opts.file ?? null });
   }
 

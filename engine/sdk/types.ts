@@ -128,6 +128,16 @@ export interface NodeTypeDefinition<S extends z.ZodType> {
   inputFiles?(params: z.output<S>, baseDir: string): string[] | Promise<string[]>;
   /** Param names that hold user code (SQL, expressions): imported graphs need consent before running them. */
   codeParams?: string[];
+  /**
+   * The code params run inside an engine sandbox that reaches no file or network beyond the
+   * node's own inputs and outputs (user SQL), so they join the trust fingerprint without needing consent.
+   */
+  confinedCode?: boolean;
+  /**
+   * Params holding file or folder paths (read or written). Defaults to the params whose schema uses a
+   * file/folder/glob widget. Paths outside the graph folder, the workspace and granted folders need trust.
+   */
+  pathParams?: string[];
   run(ctx: RunContext<z.output<S>>): Promise<void>;
   /** `import.meta.url` of the node's module: its folder's source is hashed into the cache key. */
   module: string;
