@@ -1,9 +1,9 @@
-import { DuckDBInstance, StatementType, type DuckDBConnection } from '@duckdb/node-api';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { NodeError } from '../sdk/node-error.js';
-import { ALLOCATOR_BULK_FLUSH_THRESHOLD, ALLOCATOR_FLUSH_THRESHOLD, DEFAULT_MEMORY_LIMIT, sqlStringList } from '../store/duckdb.js';
+import { ALLOCATOR_BULK_FLUSH_THRESHOLD, ALLOCATOR_FLUSH_THRESHOLD, DEFAULT_MEMORY_LIMIT, sqlString, sqlStringList } from '../store/duckdb.js';
 
 export interface ConfinedDuckDb {
   conn: DuckDBConnection;
@@ -52,26 +52,24 @@ export async function openConfinedDuckDb(opts: { read: string[]; write: string[]
 
 /**
  * Refuses anything but one read-only SELECT: several statements, COPY, ATTACH, INSTALL/LOAD,
- * PRAGMA, SET and every write are named in the error, before any of them runs.
+ * PRAGMA, SET and every write are named in the error. Only the parser runs (statement extraction
+ * and `json_serialize_sql`, which serialises SELECTs only): preparing a statement would already
+ * bind it, and binding COPY or ATTACH touches the file system.
  */
 export async function assertSingleSelect(conn: DuckDBConnection, sql: string, field: string): Promise<void> {
-  let extracted;
+  let count: number;
   try {
-    extracted = await conn.extractStatements(sql);
+    count = (await conn.extractStatements(sql)).count;
   } catch (err) {
     throw new NodeError(`cannot parse the SQL: ${firstLine((err as Error).message)}`, { field });
   }
-  if (extracted.count !== 1) throw new NodeError(`only one SQL statement is allowed; found ${extracted.count} (remove the extra statements and semicolons)`, { field });
-  let type: StatementType;
-  try {
-    type = (await extracted.prepare(0)).statementType;
-  } catch (err) {
-    throw new NodeError(firstLine((err as Error).message), { field });
-  }
-  if (type !== StatementType.SELECT) {
-    const name = (StatementType[type] ?? 'unknown').replace(/_STATEMENT$/, '').replace(/_/g, ' ');
-    throw new NodeError(`only a read-only SELECT query is allowed here, not ${name} (COPY, ATTACH, INSTALL/LOAD, PRAGMA and SET are refused)`, { field });
-  }
+  if (count !== 1) throw new NodeError(`only one SQL statement is allowed; found ${count} (remove the extra statements and semicolons)`, { field });
+  const reader = await conn.runAndReadAll(`SELECT json_serialize_sql(${sqlString(sql)}::VARCHAR) AS j`);
+  const parsed = JSON.parse(String(reader.getRowObjects()[0]?.j ?? '{}')) as { error?: boolean; error_type?: string; error_message?: string };
+  if (!parsed.error) return;
+  if (parsed.error_type === 'parser') throw new NodeError(`cannot parse the SQL: ${parsed.error_message ?? ''}`, { field });
+  const keyword = /^\s*(?:--[^\n]*\n\s*|\/\*[\s\S]*?\*\/\s*)*([A-Za-z]+)/.exec(sql)?.[1]?.toUpperCase() ?? 'this statement';
+  throw new NodeError(`only a read-only SELECT query is allowed here, not ${keyword} (COPY, ATTACH, INSTALL/LOAD, PRAGMA, SET and writes are refused)`, { field });
 }
 
 function firstLine(s: string): string {
