@@ -10,6 +10,7 @@ import { previewArtifact } from '../store/preview.js';
 import { ENGINE_VERSION } from '../version.js';
 import { diffCommand, lineageCommand, runsCommand, showCommand } from './provenance-commands.js';
 import { runCommand } from './run-command.js';
+import { UntrustedGraphError } from '../security/trust.js';
 import { table } from './format.js';
 
 const HELP = `forge ${ENGINE_VERSION} — run Forge Studio graphs headless
@@ -20,6 +21,8 @@ usage: forge <command> [options]
       --node <id>               run one node (upstream from cache, or computed if missing)
       --from <id>               run a node and everything downstream of it
       --force                   re-execute every node even if cached
+      --trust                   run a graph that needs trust (code, paths outside) without asking
+      --allow <dir>             grant access to a folder outside the graph folder and workspace (repeatable)
   validate <graph>              check a graph without running it
   export <graph> [-o out.json]  write a reproducible config (inputs pinned by content hash)
       --run <run-id>            export the graph exactly as a past run ran it
@@ -31,6 +34,7 @@ usage: forge <command> [options]
   nodes                         list node types
   schema                        print the graph document's JSON Schema
   serve [--port N]              start the engine API + UI on 127.0.0.1 with a random token
+      --allow <dir>             grant every run access to a folder (repeatable)
   db check | db rebuild         integrity check / rebuild query tables from the event log
 
 common options:
@@ -48,6 +52,8 @@ export async function main(argv: string[]): Promise<number> {
       node: { type: 'string' },
       from: { type: 'string' },
       force: { type: 'boolean', default: false },
+      trust: { type: 'boolean', default: false },
+      allow: { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', short: 'q', default: false },
       output: { type: 'string', short: 'o' },
@@ -65,6 +71,7 @@ export async function main(argv: string[]): Promise<number> {
   if (command === 'schema') return print(JSON.stringify(graphJsonSchema(), null, 2));
 
   const engine = Engine.open(resolve(values.workspace ?? process.cwd()));
+  engine.granted = (values.allow ?? []).map((d) => resolve(d));
   try {
     switch (command) {
       case 'run': {
@@ -79,6 +86,7 @@ export async function main(argv: string[]): Promise<number> {
           force: values.force ?? false,
           json: values.json ?? false,
           quiet: values.quiet ?? false,
+          trust: values.trust ?? false,
         });
       }
       case 'validate': {
@@ -157,7 +165,7 @@ export async function main(argv: string[]): Promise<number> {
       if (err.diagnostics.length === 0) process.stderr.write(`error: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof PinMismatchError || err instanceof UsageError) {
+    if (err instanceof PinMismatchError || err instanceof UsageError || err instanceof UntrustedGraphError) {
       process.stderr.write(`error: ${err.message}\n`);
       if (err instanceof UsageError) process.stderr.write('run "forge help" for usage\n');
       return 2;

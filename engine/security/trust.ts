@@ -1,11 +1,12 @@
 import { isAbsolute, resolve } from 'node:path';
 import { expandGraph } from '../exec/expand.js';
+import { GraphLoadError } from '../graph/errors.js';
 import type { ValidGraph } from '../graph/validate.js';
 import type { NodeRegistry } from '../registry.js';
 import type { NodeType } from '../sdk/types.js';
 import { canonicalJson, sha256 } from '../util/hash.js';
 import type { Workspace } from '../workspace.js';
-import { accessRoots, globBase, isAllowed, realPath, type AccessRoots } from './access.js';
+import { accessRoots, assertReadableKind, globBase, isAllowed, realPath, UnsafeFileError, type AccessRoots } from './access.js';
 
 /** Why a param needs the user's consent (or is only part of the fingerprint). */
 export type TrustReason = 'code' | 'confined-code' | 'path';
@@ -93,6 +94,7 @@ export async function assessTrust(graph: ValidGraph, registry: NodeRegistry, bas
       const v = inst.params[name];
       if (typeof v !== 'string' || v === '' || NOT_A_PATH.test(v)) continue;
       const reach = globBase(v);
+      refuseSpecialFile(inst.baseId, isAbsolute(reach) ? reach : resolve(baseDir, reach), `params.${name}`);
       if (!isAllowed(reach, roots)) add({ nodeId: inst.baseId, field: `params.${name}`, reason: 'path', value: realPath(isAbsolute(reach) ? reach : resolve(baseDir, reach)) });
     }
     let files: string[] = [];
@@ -102,12 +104,23 @@ export async function assessTrust(graph: ValidGraph, registry: NodeRegistry, bas
       // A bad param is the node's own error to report when it runs.
     }
     for (const f of files) {
+      refuseSpecialFile(inst.baseId, isAbsolute(f) ? f : resolve(baseDir, f));
       if (!isAllowed(f, roots)) add({ nodeId: inst.baseId, field: 'files', reason: 'path', value: realPath(isAbsolute(f) ? f : resolve(baseDir, f)) });
     }
   }
   items.sort((a, b) => (canonicalJson(a) < canonicalJson(b) ? -1 : 1));
   const fingerprint = sha256(canonicalJson({ v: 1, items: items.map(({ nodeId, field, value }) => [nodeId, field, value]) }));
   return { fingerprint, items, needsTrust: items.filter((i) => i.reason !== 'confined-code'), roots };
+}
+
+/** Checked before any file is opened or hashed, so a FIFO or /dev/zero cannot hang or flood a run. */
+function refuseSpecialFile(nodeId: string, path: string, field = 'files'): void {
+  try {
+    assertReadableKind(path);
+  } catch (err) {
+    if (!(err instanceof UnsafeFileError)) throw err;
+    throw new GraphLoadError(`node ${nodeId}: ${err.message}`, [{ severity: 'error', code: 'unsafe-file', nodeId, file: path, field, message: err.message }]);
+  }
 }
 
 /**
