@@ -4,6 +4,11 @@ import type { ArtifactFile, ArtifactManifest, ArtifactRef, OutputDescriptor } fr
 import { hashFile, hashValue, stripPrefix } from '../util/hash.js';
 
 const MANIFEST = 'manifest.json';
+const HASH_HEX = /^[0-9a-f]{64}$/;
+
+export function isArtifactHash(hash: string): boolean {
+  return HASH_HEX.test(stripPrefix(hash));
+}
 /** Separates the execution id from the port (or a node's side file) in staging names; UUIDs have no dots. */
 const SEP = '.';
 
@@ -25,10 +30,13 @@ export class ArtifactStore {
 
   pathOf(hash: string): string {
     const hex = stripPrefix(hash);
+    // An id that is not a hash (`../..`) must never become a path.
+    if (!isArtifactHash(hash)) throw new Error(`not an artifact hash: ${JSON.stringify(hash.slice(0, 80))}`);
     return join(this.artifactsDir, hex.slice(0, 2), hex);
   }
 
   has(hash: string): boolean {
+    if (!isArtifactHash(hash)) return false;
     return existsSync(join(this.pathOf(hash), MANIFEST));
   }
 
