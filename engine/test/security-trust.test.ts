@@ -161,3 +161,27 @@ describe('user SQL is one read-only statement that reaches only its inputs', () 
     mkdirSync(join(project, 'x'), { recursive: true });
   });
 });
+
+describe('sinks never delete what they did not create', () => {
+  it('sink.report puts its files into an existing folder without removing the rest, and sweeps dead temp folders', async () => {
+    const project = tempProject();
+    const engine = openEngine(project);
+    const baseDir = join(project, EXAMPLES);
+    const folder = join(project, 'out', 'mine');
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'thesis.tex'), 'years of work\n');
+    // A temp folder from a run that was killed (pid 2^22 + 1 is above Linux's pid_max default).
+    const abandoned = `${folder}.forge-tmp-4194305-deadbeef`;
+    mkdirSync(abandoned);
+    const doc = readFileSync(join(baseDir, 'quickstart.forge.json'), 'utf8');
+    const g = JSON.parse(doc) as GraphDocument;
+    g.nodes.push({ id: 'rep', type: 'sink.report', params: { folder: '../../out/mine' } } as GraphDocument['nodes'][number]);
+    g.edges.push({ from: { node: 'write_train', port: 'report' }, to: { node: 'rep', port: 'metrics' } } as GraphDocument['edges'][number]);
+    const s = await engine.run(g, { baseDir, trigger: 'test' });
+    expect(s.status).toBe('succeeded');
+    expect(readFileSync(join(folder, 'thesis.tex'), 'utf8')).toBe('years of work\n');
+    expect(readFileSync(join(folder, 'report.md'), 'utf8')).toContain('write_train');
+    expect(existsSync(abandoned)).toBe(false);
+    engine.close();
+  });
+});
