@@ -11,6 +11,7 @@ import { CancelledError, NodeError } from '../sdk/node-error.js';
 import type { ArtifactRef, NodeType } from '../sdk/types.js';
 import { canonicalJson, hashValue } from '../util/hash.js';
 import type { Workspace } from '../workspace.js';
+import { usableArtifact } from '../security/artifact-check.js';
 import { cacheKey } from './cache-key.js';
 import type { NodeOutcome, OutputInfo, RunEvent, RunSummary } from './events.js';
 import { LocalExecutor, type Executor } from './executor.js';
@@ -176,7 +177,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     const common = { runId, executionId, nodeId: id, nodeType: def.type, nodeVersion: def.version, codeHash, params: inst.params, cacheKey: key, inputs: portHashes, files: fileHashes };
 
     if (!forced.has(id) && !(files instanceof NodeError)) {
-      const hit = ws.queries.findCached(key, (h) => ws.store.has(h));
+      // SECURITY: reuse only intact artifacts (and sink files still as written); see engine/security/artifact-check.ts.
+      const hit = ws.queries.findCached(key, (h) => usableArtifact(ws, h, opts.baseDir, (message) => emit({ type: 'node.log', runId, nodeId: id, level: 'warn', message })));
       if (hit) {
         ws.db.record({ type: 'execution.cached', ...common, reusedExecutionId: hit.executionId, outputs: hit.outputs });
         const outcome: NodeOutcome = { ...base(inst, def), state: 'cached', executionId, durationMs: 0, outputs: hit.outputs.map((o) => outputInfo(o)) };
