@@ -18,9 +18,13 @@ export function expandPath(path: string, baseDir: string, include: string): stri
   return [];
 }
 
+/**
+ * A file as stored in artifacts and shown in errors: relative to the graph's folder (`../data/x.json`
+ * included), so the same project in another folder gives the same bytes and hashes.
+ */
 export function relPath(baseDir: string, abs: string): string {
   const r = relative(baseDir, abs);
-  return r.startsWith('..') ? abs : r.split(sep).join('/');
+  return isAbsolute(r) ? abs : r.split(sep).join('/');
 }
 
 /** 1-based line of a character offset. */

@@ -68,7 +68,8 @@ export async function runGraph(doc: GraphDocument, opts: { dir?: string; files?:
   const dir = opts.dir ?? tempDir();
   if (opts.files) writeFiles(dir, opts.files);
   const engine = opts.engine ?? Engine.open(dir, opts.registry);
-  const summary = await engine.run(doc, { baseDir: dir, trigger: 'test', executor: sharedExecutor() });
+  // The bundled data lives outside the temp project: granted the way a user would with `--allow`.
+  const summary = await engine.run(doc, { baseDir: dir, trigger: 'test', executor: sharedExecutor(), allow: [RESOURCES] });
   const outcome = (nodeId: string) => {
     const o = summary.nodes.find((n) => n.nodeId === nodeId);
     if (!o) throw new Error(`no outcome for ${nodeId}: ${summary.nodes.map((n) => n.nodeId).join(', ')}`);
