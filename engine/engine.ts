@@ -8,10 +8,15 @@ import { validateGraph, type ValidGraph, type ValidationResult } from './graph/v
 import { computePins } from './exec/input-files.js';
 import type { RunSummary } from './exec/events.js';
 import { runGraph, type RunOptions } from './exec/scheduler.js';
+import { graphLimitDiagnostics } from './security/graph-limits.js';
 import { assertRunAllowed, type RunPermission } from './security/trust.js';
 import { defaultRegistry, type NodeRegistry } from './registry.js';
 import { ENGINE_VERSION } from './version.js';
 import { Workspace } from './workspace.js';
+
+function mergeDiagnostics(result: ValidationResult, extra: ValidationResult['diagnostics']): ValidationResult {
+  return extra.length === 0 ? result : { ...result, diagnostics: [...result.diagnostics, ...extra] };
+}
 
 /** The engine's facade for the CLI, the server and tests: one workspace, one registry. */
 export class Engine {
@@ -33,7 +38,9 @@ export class Engine {
   }
 
   validate(doc: GraphDocument, file?: string): ValidationResult {
-    const result = validateGraph(doc, this.registry, file);
+    // SECURITY: bounds (sweep size, unknown params) first; an oversized sweep is not parsed variant by variant.
+    const limits = graphLimitDiagnostics(doc, this.registry, file);
+    const result: ValidationResult = limits.some((d) => d.severity === 'error') ? { diagnostics: limits } : mergeDiagnostics(validateGraph(doc, this.registry, file), limits);
     if (file && result.diagnostics.length > 0 && existsSync(file)) {
       return { ...result, diagnostics: annotateLines(result.diagnostics, readFileSync(file, 'utf8')) };
     }

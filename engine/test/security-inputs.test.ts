@@ -91,3 +91,32 @@ describe('hostile inputs are bounded', () => {
     engine.close();
   });
 });
+
+describe('graph limits', () => {
+  it('caps sweep size with a clear error, raised by sweep.maxVariants', () => {
+    const project = tempProject();
+    const engine = openEngine(project);
+    const node = (sweep: Record<string, unknown>) =>
+      one({ id: 'f', type: 'transform.sample', params: { mode: 'shuffle' }, sweep } as unknown as GraphDocument['nodes'][number]);
+    const values = Array.from({ length: 100_000 }, (_, i) => i + 1);
+    const big = engine.validate(node({ param: 'rows', values }));
+    expect(big.graph).toBeUndefined();
+    expect(big.diagnostics[0]).toMatchObject({ code: 'sweep-too-large', nodeId: 'f', field: 'sweep.values' });
+    expect(big.diagnostics[0]?.message).toMatch(/100000 variants, more than 1000; set sweep\.maxVariants/);
+    const raised = engine.validate(node({ param: 'rows', values: values.slice(0, 1500), maxVariants: 2000 }));
+    expect(raised.diagnostics.some((d) => d.code === 'sweep-too-large')).toBe(false);
+    engine.close();
+  });
+
+  it('refuses a misspelt param with "did you mean", and warns about other unknown ones', () => {
+    const project = tempProject();
+    const engine = openEngine(project);
+    const typo = engine.validate(one({ id: 'src', type: 'source.jsonl', params: { path: 'x.jsonl', txetField: 'body' } } as GraphDocument['nodes'][number]));
+    expect(typo.graph).toBeUndefined();
+    expect(typo.diagnostics).toContainEqual(expect.objectContaining({ severity: 'error', code: 'unknown-param', nodeId: 'src', field: 'params.txetField', message: expect.stringMatching(/did you mean "textField"\?/) }));
+    const other = engine.validate(one({ id: 'src', type: 'source.jsonl', params: { path: 'x.jsonl', comment: 'mine' } } as GraphDocument['nodes'][number]));
+    expect(other.graph).toBeDefined();
+    expect(other.diagnostics).toContainEqual(expect.objectContaining({ severity: 'warning', field: 'params.comment' }));
+    engine.close();
+  });
+});
