@@ -12,6 +12,7 @@ import type { ArtifactRef, NodeType } from '../sdk/types.js';
 import { canonicalJson, hashValue } from '../util/hash.js';
 import type { Workspace } from '../workspace.js';
 import { usableArtifact } from '../security/artifact-check.js';
+import { ExecutionLeases } from '../security/lease.js';
 import { cacheKey } from './cache-key.js';
 import type { NodeOutcome, OutputInfo, RunEvent, RunSummary } from './events.js';
 import { LocalExecutor, type Executor } from './executor.js';
@@ -126,6 +127,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
 
   const outcomes = new Map<string, Promise<NodeOutcome>>();
   const slots = new Semaphore(opts.concurrency ?? availableParallelism());
+  const leases = new ExecutionLeases(ws);
 
   const base = (inst: Instance, def: NodeType) => ({ nodeId: inst.id, baseNodeId: inst.baseId, variant: inst.variant, nodeType: def.type });
 
@@ -176,14 +178,35 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     const executionId = randomUUID();
     const common = { runId, executionId, nodeId: id, nodeType: def.type, nodeVersion: def.version, codeHash, params: inst.params, cacheKey: key, inputs: portHashes, files: fileHashes };
 
-    if (!forced.has(id) && !(files instanceof NodeError)) {
+    const fromCache = (): NodeOutcome | null => {
       // SECURITY: reuse only intact artifacts (and sink files still as written); see engine/security/artifact-check.ts.
       const hit = ws.queries.findCached(key, (h) => usableArtifact(ws, h, opts.baseDir, (message) => emit({ type: 'node.log', runId, nodeId: id, level: 'warn', message })));
-      if (hit) {
-        ws.db.record({ type: 'execution.cached', ...common, reusedExecutionId: hit.executionId, outputs: hit.outputs });
-        const outcome: NodeOutcome = { ...base(inst, def), state: 'cached', executionId, durationMs: 0, outputs: hit.outputs.map((o) => outputInfo(o)) };
-        emit({ type: 'node.cached', runId, nodeId: id, outcome });
-        return outcome;
+      if (!hit) return null;
+      ws.db.record({ type: 'execution.cached', ...common, reusedExecutionId: hit.executionId, outputs: hit.outputs });
+      const outcome: NodeOutcome = { ...base(inst, def), state: 'cached', executionId, durationMs: 0, outputs: hit.outputs.map((o) => outputInfo(o)) };
+      emit({ type: 'node.cached', runId, nodeId: id, outcome });
+      return outcome;
+    };
+    if (!forced.has(id) && !(files instanceof NodeError)) {
+      const cached = fromCache();
+      if (cached) return cached;
+    }
+
+    // SECURITY (concurrency): one execution per cache key across processes; a run that waited for
+    // another's execution reuses its result (engine/security/lease.ts).
+    const leased = !(files instanceof NodeError);
+    if (leased) {
+      let waited: boolean;
+      try {
+        waited = await leases.acquire(key, executionId, signal);
+      } catch (err) {
+        if (err instanceof CancelledError) return skip(inst, def, 'run cancelled before this node started', 'cancelled');
+        throw err;
+      }
+      const cached = waited && !forced.has(id) ? fromCache() : null;
+      if (cached) {
+        leases.release(key, executionId);
+        return cached;
       }
     }
 
@@ -278,6 +301,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
       emit({ type: cancelled ? 'node.skipped' : 'node.failed', runId, nodeId: id, outcome });
       return outcome;
     } finally {
+      if (leased) leases.release(key, executionId);
       ws.store.discardStaging(executionId);
       slots.release();
     }
