@@ -10,9 +10,15 @@ import type { RunSummary } from './exec/events.js';
 import { planGraph, type GraphPlan } from './exec/plan.js';
 import type { PlanRequest } from './exec/planner.js';
 import { runGraph, type RunOptions } from './exec/scheduler.js';
+import { graphLimitDiagnostics } from './security/graph-limits.js';
+import { assertRunAllowed, type RunPermission } from './security/trust.js';
 import type { NodeRegistry } from './registry.js';
 import { ENGINE_VERSION } from './version.js';
 import { Workspace } from './workspace.js';
+
+function mergeDiagnostics(result: ValidationResult, extra: ValidationResult['diagnostics']): ValidationResult {
+  return extra.length === 0 ? result : { ...result, diagnostics: [...result.diagnostics, ...extra] };
+}
 
 /**
  * The engine's facade for the CLI, the server and tests: one workspace, one registry. The registry
@@ -20,6 +26,9 @@ import { Workspace } from './workspace.js';
  * (`forge runs`, `show`, …) open the engine without one, so no node code is loaded for them.
  */
 export class Engine {
+  /** Folders the user granted for every run of this engine (`forge serve --allow`, the app's setting). */
+  granted: string[] = [];
+
   constructor(
     readonly ws: Workspace,
     private readonly nodeRegistry?: NodeRegistry,
@@ -40,7 +49,9 @@ export class Engine {
   }
 
   validate(doc: GraphDocument, file?: string): ValidationResult {
-    const result = validateGraph(doc, this.registry, file);
+    // SECURITY: bounds (sweep size, unknown params) first; an oversized sweep is not parsed variant by variant.
+    const limits = graphLimitDiagnostics(doc, this.registry, file);
+    const result: ValidationResult = limits.some((d) => d.severity === 'error') ? { diagnostics: limits } : mergeDiagnostics(validateGraph(doc, this.registry, file), limits);
     if (file && result.diagnostics.length > 0 && existsSync(file)) {
       return { ...result, diagnostics: annotateLines(result.diagnostics, readFileSync(file, 'utf8')) };
     }
@@ -48,8 +59,10 @@ export class Engine {
   }
 
   /** Validates, then runs; invalid graphs throw a GraphLoadError carrying every diagnostic. */
-  async run(doc: GraphDocument, opts: RunOptions & { file?: string }): Promise<RunSummary> {
+  async run(doc: GraphDocument, opts: RunOptions & RunPermission & { file?: string }): Promise<RunSummary> {
     const graph = this.requireValid(doc, opts.file);
+    // SECURITY: the single trust / file-access gate for every client (engine/security/trust.ts).
+    await assertRunAllowed(this.ws, this.registry, graph, opts.baseDir, this.granted, opts);
     return runGraph(this.ws, this.registry, graph, { ...opts, graphPath: opts.graphPath ?? opts.file ?? null });
   }
 

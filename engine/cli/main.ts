@@ -1,5 +1,5 @@
-import { writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
+import { existsSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { Engine } from '../engine.js';
 import type { NodeRegistry } from '../registry.js';
@@ -7,11 +7,13 @@ import { graphJsonSchema } from '../graph/document.js';
 import { formatDiagnostic, GraphLoadError } from '../graph/errors.js';
 import { parseGraphText } from '../graph/load.js';
 import { PinMismatchError } from '../exec/input-files.js';
+import { ProvenanceDbError } from '../provenance/db.js';
 import { previewArtifact } from '../store/preview.js';
 import { ENGINE_VERSION } from '../version.js';
 import { diffCommand, lineageCommand, runsCommand, showCommand } from './provenance-commands.js';
 import { formatPlan } from './plan-command.js';
 import { runCommand } from './run-command.js';
+import { UntrustedGraphError } from '../security/trust.js';
 import { table } from './format.js';
 
 const HELP = `forge ${ENGINE_VERSION} — run Forge Studio graphs headless
@@ -23,6 +25,8 @@ usage: forge <command> [options]
       --from <id>               run a node and everything downstream of it
       --force                   re-execute every node even if cached
       --continue-on-failure     keep running branches independent of a failed node
+      --trust                   run a graph that needs trust (code, paths outside) without asking
+      --allow <dir>             grant access to a folder outside the graph folder and workspace (repeatable)
   plan <graph.forge.json>       what a run would do: each node cached or will run, and why
                                 (takes --node, --from, --force, --json)
   validate <graph>              check a graph without running it
@@ -36,7 +40,10 @@ usage: forge <command> [options]
   nodes                         list node types
   schema                        print the graph document's JSON Schema
   serve [--port N]              start the engine API + UI on 127.0.0.1 with a random token
+      --allow <dir>             grant every run access to a folder (repeatable)
   db check | db rebuild         integrity check / rebuild query tables from the event log
+      --deep                    also rehash every file of every artifact
+  verify                        rehash every artifact against its manifest (same as db check --deep)
 
 common options:
   -w, --workspace <dir>         workspace folder holding .forge/ (default: current folder)
@@ -62,6 +69,9 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
       from: { type: 'string' },
       force: { type: 'boolean', default: false },
       'continue-on-failure': { type: 'boolean', default: false },
+      trust: { type: 'boolean', default: false },
+      deep: { type: 'boolean', default: false },
+      allow: { type: 'string', multiple: true, default: [] },
       json: { type: 'boolean', default: false },
       quiet: { type: 'boolean', short: 'q', default: false },
       output: { type: 'string', short: 'o' },
@@ -79,7 +89,11 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
   if (command === 'schema') return print(JSON.stringify(graphJsonSchema(), null, 2));
 
   const registry = NEEDS_NODE_TYPES.has(command) ? await deps.loadRegistry() : undefined;
-  const engine = Engine.open(resolve(values.workspace ?? process.cwd()), registry);
+  // SECURITY: read-only commands never create a workspace, and a bad one is a message, not a stack trace.
+  const opened = openWorkspace(resolve(values.workspace ?? process.cwd()), command, registry);
+  if (typeof opened === 'number') return opened;
+  const engine = opened;
+  engine.granted = (values.allow ?? []).map((d) => resolve(d));
   try {
     switch (command) {
       case 'run': {
@@ -95,6 +109,7 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
           continueOnFailure: values['continue-on-failure'] ?? false,
           json: values.json ?? false,
           quiet: values.quiet ?? false,
+          trust: values.trust ?? false,
         });
       }
       case 'plan': {
@@ -165,8 +180,15 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
         });
         return 0;
       }
+      case 'verify':
+        return verifyCommand(engine, true);
       case 'db': {
-        if (args[0] === 'check') return print(`integrity_check: ${engine.ws.db.integrityCheck()}`, engine.ws.db.integrityCheck() === 'ok' ? 0 : 1);
+        if (args[0] === 'check') {
+          const sqlite = engine.ws.db.integrityCheck();
+          print(`integrity_check: ${sqlite}`);
+          const artifacts = verifyCommand(engine, values.deep ?? false);
+          return sqlite === 'ok' ? artifacts : 1;
+        }
         if (args[0] === 'rebuild') return print(`replayed ${engine.ws.db.rebuildFromEvents()} events`);
         throw new UsageError('db takes check or rebuild');
       }
@@ -179,7 +201,7 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
       if (err.diagnostics.length === 0) process.stderr.write(`error: ${err.message}\n`);
       return 2;
     }
-    if (err instanceof PinMismatchError || err instanceof UsageError) {
+    if (err instanceof PinMismatchError || err instanceof UsageError || err instanceof UntrustedGraphError) {
       process.stderr.write(`error: ${err.message}\n`);
       if (err instanceof UsageError) process.stderr.write('run "forge help" for usage\n');
       return 2;
@@ -192,6 +214,51 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
 }
 
 class UsageError extends Error {}
+
+const READ_ONLY = new Set(['runs', 'show', 'lineage', 'diff', 'preview', 'db', 'verify']);
+
+function openWorkspace(root: string, command: string, registry: NodeRegistry | undefined): Engine | number {
+  let isDir = false;
+  try {
+    isDir = statSync(root).isDirectory();
+  } catch {
+    // missing: handled below
+  }
+  if (!isDir && (READ_ONLY.has(command) || existsSync(root))) {
+    process.stderr.write(`error: workspace ${root} is ${existsSync(root) ? 'not a folder' : 'missing'}\n`);
+    return 2;
+  }
+  if (READ_ONLY.has(command) && !existsSync(join(root, '.forge'))) {
+    process.stderr.write(`error: ${root} is not a Forge workspace (no .forge folder); run a graph there first, or pass -w <workspace>\n`);
+    return 2;
+  }
+  try {
+    return Engine.open(root, registry);
+  } catch (err) {
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return err instanceof ProvenanceDbError ? 3 : 1;
+  }
+}
+
+/** Checks every stored artifact; damaged ones are listed (a run recomputes them). Never throws. */
+function verifyCommand(engine: Engine, deep: boolean): number {
+  let bad = 0;
+  const all = engine.ws.store.list();
+  for (const hash of all) {
+    let problem: string | null;
+    try {
+      problem = engine.ws.store.verify(hash, { deep });
+    } catch (err) {
+      problem = (err as Error).message;
+    }
+    if (problem) {
+      bad++;
+      process.stdout.write(`damaged ${hash}: ${problem}\n`);
+    }
+  }
+  process.stdout.write(`artifacts: ${all.length - bad} intact, ${bad} damaged${deep ? ' (full hashes)' : ' (sizes and small files)'}\n`);
+  return bad === 0 ? 0 : 1;
+}
 
 function need(value: string | undefined, what: string): string {
   if (!value) throw new UsageError(`missing ${what}`);

@@ -5,6 +5,8 @@ import type { NodeOutcome, RunEvent, RunSummary } from '../exec/events.js';
 import type { RunMode } from '../provenance/events.js';
 import { formatLocation } from '../graph/errors.js';
 import { bytes, ms, short, table } from './format.js';
+import { askTrustOnTty } from '../security/consent.js';
+import { UntrustedGraphError } from '../security/trust.js';
 
 export interface RunCommandOptions {
   file: string;
@@ -16,6 +18,8 @@ export interface RunCommandOptions {
   continueOnFailure?: boolean;
   json: boolean;
   quiet: boolean;
+  /** The user consented up front (`--trust`). */
+  trust?: boolean;
 }
 
 /**
@@ -35,8 +39,9 @@ export async function runCommand(engine: Engine, o: RunCommandOptions): Promise<
   process.on('SIGTERM', onSigint);
   const view = o.json || o.quiet ? null : process.stderr.isTTY ? new BarView() : new LineView();
   let summary: RunSummary;
-  try {
-    summary = await engine.run(o.doc, {
+  // SECURITY: without --trust, a graph that needs trust is put to the user on a TTY (engine/security/consent.ts).
+  const run = (trust: boolean) =>
+    engine.run(o.doc, {
       file: o.file,
       baseDir: o.baseDir,
       mode: o.mode,
@@ -46,7 +51,15 @@ export async function runCommand(engine: Engine, o: RunCommandOptions): Promise<
       trigger: 'cli',
       signal: controller.signal,
       onEvent: (e) => view?.onEvent(e),
+      trust,
     });
+  try {
+    try {
+      summary = await run(o.trust ?? false);
+    } catch (err) {
+      if (!(err instanceof UntrustedGraphError) || o.json || !(await askTrustOnTty(err))) throw err;
+      summary = await run(true);
+    }
   } finally {
     view?.stop();
     process.off('SIGINT', onSigint);

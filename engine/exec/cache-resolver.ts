@@ -90,8 +90,8 @@ export interface CacheHit {
 }
 
 /** The newest reusable result for this key whose artifacts are all still in the store. */
-export function lookupCache(ws: Workspace, key: string): CacheHit | null {
-  return ws.queries.findCached(key, (h) => ws.store.has(h));
+export function lookupCache(ws: Workspace, key: string, usable: (hash: string) => boolean = (h) => ws.store.has(h)): CacheHit | null {
+  return ws.queries.findCached(key, usable);
 }
 
 /** What a node's result is compared with to explain a miss. */

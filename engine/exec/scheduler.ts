@@ -11,6 +11,8 @@ import { CancelledError, NodeError } from '../sdk/node-error.js';
 import type { ArtifactManifest, ArtifactRef, NodeType } from '../sdk/types.js';
 import { canonicalJson, hashValue } from '../util/hash.js';
 import type { Workspace } from '../workspace.js';
+import { usableArtifact } from '../security/artifact-check.js';
+import { ExecutionLeases } from '../security/lease.js';
 import { cacheIdentity, gatherInputs, hashPlanFiles, lookupCache, passThrough, pinnedOutputs, type GatheredInputs } from './cache-resolver.js';
 import type { NodeOutcome, OutputInfo, RunEvent, RunSummary } from './events.js';
 import { LocalExecutor, type Executor } from './executor.js';
@@ -94,6 +96,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
 
   const outcomes = new Map<string, Promise<NodeOutcome>>();
   const slots = new Semaphore(opts.concurrency ?? availableParallelism());
+  const leases = new ExecutionLeases(ws);
   const base = (inst: Instance, def: NodeType) => ({ nodeId: inst.id, baseNodeId: inst.baseId, variant: inst.variant, nodeType: def.type });
   const identity = (inst: Instance, def: NodeType): ExecutionIdentity => ({ executionId: randomUUID(), nodeId: inst.id, nodeType: def.type, nodeVersion: def.version });
 
@@ -122,24 +125,51 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     const ident = cacheIdentity(registry, inst, def, graph.doc.seed, gathered, files instanceof NodeError || !files ? [] : files);
     const facts: ExecutionFacts = { ...identity(inst, def), codeHash: ident.codeHash, params: inst.params, cacheKey: ident.cacheKey, inputs: ident.inputs, files: ident.files };
 
+    const fromCache = (): NodeOutcome | null => {
+      // SECURITY: reuse only intact artifacts (and sink files still as written); see engine/security/artifact-check.ts.
+      const warn = (message: string) => emit({ type: 'node.log', runId, nodeId: id, level: 'warn', message });
+      const hit = lookupCache(ws, ident.cacheKey, (h) => usableArtifact(ws, h, opts.baseDir, warn));
+      if (!hit) return null;
+      recorder.cached(facts, hit.executionId, hit.outputs);
+      const outcome: NodeOutcome = { ...base(inst, def), state: 'cached', executionId: facts.executionId, durationMs: 0, outputs: hit.outputs.map((o) => outputInfo(ws, o)) };
+      emit({ type: 'node.cached', runId, nodeId: id, outcome });
+      return outcome;
+    };
     if (!plan.forced.has(id) && !(files instanceof NodeError)) {
-      const hit = lookupCache(ws, ident.cacheKey);
-      if (hit) {
-        recorder.cached(facts, hit.executionId, hit.outputs);
-        const outcome: NodeOutcome = { ...base(inst, def), state: 'cached', executionId: facts.executionId, durationMs: 0, outputs: hit.outputs.map((o) => outputInfo(ws, o)) };
-        emit({ type: 'node.cached', runId, nodeId: id, outcome });
-        return outcome;
+      const cached = fromCache();
+      if (cached) return cached;
+    }
+
+    // SECURITY (concurrency): one execution per cache key across processes; a run that waited for
+    // another's execution reuses its result (engine/security/lease.ts).
+    const leased = !(files instanceof NodeError);
+    if (leased) {
+      let waited: boolean;
+      try {
+        waited = await leases.acquire(ident.cacheKey, facts.executionId, signal);
+      } catch (err) {
+        if (err instanceof CancelledError) return skip(inst, def, 'run cancelled before this node started', 'cancelled');
+        throw err;
+      }
+      const cached = waited && !plan.forced.has(id) ? fromCache() : null;
+      if (cached) {
+        leases.release(ident.cacheKey, facts.executionId);
+        return cached;
       }
     }
 
-    await slots.acquire();
     try {
-      // A failure elsewhere (or a cancel) may have happened while this node waited for a slot.
-      const late = notStarting();
-      if (late) return skip(inst, def, late.reason, late.state);
-      return await execute(inst, def, facts, gathered, files);
+      await slots.acquire();
+      try {
+        // A failure elsewhere (or a cancel) may have happened while this node waited for a slot.
+        const late = notStarting();
+        if (late) return skip(inst, def, late.reason, late.state);
+        return await execute(inst, def, facts, gathered, files);
+      } finally {
+        slots.release();
+      }
     } finally {
-      slots.release();
+      if (leased) leases.release(ident.cacheKey, facts.executionId);
     }
   };
 

@@ -37,6 +37,8 @@ export const sweepSchema = z
         alpha: z.number().positive().default(1),
       })
       .optional(),
+    /** Raises the cap on variants (1000) for a sweep that really is that large. */
+    maxVariants: z.number().int().positive().optional(),
   })
   .refine((s) => (s.param !== undefined && s.values !== undefined) !== (s.dirichlet !== undefined), {
     message: 'a sweep has either param + values (a grid) or dirichlet, not both',

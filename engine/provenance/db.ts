@@ -5,6 +5,14 @@ import type { ProvenanceEvent } from './events.js';
 
 type Db = Database.Database;
 
+/** The provenance database cannot be used (corrupt, or written by a newer engine): a clear message, no stack. */
+export class ProvenanceDbError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ProvenanceDbError';
+  }
+}
+
 /**
  * The provenance database: a real SQLite file in WAL mode, shared safely by the CLI and a running
  * server. Writes go through `record`, which appends the event and updates the query tables atomically.
@@ -16,13 +24,20 @@ export class ProvenanceDb {
   private readonly writeEvents: Database.Transaction<(events: readonly ProvenanceEvent[], ts: string) => void>;
 
   constructor(path: string) {
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    // NORMAL is durable across process crashes in WAL mode; only power loss can lose the last commits.
-    this.db.pragma('synchronous = NORMAL');
-    this.db.pragma('busy_timeout = 10000');
-    this.db.pragma('foreign_keys = ON');
-    this.migrate();
+    try {
+      this.db = new Database(path);
+      this.db.pragma('journal_mode = WAL');
+      // NORMAL is durable across process crashes in WAL mode; only power loss can lose the last commits.
+      this.db.pragma('synchronous = NORMAL');
+      this.db.pragma('busy_timeout = 10000');
+      this.db.pragma('foreign_keys = ON');
+      this.migrate();
+    } catch (err) {
+      if (err instanceof ProvenanceDbError) throw err;
+      throw new ProvenanceDbError(
+        `${path} is not a readable Forge provenance database (${(err as Error).message}). Move it aside to start a fresh history (artifacts in .forge/artifacts stay usable), or restore it from a backup.`,
+      );
+    }
     this.insertEvent = this.db.prepare('INSERT INTO events (ts, type, run_id, payload) VALUES (?, ?, ?, ?)');
     this.appliers = this.buildAppliers();
     this.writeEvents = this.db.transaction((events: readonly ProvenanceEvent[], ts: string) => {
@@ -40,7 +55,7 @@ export class ProvenanceDb {
   private migrate(): void {
     const current = this.schemaVersion;
     if (current > MIGRATIONS.length) {
-      throw new Error(`provenance database schema version ${current} is newer than this engine supports (${MIGRATIONS.length}); upgrade Forge`);
+      throw new ProvenanceDbError(`provenance database schema version ${current} is newer than this engine supports (${MIGRATIONS.length}); upgrade Forge`);
     }
     for (let v = current; v < MIGRATIONS.length; v++) {
       this.db.transaction(() => {
@@ -79,8 +94,13 @@ export class ProvenanceDb {
     return rows.length;
   }
 
+  /** SQLite's integrity check; never throws (a damaged file reports its error as the result). */
   integrityCheck(): string {
-    return String(this.db.pragma('integrity_check', { simple: true }));
+    try {
+      return String(this.db.pragma('integrity_check', { simple: true }));
+    } catch (err) {
+      return `error: ${(err as Error).message}`;
+    }
   }
 
   /**

@@ -14,28 +14,63 @@ export interface FieldRequirement {
 
 const decoder = new TextDecoder('utf-8', { fatal: true });
 
+/** Lines longer than this are refused rather than parsed: no record a loader accepts is that long. */
+export const MAX_LINE_BYTES = 32 * 1024 * 1024;
+
+export class LineTooLongError extends Error {
+  constructor(readonly line: number) {
+    super(`line ${line} is longer than ${MAX_LINE_BYTES / (1024 * 1024)} MiB; records are at most that long`);
+    this.name = 'LineTooLongError';
+  }
+}
+
 /**
  * Calls `visit` with each line of a file (without its `\n`, with a trailing `\r` removed) and its
  * 1-based number, streaming, until `visit` returns something; `last` is true for a final line that
  * has no newline after it. These scans run only after something has already gone wrong, so the
- * happy path never pays for a second pass over the file.
+ * happy path never pays for a second pass over the file. Linear in the file size: a long line is
+ * kept as a list of chunks and each byte is searched for a newline once; a line over
+ * MAX_LINE_BYTES throws LineTooLongError as soon as it gets there.
  */
 export async function scanLines<T>(path: string, visit: (bytes: Buffer, line: number, last: boolean) => T | null): Promise<T | null> {
   let line = 0;
-  let pending = Buffer.alloc(0);
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
   const strip = (raw: Buffer) => (raw.length > 0 && raw[raw.length - 1] === 0x0d ? raw.subarray(0, raw.length - 1) : raw);
-  for await (const chunk of createReadStream(path)) {
-    let buf = pending.length > 0 ? Buffer.concat([pending, chunk as Buffer]) : (chunk as Buffer);
+  const take = (tail: Buffer): Buffer => {
+    const whole = pending.length === 0 ? tail : Buffer.concat([...pending, tail], pendingBytes + tail.length);
+    pending = [];
+    pendingBytes = 0;
+    return whole;
+  };
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) {
+    const buf = chunk as Buffer;
+    let start = 0;
     let nl: number;
-    while ((nl = buf.indexOf(0x0a)) >= 0) {
-      const found = visit(strip(buf.subarray(0, nl)), ++line, false);
+    while ((nl = buf.indexOf(0x0a, start)) >= 0) {
+      if (pendingBytes + (nl - start) > MAX_LINE_BYTES) throw new LineTooLongError(line + 1);
+      const found = visit(strip(take(buf.subarray(start, nl))), ++line, false);
       if (found !== null) return found;
-      buf = buf.subarray(nl + 1);
+      start = nl + 1;
     }
-    pending = Buffer.from(buf);
+    if (start < buf.length) {
+      pending.push(buf.subarray(start));
+      pendingBytes += buf.length - start;
+      if (pendingBytes > MAX_LINE_BYTES) throw new LineTooLongError(line + 1);
+    }
   }
-  if (pending.length > 0) return visit(strip(pending), ++line, true);
+  if (pendingBytes > 0) return visit(strip(take(Buffer.alloc(0))), ++line, true);
   return null;
+}
+
+/** A scan that reports an overlong line as the problem it found, with its number. */
+async function scanForProblem(path: string, visit: (bytes: Buffer, line: number, last: boolean) => LineProblem | null): Promise<LineProblem | null> {
+  try {
+    return await scanLines(path, visit);
+  } catch (err) {
+    if (err instanceof LineTooLongError) return { line: err.line, message: err.message };
+    throw err;
+  }
 }
 
 /** Decodes one line as UTF-8, or says where its first invalid byte is. */
@@ -49,7 +84,7 @@ export function decodeLine(bytes: Buffer, line: number): { text: string } | { pr
 
 /** The first line of a text file that is not valid UTF-8, if any. */
 export function findInvalidUtf8(path: string): Promise<LineProblem | null> {
-  return scanLines(path, (bytes, line) => {
+  return scanForProblem(path, (bytes, line) => {
     const decoded = decodeLine(bytes, line);
     return 'problem' in decoded ? decoded.problem : null;
   });
@@ -62,7 +97,7 @@ export function findInvalidUtf8(path: string): Promise<LineProblem | null> {
  */
 export function diagnoseJsonl(path: string, required?: string | FieldRequirement): Promise<LineProblem | null> {
   const req = typeof required === 'string' ? { field: required, string: true } : required;
-  return scanLines(path, (bytes, line, last) => {
+  return scanForProblem(path, (bytes, line, last) => {
     const decoded = decodeLine(bytes, line);
     if ('problem' in decoded) return decoded.problem;
     const text = decoded.text;
@@ -107,7 +142,7 @@ export function startsWithJsonArray(path: string): boolean {
 /** Where an id occurs for the first and the second time in a JSON Lines file (ids compared as text, as the loader casts them). */
 export async function locateDuplicateJsonl(path: string, idField: string, id: string): Promise<{ line: number; firstLine: number } | null> {
   let firstLine: number | undefined;
-  return scanLines(path, (bytes, line) => {
+  return scanLinesUpTo(path, (bytes, line) => {
     const decoded = decodeLine(bytes, line);
     if ('problem' in decoded || decoded.text.trim() === '') return null;
     let value: unknown;
@@ -125,6 +160,16 @@ export async function locateDuplicateJsonl(path: string, idField: string, id: st
     }
     return { line, firstLine };
   });
+}
+
+/** Like scanLines, but an overlong line ends the search with nothing found (the caller has its own error). */
+async function scanLinesUpTo<T>(path: string, visit: (bytes: Buffer, line: number, last: boolean) => T | null): Promise<T | null> {
+  try {
+    return await scanLines(path, visit);
+  } catch (err) {
+    if (err instanceof LineTooLongError) return null;
+    throw err;
+  }
 }
 
 function idText(v: unknown): string {

@@ -134,6 +134,16 @@ export interface NodeTypeDefinition<S extends z.ZodType> {
    * Throw an Error with a message naming the param that cannot be migrated.
    */
   migrate?(params: Record<string, unknown>, fromVersion: number): Record<string, unknown>;
+  /**
+   * The code params run inside an engine sandbox that reaches no file or network beyond the
+   * node's own inputs and outputs (user SQL), so they join the trust fingerprint without needing consent.
+   */
+  confinedCode?: boolean;
+  /**
+   * Params holding file or folder paths (read or written). Defaults to the params whose schema uses a
+   * file/folder/glob widget. Paths outside the graph folder, the workspace and granted folders need trust.
+   */
+  pathParams?: string[];
   run(ctx: RunContext<z.output<S>>): Promise<void>;
   /** `import.meta.url` of the node's module: its folder's source is hashed into the cache key. */
   module: string;

@@ -1,7 +1,9 @@
-import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { lstatSync } from 'node:fs';
+import { lstat, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { globSync } from 'tinyglobby';
+import { z } from 'zod';
 import type { Engine } from '../engine.js';
 import type { RunEvent } from '../exec/events.js';
 import { PinMismatchError } from '../exec/input-files.js';
@@ -11,11 +13,34 @@ import { parseGraphText, parseGraphValue } from '../graph/load.js';
 import type { RunMode } from '../provenance/events.js';
 import { previewArtifact } from '../store/preview.js';
 import { ENGINE_VERSION } from '../version.js';
-import { HttpError, readJson, sendJson } from './http-util.js';
+import { isUnder, realPath } from '../security/access.js';
+import { assessTrust, TrustStore, UntrustedGraphError } from '../security/trust.js';
+import { HttpError, sendJson } from './http-util.js';
+import { ArtifactHash, readBody, readParam, readQuery } from './validate.js';
 
 export interface RunHub {
   broadcast(e: RunEvent): void;
 }
+
+const MAX_GRAPH_BYTES = 16 * 1024 * 1024;
+const WorkspacePath = z.string().min(1).max(4096);
+const DocBody = z.object({ doc: z.unknown() });
+const TrustBody = z.object({ doc: z.unknown(), path: WorkspacePath.optional() });
+const SaveBody = z.object({ doc: z.unknown(), path: WorkspacePath.regex(/\.forge\.json$/, 'graph files end in .forge.json') });
+const RunBody = z.object({
+  doc: z.unknown(),
+  path: WorkspacePath.optional(),
+  mode: z.enum(['all', 'node', 'from']).default('all'),
+  target: z.string().min(1).optional(),
+  force: z.boolean().default(false),
+  continueOnFailure: z.boolean().default(false),
+  trigger: z.string().max(64).default('ui'),
+});
+const PlanBody = RunBody.omit({ trigger: true, continueOnFailure: true });
+const GraphPathQuery = z.object({ path: WorkspacePath });
+const FilesQuery = z.object({ pattern: z.string().max(1024).optional() });
+const RunsQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(50) });
+const PreviewQuery = z.object({ offset: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) => Promise<void> | void;
 
@@ -24,13 +49,35 @@ export function createRoutes(engine: Engine, hub: RunHub) {
   const active = new Map<string, AbortController>();
   const q = engine.ws.queries;
 
+  const realRoot = realPath(engine.ws.root);
+  /** A workspace path, symlinks resolved: a link inside the workspace cannot lead a read or write out of it. */
   const insideWorkspace = (path: string): string => {
     const abs = resolve(engine.ws.root, path);
-    if (abs !== engine.ws.root && !abs.startsWith(engine.ws.root + sep)) throw new HttpError(403, `path ${path} is outside the workspace`);
+    const real = realPath(abs);
+    if (!isUnder(abs, engine.ws.root) || !isUnder(real, realRoot)) throw new HttpError(403, `path ${path} is outside the workspace`);
+    if (isUnder(real, realPath(engine.ws.forgeDir))) throw new HttpError(403, `path ${path} is inside the engine's private .forge folder`);
     return abs;
   };
 
-  const docFromBody = (body: Record<string, unknown>): GraphDocument => {
+  const artifactHash = (m: RegExpMatchArray): string => readParam(m[1], ArtifactHash, 'artifact');
+
+  /** Assesses trust for a document sent by the app, relative to its graph file when it has one. */
+  const assess = async (doc: GraphDocument, path: string | undefined) => {
+    const graph = requireValid(doc, path);
+    const abs = path ? insideWorkspace(path) : null;
+    return assessTrust(graph, engine.registry, abs ? dirname(abs) : engine.ws.root, engine.ws.root, engine.granted);
+  };
+
+  const requireValid = (doc: GraphDocument, path?: string) => {
+    try {
+      return engine.requireValid(doc, path ? insideWorkspace(path) : undefined);
+    } catch (err) {
+      if (err instanceof GraphLoadError) throw new HttpError(400, err.message, { diagnostics: err.diagnostics });
+      throw err;
+    }
+  };
+
+  const docFromBody = (body: { doc?: unknown }): GraphDocument => {
     try {
       return parseGraphValue(body.doc);
     } catch (err) {
@@ -47,7 +94,7 @@ export function createRoutes(engine: Engine, hub: RunHub) {
       'POST',
       /^\/api\/validate$/,
       async (req, res) => {
-        const body = (await readJson(req)) as Record<string, unknown>;
+        const body = await readBody(req, DocBody);
         try {
           const doc = parseGraphValue(body.doc);
           sendJson(res, 200, { diagnostics: engine.validate(doc).diagnostics });
@@ -61,7 +108,7 @@ export function createRoutes(engine: Engine, hub: RunHub) {
       'GET',
       /^\/api\/graphs$/,
       (_q, res) => {
-        const files = globSync('**/*.forge.json', { cwd: engine.ws.root, ignore: ['**/node_modules/**', '**/.forge/**'] }).sort();
+        const files = globSync('**/*.forge.json', { cwd: engine.ws.root, ignore: ['**/node_modules/**', '**/.forge/**'], followSymbolicLinks: false }).sort();
         sendJson(res, 200, files.map((path) => ({ path })));
       },
     ],
@@ -70,9 +117,10 @@ export function createRoutes(engine: Engine, hub: RunHub) {
       /^\/api\/files$/,
       (_q, res, url) => {
         // The canvas's file picker: workspace files only (never outside it), capped for huge trees.
-        const pattern = url.searchParams.get('pattern') || '**/*';
-        if (pattern.includes('..') || pattern.startsWith('/')) throw new HttpError(400, 'patterns are relative to the workspace');
-        const files = globSync(pattern, { cwd: engine.ws.root, ignore: ['**/node_modules/**', '**/.forge/**', '**/.git/**'], onlyFiles: true, dot: false })
+        const pattern = readQuery(url, FilesQuery).pattern || '**/*';
+        if (pattern.includes('..') || pattern.startsWith('/')) throw new HttpError(400, 'pattern: patterns are relative to the workspace', { field: 'pattern' });
+        // Symlinks are not followed: a link in the workspace must not list what lies outside it.
+        const files = globSync(pattern, { cwd: engine.ws.root, ignore: ['**/node_modules/**', '**/.forge/**', '**/.git/**'], onlyFiles: true, dot: false, followSymbolicLinks: false })
           .sort()
           .slice(0, 5000);
         sendJson(
@@ -81,7 +129,7 @@ export function createRoutes(engine: Engine, hub: RunHub) {
           files.map((path) => {
             let bytes = 0;
             try {
-              bytes = statSync(resolve(engine.ws.root, path)).size;
+              bytes = lstatSync(resolve(engine.ws.root, path)).size;
             } catch {
               /* vanished between listing and stat */
             }
@@ -93,11 +141,17 @@ export function createRoutes(engine: Engine, hub: RunHub) {
     [
       'GET',
       /^\/api\/graphs\/file$/,
-      (_q, res, url) => {
-        const path = url.searchParams.get('path') ?? '';
+      async (_q, res, url) => {
+        const { path } = readQuery(url, GraphPathQuery);
         const abs = insideWorkspace(path);
+        if (!path.endsWith('.forge.json')) throw new HttpError(400, 'path: only graph documents (*.forge.json) are served', { field: 'path' });
+        const st = await lstat(abs).catch(() => null);
+        if (!st) throw new HttpError(404, `cannot read ${path}: no such file`);
+        // Only graph documents: never the provenance DB, a FIFO or anything else the workspace holds.
+        if (!st.isFile()) throw new HttpError(400, `path: ${path} is not a regular file`, { field: 'path' });
+        if (st.size > MAX_GRAPH_BYTES) throw new HttpError(413, `${path} is larger than a graph document can be (${MAX_GRAPH_BYTES} bytes)`);
         try {
-          sendJson(res, 200, { path, doc: parseGraphText(readFileSync(abs, 'utf8'), path) });
+          sendJson(res, 200, { path, doc: parseGraphText(await readFile(abs, 'utf8'), path) });
         } catch (err) {
           if (err instanceof GraphLoadError) throw new HttpError(400, err.message, { diagnostics: err.diagnostics });
           throw new HttpError(404, `cannot read ${path}: ${(err as Error).message}`);
@@ -108,15 +162,14 @@ export function createRoutes(engine: Engine, hub: RunHub) {
       'PUT',
       /^\/api\/graphs\/file$/,
       async (req, res) => {
-        const body = (await readJson(req)) as Record<string, unknown>;
-        const path = String(body.path ?? '');
-        if (!path.endsWith('.forge.json')) throw new HttpError(400, 'graph files end in .forge.json');
+        const body = await readBody(req, SaveBody);
+        const path = body.path;
         const doc = docFromBody(body);
         const abs = insideWorkspace(path);
-        mkdirSync(dirname(abs), { recursive: true });
+        await mkdir(dirname(abs), { recursive: true });
         const tmp = `${abs}.tmp-${process.pid}`;
-        writeFileSync(tmp, `${JSON.stringify(doc, null, 2)}\n`);
-        renameSync(tmp, abs);
+        await writeFile(tmp, `${JSON.stringify(doc, null, 2)}\n`);
+        await rename(tmp, abs);
         sendJson(res, 200, { path: relative(engine.ws.root, abs).split(sep).join('/') });
       },
     ],
@@ -124,11 +177,10 @@ export function createRoutes(engine: Engine, hub: RunHub) {
       'POST',
       /^\/api\/runs$/,
       async (req, res) => {
-        const body = (await readJson(req)) as Record<string, unknown>;
+        const body = await readBody(req, RunBody);
         const doc = docFromBody(body);
-        const path = typeof body.path === 'string' ? insideWorkspace(body.path) : null;
-        const mode = (body.mode ?? 'all') as RunMode;
-        if (!['all', 'node', 'from'].includes(mode)) throw new HttpError(400, `unknown mode ${String(mode)}`);
+        const path = body.path !== undefined ? insideWorkspace(body.path) : null;
+        const mode: RunMode = body.mode;
         const controller = new AbortController();
         let resolveStarted: (runId: string) => void = () => {};
         const started = new Promise<string>((r) => (resolveStarted = r));
@@ -137,10 +189,10 @@ export function createRoutes(engine: Engine, hub: RunHub) {
             file: path ?? undefined,
             baseDir: path ? dirname(path) : engine.ws.root,
             mode,
-            target: typeof body.target === 'string' ? body.target : undefined,
-            force: body.force === true,
-            continueOnFailure: body.continueOnFailure === true,
-            trigger: typeof body.trigger === 'string' ? body.trigger : 'ui',
+            target: body.target,
+            force: body.force,
+            continueOnFailure: body.continueOnFailure,
+            trigger: body.trigger,
             signal: controller.signal,
             onEvent: (e) => {
               if (e.type === 'run.started') {
@@ -158,6 +210,10 @@ export function createRoutes(engine: Engine, hub: RunHub) {
         } catch (err) {
           if (err instanceof GraphLoadError) throw new HttpError(400, err.message, { diagnostics: err.diagnostics });
           if (err instanceof PinMismatchError) throw new HttpError(409, err.message, { nodeId: err.nodeId, file: err.file });
+          // SECURITY: the engine refused; the app shows its trust dialog with exactly these items.
+          if (err instanceof UntrustedGraphError) {
+            throw new HttpError(403, err.message, { needsTrust: err.assessment.needsTrust, fingerprint: err.assessment.fingerprint });
+          }
           throw err;
         }
         finished.catch(() => {});
@@ -173,14 +229,35 @@ export function createRoutes(engine: Engine, hub: RunHub) {
         sendJson(res, 202, { cancelling: true });
       },
     ],
-    ['GET', /^\/api\/runs$/, (_q, res, url) => sendJson(res, 200, q.listRuns(Number(url.searchParams.get('limit') ?? 50)))],
+    [
+      'POST',
+      /^\/api\/trust\/check$/,
+      async (req, res) => {
+        const body = await readBody(req, TrustBody);
+        const a = await assess(docFromBody(body), body.path);
+        const trusted = a.needsTrust.length === 0 || new TrustStore(engine.ws).has(a.fingerprint);
+        sendJson(res, 200, { trusted, fingerprint: a.fingerprint, needsTrust: a.needsTrust });
+      },
+    ],
+    [
+      'POST',
+      /^\/api\/trust$/,
+      async (req, res) => {
+        // Called by the app's trust dialog (the user said yes) and for graphs the user wrote in the app.
+        const body = await readBody(req, TrustBody);
+        const a = await assess(docFromBody(body), body.path);
+        if (a.needsTrust.length > 0) new TrustStore(engine.ws).add(a);
+        sendJson(res, 200, { fingerprint: a.fingerprint, items: a.needsTrust });
+      },
+    ],
+    ['GET', /^\/api\/runs$/, (_q, res, url) => sendJson(res, 200, q.listRuns(readQuery(url, RunsQuery).limit))],
     ['GET', /^\/api\/runs\/([^/]+)$/, (_q, res, _u, m) => sendJson(res, 200, q.run(resolveRun(m[1] as string)))],
     ['GET', /^\/api\/runs\/([^/]+)\/diff\/([^/]+)$/, (_q, res, _u, m) => sendJson(res, 200, q.diff(resolveRun(m[1] as string), resolveRun(m[2] as string)))],
     [
       'GET',
       /^\/api\/artifacts\/([^/]+)$/,
       (_q, res, _u, m) => {
-        const a = q.artifact(decodeURIComponent(m[1] as string));
+        const a = q.artifact(artifactHash(m));
         if (!a) throw new HttpError(404, 'no such artifact');
         sendJson(res, 200, a);
       },
@@ -189,23 +266,22 @@ export function createRoutes(engine: Engine, hub: RunHub) {
       'GET',
       /^\/api\/artifacts\/([^/]+)\/preview$/,
       async (_q, res, url, m) => {
-        const hash = decodeURIComponent(m[1] as string);
+        const hash = artifactHash(m);
+        const { offset, limit } = readQuery(url, PreviewQuery);
         if (!engine.ws.store.has(hash)) throw new HttpError(404, 'no such artifact');
-        const limit = Math.min(1000, Number(url.searchParams.get('limit') ?? 100));
-        sendJson(res, 200, await previewArtifact(engine.ws.store.ref(hash), engine.ws.tmpDir, Number(url.searchParams.get('offset') ?? 0), limit, (h) => (engine.ws.store.has(h) ? engine.ws.store.ref(h) : null)));
+        sendJson(res, 200, await previewArtifact(engine.ws.store.ref(hash), engine.ws.tmpDir, offset, limit, (h) => (ArtifactHash.safeParse(h).success && engine.ws.store.has(h) ? engine.ws.store.ref(h) : null)));
       },
     ],
-    ['GET', /^\/api\/artifacts\/([^/]+)\/lineage$/, (_q, res, _u, m) => sendJson(res, 200, q.lineage(decodeURIComponent(m[1] as string)))],
+    ['GET', /^\/api\/artifacts\/([^/]+)\/lineage$/, (_q, res, _u, m) => sendJson(res, 200, q.lineage(artifactHash(m)))],
     [
       // The plan the canvas shows (cached / will run, and why): the engine's, not a re-derivation.
       'POST',
       /^\/api\/plan$/,
       async (req, res) => {
-        const body = (await readJson(req)) as Record<string, unknown>;
+        const body = await readBody(req, PlanBody);
         const doc = docFromBody(body);
-        const path = typeof body.path === 'string' ? insideWorkspace(body.path) : null;
-        const mode = (body.mode ?? 'all') as RunMode;
-        if (!['all', 'node', 'from'].includes(mode)) throw new HttpError(400, `unknown mode ${String(mode)}`);
+        const path = body.path !== undefined ? insideWorkspace(body.path) : null;
+        const mode: RunMode = body.mode;
         try {
           sendJson(
             res,
@@ -214,8 +290,8 @@ export function createRoutes(engine: Engine, hub: RunHub) {
               file: path ?? undefined,
               baseDir: path ? dirname(path) : engine.ws.root,
               mode,
-              target: typeof body.target === 'string' ? body.target : undefined,
-              force: body.force === true,
+              target: body.target,
+              force: body.force,
             }),
           );
         } catch (err) {
@@ -229,9 +305,9 @@ export function createRoutes(engine: Engine, hub: RunHub) {
       'POST',
       /^\/api\/export$/,
       async (req, res) => {
-        const body = (await readJson(req)) as Record<string, unknown>;
+        const body = await readBody(req, TrustBody);
         const doc = docFromBody(body);
-        const path = typeof body.path === 'string' ? insideWorkspace(body.path) : null;
+        const path = body.path !== undefined ? insideWorkspace(body.path) : null;
         try {
           sendJson(res, 200, await engine.exportConfig(doc, path ? dirname(path) : engine.ws.root));
         } catch (err) {

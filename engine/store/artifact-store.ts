@@ -1,9 +1,15 @@
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import type { ArtifactFile, ArtifactManifest, ArtifactRef, OutputDescriptor } from '../sdk/types.js';
 import { hashFile, hashValue, stripPrefix } from '../util/hash.js';
 
 const MANIFEST = 'manifest.json';
+const HASH_HEX = /^[0-9a-f]{64}$/;
+
+export function isArtifactHash(hash: string): boolean {
+  return HASH_HEX.test(stripPrefix(hash));
+}
 /** Separates the execution id from the port (or a node's side file) in staging names; UUIDs have no dots. */
 const SEP = '.';
 
@@ -25,10 +31,13 @@ export class ArtifactStore {
 
   pathOf(hash: string): string {
     const hex = stripPrefix(hash);
+    // An id that is not a hash (`../..`) must never become a path.
+    if (!isArtifactHash(hash)) throw new Error(`not an artifact hash: ${JSON.stringify(hash.slice(0, 80))}`);
     return join(this.artifactsDir, hex.slice(0, 2), hex);
   }
 
   has(hash: string): boolean {
+    if (!isArtifactHash(hash)) return false;
     return existsSync(join(this.pathOf(hash), MANIFEST));
   }
 
@@ -86,6 +95,53 @@ export class ArtifactStore {
     return dead.size;
   }
 
+  /**
+   * What is wrong with a stored artifact, or null when it is intact: the manifest must still hash to
+   * the artifact's id and every listed file must exist with its recorded size. Small files (and all
+   * files when `deep`) are rehashed too, so an edited metrics.json is caught on use.
+   */
+  verify(hash: string, opts: { deep?: boolean } = {}): string | null {
+    if (!isArtifactHash(hash)) return 'not an artifact hash';
+    const dir = this.pathOf(hash);
+    let manifest: ArtifactManifest;
+    try {
+      manifest = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as ArtifactManifest;
+    } catch (err) {
+      return `manifest.json is missing or unreadable (${(err as Error).message})`;
+    }
+    const { kind, files, rows, schema, meta } = manifest;
+    if (manifest.hash !== hash || hashValue('forge-artifact-v1', { kind, files, rows, schema, meta }) !== hash) return 'manifest.json was changed';
+    for (const f of files) {
+      const abs = join(dir, f.path);
+      let size: number;
+      try {
+        const st = statSync(abs);
+        if (!st.isFile()) return `${f.path} is not a file`;
+        size = st.size;
+      } catch {
+        return `${f.path} is missing`;
+      }
+      if (size !== f.bytes) return `${f.path} has ${size} bytes, ${f.bytes} were published`;
+      if ((opts.deep || size <= SMALL_FILE) && hashFileSync(abs) !== f.hash) return `${f.path} was changed (its content hash differs)`;
+    }
+    return null;
+  }
+
+  /** Moves a damaged artifact aside (kept for inspection) so that it can be recomputed and republished. */
+  quarantine(hash: string): string {
+    const to = join(this.forgeDir, 'quarantine', `${stripPrefix(hash)}-${Date.now()}`);
+    mkdirSync(join(to, '..'), { recursive: true });
+    renameSync(this.pathOf(hash), to);
+    return to;
+  }
+
+  /** Every artifact hash in the store (for `forge verify`). */
+  list(): string[] {
+    const out: string[] = [];
+    for (const a of safeReaddir(this.artifactsDir)) for (const b of safeReaddir(join(this.artifactsDir, a))) out.push(`sha256:${b}`);
+    return out.filter(isArtifactHash).sort();
+  }
+
   async publish(stagingDir: string, descriptor: OutputDescriptor): Promise<ArtifactManifest> {
     const files: ArtifactFile[] = [];
     for (const path of listFiles(stagingDir)) {
@@ -108,6 +164,8 @@ export class ArtifactStore {
     };
     writeFileSync(join(stagingDir, MANIFEST), JSON.stringify(manifest, null, 2));
     const target = this.pathOf(hash);
+    // A damaged copy under the same id must not win over the fresh one (`--force` repairs it).
+    if (this.has(hash) && this.verify(hash) !== null) this.quarantine(hash);
     if (this.has(hash)) {
       rmSync(stagingDir, { recursive: true, force: true });
       return manifest;
@@ -122,6 +180,30 @@ export class ArtifactStore {
       rmSync(stagingDir, { recursive: true, force: true });
     }
     return manifest;
+  }
+}
+
+/** Files up to this size are rehashed on every use: cheap, and it catches edited metrics and reports. */
+const SMALL_FILE = 1024 * 1024;
+
+/** Synchronous (cache checks are), in 1 MiB reads so a large shard never sits in memory whole. */
+function hashFileSync(path: string): string {
+  const h = createHash('sha256');
+  const buf = Buffer.allocUnsafe(1 << 20);
+  const fd = openSync(path, 'r');
+  try {
+    for (let n = readSync(fd, buf); n > 0; n = readSync(fd, buf)) h.update(buf.subarray(0, n));
+  } finally {
+    closeSync(fd);
+  }
+  return `sha256:${h.digest('hex')}`;
+}
+
+function safeReaddir(dir: string): string[] {
+  try {
+    return readdirSync(dir);
+  } catch {
+    return [];
   }
 }
 

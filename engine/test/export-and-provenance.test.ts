@@ -38,7 +38,8 @@ describe('reproducible configs', () => {
       writeFileSync(join(other, 'cfg/config.forge.json'), JSON.stringify(config));
       const engine2 = Engine.open(other, defaultRegistry());
       try {
-        const run2 = await runFile(engine2, other, 'cfg/config.forge.json');
+        // Its sink writes beside the new workspace (../../out), which needs the user's consent.
+        const run2 = await runFile(engine2, other, 'cfg/config.forge.json', { trust: true });
         expect(run2.status).toBe('succeeded');
         expect(outputHashes(engine2, run2.runId)).toEqual(original);
       } finally {

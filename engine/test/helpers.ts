@@ -38,7 +38,7 @@ export function openEngine(project: string, registry?: NodeRegistry): Engine {
 }
 
 /** Runs a graph file of the project the way the CLI does, quietly. */
-export async function runFile(engine: Engine, project: string, rel = QUICKSTART, opts: { mode?: 'all' | 'node' | 'from'; target?: string; signal?: AbortSignal } = {}) {
+export async function runFile(engine: Engine, project: string, rel = QUICKSTART, opts: { mode?: 'all' | 'node' | 'from'; target?: string; signal?: AbortSignal; trust?: boolean } = {}) {
   const { doc, file, baseDir } = engine.loadFile(join(project, rel));
   return engine.run(doc, { file, baseDir, trigger: 'test', ...opts });
 }

@@ -1,6 +1,7 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { globSync } from 'tinyglobby';
+import { expandedSize } from '../../engine/sdk/security.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 
 /**
@@ -17,9 +18,13 @@ export function expandPath(path: string, baseDir: string, include: string): stri
   return [];
 }
 
+/**
+ * A file as stored in artifacts and shown in errors: relative to the graph's folder (`../data/x.json`
+ * included), so the same project in another folder gives the same bytes and hashes.
+ */
 export function relPath(baseDir: string, abs: string): string {
   const r = relative(baseDir, abs);
-  return r.startsWith('..') ? abs : r.split(sep).join('/');
+  return isAbsolute(r) ? abs : r.split(sep).join('/');
 }
 
 /** 1-based line of a character offset. */
@@ -64,13 +69,21 @@ export async function loadYaml(): Promise<YamlModule | null> {
 export async function parseYamlFile(text: string, file: string): Promise<unknown> {
   const yaml = await loadYaml();
   if (!yaml) throw new NodeError('YAML needs the js-yaml package, which is not installed; convert the spec to JSON or add js-yaml', { file, line: 1 });
+  let doc: unknown;
   try {
-    return yaml.load(text, { json: true });
+    doc = yaml.load(text, { json: true });
   } catch (err) {
     const e = err as Error & { mark?: { line?: number } };
     throw new NodeError(`invalid YAML: ${e.message.split('\n')[0]}`, { file, line: e.mark?.line !== undefined ? e.mark.line + 1 : undefined });
   }
+  // Aliases share objects, so a tiny file can stand for billions of values once walked (engine/security/bounded.ts).
+  if (expandedSize(doc, MAX_YAML_VALUES) > MAX_YAML_VALUES) {
+    throw new NodeError(`YAML aliases expand to more than ${MAX_YAML_VALUES.toLocaleString('en')} values; refusing it (an alias bomb?)`, { file, line: 1 });
+  }
+  return doc;
 }
+
+const MAX_YAML_VALUES = 5_000_000;
 
 export function readText(abs: string): string {
   return readFileSync(abs, 'utf8');

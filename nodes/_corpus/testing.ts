@@ -65,11 +65,12 @@ export async function closeExecutor(): Promise<void> {
   executor = undefined;
 }
 
-export async function runGraph(doc: GraphDocument, opts: { dir?: string; files?: Record<string, string>; registry?: NodeRegistry; engine?: Engine } = {}): Promise<GraphRun> {
+export async function runGraph(doc: GraphDocument, opts: { dir?: string; files?: Record<string, string>; registry?: NodeRegistry; engine?: Engine; trust?: boolean } = {}): Promise<GraphRun> {
   const dir = opts.dir ?? tempDir();
   if (opts.files) writeFiles(dir, opts.files);
   const engine = opts.engine ?? Engine.open(dir, opts.registry ?? defaultRegistry());
-  const summary = await engine.run(doc, { baseDir: dir, trigger: 'test', executor: sharedExecutor() });
+  // The bundled data lives outside the temp project: granted the way a user would with `--allow`.
+  const summary = await engine.run(doc, { baseDir: dir, trigger: 'test', executor: sharedExecutor(), allow: [RESOURCES], trust: opts.trust });
   const outcome = (nodeId: string) => {
     const o = summary.nodes.find((n) => n.nodeId === nodeId);
     if (!o) throw new Error(`no outcome for ${nodeId}: ${summary.nodes.map((n) => n.nodeId).join(', ')}`);

@@ -1,8 +1,9 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode, type InputItem } from '../../engine/sdk/types.js';
+import { freshTempBeside, moveOwnFiles, sweepDeadTemps } from '../../engine/sdk/security.js';
 import { renderSvg, writeMetrics } from '../_lib/report.js';
 import { renderReport, type ReportSection } from './render.js';
 
@@ -63,18 +64,21 @@ export default defineNode({
     out.setMeta('report', markdown);
 
     if (folder) {
-      // Written beside the target and renamed, so a failed run never leaves a half report.
+      // Written into a fresh folder beside the target, then only our own files are moved in: a
+      // failed run leaves no half report, and nothing the sink did not write is ever deleted.
       const target = ctx.resolvePath(folder);
-      const tmp = `${target}.forge-tmp-${process.pid}`;
-      rmSync(tmp, { recursive: true, force: true });
-      mkdirSync(tmp, { recursive: true });
+      sweepDeadTemps(target);
+      const tmp = freshTempBeside(target);
       writeFileSync(join(tmp, 'report.md'), renderReport(title, sections, { folder, names, embed: true }));
       for (const c of charts) {
         writeFileSync(join(tmp, `${c.name}.svg`), await renderSvg(c.spec));
         writeFileSync(join(tmp, `${c.name}.vl.json`), JSON.stringify(c.spec, null, 2));
       }
-      rmSync(target, { recursive: true, force: true });
-      renameSync(tmp, target);
+      try {
+        moveOwnFiles(tmp, target);
+      } finally {
+        rmSync(tmp, { recursive: true, force: true });
+      }
       ctx.log(`wrote ${folder}/report.md and ${charts.length} chart(s)`);
     }
   },

@@ -22,6 +22,13 @@ const params = z.object({
     .meta({ title: 'Largest record (MB)', description: "DuckDB's maximum_object_size: it reads in buffers of twice this, so larger costs memory; raise it if an error names maximum_object_size" }),
 });
 
+/**
+ * Nesting deeper than this is kept as JSON text instead of typed columns: DuckDB's schema detection
+ * recurses per level: a 10,000-deep record crashed the process, and 64 typed levels took minutes to write
+ * (engine/test/security-inputs).
+ */
+const MAX_JSON_DEPTH = 16;
+
 export default defineNode({
   type: 'source.jsonl',
   version: 1,
@@ -46,7 +53,7 @@ export default defineNode({
     const rows = await loadTable(
       conn,
       {
-        relation: `read_json(${sqlString(abs)}, format = '${duckFormat}', records = true, maximum_object_size = ${maxRecordMB * 1024 * 1024})`,
+        relation: `read_json(${sqlString(abs)}, format = '${duckFormat}', records = true, maximum_object_size = ${maxRecordMB * 1024 * 1024}, maximum_depth = ${MAX_JSON_DEPTH})`,
         file: path,
         textField,
         idField,

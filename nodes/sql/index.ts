@@ -1,8 +1,10 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { z } from 'zod';
 import { datasetSql, REQUIRED_COLUMNS, writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { cleanDuckDbMessage } from '../../engine/sdk/loader.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
-import { defineNode } from '../../engine/sdk/types.js';
+import { defineNode, type ArtifactRef, type OutputBuilder } from '../../engine/sdk/types.js';
+import { assertSingleSelect, openConfinedDuckDb } from '../../engine/sdk/security.js';
 
 const params = z.object({
   query: z.string().min(1).meta({
@@ -24,29 +26,39 @@ export default defineNode({
   params,
   deterministic: true,
   codeParams: ['query'],
+  confinedCode: true,
   async run(ctx) {
-    const conn = await ctx.duckdb();
-    for (const name of ['a', 'b', 'c']) {
-      const ref = ctx.optionalInput(name);
-      if (ref) await conn.run(`CREATE TEMP VIEW ${name} AS SELECT * FROM ${datasetSql(ref)}`);
-    }
-    const query = ctx.params.query.trim().replace(/;\s*$/, '');
-    let columns: string[];
+    const inputs = ['a', 'b', 'c'].map((name) => [name, ctx.optionalInput(name)] as const).filter((e): e is [string, ArtifactRef] => e[1] !== undefined);
+    const out = ctx.output('out');
+    // User SQL sees only its input artifacts and writes only its own output (engine/security).
+    const db = await openConfinedDuckDb({ read: inputs.map(([, ref]) => ref.dir), write: [out.dir], signal: ctx.signal });
     try {
-      const d = await conn.runAndReadAll(`DESCRIBE ${query}`);
-      columns = d.getRowObjects().map((r) => String(r.column_name));
-    } catch (err) {
-      throw new NodeError(cleanDuckDbMessage((err as Error).message), { field: 'params.query' });
-    }
-    const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
-    if (missing.length > 0) throw new NodeError(`the result lacks column(s) ${missing.join(', ')}; datasets need id, text and source`, { field: 'params.query' });
-    try {
-      const { rows } = await writeDatasetFromQuery(conn, query, ctx.output('out'));
-      ctx.log(`${rows} rows`);
-    } catch (err) {
-      throwIfAborted(ctx.signal);
-      throw new NodeError(cleanDuckDbMessage((err as Error).message), { field: 'params.query' });
+      await runQuery(db.conn, inputs, ctx.params.query, out, ctx.signal, (m) => ctx.log(m));
+    } finally {
+      db.close();
     }
   },
   module: import.meta.url,
 });
+
+async function runQuery(conn: DuckDBConnection, inputs: [string, ArtifactRef][], rawQuery: string, out: OutputBuilder, signal: AbortSignal, log: (m: string) => void): Promise<void> {
+  for (const [name, ref] of inputs) await conn.run(`CREATE TEMP VIEW ${name} AS SELECT * FROM ${datasetSql(ref)}`);
+  const query = rawQuery.trim().replace(/;\s*$/, '');
+  await assertSingleSelect(conn, query, 'params.query');
+  let columns: string[];
+  try {
+    const d = await conn.runAndReadAll(`DESCRIBE ${query}`);
+    columns = d.getRowObjects().map((r) => String(r.column_name));
+  } catch (err) {
+    throw new NodeError(cleanDuckDbMessage((err as Error).message), { field: 'params.query' });
+  }
+  const missing = REQUIRED_COLUMNS.filter((c) => !columns.includes(c));
+  if (missing.length > 0) throw new NodeError(`the result lacks column(s) ${missing.join(', ')}; datasets need id, text and source`, { field: 'params.query' });
+  try {
+    const { rows } = await writeDatasetFromQuery(conn, query, out);
+    log(`${rows} rows`);
+  } catch (err) {
+    throwIfAborted(signal);
+    throw new NodeError(cleanDuckDbMessage((err as Error).message), { field: 'params.query' });
+  }
+}

@@ -78,7 +78,8 @@ export default defineNode({
   params,
   // User code: same inputs may not give the same bytes, so never reused across seeds silently.
   deterministic: false,
-  codeParams: ['command'],
+  // The command and its environment (PATH, PYTHONPATH...) decide what runs: both need consent.
+  codeParams: ['command', 'env'],
   inputFiles: (p, baseDir) => tokenizerFiles(p.tokenizer, baseDir),
   async run(ctx) {
     const p = ctx.params;

@@ -35,7 +35,7 @@ const doc = (params: Record<string, unknown>) =>
 
 describe('train.external node', () => {
   it('writes token shards + manifest, runs the command, captures logs, exit status and outputs', async () => {
-    const run = await runGraph(doc({ command: `${NODE} train.cjs` }), { files: { ...files, 'train.cjs': SCRIPT } });
+    const run = await runGraph(doc({ command: `${NODE} train.cjs` }), { files: { ...files, 'train.cjs': SCRIPT }, trust: true });
     try {
       expect(run.outcome('ext').error).toBeUndefined();
       const dir = run.artifact('ext', 'model').dir;
@@ -57,7 +57,7 @@ describe('train.external node', () => {
   });
 
   it('a failing command is a node error with its stderr; nothing is published', async () => {
-    const run = await runGraph(doc({ command: `${NODE} -e "console.error('CUDA out of memory'); process.exit(3)"` }), { files });
+    const run = await runGraph(doc({ command: `${NODE} -e "console.error('CUDA out of memory'); process.exit(3)"` }), { files, trust: true });
     try {
       const o = run.outcome('ext');
       expect(o).toMatchObject({ state: 'failed', outputs: [], location: { nodeId: 'ext', field: 'params.command' } });
@@ -77,7 +77,7 @@ describe('train.external node', () => {
     try {
       const controller = new AbortController();
       const cmd = `${NODE} -e "require('fs').writeFileSync(${JSON.stringify(pidFile).replaceAll('"', '\\"')}, String(process.pid)); setTimeout(() => {}, 60000)"`;
-      const running = engine.run(doc({ command: cmd }), { baseDir: dir, trigger: 'test', signal: controller.signal });
+      const running = engine.run(doc({ command: cmd }), { baseDir: dir, trigger: 'test', signal: controller.signal, trust: true });
       const t0 = Date.now();
       while (!existsSync(pidFile) && Date.now() - t0 < 20_000) await new Promise((r) => setTimeout(r, 50));
       await new Promise((r) => setTimeout(r, 100));

@@ -28,6 +28,18 @@ export class ApiError extends Error {
   get diagnostics(): Diagnostic[] {
     return Array.isArray(this.body.diagnostics) ? (this.body.diagnostics as Diagnostic[]) : [];
   }
+  /** What the engine wants the user to consent to (a 403 from POST /api/runs). */
+  get needsTrust(): TrustItem[] {
+    return Array.isArray(this.body.needsTrust) ? (this.body.needsTrust as TrustItem[]) : [];
+  }
+}
+
+/** One thing in a graph that needs the user's consent: unconfined code or a path outside the allowed folders. */
+export interface TrustItem {
+  nodeId: string;
+  field: string;
+  reason: 'code' | 'confined-code' | 'path';
+  value: string;
 }
 
 /**
@@ -89,6 +101,10 @@ export class ForgeApi {
   artifact = (hash: string) =>
     this.request<{ hash: string; kind: string; bytes: number; rows: number | null; manifest: ArtifactManifest; producerExecutionId: string | null }>('GET', `/api/artifacts/${encodeURIComponent(hash)}`);
   lineage = (hash: string) => this.request<LineageStep[]>('GET', `/api/artifacts/${encodeURIComponent(hash)}/lineage`);
+  trustCheck = (doc: GraphDocument, path?: string | null) =>
+    this.request<{ trusted: boolean; fingerprint: string; needsTrust: TrustItem[] }>('POST', '/api/trust/check', { doc, path: path ?? undefined });
+  /** Records the user's consent for this graph in the workspace (the engine refuses untrusted runs). */
+  trust = (doc: GraphDocument, path?: string | null) => this.request<{ fingerprint: string; items: TrustItem[] }>('POST', '/api/trust', { doc, path: path ?? undefined });
   exportConfig = (doc: GraphDocument, path?: string | null) => this.request<GraphDocument>('POST', '/api/export', { doc, path: path ?? undefined });
 
   /** The run event stream; reconnects with backoff while the page lives. */

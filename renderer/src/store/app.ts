@@ -1,6 +1,6 @@
 import { canonicalJson } from '../../../engine/contract/canonical-json';
 import { GRAPH_FORMAT } from '../../../engine/contract/graph-format';
-import { ApiError, ForgeApi, readToken } from '../api/client';
+import { ApiError, ForgeApi, readToken, type TrustItem } from '../api/client';
 import type { GraphDocument, RunMode } from '../api/types';
 import { desktop } from '../desktop';
 import { useCatalog } from './catalog';
@@ -92,6 +92,8 @@ export function loadDocument(doc: GraphDocument, opts: { path?: string | null; i
   useRun.getState().reset();
   useUi.setState({ output: null, diagnostics: [] });
   if (opts.path) addRecent(opts.path);
+  // The engine also asks about paths outside the graph folder and workspace, which only it can resolve.
+  if (trusted && (opts.path || opts.imported)) void checkEngineTrust(doc, opts.path ?? null);
   if (!trusted) {
     const nodes = codeNodes(doc, useCatalog.getState().types);
     useUi.getState().toast(
@@ -99,6 +101,25 @@ export function loadDocument(doc: GraphDocument, opts: { path?: string | null; i
       8000,
     );
   }
+}
+
+async function checkEngineTrust(doc: GraphDocument, path: string | null): Promise<void> {
+  try {
+    const r = await api.trustCheck(doc, path);
+    if (r.trusted) return;
+    useGraph.getState().setTrusted(false);
+    useUi.getState().toast({ kind: 'warn', title: 'This graph reaches outside its folder', detail: `${r.needsTrust.map(trustNote).join('\n')}\nYou will be asked to trust it before it runs.` }, 8000);
+  } catch {
+    // Invalid graphs are reported when they are validated or run.
+  }
+}
+
+function trustNote(i: TrustItem): string {
+  return i.reason === 'path' ? `${i.nodeId} ${i.field}: ${i.value} (outside the graph folder and workspace)` : `${i.nodeId} ${i.field}: runs code`;
+}
+
+function askTrust(doc: GraphDocument, notes: string[], then: () => void): void {
+  useUi.getState().openDialog({ kind: 'trust', nodes: codeNodes(doc, useCatalog.getState().types), notes, then });
 }
 
 export async function openGraph(path: string): Promise<void> {
@@ -212,22 +233,35 @@ export function runGraph(mode: RunMode, target?: string): void {
     return;
   }
   const doc = g.toDocument();
+  const approve = () => {
+    const current = useGraph.getState();
+    // The engine enforces trust for every client: record the consent in the workspace first.
+    api
+      .trust(current.toDocument(), current.path)
+      .then(() => {
+        rememberTrust(current.toDocument());
+        useGraph.getState().setTrusted(true);
+        runGraph(mode, target);
+      })
+      .catch((err: unknown) => reportError(err, 'Cannot trust this graph'));
+  };
   if (!g.trusted) {
-    const nodes = codeNodes(doc, useCatalog.getState().types);
-    if (nodes.length > 0) {
-      useUi.getState().openDialog({
-        kind: 'trust',
-        nodes,
-        then: () => {
-          rememberTrust(useGraph.getState().toDocument());
-          useGraph.getState().setTrusted(true);
-          runGraph(mode, target);
-        },
-      });
+    void api
+      .trustCheck(doc, g.path)
+      .then((r) => askTrust(doc, r.needsTrust.filter((i) => i.reason === 'path').map(trustNote), approve))
+      .catch(() => askTrust(doc, [], approve));
+    return;
+  }
+  // A graph the user wrote or approved in the app is trusted; the engine keeps that in the workspace.
+  api
+    .trust(doc, g.path)
+    .then(() => api.run(doc, { mode, target, path: g.path }))
+    .catch((err: unknown) => {
+    if (err instanceof ApiError && err.status === 403 && err.needsTrust.length > 0) {
+      useGraph.getState().setTrusted(false);
+      askTrust(doc, err.needsTrust.filter((i) => i.reason === 'path').map(trustNote), approve);
       return;
     }
-  }
-  api.run(doc, { mode, target, path: g.path }).catch((err: unknown) => {
     if (err instanceof ApiError && err.diagnostics.length) {
       useUi.getState().setDiagnostics(err.diagnostics);
       useUi.getState().showBottom('problems');

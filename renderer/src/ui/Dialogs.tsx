@@ -252,6 +252,10 @@ function ShortcutsDialog() {
   );
 }
 
+function paramText(v: unknown): string {
+  return typeof v === 'string' ? v : v === undefined || v === null ? '' : JSON.stringify(v, null, 2);
+}
+
 function TrustDialog({ d }: { d: Extract<Dialog, { kind: 'trust' }> }) {
   const doc = useGraph.getState().toDocument();
   const byId = new Map(doc.nodes.map((n) => [n.id, n]));
@@ -278,7 +282,16 @@ function TrustDialog({ d }: { d: Extract<Dialog, { kind: 'trust' }> }) {
         </>
       }
     >
-      <p>This graph was opened or imported and contains user code that will run on this machine. Only run graphs from people you trust. Review the code:</p>
+      <p>This graph was opened or imported and contains user code that will run on this machine, or files outside its folder and the workspace. Only run graphs from people you trust. Review it:</p>
+      {d.notes && d.notes.length > 0 ? (
+        <ul className="small" data-testid="trust-notes">
+          {d.notes.map((note) => (
+            <li key={note} className="mono">
+              {note}
+            </li>
+          ))}
+        </ul>
+      ) : null}
       {d.nodes.map((n) => (
         <div key={n.nodeId} className="trust-node">
           <div className="mono small">
@@ -287,7 +300,7 @@ function TrustDialog({ d }: { d: Extract<Dialog, { kind: 'trust' }> }) {
           {n.params.map((p) => (
             <pre key={p} className="json-block mono small">
               <span className="muted">{p}: </span>
-              {String(byId.get(n.nodeId)?.params[p] ?? '')}
+              {paramText(byId.get(n.nodeId)?.params[p])}
             </pre>
           ))}
         </div>
