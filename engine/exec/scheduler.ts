@@ -12,6 +12,7 @@ import type { ArtifactRef, NodeType } from '../sdk/types.js';
 import { canonicalJson, hashValue } from '../util/hash.js';
 import type { Workspace } from '../workspace.js';
 import { cacheKey } from './cache-key.js';
+import { shardCacheSlot } from './shards/shard-cache.js';
 import type { NodeOutcome, OutputInfo, RunEvent, RunSummary } from './events.js';
 import { LocalExecutor, type Executor } from './executor.js';
 import { checkPins, hashInputFiles, PinMismatchError, type InputFile } from './input-files.js';
@@ -211,6 +212,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         ),
         variant: inst.variant,
         outputs: Object.fromEntries(Object.entries(def.outputs).map(([p, spec]) => [p, { kind: spec.kind, dir: ws.store.createStaging(executionId, p) }])),
+        // scale hook: shard-level resume cache for shard-parallel nodes.
+        shardCache: shardCacheSlot(ws.store.forgeDir, { nodeType: def.type, nodeVersion: def.version, codeHash, params: inst.params, files: fileList, seed: graph.doc.seed }),
       };
       const result = await executor.run(
         def,

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { datasetSql, writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
+import { datasetSql } from '../../engine/sdk/dataset.js';
 import { cleanDuckDbMessage } from '../../engine/sdk/loader.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
+import { mapShards, shardSql } from '../../engine/sdk/shards.js';
 import { defineNode } from '../../engine/sdk/types.js';
 
 const params = z.object({
@@ -29,8 +30,13 @@ export default defineNode({
       throw new NodeError(`invalid expression: ${cleanDuckDbMessage((err as Error).message)}`, { field: 'params.where' });
     }
     try {
-      const kept = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE ${cond}`, ctx.output('out'));
-      const rejected = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE NOT ${cond}`, ctx.output('rejected'));
+      // One unit per input shard (engine/sdk/shards.ts): parallel, and resumable shard by shard.
+      const { outputs } = await mapShards(ctx, conn, ctx.input('in'), {
+        out: (shard) => `SELECT * FROM ${shardSql(shard)} WHERE ${cond}`,
+        rejected: (shard) => `SELECT * FROM ${shardSql(shard)} WHERE NOT ${cond}`,
+      });
+      const kept = outputs.out as { rows: number };
+      const rejected = outputs.rejected as { rows: number };
       ctx.log(`kept ${kept.rows}, rejected ${rejected.rows} of ${kept.rows + rejected.rows}`);
       ctx.progress(kept.rows + rejected.rows, kept.rows + rejected.rows);
     } catch (err) {
