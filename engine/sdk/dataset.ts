@@ -60,23 +60,42 @@ export function shardRows(): number {
 export async function writeDatasetFromQuery(conn: DuckDBConnection, query: string, out: OutputBuilder): Promise<{ rows: number; schema: ColumnInfo[] }> {
   const dir = join(out.dir, SHARD_DIR);
   mkdirSync(dir, { recursive: true });
-  const first = existingShards(dir).length;
-  const scratch = join(out.dir, `.scratch-${first}.parquet`);
+  const scratch = join(out.dir, `.scratch-${existingShards(dir).length}.parquet`);
   try {
-    await conn.run(`COPY (${query}) TO ${sqlString(scratch)} (FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP})`);
-    const total = await parquetRows(conn, [scratch]);
-    const per = shardRows();
-    const count = Math.max(1, Math.ceil(total / per));
-    const source = `read_parquet(${sqlString(scratch)}, file_row_number = true)`;
-    const jobs: ShardJob[] = [];
-    for (let k = 0; k < count; k++) {
-      const range = count === 1 ? '' : ` WHERE file_row_number >= ${k * per} AND file_row_number < ${(k + 1) * per}`;
-      jobs.push({ query: `SELECT * EXCLUDE (file_row_number) FROM ${source}${range}`, file: shardFile(dir, first + k) });
-    }
-    await writeShardFiles(jobs, PARQUET_OPTIONS);
+    await conn.run(`COPY (${query}) TO ${sqlString(scratch)} (${SCRATCH_OPTIONS})`);
+    return await writeShardsFromParquet(conn, scratch, out);
   } finally {
     rmSync(scratch, { force: true });
   }
+}
+
+/** Scratch files are read once, right away: no compression, row groups small enough to skip by row number. */
+export const SCRATCH_OPTIONS = `FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP}`;
+
+/**
+ * Cuts an order-preserving Parquet file (e.g. the output of a parallel COPY) into the dataset
+ * shards of `out`, `shardRows()` rows each, written in parallel. `select` is the select list over
+ * the file read with `file_row_number`, which it must drop (the default) or turn into a column.
+ */
+export async function writeShardsFromParquet(
+  conn: DuckDBConnection,
+  file: string,
+  out: OutputBuilder,
+  select = '* EXCLUDE (file_row_number)',
+): Promise<{ rows: number; schema: ColumnInfo[] }> {
+  const dir = join(out.dir, SHARD_DIR);
+  mkdirSync(dir, { recursive: true });
+  const first = existingShards(dir).length;
+  const total = await parquetRows(conn, [file]);
+  const per = shardRows();
+  const count = Math.max(1, Math.ceil(total / per));
+  const source = `read_parquet(${sqlString(file)}, file_row_number = true)`;
+  const jobs: ShardJob[] = [];
+  for (let k = 0; k < count; k++) {
+    const range = count === 1 ? '' : ` WHERE file_row_number >= ${k * per} AND file_row_number < ${(k + 1) * per}`;
+    jobs.push({ query: `SELECT ${select} FROM ${source}${range}`, file: shardFile(dir, first + k) });
+  }
+  await writeShardFiles(jobs, PARQUET_OPTIONS);
   return describeShards(conn, dir, out);
 }
 
