@@ -10,6 +10,8 @@ import { previewArtifact } from '../store/preview.js';
 import { ENGINE_VERSION } from '../version.js';
 import { diffCommand, lineageCommand, runsCommand, showCommand } from './provenance-commands.js';
 import { runCommand } from './run-command.js';
+import { WORKER_HELP, workerCommand } from './worker-command.js';
+import { QueueExecutor } from '../exec/queue/queue-executor.js';
 import { table } from './format.js';
 
 const HELP = `forge ${ENGINE_VERSION} — run Forge Studio graphs headless
@@ -20,7 +22,8 @@ usage: forge <command> [options]
       --node <id>               run one node (upstream from cache, or computed if missing)
       --from <id>               run a node and everything downstream of it
       --force                   re-execute every node even if cached
-  validate <graph>              check a graph without running it
+      --queue redis://host:port send work units to \`forge worker\` processes instead of local threads
+${WORKER_HELP}  validate <graph>              check a graph without running it
   export <graph> [-o out.json]  write a reproducible config (inputs pinned by content hash)
       --run <run-id>            export the graph exactly as a past run ran it
   runs [--limit N]              run history
@@ -56,6 +59,9 @@ export async function main(argv: string[]): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
+      queue: { type: 'string' },
+      store: { type: 'string' },
+      concurrency: { type: 'string' },
       version: { type: 'boolean', short: 'v', default: false },
     },
   });
@@ -64,6 +70,7 @@ export async function main(argv: string[]): Promise<number> {
   if (values.help || !command || command === 'help') return print(HELP);
   if (command === 'schema') return print(JSON.stringify(graphJsonSchema(), null, 2));
 
+  if (command === 'worker') return workerCommand(values);
   const engine = Engine.open(resolve(values.workspace ?? process.cwd()));
   try {
     switch (command) {
@@ -79,6 +86,7 @@ export async function main(argv: string[]): Promise<number> {
           force: values.force ?? false,
           json: values.json ?? false,
           quiet: values.quiet ?? false,
+          executor: values.queue ? await QueueExecutor.connect(values.queue, engine.ws.store.forgeDir, engine.registry) : undefined,
         });
       }
       case 'validate': {

@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { GraphDocument } from '../graph/document.js';
 import type { Engine } from '../engine.js';
+import type { Executor } from '../exec/executor.js';
 import type { NodeOutcome, RunEvent, RunSummary } from '../exec/events.js';
 import type { RunMode } from '../provenance/events.js';
 import { formatLocation } from '../graph/errors.js';
@@ -15,6 +16,8 @@ export interface RunCommandOptions {
   force: boolean;
   json: boolean;
   quiet: boolean;
+  /** A queue executor (`--queue`); closed when the run ends. Local threads when absent. */
+  executor?: Executor;
 }
 
 /**
@@ -44,8 +47,10 @@ export async function runCommand(engine: Engine, o: RunCommandOptions): Promise<
       trigger: 'cli',
       signal: controller.signal,
       onEvent: (e) => view?.onEvent(e),
+      executor: o.executor,
     });
   } finally {
+    await o.executor?.close();
     view?.stop();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);
