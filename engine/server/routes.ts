@@ -12,6 +12,7 @@ import type { RunMode } from '../provenance/events.js';
 import { previewArtifact } from '../store/preview.js';
 import { ENGINE_VERSION } from '../version.js';
 import { HttpError, readJson, sendJson } from './http-util.js';
+import { workersRoute } from './workers-route.js';
 
 export interface RunHub {
   broadcast(e: RunEvent): void;
@@ -43,6 +44,7 @@ export function createRoutes(engine: Engine, hub: RunHub) {
     ['GET', /^\/api\/health$/, (_q, res) => sendJson(res, 200, { ok: true, version: ENGINE_VERSION, workspace: engine.ws.root })],
     ['GET', /^\/api\/node-types$/, (_q, res) => sendJson(res, 200, engine.registry.list().map((t) => engine.registry.info(t.type)))],
     ['GET', /^\/api\/graph-schema$/, (_q, res) => sendJson(res, 200, graphJsonSchema())],
+    workersRoute,
     [
       'POST',
       /^\/api\/validate$/,

@@ -61,9 +61,12 @@ async function startRedis(extra: string[] = []): Promise<{ url: string; proc: Ch
 
 const workerLog: string[] = [];
 
-function startWorker(url: string, store: string): ChildProcess {
+function startWorker(url: string, store: string, own: string[] = []): ChildProcess {
   const proc = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--store', store], { stdio: ['ignore', 'ignore', 'pipe'], env });
-  proc.stderr?.on('data', (d: Buffer) => workerLog.push(d.toString()));
+  proc.stderr?.on('data', (d: Buffer) => {
+    workerLog.push(d.toString());
+    own.push(d.toString());
+  });
   children.push(proc);
   return proc;
 }
@@ -85,6 +88,9 @@ beforeAll(async () => {
   for (let i = 0; i < 12_000; i++) out.write(`${JSON.stringify({ id: `d${i}`, text: `page ${i} `.repeat(1 + (i % 40)), score: ((i * 7919) % 1000) / 1000 })}\n`);
   await new Promise<void>((r) => out.end(r));
   writeFileSync(join(dir, 'g.forge.json'), JSON.stringify(graph));
+  // A slow filter: the worker running it can be killed mid-unit.
+  const slow = { ...graph, nodes: [graph.nodes[0], { id: 'keep', type: 'transform.filter', params: { where: "score > 0.4 AND md5(repeat(text, 400)) <> ''" } }], edges: [graph.edges[0]] };
+  writeFileSync(join(dir, 'slow.forge.json'), JSON.stringify(slow));
 });
 
 afterAll(() => {
@@ -136,4 +142,37 @@ describe('distributed runs on BullMQ', () => {
     // The units really ran on the workers.
     for (const node of ['load', 'keep', 'short']) expect(workerLog.join('')).toContain(`✔ ${node} job`);
   }, 300_000);
+
+  it('a worker SIGKILLed mid-unit: the other worker redoes the unit, the run succeeds with no row lost or duplicated', async () => {
+    const local = await cli(['run', join(dir, 'slow.forge.json'), '-w', join(dir, 'ws-slow-local'), '--json']);
+    expect(local.code, local.stderr).toBe(0);
+    const localRun = (JSON.parse(local.stdout) as { runId: string }).runId;
+
+    const { url } = await startRedis();
+    const ws = join(dir, 'ws-kill');
+    expect((await cli(['runs', '-w', ws])).code).toBe(0);
+    const aLog: string[] = [];
+    const a = startWorker(url, join(ws, '.forge'), aLog);
+    const run = cli(['run', join(dir, 'slow.forge.json'), '-w', ws, '--json', '--queue', url]);
+    for (let i = 0; !aLog.join('').includes('▶ keep'); i++) {
+      if (i > 3000) throw new Error(`worker A never started the filter:\n${aLog.join('')}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    a.kill('SIGKILL');
+    const bLog: string[] = [];
+    startWorker(url, join(ws, '.forge'), bLog);
+    const queued = await run;
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(bLog.join('')).toContain('✔ keep job');
+    const summary = JSON.parse(queued.stdout) as { runId: string };
+    const b = hashesOf(ws, summary.runId);
+    expect(b).toEqual(hashesOf(join(dir, 'ws-slow-local'), localRun));
+    const engine = Engine.open(ws);
+    try {
+      const rows = (h: string) => engine.ws.store.manifest(h).rows ?? -1;
+      expect(rows(b['keep.out'] as string) + rows(b['keep.rejected'] as string)).toBe(12_000);
+    } finally {
+      engine.close();
+    }
+  }, 400_000);
 });
