@@ -212,8 +212,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         ),
         variant: inst.variant,
         outputs: Object.fromEntries(Object.entries(def.outputs).map(([p, spec]) => [p, { kind: spec.kind, dir: ws.store.createStaging(executionId, p) }])),
-        // scale hook: shard-level resume cache for shard-parallel nodes.
-        shardCache: shardCacheSlot(ws.store.forgeDir, { nodeType: def.type, nodeVersion: def.version, codeHash, params: inst.params, files: fileList, seed: graph.doc.seed }),
+        // scale hook: shard-level resume cache for shard-parallel nodes (not when forced: --force recomputes every shard).
+        shardCache: forced.has(id) ? undefined : shardCacheSlot(ws.store.forgeDir, { nodeType: def.type, nodeVersion: def.version, codeHash, params: inst.params, files: fileList, seed: graph.doc.seed }),
       };
       const result = await executor.run(
         def,
