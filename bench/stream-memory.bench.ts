@@ -448,11 +448,12 @@ process escaped the measurement. The engine's DuckDB (\`engine/store/duckdb.ts\`
 FORGE_DUCKDB_MEMORY (default ${DEFAULT_MEMORY_LIMIT}), threads = cores, preserve_insertion_order on, and freed
 memory handed back to the OS early (allocator_flush_threshold ${ALLOCATOR_FLUSH_THRESHOLD},
 allocator_bulk_deallocation_flush_threshold ${ALLOCATOR_BULK_FLUSH_THRESHOLD}, background purge threads). Dataset
-Parquet writes run single-threaded (\`copyDeterministic\` in \`engine/sdk/dataset.ts\`) so that a dataset's
-bytes, and so its artifact hash, depend only on its rows: that costs about 6 s here (the same bench
-took ~15 s with parallel writes). The rest of the gap to DuckDB's single parallel pass over a
-page-cached file is the loader's two passes (JSON → Parquet, then numbered Parquet with checks),
-writing the rejected rows too, and hashing input and output files.`;
+Parquet writes are sharded (\`writeShardFiles\` in \`engine/sdk/shard-writer.ts\`): a query runs once, multithreaded, into an
+uncompressed scratch file that keeps row order, which is then cut into shards of FORGE_SHARD_ROWS rows (default 65,536)
+written in parallel on a separate single-threaded DuckDB instance, one COPY per shard, so each shard's bytes (and the
+artifact hash) depend only on its rows; the filter runs one unit per input shard (\`mapShards\` in \`engine/sdk/shards.ts\`).
+The rest of the gap to DuckDB's single parallel pass over a page-cached file is the loader's two passes (JSON → Parquet,
+then numbered shards with checks), writing the rejected rows too, and hashing input and output files.`;
 
 process.stdout.write(`\n${table}\n\n${perRep}\n\n${phaseTable}\n`);
 if (!flag('no-write')) {

@@ -7,6 +7,7 @@ set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v fasttext >/dev/null 2>&1 || need+=(fasttext)
+[ -x /usr/bin/redis-server ] || need+=(redis-server)
 if [ ${#need[@]} -gt 0 ]; then
   as_root=()
   [ "$(id -u)" -eq 0 ] || as_root=(sudo)
@@ -16,4 +17,5 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 [ -x /usr/bin/chromium ] || { echo "install-test-deps: /usr/bin/chromium is missing; the UI e2e tests need it" >&2; exit 1; }
 command -v fasttext >/dev/null 2>&1 || { echo "install-test-deps: fasttext is missing; the classifier comparisons need it" >&2; exit 1; }
-echo "install-test-deps: chromium and fasttext present"
+[ -x /usr/bin/redis-server ] || { echo "install-test-deps: /usr/bin/redis-server is missing; the queue tests start their own" >&2; exit 1; }
+echo "install-test-deps: chromium, fasttext and redis-server present"

@@ -14,6 +14,8 @@ import { diffCommand, lineageCommand, runsCommand, showCommand } from './provena
 import { formatPlan } from './plan-command.js';
 import { runCommand } from './run-command.js';
 import { UntrustedGraphError } from '../security/trust.js';
+import { WORKER_HELP, workerCommand } from './worker-command.js';
+import { QueueExecutor } from '../exec/queue/queue-executor.js';
 import { table } from './format.js';
 
 const HELP = `forge ${ENGINE_VERSION} — run Forge Studio graphs headless
@@ -27,9 +29,10 @@ usage: forge <command> [options]
       --continue-on-failure     keep running branches independent of a failed node
       --trust                   run a graph that needs trust (code, paths outside) without asking
       --allow <dir>             grant access to a folder outside the graph folder and workspace (repeatable)
+      --queue redis://host:port send work units to \`forge worker\` processes instead of local threads
   plan <graph.forge.json>       what a run would do: each node cached or will run, and why
                                 (takes --node, --from, --force, --json)
-  validate <graph>              check a graph without running it
+${WORKER_HELP}  validate <graph>              check a graph without running it
   export <graph> [-o out.json]  write a reproducible config (inputs pinned by content hash)
       --run <run-id>            export the graph exactly as a past run ran it
   runs [--limit N]              run history
@@ -80,6 +83,9 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
       port: { type: 'string' },
       host: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
+      queue: { type: 'string' },
+      store: { type: 'string' },
+      concurrency: { type: 'string' },
       version: { type: 'boolean', short: 'v', default: false },
     },
   });
@@ -88,6 +94,7 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
   if (values.help || !command || command === 'help') return print(HELP);
   if (command === 'schema') return print(JSON.stringify(graphJsonSchema(), null, 2));
 
+  if (command === 'worker') return workerCommand(values, deps.loadRegistry);
   const registry = NEEDS_NODE_TYPES.has(command) ? await deps.loadRegistry() : undefined;
   // SECURITY: read-only commands never create a workspace, and a bad one is a message, not a stack trace.
   const opened = openWorkspace(resolve(values.workspace ?? process.cwd()), command, registry);
@@ -110,6 +117,7 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
           json: values.json ?? false,
           quiet: values.quiet ?? false,
           trust: values.trust ?? false,
+          executor: values.queue ? await QueueExecutor.connect(values.queue, engine.ws.store.forgeDir, engine.registry) : undefined,
         });
       }
       case 'plan': {

@@ -1,6 +1,7 @@
 import cliProgress from 'cli-progress';
 import type { GraphDocument } from '../graph/document.js';
 import type { Engine } from '../engine.js';
+import type { Executor } from '../exec/executor.js';
 import type { NodeOutcome, RunEvent, RunSummary } from '../exec/events.js';
 import type { RunMode } from '../provenance/events.js';
 import { formatLocation } from '../graph/errors.js';
@@ -20,6 +21,8 @@ export interface RunCommandOptions {
   quiet: boolean;
   /** The user consented up front (`--trust`). */
   trust?: boolean;
+  /** A queue executor (`--queue`); closed when the run ends. Local threads when absent. */
+  executor?: Executor;
 }
 
 /**
@@ -52,6 +55,7 @@ export async function runCommand(engine: Engine, o: RunCommandOptions): Promise<
       signal: controller.signal,
       onEvent: (e) => view?.onEvent(e),
       trust,
+      executor: o.executor,
     });
   try {
     try {
@@ -61,6 +65,7 @@ export async function runCommand(engine: Engine, o: RunCommandOptions): Promise<
       summary = await run(true);
     }
   } finally {
+    await o.executor?.close();
     view?.stop();
     process.off('SIGINT', onSigint);
     process.off('SIGTERM', onSigint);

@@ -82,6 +82,7 @@ export async function executeUnit(def: NodeType, unit: WorkUnit, hooks: UnitHook
     setDevice(name: string) {
       device = name;
     },
+    shardCache: unit.shardCache,
   };
 
   try {

@@ -14,6 +14,7 @@ import type { Workspace } from '../workspace.js';
 import { usableArtifact } from '../security/artifact-check.js';
 import { ExecutionLeases } from '../security/lease.js';
 import { cacheIdentity, gatherInputs, hashPlanFiles, lookupCache, passThrough, pinnedOutputs, type GatheredInputs } from './cache-resolver.js';
+import { shardCacheSlot } from './shards/shard-cache.js';
 import type { NodeOutcome, OutputInfo, RunEvent, RunSummary } from './events.js';
 import { LocalExecutor, type Executor } from './executor.js';
 import type { Instance } from './expand.js';
@@ -200,6 +201,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         ),
         variant: inst.variant,
         outputs: Object.fromEntries(Object.entries(def.outputs).map(([p, spec]) => [p, { kind: spec.kind, dir: ws.store.createStaging(executionId, p) }])),
+        // scale hook: shard-level resume cache for shard-parallel nodes (not when forced: --force recomputes every shard).
+        shardCache: plan.forced.has(id) ? undefined : shardCacheSlot(ws.store.forgeDir, { nodeType: def.type, nodeVersion: def.version, codeHash: facts.codeHash, params: inst.params, files: facts.files, seed: graph.doc.seed }),
       };
       const result = await executor.run(
         def,

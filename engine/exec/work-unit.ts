@@ -1,4 +1,4 @@
-import type { ArtifactKind, ArtifactRef, InputItem, LogLevel, OutputDescriptor } from '../sdk/types.js';
+import type { ArtifactKind, ArtifactRef, InputItem, LogLevel, OutputDescriptor, ShardCacheSlot } from '../sdk/types.js';
 import type { JsonValue } from '../util/hash.js';
 
 /**
@@ -21,6 +21,8 @@ export interface WorkUnit {
   multiInputs: Record<string, InputItem[]>;
   variant: Record<string, JsonValue>;
   outputs: Record<string, { kind: ArtifactKind; dir: string }>;
+  /** Shard-level resume cache (engine/exec/shards); optional so older executors still fit. */
+  shardCache?: ShardCacheSlot;
 }
 
 export interface UnitResult {

@@ -1,13 +1,14 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { mkdirSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { sqlString, sqlStringList } from './sql.js';
+import { writeShardFiles, type ShardJob } from './shard-writer.js';
 import type { ArtifactRef, ColumnInfo, OutputBuilder } from './types.js';
 
 /** Columns every dataset carries; loaders map their input onto them. */
 export const REQUIRED_COLUMNS = ['id', 'text', 'source'] as const;
 
-const SHARD_DIR = 'shards';
+export const SHARD_DIR = 'shards';
 /**
  * Rows per Parquet row group. DuckDB's order-preserving writer buffers row groups that finish out of
  * order, so with long texts (~1 KB a row) this bounds that buffer to tens of MB per thread.
@@ -33,18 +34,100 @@ export function datasetSql(ref: ArtifactRef): string {
   return `read_parquet(${sqlStringList(shards)})`;
 }
 
+/** Rows per dataset shard when FORGE_SHARD_ROWS is not set: 2 Parquet row groups. */
+export const DEFAULT_SHARD_ROWS = 2 * PARQUET_ROW_GROUP;
+
 /**
- * Writes the result of `query` as the dataset on `out`: Parquet shards (zstd) plus row count and
- * schema in the manifest. An empty result still produces one (empty) shard so the schema survives.
+ * Rows per shard. 65,536 rows of web text are ~60 MB of Parquet: a 1M-document pool gives 16 shards
+ * (enough to keep 2-16 cores busy) and 100B tokens ~25k shards (enough for 64 cores on many machines),
+ * while one shard's row groups stay small enough to write in ~100 MB of memory.
+ */
+export function shardRows(): number {
+  const n = Number(process.env.FORGE_SHARD_ROWS);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_SHARD_ROWS;
+}
+
+/**
+ * Writes the result of `query` as the dataset on `out`: an ordered list of Parquet shards of at most
+ * `shardRows()` rows, plus row count and schema in the manifest. An empty result still produces one
+ * (empty) shard so the schema survives.
+ *
+ * The query runs once on the node's (multithreaded) connection into an uncompressed scratch file,
+ * which keeps row order but cuts row groups wherever thread timing puts them; the shards are then
+ * cut from it by row number and written in parallel, each on one thread (see writeShardFiles), so
+ * every shard's bytes, and so the artifact hash, depend only on its rows.
  */
 export async function writeDatasetFromQuery(conn: DuckDBConnection, query: string, out: OutputBuilder): Promise<{ rows: number; schema: ColumnInfo[] }> {
   const dir = join(out.dir, SHARD_DIR);
   mkdirSync(dir, { recursive: true });
-  // One file per COPY: DuckDB's order-preserving (batch) writer is only used without file
-  // rotation (FILE_SIZE_BYTES / PER_THREAD_OUTPUT write rows in thread order, not input order).
-  const file = nextShard(dir);
-  await copyDeterministic(conn, `COPY (${query}) TO ${sqlString(file)} (${PARQUET_OPTIONS})`);
-  return describeShard(conn, file, out);
+  const scratch = join(out.dir, `.scratch-${existingShards(dir).length}.parquet`);
+  try {
+    await conn.run(`COPY (${query}) TO ${sqlString(scratch)} (${SCRATCH_OPTIONS})`);
+    return await writeShardsFromParquet(conn, scratch, out);
+  } finally {
+    rmSync(scratch, { force: true });
+  }
+}
+
+/** Scratch files are read once, right away: no compression, row groups small enough to skip by row number. */
+export const SCRATCH_OPTIONS = `FORMAT parquet, COMPRESSION uncompressed, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP}`;
+
+/**
+ * Cuts an order-preserving Parquet file (e.g. the output of a parallel COPY) into the dataset
+ * shards of `out`, `shardRows()` rows each, written in parallel. `select` is the select list over
+ * the file read with `file_row_number`, which it must drop (the default) or turn into a column.
+ */
+export async function writeShardsFromParquet(
+  conn: DuckDBConnection,
+  file: string,
+  out: OutputBuilder,
+  select = '* EXCLUDE (file_row_number)',
+): Promise<{ rows: number; schema: ColumnInfo[] }> {
+  const dir = join(out.dir, SHARD_DIR);
+  mkdirSync(dir, { recursive: true });
+  const first = existingShards(dir).length;
+  const total = await parquetRows(conn, [file]);
+  const per = shardRows();
+  const count = Math.max(1, Math.ceil(total / per));
+  const source = `read_parquet(${sqlString(file)}, file_row_number = true)`;
+  const jobs: ShardJob[] = [];
+  for (let k = 0; k < count; k++) {
+    const range = count === 1 ? '' : ` WHERE file_row_number >= ${k * per} AND file_row_number < ${(k + 1) * per}`;
+    jobs.push({ query: `SELECT ${select} FROM ${source}${range}`, file: shardFile(dir, first + k) });
+  }
+  await writeShardFiles(jobs, PARQUET_OPTIONS);
+  return describeShards(conn, dir, out);
+}
+
+/** The path of shard number `index` of a dataset folder's `shards/`; names sort in shard order. */
+export function shardFile(shardDir: string, index: number): string {
+  return join(shardDir, `part-${String(index).padStart(SHARD_DIGITS, '0')}.parquet`);
+}
+
+/** Enough digits for a 100B-token corpus (~25k shards at the default size) to sort by name. */
+const SHARD_DIGITS = 6;
+
+function existingShards(dir: string): string[] {
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.parquet'))
+    .sort()
+    .map((f) => join(dir, f));
+}
+
+async function parquetRows(conn: DuckDBConnection, files: string[]): Promise<number> {
+  const reader = await conn.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata(${sqlStringList(files)})`);
+  return Number(reader.getRowObjects()[0]?.n ?? 0);
+}
+
+/** Sets rows and schema on `out` from the shards already written to `shardDir`. */
+export async function describeShards(conn: DuckDBConnection, shardDir: string, out: OutputBuilder): Promise<{ rows: number; schema: ColumnInfo[] }> {
+  const files = existingShards(shardDir);
+  const rows = await parquetRows(conn, files);
+  const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlStringList(files)})`);
+  const schema = described.getRowObjects().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
+  out.setRows(rows);
+  out.setSchema(schema);
+  return { rows, schema };
 }
 
 let copyChain: Promise<unknown> = Promise.resolve();
@@ -69,21 +152,6 @@ export function copyDeterministic(conn: DuckDBConnection, copySql: string): Prom
   });
   copyChain = run.catch(() => undefined);
   return run;
-}
-
-function nextShard(dir: string): string {
-  return join(dir, `part-${String(readdirSync(dir).length).padStart(4, '0')}.parquet`);
-}
-
-async function describeShard(conn: DuckDBConnection, file: string, out: OutputBuilder): Promise<{ rows: number; schema: ColumnInfo[] }> {
-  const list = sqlStringList(readdirSync(dirname(file)).filter((f) => f.endsWith('.parquet')).sort().map((f) => join(dirname(file), f)));
-  const count = await conn.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM read_parquet(${list})`);
-  const rows = Number(count.getRowObjects()[0]?.n ?? 0);
-  const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${list})`);
-  const schema = described.getRowObjects().map((r) => ({ name: String(r.column_name), type: String(r.column_type) }));
-  out.setRows(rows);
-  out.setSchema(schema);
-  return { rows, schema };
 }
 
 export async function readRows(conn: DuckDBConnection, sql: string): Promise<Record<string, unknown>[]> {

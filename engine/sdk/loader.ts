@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { sqlIdent, sqlString } from './sql.js';
 import { rmSync } from 'node:fs';
-import { PARQUET_OPTIONS, writeDatasetFromQuery } from './dataset.js';
+import { SCRATCH_OPTIONS, writeShardsFromParquet } from './dataset.js';
 import type { FieldRequirement, LineProblem } from './jsonl-diagnose.js';
 import { NodeError, throwIfAborted } from './node-error.js';
 import type { OutputBuilder } from './types.js';
@@ -75,7 +75,7 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
   try {
     await conn.run(
       `COPY (SELECT ${idExpr} AS id, t.${sqlIdent(spec.textField)} AS text, ${sqlString(spec.source)} AS source, ${rest} FROM ${spec.relation} t)
-       TO ${sqlString(firstPass)} (${PARQUET_OPTIONS})`,
+       TO ${sqlString(firstPass)} (${SCRATCH_OPTIONS})`,
     );
     const row = await nullCounts(conn, firstPass, staged);
     if (row.n === 0) throw new NodeError('no records in the file', { file: spec.file, line: 1 });
@@ -96,11 +96,11 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
         throw new NodeError(`id ${JSON.stringify(id)} appears ${String(d.n)} times${lines}; ids must be unique`, { file: spec.file, line: where?.line, field: spec.idField });
       }
       // Rewritten rather than adopted: the parallel first pass may cut row groups differently on
-      // every run, and a dataset's bytes must depend only on its rows (see copyDeterministic).
-      return (await writeDatasetFromQuery(conn, `SELECT * EXCLUDE (file_row_number) FROM ${staged}`, out)).rows;
+      // every run, and a dataset's bytes must depend only on its rows (see writeShardsFromParquet).
+      return (await writeShardsFromParquet(conn, firstPass, out)).rows;
     }
-    const numbered = `SELECT ${sqlString(`${spec.source}:`)} || (file_row_number + 1) AS id, * EXCLUDE (id, file_row_number) FROM ${staged}`;
-    const { rows } = await writeDatasetFromQuery(conn, numbered, out);
+    const numbered = `${sqlString(`${spec.source}:`)} || (file_row_number + 1) AS id, * EXCLUDE (id, file_row_number)`;
+    const { rows } = await writeShardsFromParquet(conn, firstPass, out, numbered);
     return rows;
   } catch (err) {
     if (err instanceof NodeError) throw err;

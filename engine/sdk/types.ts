@@ -104,6 +104,18 @@ export interface RunContext<P> {
   resolvePath(path: string): string;
   /** Records the device / execution provider actually used (shown in provenance). */
   setDevice(device: string): void;
+  /** Where shard-parallel nodes keep finished shards for shard-level resume; absent outside the engine. */
+  readonly shardCache?: ShardCacheSlot;
+}
+
+/**
+ * A finished output shard is cached under (nodeKey, output port, input shard hash), so a node
+ * killed half-way redoes only its unfinished shards. nodeKey covers type, version, code, params,
+ * input files and seed: everything but the input artifacts, which enter per shard.
+ */
+export interface ShardCacheSlot {
+  dir: string;
+  nodeKey: string;
 }
 
 export interface NodeTypeDefinition<S extends z.ZodType> {

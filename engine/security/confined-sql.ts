@@ -6,6 +6,8 @@ import { NodeError } from '../sdk/node-error.js';
 import { ALLOCATOR_BULK_FLUSH_THRESHOLD, ALLOCATOR_FLUSH_THRESHOLD, DEFAULT_MEMORY_LIMIT, sqlString, sqlStringList } from '../store/duckdb.js';
 
 export interface ConfinedDuckDb {
+  /** For callers that need several connections (shard-parallel writes); all share the confinement. */
+  instance: DuckDBInstance;
   conn: DuckDBConnection;
   close(): void;
 }
@@ -19,11 +21,11 @@ const withSlash = (d: string) => (d.endsWith('/') ? d : `${d}/`);
  * `lock_configuration` is left off because the deterministic writer must still set `threads`.
  * Extensions are never installed or loaded (no downloads, no native code from a graph).
  */
-export async function openConfinedDuckDb(opts: { read: string[]; write: string[]; signal: AbortSignal }): Promise<ConfinedDuckDb> {
+export async function openConfinedDuckDb(opts: { read: string[]; write: string[]; signal: AbortSignal; threads?: number }): Promise<ConfinedDuckDb> {
   const spill = join(opts.write[0] as string, '.duckdb-spill');
   mkdirSync(spill, { recursive: true });
   const instance = await DuckDBInstance.create(':memory:', {
-    threads: String(availableParallelism()),
+    threads: String(opts.threads ?? availableParallelism()),
     memory_limit: process.env.FORGE_DUCKDB_MEMORY ?? DEFAULT_MEMORY_LIMIT,
     temp_directory: spill,
     preserve_insertion_order: 'true',
@@ -40,6 +42,7 @@ export async function openConfinedDuckDb(opts: { read: string[]; write: string[]
   const interrupt = () => conn.interrupt();
   opts.signal.addEventListener('abort', interrupt, { once: true });
   return {
+    instance,
     conn,
     close() {
       opts.signal.removeEventListener('abort', interrupt);

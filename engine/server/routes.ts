@@ -17,6 +17,7 @@ import { isUnder, realPath } from '../security/access.js';
 import { assessTrust, TrustStore, UntrustedGraphError } from '../security/trust.js';
 import { HttpError, sendJson } from './http-util.js';
 import { ArtifactHash, readBody, readParam, readQuery } from './validate.js';
+import { workersRoute } from './workers-route.js';
 
 export interface RunHub {
   broadcast(e: RunEvent): void;
@@ -90,6 +91,7 @@ export function createRoutes(engine: Engine, hub: RunHub) {
     ['GET', /^\/api\/health$/, (_q, res) => sendJson(res, 200, { ok: true, version: ENGINE_VERSION, workspace: engine.ws.root })],
     ['GET', /^\/api\/node-types$/, (_q, res) => sendJson(res, 200, engine.registry.list().map((t) => engine.registry.info(t.type)))],
     ['GET', /^\/api\/graph-schema$/, (_q, res) => sendJson(res, 200, graphJsonSchema())],
+    workersRoute,
     [
       'POST',
       /^\/api\/validate$/,

@@ -44,3 +44,26 @@ export function duckdbInstance(settings: DuckDBSettings): Promise<DuckDBInstance
 
 // Quoting lives in the SDK (engine/sdk/sql.ts); re-exported for engine code that imports it from here.
 export { sqlIdent, sqlString, sqlStringList } from '../sdk/sql.js';
+
+let shardWriter: Promise<DuckDBInstance> | undefined;
+
+/** DuckDB's memory limit for the shard writer instance (FORGE_SHARD_WRITER_MEMORY overrides it). */
+export const SHARD_WRITER_MEMORY_LIMIT = '256MB';
+
+/**
+ * A second, single-threaded DuckDB instance for writing dataset shards. A COPY that runs on one
+ * thread always cuts row groups at the same rows, so a shard's bytes depend only on its rows; the
+ * parallelism comes from running one COPY per shard on separate connections at once (each query
+ * runs on its own libuv thread). Keeping this apart from the main instance means the main one keeps
+ * all its threads for joins and scans while shards are written.
+ */
+export function shardWriterInstance(): Promise<DuckDBInstance> {
+  shardWriter ??= DuckDBInstance.create(':memory:', {
+    threads: '1',
+    memory_limit: process.env.FORGE_SHARD_WRITER_MEMORY ?? SHARD_WRITER_MEMORY_LIMIT,
+    preserve_insertion_order: 'true',
+    allocator_flush_threshold: ALLOCATOR_FLUSH_THRESHOLD,
+    allocator_bulk_deallocation_flush_threshold: ALLOCATOR_BULK_FLUSH_THRESHOLD,
+  });
+  return shardWriter;
+}

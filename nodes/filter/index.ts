@@ -1,10 +1,10 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { z } from 'zod';
-import { datasetSql, writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
+import { datasetSql } from '../../engine/sdk/dataset.js';
 import { cleanDuckDbMessage } from '../../engine/sdk/loader.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
-import { defineNode, type OutputBuilder } from '../../engine/sdk/types.js';
 import { assertSingleSelect, openConfinedDuckDb } from '../../engine/sdk/security.js';
+import { mapShards, shardSql } from '../../engine/sdk/shards.js';
+import { defineNode } from '../../engine/sdk/types.js';
 
 const params = z.object({
   where: z.string().min(1).meta({ title: 'Keep rows where', description: 'A DuckDB SQL boolean expression over the columns, e.g. length(text) > 200', widget: 'code', language: 'sql' }),
@@ -26,41 +26,45 @@ export default defineNode({
     const input = ctx.input('in');
     const out = ctx.output('out');
     const rejectedOut = ctx.output('rejected');
-    // The expression sees only the input artifact and writes only this node's outputs (engine/security).
-    const db = await openConfinedDuckDb({ read: [input.dir], write: [out.dir, rejectedOut.dir], signal: ctx.signal });
+    const cond = `coalesce((${ctx.params.where}), false)`;
+    // The expression sees only the input artifact and writes only this node's outputs (engine/security):
+    // one confined instance checks it, a single-threaded confined one writes the shards.
+    const confine = { read: [input.dir], write: [out.dir, rejectedOut.dir], signal: ctx.signal };
+    const db = await openConfinedDuckDb(confine);
     try {
-      await filterRows(db.conn, datasetSql(input), ctx.params.where, out, rejectedOut, ctx.signal, (m) => ctx.log(m), (d, t) => ctx.progress(d, t));
+      await assertSingleSelect(db.conn, `SELECT * FROM ${datasetSql(input)} WHERE ${cond}`, 'params.where');
+      try {
+        await db.conn.run(`SELECT * FROM ${datasetSql(input)} WHERE ${cond} LIMIT 0`);
+      } catch (err) {
+        throw new NodeError(`invalid expression: ${cleanDuckDbMessage((err as Error).message)}`, { field: 'params.where' });
+      }
+      const writer = await openConfinedDuckDb({ ...confine, threads: 1 });
+      try {
+        // One unit per input shard (engine/sdk/shards.ts): parallel, and resumable shard by shard.
+        const { outputs } = await mapShards(
+          ctx,
+          db.conn,
+          input,
+          {
+            out: (shard) => `SELECT * FROM ${shardSql(shard)} WHERE ${cond}`,
+            rejected: (shard) => `SELECT * FROM ${shardSql(shard)} WHERE NOT ${cond}`,
+          },
+          writer.instance,
+        );
+        const kept = outputs.out as { rows: number };
+        const rejected = outputs.rejected as { rows: number };
+        ctx.log(`kept ${kept.rows}, rejected ${rejected.rows} of ${kept.rows + rejected.rows}`);
+        ctx.progress(kept.rows + rejected.rows, kept.rows + rejected.rows);
+      } catch (err) {
+        throwIfAborted(ctx.signal);
+        if (err instanceof NodeError) throw err;
+        throw new NodeError(`expression failed on the data: ${cleanDuckDbMessage((err as Error).message)}`, { field: 'params.where' });
+      } finally {
+        writer.close();
+      }
     } finally {
       db.close();
     }
   },
   module: import.meta.url,
 });
-
-async function filterRows(
-  conn: DuckDBConnection,
-  src: string,
-  where: string,
-  out: OutputBuilder,
-  rejectedOut: OutputBuilder,
-  signal: AbortSignal,
-  log: (m: string) => void,
-  progress: (done: number, total: number) => void,
-): Promise<void> {
-  const cond = `coalesce((${where}), false)`;
-  await assertSingleSelect(conn, `SELECT * FROM ${src} WHERE ${cond}`, 'params.where');
-  try {
-    await conn.run(`SELECT * FROM ${src} WHERE ${cond} LIMIT 0`);
-  } catch (err) {
-    throw new NodeError(`invalid expression: ${cleanDuckDbMessage((err as Error).message)}`, { field: 'params.where' });
-  }
-  try {
-    const kept = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE ${cond}`, out);
-    const rejected = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE NOT ${cond}`, rejectedOut);
-    log(`kept ${kept.rows}, rejected ${rejected.rows} of ${kept.rows + rejected.rows}`);
-    progress(kept.rows + rejected.rows, kept.rows + rejected.rows);
-  } catch (err) {
-    throwIfAborted(signal);
-    throw new NodeError(`expression failed on the data: ${cleanDuckDbMessage((err as Error).message)}`, { field: 'params.where' });
-  }
-}

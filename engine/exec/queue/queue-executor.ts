@@ -1,0 +1,132 @@
+import { Queue, QueueEvents } from 'bullmq';
+import { Redis } from 'ioredis';
+import type { NodeRegistry } from '../../registry.js';
+import { CancelledError, NodeError } from '../../sdk/node-error.js';
+import type { NodeType } from '../../sdk/types.js';
+import type { Executor } from '../executor.js';
+import type { UnitHooks, UnitResult, WorkUnit } from '../work-unit.js';
+import { QUEUE_NAME, WORKER_KEY_PREFIX, type UnitJobData, type UnitJobError, type WorkerHeartbeat } from './protocol.js';
+import { checkRedis, redisOptions } from './redis.js';
+
+/** How long the coordinator tolerates losing Redis before it fails the run's pending units. */
+const REDIS_LOSS_GRACE_MS = 10_000;
+
+/**
+ * Sends each work unit to a BullMQ queue instead of a local thread; `forge worker` processes run
+ * them against the shared store. Provenance stays with the coordinator: it records what the
+ * scheduler gets back, exactly as for local units.
+ */
+export class QueueExecutor implements Executor {
+  private readonly queue: Queue;
+  private readonly events: QueueEvents;
+  private readonly client: Redis;
+  private readonly pending = new Map<string, { reject: (err: Error) => void; hooks: UnitHooks }>();
+  private lostSince: number | undefined;
+  private readonly watchdog: NodeJS.Timeout;
+
+  private constructor(
+    readonly url: string,
+    private readonly storeRoot: string,
+    private readonly registry: NodeRegistry,
+  ) {
+    const connection = redisOptions(url);
+    this.queue = new Queue(QUEUE_NAME, { connection });
+    this.events = new QueueEvents(QUEUE_NAME, { connection });
+    this.client = new Redis({ ...connection, maxRetriesPerRequest: 1 });
+    for (const c of [this.client]) c.on('error', () => undefined);
+    this.queue.on('error', () => undefined);
+    this.events.on('error', () => undefined);
+    this.events.on('progress', ({ jobId, data }) => {
+      const p = this.pending.get(jobId);
+      const d = data as { done?: number; total?: number; message?: string; log?: { level: 'info' | 'warn' | 'error'; message: string } };
+      if (!p) return;
+      if (d.log) p.hooks.log(d.log.level, d.log.message);
+      else if (typeof d.done === 'number') p.hooks.progress(d.done, d.total, d.message);
+    });
+    // ioredis reconnects forever; a run must not wait forever, so units fail once Redis stays gone.
+    this.watchdog = setInterval(() => {
+      const up = this.client.status === 'ready';
+      if (up) this.lostSince = undefined;
+      else this.lostSince ??= Date.now();
+      if (this.lostSince !== undefined && Date.now() - this.lostSince > REDIS_LOSS_GRACE_MS) {
+        const err = new Error(`lost the connection to Redis at ${this.url} for over ${REDIS_LOSS_GRACE_MS / 1000} s; the run stops here and resumes from the cache once Redis is back`);
+        for (const p of this.pending.values()) p.reject(err);
+        this.pending.clear();
+      }
+    }, 1000);
+    this.watchdog.unref();
+  }
+
+  /** Connects, refusing a Redis that may evict keys. */
+  static async connect(url: string, storeRoot: string, registry: NodeRegistry): Promise<QueueExecutor> {
+    await checkRedis(url);
+    const ex = new QueueExecutor(url, storeRoot, registry);
+    await ex.events.waitUntilReady();
+    return ex;
+  }
+
+  async run(def: NodeType, unit: WorkUnit, hooks: UnitHooks, signal: AbortSignal): Promise<UnitResult> {
+    if (signal.aborted) throw new CancelledError();
+    const data: UnitJobData = { unit, storeRoot: this.storeRoot, codeHash: this.registry.codeHash(def.type) };
+    const jobId = unit.executionId;
+    const outcome = new Promise<UnitResult>((resolve, reject) => {
+      this.pending.set(jobId, { reject, hooks });
+      const onAbort = () => {
+        // Pending jobs are removed; a job a worker already holds finishes there, and its result is dropped.
+        void this.queue.remove(jobId).catch(() => undefined);
+        reject(new CancelledError());
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      this.queue
+        .add(def.type, data, { jobId, attempts: 3, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } })
+        .then((job) => job.waitUntilFinished(this.events))
+        .then((result) => resolve(result as UnitResult), (err: unknown) => reject(toUnitError(err, def.type)))
+        .finally(() => {
+          signal.removeEventListener('abort', onAbort);
+          this.pending.delete(jobId);
+        });
+    });
+    return outcome;
+  }
+
+  /** Workers that sent a heartbeat in the last few seconds, with the units they run. */
+  async workers(): Promise<WorkerHeartbeat[]> {
+    const keys = await this.client.keys(`${WORKER_KEY_PREFIX}*`);
+    if (keys.length === 0) return [];
+    const values = await this.client.mget(keys);
+    return values.filter((v): v is string => !!v).map((v) => JSON.parse(v) as WorkerHeartbeat);
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.watchdog);
+    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    this.client.disconnect();
+  }
+}
+
+/** Lists a Redis's connected workers without a run in progress (the engine API's /api/workers). */
+export async function listWorkers(url: string): Promise<WorkerHeartbeat[]> {
+  const client = new Redis({ ...redisOptions(url), maxRetriesPerRequest: 1 });
+  client.on('error', () => undefined);
+  try {
+    const keys = await client.keys(`${WORKER_KEY_PREFIX}*`);
+    const values = keys.length > 0 ? await client.mget(keys) : [];
+    return values.filter((v): v is string => !!v).map((v) => JSON.parse(v) as WorkerHeartbeat);
+  } finally {
+    client.disconnect();
+  }
+}
+
+/** A worker's failure arrives as the job's failedReason: JSON of a UnitJobError when the worker encoded one. */
+function toUnitError(err: unknown, nodeType: string): Error {
+  const message = err instanceof Error ? err.message : String(err);
+  try {
+    const e = JSON.parse(message) as UnitJobError;
+    if (e.name === 'NodeError') return new NodeError(e.message, e.location);
+    if (e.name === 'CancelledError') return new CancelledError();
+    return new Error(`${e.message} (on a queue worker running ${nodeType})`);
+  } catch {
+    return new Error(`queue worker failed running ${nodeType}: ${message}`);
+  }
+}
+

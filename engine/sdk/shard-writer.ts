@@ -1,0 +1,80 @@
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { availableParallelism } from 'node:os';
+import { renameSync, rmSync } from 'node:fs';
+import { shardWriterInstance, sqlString } from '../store/duckdb.js';
+import { CancelledError } from './node-error.js';
+
+/** One Parquet shard to write: the rows of `query`, in its order, into `file`. */
+export interface ShardJob {
+  query: string;
+  file: string;
+}
+
+export interface ShardWritten {
+  job: ShardJob;
+  index: number;
+  rows: number;
+}
+
+/** How many shards are written at once: FORGE_SHARD_WRITERS, else one per core. */
+export function shardWriters(): number {
+  const n = Number(process.env.FORGE_SHARD_WRITERS);
+  return Number.isInteger(n) && n > 0 ? n : availableParallelism();
+}
+
+/**
+ * Writes every job on the single-threaded shard writer instance, up to `shardWriters()` at once.
+ * Each file appears under its final name only once complete (written beside it, then renamed), so a
+ * killed process never leaves a truncated shard that a later run would take for a finished one.
+ * `onWritten` runs after each shard, in completion order.
+ */
+export async function writeShardFiles(
+  jobs: ShardJob[],
+  parquetOptions: string,
+  opts: { signal?: AbortSignal; onWritten?: (w: ShardWritten) => void; instance?: DuckDBInstance } = {},
+): Promise<void> {
+  if (jobs.length === 0) return;
+  // Jobs built from user SQL bring their own confined single-threaded instance (engine/security).
+  const instance = opts.instance ?? (await shardWriterInstance());
+  const lanes = Math.min(shardWriters(), jobs.length);
+  const conns: DuckDBConnection[] = [];
+  const interrupt = () => {
+    for (const c of conns) c.interrupt();
+  };
+  opts.signal?.addEventListener('abort', interrupt, { once: true });
+  let next = 0;
+  const lane = async (conn: DuckDBConnection) => {
+    while (next < jobs.length) {
+      if (opts.signal?.aborted) throw new CancelledError();
+      const index = next++;
+      const job = jobs[index] as ShardJob;
+      const partial = `${job.file}.partial`;
+      try {
+        await conn.run(`COPY (${job.query}) TO ${sqlString(partial)} (${parquetOptions})`);
+        renameSync(partial, job.file);
+      } catch (err) {
+        rmSync(partial, { force: true });
+        throw err;
+      }
+      const meta = await conn.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata(${sqlString(job.file)})`);
+      opts.onWritten?.({ job, index, rows: Number(meta.getRowObjects()[0]?.n ?? 0) });
+    }
+  };
+  try {
+    for (let i = 0; i < lanes; i++) conns.push(await instance.connect());
+    // Stop handing out jobs as soon as one lane fails; the others finish their current shard.
+    const results = await Promise.allSettled(
+      conns.map((c) =>
+        lane(c).catch((err: unknown) => {
+          next = jobs.length;
+          throw err;
+        }),
+      ),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+  } finally {
+    opts.signal?.removeEventListener('abort', interrupt);
+    for (const c of conns) c.closeSync();
+  }
+}

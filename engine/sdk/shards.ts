@@ -1,0 +1,139 @@
+import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
+import { existsSync, linkSync, mkdirSync, renameSync, rmSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { sqlString } from './sql.js';
+import { hashValue, stripPrefix } from '../util/hash.js';
+import { describeShards, PARQUET_OPTIONS, SHARD_DIR, shardFile } from './dataset.js';
+import { writeShardFiles, type ShardJob } from './shard-writer.js';
+import type { ArtifactRef, ColumnInfo, RunContext } from './types.js';
+
+/** One input shard: its Parquet file and content hash (from the artifact manifest). */
+export interface InputShard {
+  index: number;
+  file: string;
+  hash: string;
+}
+
+export function inputShards(ref: ArtifactRef): InputShard[] {
+  if (ref.kind !== 'dataset') throw new Error(`expected a dataset artifact, got ${ref.kind}`);
+  const files = ref.manifest.files.filter((f) => f.path.startsWith(`${SHARD_DIR}/`) && f.path.endsWith('.parquet'));
+  if (files.length === 0) throw new Error(`dataset ${ref.hash} has no shards`);
+  return files.map((f, index) => ({ index, file: join(ref.dir, f.path), hash: f.hash }));
+}
+
+/** A DuckDB table expression reading one shard. */
+export function shardSql(shard: InputShard): string {
+  return `read_parquet(${sqlString(shard.file)})`;
+}
+
+export interface ShardMapResult {
+  outputs: Record<string, { rows: number; schema: ColumnInfo[] }>;
+  shards: number;
+  /** Input shard indexes computed by this execution (the others came from the shard cache). */
+  executed: number[];
+  reused: number[];
+}
+
+/**
+ * Runs a row-wise node one unit per input shard: for each output port, `queries[port](shard)`
+ * gives the rows of that port's shard number i from input shard i (so outputs keep the input's
+ * shard order and count, empty shards included). Shards are written in parallel, each
+ * deterministically; finished shards go to the shard cache under (node key, port, input shard hash),
+ * so rerunning a node that was killed half-way writes only the shards it had not finished. Progress
+ * reports shards done / total and rows/s; a log line records which shards ran and which were reused.
+ */
+export async function mapShards(
+  ctx: RunContext<unknown>,
+  conn: DuckDBConnection,
+  input: ArtifactRef,
+  queries: Record<string, (shard: InputShard) => string>,
+  /** A single-threaded instance to write on; user SQL must pass a confined one (engine/sdk/security). */
+  writer?: DuckDBInstance,
+): Promise<ShardMapResult> {
+  const shards = inputShards(input);
+  const ports = Object.keys(queries);
+  const dirs = Object.fromEntries(ports.map((p) => [p, join(ctx.output(p).dir, SHARD_DIR)]));
+  for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
+  const cache = ctx.shardCache;
+  if (cache) mkdirSync(cache.dir, { recursive: true });
+  const cachePath = (port: string, shard: InputShard) =>
+    cache ? join(cache.dir, `${stripPrefix(hashValue('forge-shard-v1', { node: cache.nodeKey, port, input: shard.hash }))}.parquet`) : undefined;
+
+  const jobs: (ShardJob & { shard: InputShard; cached?: string })[] = [];
+  const reused = new Set<number>();
+  const pending = new Set<number>();
+  for (const shard of shards) {
+    for (const port of ports) {
+      const target = shardFile(dirs[port] as string, shard.index);
+      const cached = cachePath(port, shard);
+      if (cached && existsSync(cached)) {
+        linkOrCopy(cached, target);
+        continue;
+      }
+      pending.add(shard.index);
+      jobs.push({ query: (queries[port] as (s: InputShard) => string)(shard), file: target, shard, cached });
+    }
+  }
+  for (const shard of shards) if (!pending.has(shard.index)) reused.add(shard.index);
+
+  const total = shards.length;
+  let done = reused.size;
+  let rows = 0;
+  const remaining = new Map<number, number>();
+  for (const j of jobs) remaining.set(j.shard.index, (remaining.get(j.shard.index) ?? 0) + 1);
+  const t0 = performance.now();
+  ctx.progress(done, total, `${done}/${total} shards`);
+  await writeShardFiles(jobs, PARQUET_OPTIONS, {
+    instance: writer,
+    signal: ctx.signal,
+    onWritten: ({ job, rows: n }) => {
+      const j = job as (typeof jobs)[number];
+      if (j.cached) publishToCache(j.file, j.cached);
+      rows += n;
+      const left = (remaining.get(j.shard.index) ?? 1) - 1;
+      remaining.set(j.shard.index, left);
+      if (left === 0) {
+        done++;
+        const rate = rows / Math.max(1e-3, (performance.now() - t0) / 1000);
+        ctx.progress(done, total, `${done}/${total} shards · ${Math.round(rate).toLocaleString('en-US')} rows/s`);
+      }
+    },
+  });
+
+  const outputs: ShardMapResult['outputs'] = {};
+  for (const port of ports) outputs[port] = await describeShards(conn, dirs[port] as string, ctx.output(port));
+  const executed = [...pending].sort((a, b) => a - b);
+  const reusedList = [...reused].sort((a, b) => a - b);
+  ctx.log(`shards: ${executed.length} of ${total} executed${reusedList.length > 0 ? `, ${reusedList.length} reused from the shard cache (${ranges(reusedList)})` : ''}${executed.length > 0 && reusedList.length > 0 ? `; executed ${ranges(executed)}` : ''}`);
+  return { outputs, shards: total, executed, reused: reusedList };
+}
+
+/** Hard links cost no space and no time; across filesystems fall back to a copy. */
+function linkOrCopy(from: string, to: string): void {
+  rmSync(to, { force: true });
+  try {
+    linkSync(from, to);
+  } catch {
+    copyFileSync(from, to);
+  }
+}
+
+/** Adds a finished shard to the cache under its final name in one rename, so readers never see half a file. */
+function publishToCache(file: string, cached: string): void {
+  if (existsSync(cached)) return;
+  const tmp = `${cached}.${process.pid}.tmp`;
+  linkOrCopy(file, tmp);
+  renameSync(tmp, cached);
+}
+
+/** `0-3, 7, 9-12`: compact shard lists for logs. */
+export function ranges(sorted: number[]): string {
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length; ) {
+    let j = i;
+    while (j + 1 < sorted.length && (sorted[j + 1] as number) === (sorted[j] as number) + 1) j++;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(', ');
+}
