@@ -12,7 +12,8 @@ import { fmt, intOption, log, machine, machineLine, markdownTable, median, optio
 const HERE = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const baseline = option('baseline');
 const runs = intOption('runs', 'FORGE_BENCH_RUNS', 9);
-const commands = [['--help'], ['runs'], ['nodes']];
+// `--commands help,runs` limits the set (a loaded machine makes `nodes`, which loads every node type, slow).
+const commands = (option('commands') ?? 'help,runs,nodes').split(',').map((c) => (c === 'help' ? ['--help'] : [c]));
 const workspace = mkdtempSync(join(tmpdir(), 'forge-cli-bench-'));
 
 function timeOnce(repo: string, args: string[]): number {
