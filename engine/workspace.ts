@@ -30,8 +30,8 @@ export class Workspace {
   static open(root: string): Workspace {
     const ws = new Workspace(root);
     ws.db.markInterruptedRuns();
-    const live = ws.db.liveExecutionIds();
-    ws.store.sweepStaging((id) => live.has(id));
+    // SECURITY (concurrency): liveness is checked per folder, never from a snapshot taken earlier.
+    ws.store.sweepStaging((id) => ws.db.isExecutionLive(id));
     return ws;
   }
 

@@ -120,6 +120,17 @@ export class ProvenanceDb {
     return new Set(rows.map((r) => r.id));
   }
 
+  /**
+   * Asked per staging folder at the moment it is looked at (not from a snapshot): an execution is
+   * recorded as started before its staging folder exists, so a folder created by another live
+   * process after a sweep began is always seen as live.
+   */
+  isExecutionLive(executionId: string): boolean {
+    return (
+      this.db.prepare("SELECT 1 FROM executions e JOIN runs r ON r.id = e.run_id WHERE e.id = ? AND e.status = 'running' AND r.status = 'running'").get(executionId) !== undefined
+    );
+  }
+
   close(): void {
     this.db.close();
   }
