@@ -4,6 +4,7 @@ import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent, sqlString } from '../../engine/store/duckdb.js';
 import { requireColumn } from '../_lib/dataset-io.js';
+import { thresholdForTarget } from '../_lib/rank-metrics.js';
 import { binaryMetrics, binaryMetricValues, confusion, prChartSpec, prCurve, scoreHistogramSpec, writeChart, writeMetrics } from '../_lib/report.js';
 
 const params = z
@@ -13,8 +14,19 @@ const params = z
     keep: z.enum(['above', 'below']).default('above').meta({ title: 'Keep', description: 'above: keep score ≥ threshold; below: keep score < threshold' }),
     labelColumn: z.string().optional().meta({ title: 'Label column (optional)', description: 'A column with the true class, for precision / recall / F1 and the PR curve (e.g. source)' }),
     positiveValue: z.string().optional().meta({ title: 'Positive value', description: 'Rows whose label equals this (as text) are positives; for a boolean column leave empty (true = positive)' }),
+    target: z
+      .object({
+        metric: z.enum(['precision', 'recall']).meta({ title: 'Metric' }),
+        value: z.number().gt(0).max(1).meta({ title: 'At least' }),
+      })
+      .optional()
+      .meta({
+        title: 'Pick the threshold for a target',
+        description: 'With a label column: ignore the fixed threshold and choose the one that reaches this precision (keeping the most recall) or this recall (keeping the most precision) on the labelled rows; the value and why are in the metrics',
+      }),
   })
-  .refine((p) => p.labelColumn !== undefined || p.positiveValue === undefined, { message: 'positiveValue needs a labelColumn', path: ['positiveValue'] });
+  .refine((p) => p.labelColumn !== undefined || p.positiveValue === undefined, { message: 'positiveValue needs a labelColumn', path: ['positiveValue'] })
+  .refine((p) => p.target === undefined || p.labelColumn !== undefined, { message: 'a target precision / recall needs a label column', path: ['target'] });
 
 export default defineNode({
   type: 'ml.threshold',
@@ -40,14 +52,7 @@ export default defineNode({
     }
     const src = datasetSql(ref);
     const s = sqlIdent(p.scoreColumn);
-    const t = Number(p.threshold);
-    // NULL scores (e.g. not retrieved) never pass the threshold.
-    const pass = p.keep === 'above' ? `coalesce(${s} >= ${t}, false)` : `coalesce(${s} < ${t}, false)`;
     const conn = await ctx.duckdb();
-    const kept = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE ${pass}`, ctx.output('kept'));
-    const rejected = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE NOT ${pass}`, ctx.output('rejected'));
-    const total = kept.rows + rejected.rows;
-
     const positive = labelCol ? (p.positiveValue === undefined ? `coalesce(${sqlIdent(p.labelColumn!)}, false)` : `coalesce(CAST(${sqlIdent(p.labelColumn!)} AS VARCHAR) = ${sqlString(p.positiveValue)}, false)`) : 'false';
     const r = await conn.runAndReadAll(`SELECT CAST(${s} AS DOUBLE) AS s, ${positive} AS y FROM ${src}`);
     const cols = r.getColumnsJS() as [(number | null)[]?, boolean[]?];
@@ -56,9 +61,26 @@ export default defineNode({
     // Orient scores so that "kept" means predicted positive, whatever the direction.
     const sign = p.keep === 'above' ? 1 : -1;
     const oriented = scoreVals.map((v) => (v === null ? NaN : sign * v));
+
+    let t = Number(p.threshold);
+    let reason = 'fixed threshold (params.threshold)';
+    if (p.target) {
+      const chosen = thresholdForTarget(oriented, labelVals, p.target);
+      if (!chosen) throw new NodeError(`no threshold reaches ${p.target.metric} ≥ ${p.target.value} on the ${labelVals.length} labelled rows (${labelVals.filter(Boolean).length} positive)`, { field: 'params.target' });
+      // "below" keeps score < t: the oriented cut -x ≥ c becomes x ≤ -c, i.e. x < the next value up; keep ≤ by nudging.
+      t = p.keep === 'above' ? chosen.threshold : -chosen.threshold + Number.EPSILON * Math.max(1, Math.abs(chosen.threshold));
+      reason = chosen.reason;
+      ctx.log(`threshold ${t} chosen: ${reason}`);
+    }
+    // NULL scores (e.g. not retrieved) never pass the threshold.
+    const pass = p.keep === 'above' ? `coalesce(${s} >= ${t}, false)` : `coalesce(${s} < ${t}, false)`;
+    const kept = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE ${pass}`, ctx.output('kept'));
+    const rejected = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE NOT ${pass}`, ctx.output('rejected'));
+    const total = kept.rows + rejected.rows;
+
     const predicted = scoreVals.map((v) => v !== null && (p.keep === 'above' ? v >= t : v < t));
 
-    const metrics: Record<string, number | string> = { rows_in: total, kept: kept.rows, rejected: rejected.rows, kept_fraction: total > 0 ? kept.rows / total : NaN, threshold: t, keep: p.keep };
+    const metrics: Record<string, number | string> = { rows_in: total, kept: kept.rows, rejected: rejected.rows, kept_fraction: total > 0 ? kept.rows / total : NaN, threshold: t, threshold_reason: reason, keep: p.keep };
     if (labelCol) {
       const m = binaryMetrics(confusion(labelVals, predicted));
       const { points, averagePrecision } = prCurve(oriented, labelVals);
