@@ -76,6 +76,65 @@ def bfcl_item(rec):
     return body
 
 
+def scalar(v):
+    return v if isinstance(v, str) else json.dumps(v, ensure_ascii=False)
+
+
+def api_page(rec):
+    """A Gorilla record as a documentation page (title, prose, usage), not as the seeds' key: value lines."""
+    parts = [str(rec.get('api_name', ''))]
+    desc = rec.get('description')
+    if desc and desc != 'N/A':
+        parts.append(scalar(desc))
+    fw = ' '.join(scalar(rec[k]) for k in ('framework', 'functionality') if rec.get(k) not in (None, '', 'N/A'))
+    if fw:
+        parts.append(f'Part of {fw}.')
+    if rec.get('api_call'):
+        parts.append('Usage:\n    ' + scalar(rec['api_call']))
+    args = rec.get('api_arguments')
+    if args not in (None, '', 'N/A', [], {}):
+        parts.append('Parameters: ' + (', '.join(f'{k} ({scalar(v)})' for k, v in args.items()) if isinstance(args, dict) else scalar(args)))
+    code = rec.get('example_code')
+    if code not in (None, '', 'N/A'):
+        parts.append('Example:\n' + ('\n'.join(code) if isinstance(code, list) else scalar(code)))
+    return '\n\n'.join(parts)
+
+
+def function_page(fn):
+    """A function schema as reference documentation: signature, description, one line per parameter."""
+    props = ((fn.get('parameters') or {}).get('properties')) or {}
+    req = set(((fn.get('parameters') or {}).get('required')) or [])
+    sig = f"{fn.get('name', '')}({', '.join(props)})"
+    lines = [sig, '', scalar(fn.get('description', ''))]
+    if props:
+        lines.append('')
+        lines.append('Arguments:')
+        for k, v in props.items():
+            v = v if isinstance(v, dict) else {}
+            opt = '' if k in req else ', optional'
+            lines.append(f"  {k} ({v.get('type', 'any')}{opt}): {v.get('description', '')}")
+    resp = fn.get('response')
+    if isinstance(resp, dict) and resp.get('properties'):
+        lines.append('Returns: ' + ', '.join(f"{k} ({(v or {}).get('type', 'any')})" for k, v in resp['properties'].items()))
+    return '\n'.join(lines)
+
+
+def call_trace(rec, answers):
+    """A BFCL item as a function-calling trace: the user turn, then the call the assistant makes."""
+    turns = [m.get('content', '') for turn in rec.get('question', []) for m in turn if m.get('role') == 'user']
+    lines = [f'user: {t}' for t in turns[:3]]
+    for gt in answers.get(rec['id'], [])[:3]:
+        if not isinstance(gt, dict):  # multi-turn answers are call strings
+            lines += [f'assistant -> {c}' for c in (gt if isinstance(gt, list) else [gt])[:3]]
+            continue
+        for name, args in gt.items():
+            shown = ', '.join(f'{k}={json.dumps(v[0] if isinstance(v, list) and v else v, ensure_ascii=False)}' for k, v in args.items())
+            lines.append(f'assistant -> {name}({shown})')
+    if len(lines) == len(turns[:3]):
+        lines += [f"tool available: {f.get('name')}: {f.get('description', '')}" for f in (rec.get('function') or [])[:3]]
+    return '\n'.join(lines)
+
+
 def cap(text):
     return text if len(text) <= MAX_CHARS else text[:MAX_CHARS].rsplit(' ', 1)[0]
 
@@ -100,28 +159,47 @@ def seeds():
 
 
 def hidden_agent(seed_texts):
+    # Rendered as documentation pages and call traces, not in the seeds' formats: otherwise a
+    # retriever only has to recognise a file format, which real pools never hand it.
     out = []
     gdir = os.path.join(SHARED, 'agent', 'gorilla-api-docs')
+    bundled = set()
+    for name in os.listdir(os.path.join(RES, 'agent', 'gorilla')):
+        bundled |= {one_line(keyvalue(r)) for r in jsonl(os.path.join(RES, 'agent', 'gorilla', name))}
+    bundled |= {one_line(keyvalue(r)) for r in jsonl(os.path.join(RES, 'agent', 'torchhub_api.jsonl'))}
     for name in sorted(os.listdir(gdir)):
         if not name.endswith('_api.jsonl'):
             continue
         for i, r in enumerate(jsonl(os.path.join(gdir, name))):
-            out.append({'id': f'agent:{name}:{i + 1}', 'text': keyvalue(r), 'source': 'gorilla-' + name.replace('_api.jsonl', '')})
+            if one_line(keyvalue(r)) in bundled:
+                continue  # a seed
+            out.append({'id': f'agent:{name}:{i + 1}', 'text': api_page(r), 'source': 'gorilla-' + name.replace('_api.jsonl', '')})
     for name in ('torchhub_train.json', 'torchhub_eval.json'):
         for i, r in enumerate(jsonl(os.path.join(SHARED, 'agent', 'apibench', name))):
             code = r.get('code', '')
             text = code.replace('###Instruction:', 'Instruction:').replace('###Output:', '\nOutput:')
             out.append({'id': f'agent:apibench:{name}:{i + 1}', 'text': text, 'source': 'apibench'})
     bdir = os.path.join(SHARED, 'agent', 'bfcl')
+    answers = {}
+    adir = os.path.join(bdir, 'possible_answer')
+    for name in os.listdir(adir):
+        for r in jsonl(os.path.join(adir, name)):
+            answers[r['id']] = r.get('ground_truth') or []
+    funcs_seen = set()
     for name in sorted(os.listdir(bdir)):
         if not name.startswith('BFCL_v4_') or name in ('BFCL_v4_simple_python.json', 'BFCL_v4_multiple.json', 'BFCL_v4_irrelevance.json'):
             continue
         for r in jsonl(os.path.join(bdir, name)):
-            out.append({'id': f'agent:{r["id"]}', 'text': bfcl_item(r), 'source': 'bfcl-other'})
+            out.append({'id': f'agent:{r["id"]}', 'text': call_trace(r, answers), 'source': 'bfcl-trace'})
+            for fn in r.get('function') or []:
+                key = fn.get('name')
+                if key and key not in funcs_seen and len(funcs_seen) < 1200:
+                    funcs_seen.add(key)
+                    out.append({'id': f'agent:fn:{key}', 'text': function_page(fn), 'source': 'bfcl-function-doc'})
     fdir = os.path.join(bdir, 'multi_turn_func_doc')
     for name in sorted(os.listdir(fdir)):
         for i, r in enumerate(jsonl(os.path.join(fdir, name))):
-            out.append({'id': f'agent:funcdoc:{name}:{i + 1}', 'text': keyvalue(r, 'name'), 'source': 'bfcl-funcdoc'})
+            out.append({'id': f'agent:funcdoc:{name}:{i + 1}', 'text': function_page(r), 'source': 'bfcl-function-doc'})
     # Seeds are not in the pool: drop exact text matches (the bundled Gorilla records are in both).
     kept = [r for r in out if one_line(r['text']) not in seed_texts]
     for r in kept:
@@ -257,7 +335,13 @@ def main():
     prose = gutenberg()
     RNG.shuffle(prose)
     general, pool_prose = prose[: len(prose) // 2], prose[len(prose) // 2 :]
-    negatives = man_docs(owner) + debian_docs(owner) + pool_prose
+    cache = os.path.join(out_dir, 'negatives.jsonl')
+    if os.path.exists(cache):  # rendering man pages takes minutes: reuse them
+        negatives = [r for r in jsonl(cache) if r['source'] != 'gutenberg'] + pool_prose
+    else:
+        rendered = man_docs(owner) + debian_docs(owner)
+        write_jsonl(cache, rendered)
+        negatives = rendered + pool_prose
     pool = dedup([{**r, 'is_agent': True} for r in agent] + [{**r, 'is_agent': False} for r in negatives])
     RNG.shuffle(pool)
     write_jsonl(os.path.join(out_dir, 'seeds.jsonl'), seed_rows)
