@@ -3,7 +3,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { BagEncoder, DEFAULT_HASHED, l2normalize } from '../nodes/_lib/encoders.js';
-import { tokenize } from '../nodes/_lib/fasttext/dictionary.js';
 import { trainFastText } from '../nodes/_lib/fasttext/train.js';
 import { ExactSearcher } from '../nodes/_lib/knn.js';
 import { bm25PoolScores, lexicalTokens, reciprocalRankFusion } from '../nodes/_lib/lexical.js';

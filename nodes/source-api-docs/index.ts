@@ -29,7 +29,7 @@ export default defineNode({
   category: 'Sources',
   title: 'API docs (JSONL)',
   description:
-    'Loads Gorilla-style API documentation JSONL (any JSON object per line) and renders each record as a text document from its fields. Scalar string fields are kept as columns; reports documents and tokens per file.',
+    'Loads Gorilla-style API documentation: JSON Lines (any JSON object per line) or a JSON array of objects, and renders each record as a text document from its fields. Scalar string fields are kept as columns; reports documents and tokens per file.',
   inputs: {},
   outputs: { out: { kind: 'dataset', title: 'API docs' } },
   params,
