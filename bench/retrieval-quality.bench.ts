@@ -27,6 +27,11 @@ interface Row {
   is_agent?: boolean;
 }
 
+const HASHED = 'hashed n-gram embedder (old default), mean-top-3 cosine';
+const TFIDF = 'TF-IDF cosine (baseline), mean-top-3';
+const BM25 = 'BM25, seeds as queries, mean-top-3 (ml.bm25)';
+const HYBRID = 'hybrid RRF: BM25 + hashed embedder (ml.bm25 with dense input)';
+
 const POOL_DIR = join(REPO_ROOT, 'bench', 'out', 'retrieval-pool');
 
 function readJsonl(file: string): Row[] {
@@ -139,14 +144,14 @@ async function main(): Promise<void> {
     console.log(`${name}: AP ${q.averagePrecision.toFixed(3)}, R@P0.8 ${q.recallAtP80.toFixed(3)}, R@P0.9 ${q.recallAtP90.toFixed(3)}, P@R ${q.precisionAtR.toFixed(3)} (${s.toFixed(1)} s)`);
   };
 
-  await timed('hashed n-gram embedder (old default), mean-top-3 cosine', async () => {
+  await timed(HASHED, async () => {
     const dim = DEFAULT_HASHED.dim;
     return denseScores(await embedHashed(seedTexts), seeds.length, await embedHashed(poolTexts), pool.length, dim, m);
   });
-  await timed('TF-IDF cosine (baseline), mean-top-3', () => tfidfScores(seedTexts, poolTexts, m));
-  await timed('BM25 (minisearch), seeds as queries, mean-top-3', () => bm25PoolScores(seedTexts, poolTexts, { m }));
-  await timed('hybrid RRF: BM25 + hashed embedder', () => reciprocalRankFusion([scores['BM25 (minisearch), seeds as queries, mean-top-3']!, scores['hashed n-gram embedder (old default), mean-top-3 cosine']!]));
-  await timed('hybrid RRF: BM25 + TF-IDF', () => reciprocalRankFusion([scores['BM25 (minisearch), seeds as queries, mean-top-3']!, scores['TF-IDF cosine (baseline), mean-top-3']!]));
+  await timed(TFIDF, () => tfidfScores(seedTexts, poolTexts, m));
+  await timed(BM25, () => bm25PoolScores(seedTexts, poolTexts, { m }));
+  await timed(HYBRID, () => reciprocalRankFusion([scores[BM25]!, scores[HASHED]!]));
+  await timed('hybrid RRF: BM25 + TF-IDF', () => reciprocalRankFusion([scores[BM25]!, scores[TFIDF]!]));
 
   // Classifier: seeds (positive) vs general prose (negative), 10 % of each held out, as the example trains it.
   const rng = new Rng(7);
@@ -171,7 +176,7 @@ async function main(): Promise<void> {
   // at 0.5. Reported on the other half, which chose nothing.
   const half = pool.map(() => rng.next() < 0.5);
   const pipeRows: string[][] = [];
-  for (const name of ['hybrid RRF: BM25 + hashed embedder', 'TF-IDF cosine (baseline), mean-top-3']) {
+  for (const name of [BM25, HYBRID, TFIDF]) {
     const s = scores[name]!;
     const val = (a: ArrayLike<number> | boolean[]) => Array.from(a as ArrayLike<number>).filter((_, i) => half[i]);
     const chosen = thresholdForTarget(val(s), labels.filter((_, i) => half[i]), { metric: 'precision', value: 0.8 });

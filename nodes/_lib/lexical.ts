@@ -1,9 +1,10 @@
-import MiniSearch from 'minisearch';
-
 /**
  * Lexical relevance of pool documents to a seed set, for retrieval in pool mode.
  *
- * BM25 (MiniSearch's BM25+ ranking) indexes the pool and runs every seed as a query. Raw BM25
+ * BM25 over an inverted index of the pool (typed-array posting lists), every seed a query. Our own
+ * ~40 lines rather than a search library: libraries are built for one query at a time with
+ * per-query allocations; here thousands of long queries hit the same index, and MiniSearch took
+ * ~0.1 s per seed on a 2,400-document pool. Raw BM25
  * scores of different queries are not on one scale (a long seed matches more terms), so each
  * seed's scores are divided by that seed's best score over the pool; a pool document's score is
  * then the mean of its m best normalised scores over the seeds — in [0, 1], comparable across
@@ -27,46 +28,93 @@ export interface Bm25Options {
   signal?: AbortSignal;
 }
 
+interface InvertedIndex {
+  /** Term → posting list: document ids and term counts, parallel arrays. */
+  postings: Map<string, { docs: Int32Array; tfs: Int32Array }>;
+  lengths: Float64Array;
+  avgLength: number;
+}
+
+function buildIndex(pool: readonly string[]): InvertedIndex {
+  const lists = new Map<string, { docs: number[]; tfs: number[] }>();
+  const lengths = new Float64Array(pool.length);
+  pool.forEach((text, d) => {
+    const tf = new Map<string, number>();
+    for (const t of lexicalTokens(text)) if (t.length > 1) tf.set(t, (tf.get(t) ?? 0) + 1);
+    let len = 0;
+    for (const [t, c] of tf) {
+      len += c;
+      let l = lists.get(t);
+      if (!l) lists.set(t, (l = { docs: [], tfs: [] }));
+      l.docs.push(d);
+      l.tfs.push(c);
+    }
+    lengths[d] = len;
+  });
+  const postings = new Map<string, { docs: Int32Array; tfs: Int32Array }>();
+  for (const [t, l] of lists) postings.set(t, { docs: Int32Array.from(l.docs), tfs: Int32Array.from(l.tfs) });
+  const avgLength = lengths.reduce((a, b) => a + b, 0) / Math.max(1, pool.length);
+  return { postings, lengths, avgLength };
+}
+
 export function bm25PoolScores(seeds: readonly string[], pool: readonly string[], o: Bm25Options): Float64Array {
-  const ms = new MiniSearch<{ id: number; text: string }>({ fields: ['text'], idField: 'id', tokenize: lexicalTokens, processTerm: (t) => (t.length > 1 ? t : null) });
-  ms.addAll(pool.map((text, id) => ({ id, text })));
-  const df = new Map<string, number>();
-  for (const text of pool) for (const t of new Set(lexicalTokens(text))) df.set(t, (df.get(t) ?? 0) + 1);
+  const idx = buildIndex(pool);
   const n = pool.length;
+  const k1 = o.k1 ?? 1.2;
+  const b = o.b ?? 0.75;
   const m = Math.max(1, o.m);
-  // Best m normalised scores per pool document, kept sorted descending.
-  const best = Array.from({ length: n }, () => [] as number[]);
+  // Per-document length factor of the BM25 denominator, computed once.
+  const norm = Float64Array.from(idx.lengths, (len) => k1 * (1 - b + (b * len) / Math.max(idx.avgLength, 1e-9)));
+  const idf = (df: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5));
+  // Best m normalised scores per document, row-major n × m, kept sorted descending.
+  const best = new Float64Array(n * m);
+  const acc = new Float64Array(n);
   seeds.forEach((seed, qi) => {
     if (o.signal?.aborted) throw o.signal.reason instanceof Error ? o.signal.reason : new Error('aborted');
     const tf = new Map<string, number>();
     for (const t of lexicalTokens(seed)) if (t.length > 1) tf.set(t, (tf.get(t) ?? 0) + 1);
     const terms = [...tf.entries()]
-      .filter(([t]) => df.has(t))
-      .map(([t, c]) => ({ t, w: (1 + Math.log(c)) * Math.log(1 + n / df.get(t)!) }))
-      .sort((a, b) => b.w - a.w || (a.t < b.t ? -1 : 1))
-      .slice(0, MAX_QUERY_TERMS)
-      .map((x) => x.t);
-    if (terms.length > 0) {
-      const hits = ms.search(terms.join(' '), { combineWith: 'OR', bm25: { k: o.k1 ?? 1.2, b: o.b ?? 0.75, d: 0.5 } });
-      const top = hits[0]?.score ?? 0;
-      if (top > 0) {
-        for (const h of hits) {
-          const list = best[h.id as number]!;
-          const s = h.score / top;
-          if (list.length < m) {
-            list.push(s);
-            list.sort((a, b) => b - a);
-          } else if (s > list[m - 1]!) {
-            list[m - 1] = s;
-            list.sort((a, b) => b - a);
-          }
+      .filter(([t]) => idx.postings.has(t))
+      .map(([t, c]) => ({ t, w: (1 + Math.log(c)) * idf(idx.postings.get(t)!.docs.length) }))
+      .sort((x, y) => y.w - x.w || (x.t < y.t ? -1 : 1))
+      .slice(0, MAX_QUERY_TERMS);
+    acc.fill(0);
+    let top = 0;
+    for (const { t } of terms) {
+      const { docs, tfs } = idx.postings.get(t)!;
+      const w = idf(docs.length);
+      for (let j = 0; j < docs.length; j++) {
+        const d = docs[j]!;
+        const f = tfs[j]!;
+        const v = acc[d]! + (w * f * (k1 + 1)) / (f + norm[d]!);
+        acc[d] = v;
+        if (v > top) top = v;
+      }
+    }
+    if (top > 0) {
+      for (let d = 0; d < n; d++) {
+        const s = acc[d]! / top;
+        const base = d * m;
+        if (s <= best[base + m - 1]!) continue;
+        // Insert into the sorted top-m row.
+        let j = m - 1;
+        while (j > 0 && best[base + j - 1]! < s) {
+          best[base + j] = best[base + j - 1]!;
+          j--;
         }
+        best[base + j] = s;
       }
     }
     o.progress?.(qi + 1, seeds.length);
   });
   // Fewer than m matching seeds count as zeros: a document that one seed happens to match is weaker evidence.
-  return Float64Array.from(best, (list) => list.reduce((s, v) => s + v, 0) / m);
+  const out = new Float64Array(n);
+  for (let d = 0; d < n; d++) {
+    let s = 0;
+    for (let j = 0; j < m; j++) s += best[d * m + j]!;
+    out[d] = s / m;
+  }
+  return out;
 }
 
 /**

@@ -27,7 +27,7 @@ export default defineNode({
   category: 'ML',
   title: 'Lexical retriever (BM25)',
   description:
-    'Scores every pool document by BM25 with the seeds as queries (MiniSearch), each seed’s scores divided by its best, mean of the m best per document; optionally fused with a dense retriever’s scores by reciprocal rank fusion (hybrid). Keeps documents above a threshold and/or the best N.',
+    'Scores every pool document by BM25 with the seeds as queries (own inverted index), each seed’s scores divided by its best, mean of the m best per document; optionally fused with a dense retriever’s scores by reciprocal rank fusion (hybrid). Keeps documents above a threshold and/or the best N.',
   inputs: {
     seeds: { kind: 'dataset', title: 'seed documents' },
     pool: { kind: 'dataset', title: 'pool documents' },
