@@ -10,6 +10,7 @@ import { previewArtifact } from '../store/preview.js';
 import { ENGINE_VERSION } from '../version.js';
 import { diffCommand, lineageCommand, runsCommand, showCommand } from './provenance-commands.js';
 import { runCommand } from './run-command.js';
+import { modelsCommand } from './models-command.js';
 import { table } from './format.js';
 
 const HELP = `forge ${ENGINE_VERSION} — run Forge Studio graphs headless
@@ -32,6 +33,7 @@ usage: forge <command> [options]
   schema                        print the graph document's JSON Schema
   serve [--port N]              start the engine API + UI on 127.0.0.1 with a random token
   db check | db rebuild         integrity check / rebuild query tables from the event log
+  models pull <owner/name>[@rev] download an ONNX sentence-transformer + tokenizer into the model cache
 
 common options:
   -w, --workspace <dir>         workspace folder holding .forge/ (default: current folder)
@@ -131,6 +133,8 @@ export async function main(argv: string[]): Promise<number> {
         if (values.json) return print(JSON.stringify(types.map((t) => engine.registry.info(t.type)), null, 2));
         return print(table(['type', 'v', 'category', 'title', 'inputs', 'outputs'], types.map((t) => [t.type, t.version, t.category, t.title, Object.keys(t.inputs).join(','), Object.keys(t.outputs).join(',')])));
       }
+      case 'models':
+        return modelsCommand(args, values.json ?? false, values.quiet ?? false);
       case 'serve': {
         const { startServer } = await import('../server/server.js');
         const server = await startServer(engine, { port: Number(values.port ?? 0), host: values.host });
