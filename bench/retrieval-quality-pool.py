@@ -255,6 +255,13 @@ def man_docs(owner):
             files += [os.path.join(d, f) for f in sorted(os.listdir(d)) if not os.path.islink(os.path.join(d, f))]
     RNG.shuffle(files)
     files = files[:MAN_PAGES]
+    # Paths under a dpkg path-exclude (minimal images) are missing from the .list files: ask dpkg -S.
+    missing = [f for f in files if f not in owner]
+    for i in range(0, len(missing), 200):
+        res = subprocess.run(['dpkg', '-S', *missing[i : i + 200]], capture_output=True, text=True)
+        for line in res.stdout.splitlines():
+            pkg, _, p = line.partition(': ')
+            owner[p] = pkg.split(':')[0].split(',')[0]
     out = []
     with ThreadPoolExecutor(max_workers=4) as ex:
         for path, text in zip(files, ex.map(render_man, files)):

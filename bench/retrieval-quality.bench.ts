@@ -29,7 +29,8 @@ interface Row {
 
 const HASHED = 'hashed n-gram embedder (old default), mean-top-3 cosine';
 const TFIDF = 'TF-IDF cosine (baseline), mean-top-3';
-const BM25 = 'BM25, seeds as queries, mean-top-3 (ml.bm25)';
+const BM25 = 'BM25, seeds as queries, mean-top-3 (ml.bm25 default: per-seed self normalisation)';
+const BM25_BEST = 'BM25, per-seed best-match normalisation (normalize: best)';
 const HYBRID = 'hybrid RRF: BM25 + hashed embedder (ml.bm25 with dense input)';
 
 const POOL_DIR = join(REPO_ROOT, 'bench', 'out', 'retrieval-pool');
@@ -150,6 +151,7 @@ async function main(): Promise<void> {
   });
   await timed(TFIDF, () => tfidfScores(seedTexts, poolTexts, m));
   await timed(BM25, () => bm25PoolScores(seedTexts, poolTexts, { m }));
+  await timed(BM25_BEST, () => bm25PoolScores(seedTexts, poolTexts, { m, normalize: 'best' }));
   await timed(HYBRID, () => reciprocalRankFusion([scores[BM25]!, scores[HASHED]!]));
   await timed('hybrid RRF: BM25 + TF-IDF', () => reciprocalRankFusion([scores[BM25]!, scores[TFIDF]!]));
 

@@ -24,6 +24,14 @@ export interface Bm25Options {
   m: number;
   k1?: number;
   b?: number;
+  /** Distinct terms per seed query (default MAX_QUERY_TERMS). */
+  maxTerms?: number;
+  /**
+   * Divide a seed's scores by its score against itself as a document (`self`, default: an upper
+   * bound that does not depend on the pool) or by its best pool score (`best`: every seed then
+   * gets a perfect match somewhere, which inflates seeds that match nothing well).
+   */
+  normalize?: 'best' | 'self';
   progress?(done: number, total: number): void;
   signal?: AbortSignal;
 }
@@ -77,9 +85,19 @@ export function bm25PoolScores(seeds: readonly string[], pool: readonly string[]
       .filter(([t]) => idx.postings.has(t))
       .map(([t, c]) => ({ t, w: (1 + Math.log(c)) * idf(idx.postings.get(t)!.docs.length) }))
       .sort((x, y) => y.w - x.w || (x.t < y.t ? -1 : 1))
-      .slice(0, MAX_QUERY_TERMS);
+      .slice(0, o.maxTerms ?? MAX_QUERY_TERMS);
     acc.fill(0);
     let top = 0;
+    const byBest = o.normalize === 'best';
+    if (!byBest) {
+      let qlen = 0;
+      for (const c of tf.values()) qlen += c;
+      const qnorm = k1 * (1 - b + (b * qlen) / Math.max(idx.avgLength, 1e-9));
+      for (const { t } of terms) {
+        const f = tf.get(t)!;
+        top += (idf(idx.postings.get(t)!.docs.length) * f * (k1 + 1)) / (f + qnorm);
+      }
+    }
     for (const { t } of terms) {
       const { docs, tfs } = idx.postings.get(t)!;
       const w = idf(docs.length);
@@ -88,12 +106,12 @@ export function bm25PoolScores(seeds: readonly string[], pool: readonly string[]
         const f = tfs[j]!;
         const v = acc[d]! + (w * f * (k1 + 1)) / (f + norm[d]!);
         acc[d] = v;
-        if (v > top) top = v;
+        if (byBest && v > top) top = v;
       }
     }
     if (top > 0) {
       for (let d = 0; d < n; d++) {
-        const s = acc[d]! / top;
+        const s = Math.min(1, acc[d]! / top);
         const base = d * m;
         if (s <= best[base + m - 1]!) continue;
         // Insert into the sorted top-m row.

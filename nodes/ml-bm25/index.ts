@@ -13,6 +13,7 @@ const params = z
     m: z.number().int().min(1).max(1000).default(3).meta({ title: 'm', description: 'A pool document scores the mean of its m best normalised BM25 scores over the seeds (1 = the best seed only)' }),
     k1: z.number().min(0).max(10).default(1.2).meta({ title: 'BM25 k1', description: 'Term-frequency saturation' }),
     b: z.number().min(0).max(1).default(0.75).meta({ title: 'BM25 b', description: 'Document-length normalisation' }),
+    normalize: z.enum(['self', 'best']).default('self').meta({ title: 'Per-seed scale', description: "self: divide a seed's scores by its score against itself (an upper bound); best: by its best pool match" }),
     denseScoreColumn: z.string().min(1).default('similarity').meta({ title: 'Dense score column', description: 'Column of the "dense" input fused with BM25 by reciprocal rank fusion' }),
     rrfK: z.number().int().min(1).max(10000).default(60).meta({ title: 'RRF k', description: 'Fused score = Σ 1 / (k + rank) over BM25 and the dense scores' }),
     threshold: z.number().optional().meta({ title: 'Score threshold', description: 'Keep documents scoring at least this (BM25 scores are in [0, 1]; fused scores are at most 2 / (k + 1))' }),
@@ -27,7 +28,7 @@ export default defineNode({
   category: 'ML',
   title: 'Lexical retriever (BM25)',
   description:
-    'Scores every pool document by BM25 with the seeds as queries (own inverted index), each seed’s scores divided by its best, mean of the m best per document; optionally fused with a dense retriever’s scores by reciprocal rank fusion (hybrid). Keeps documents above a threshold and/or the best N.',
+    'Scores every pool document by BM25 with the seeds as queries (own inverted index), each seed’s scores divided by its score against itself, mean of the m best per document; optionally fused with a dense retriever’s scores by reciprocal rank fusion (hybrid). Keeps documents above a threshold and/or the best N.',
   inputs: {
     seeds: { kind: 'dataset', title: 'seed documents' },
     pool: { kind: 'dataset', title: 'pool documents' },
@@ -50,7 +51,7 @@ export default defineNode({
     const pool = await readIdsAndTexts(conn, poolRef, p.textColumn);
     if (seeds.texts.length === 0) throw new NodeError('no seed documents', { field: 'inputs.seeds' });
     const t0 = performance.now();
-    const lexical = bm25PoolScores(seeds.texts, pool.texts, { m: p.m, k1: p.k1, b: p.b, signal: ctx.signal, progress: (d, t) => ctx.progress(d, t, 'BM25 queries') });
+    const lexical = bm25PoolScores(seeds.texts, pool.texts, { m: p.m, k1: p.k1, b: p.b, normalize: p.normalize, signal: ctx.signal, progress: (d, t) => ctx.progress(d, t, 'BM25 queries') });
     let score: Float64Array = lexical;
     let fused = 0;
     if (denseRef) {

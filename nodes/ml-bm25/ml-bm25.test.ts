@@ -25,12 +25,12 @@ describe('ml.bm25', () => {
   });
 
   it('fuses with dense scores by reciprocal rank fusion', async () => {
-    // Dense scores that put the man page first: fusion must move it above the prose, not above both API docs.
-    const dense = POOL.map((r, i) => ({ ...r, similarity: [0.1, 0.5, 0.9, 0.4][i]! }));
-    const run = await runNode(bm25, { inputs: { seeds: await makeDataset(SEEDS), pool: await makeDataset(POOL), dense: await makeDataset(dense) }, params: { threshold: 0, m: 1 } });
+    // Dense scores that put the man page first: fusion (k = 1, so ranks weigh) moves it above the prose, not above the best API doc.
+    const dense = POOL.map((r, i) => ({ ...r, similarity: [0.1, 0.4, 0.9, 0.5][i]! }));
+    const run = await runNode(bm25, { inputs: { seeds: await makeDataset(SEEDS), pool: await makeDataset(POOL), dense: await makeDataset(dense) }, params: { threshold: 0, m: 1, rrfK: 1 } });
     const rows = await readDataset(run.outputs.retrieved!);
     const s = Object.fromEntries(rows.map((r) => [r.id, r.lexical_score as number]));
-    expect(s.p2!).toBeGreaterThan(s.p3!);
+    expect(s.p4!).toBeGreaterThan(s.p3!);
     expect(s.p3!).toBeGreaterThan(s.p1!);
   });
 
