@@ -86,4 +86,19 @@ describe('threshold node', () => {
     const rows = ROWS.map((r) => ({ ...r, source: r.id === 8 ? 'agent' : r.source }));
     await expect(runNode(threshold, { inputs: { in: await makeDataset(rows.filter((r) => r.id >= 5)) }, params: { target: { metric: 'precision', value: 0.99 }, labelColumn: 'source', positiveValue: 'agent' } })).rejects.toThrow(/no threshold reaches precision ≥ 0.99/);
   });
+
+  it('reports Wilson intervals and warns when held-out metrics fall outside them', async () => {
+    const held = await runNode(threshold, { inputs: { in: await makeDataset(ROWS) }, params: { threshold: 0.95, labelColumn: 'source', positiveValue: 'agent' } });
+    // The "held-out" run keeps only row 1: precision 1, recall 0.25.
+    const run = await runNode(threshold, { inputs: { in: await makeDataset(ROWS), heldOut: held.outputs.metrics! }, params: { threshold: 0.6, labelColumn: 'source', positiveValue: 'agent' } });
+    const m = json(run.outputs.metrics!.dir, 'metrics.json');
+    expect(Number(m.precision_ci_low)).toBeLessThan(0.75);
+    expect(Number(m.precision_ci_high)).toBeGreaterThan(0.75);
+    expect(m.held_out_recall).toBe(0.25);
+    // Recall 3 of 4: the Wilson interval is about [0.30, 0.95], so a held-out recall of 0.25 lies outside it.
+    expect(Number(m.recall_ci_low)).toBeGreaterThan(0.25);
+    expect(String(m.warning)).toMatch(/disagree.*recall 0.750/);
+    const agree = await runNode(threshold, { inputs: { in: await makeDataset(ROWS), heldOut: run.outputs.metrics! }, params: { threshold: 0.6, labelColumn: 'source', positiveValue: 'agent' } });
+    expect(json(agree.outputs.metrics!.dir, 'metrics.json').warning).toBeUndefined();
+  });
 });
