@@ -190,6 +190,12 @@ async function main(): Promise<void> {
     pipeRows.push([name, chosen ? fmt(chosen.threshold, 4) : 'none', fmt(r.precision, 3), fmt(r.recall, 3), fmt(f.precision, 3), fmt(f.recall, 3)]);
   }
 
+  const verdict = (() => {
+    const d = rankQuality(scores[BM25]!, labels);
+    const t = rankQuality(scores[TFIDF]!, labels);
+    const met = d.averagePrecision >= 0.6 && d.recallAtP80 >= 0.6 && d.averagePrecision > t.averagePrecision;
+    return `Issue 10 target (default retriever, no downloaded weights: AP ≥ 0.6, recall ≥ 0.6 at precision ≥ 0.8, above TF-IDF in the same run): ${met ? 'met' : 'NOT met'} by BM25 (AP ${fmt(d.averagePrecision, 3)}, R@P0.8 ${fmt(d.recallAtP80, 3)}) vs TF-IDF (AP ${fmt(t.averagePrecision, 3)}, R@P0.8 ${fmt(t.recallAtP80, 3)}).`;
+  })();
   const total = (performance.now() - t0) / 1000;
   const summary = JSON.parse(readFileSync(join(POOL_DIR, 'summary.json'), 'utf8')) as { by_source: Record<string, number> };
   const md = [
@@ -197,13 +203,15 @@ async function main(): Promise<void> {
     '',
     `Measured ${new Date().toISOString().replace(/\.\d+Z$/, 'Z')} (1-min load ${loadavg()[0]!.toFixed(2)}); bench took ${fmt(total / 60, 1)} min. Rerun: \`npm run bench:retrieval-quality\` (builds the pool into bench/out/retrieval-pool on first run with bench/retrieval-quality-pool.py).`,
     '',
-    `Pool: ${pool.length} documents, ${nAgent} agent-like (${Object.entries(summary.by_source)
+    `Pool: ${pool.length} documents, ${nAgent} of them agent-like; rows per source: ${Object.entries(summary.by_source)
       .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}); seeds: ${seeds.length} (BFCL simple_python + multiple, the bundled Gorilla records; none in the pool); general text for the classifier: ${general.length} Gutenberg paragraphs not in the pool.`,
+      .join(', ')}. Seeds: ${seeds.length} (BFCL simple_python + multiple, the bundled Gorilla records; none in the pool); general text for the classifier: ${general.length} Gutenberg paragraphs not in the pool.`,
     '',
     'Retrieval, pool mode (every pool document scored against all seeds):',
     '',
     markdownTable(['method', 'average precision', 'recall @ precision ≥ 0.8', 'recall @ precision ≥ 0.9', 'precision @ #positives', 'seconds', 'note'], rows),
+    '',
+    verdict,
     '',
     'Classifier (fastText-style, seeds vs general prose, dim 100, 5 epochs, word bigrams), threshold 0.5:',
     '',
