@@ -27,9 +27,10 @@ import mlClassifierTrain from './classifier-train/index.js';
 import mlClassifierLoad from './classifier-load/index.js';
 import mlClassifierScore from './classifier-score/index.js';
 import mlThreshold from './threshold/index.js';
+import mlBm25 from './ml-bm25/index.js';
 import viewHistogram from './view-histogram/index.js';
 import viewTable from './view-table/index.js';
 import report from './report/index.js';
 
 /** The one list of node types. Adding a node type: its folder, plus one line here. */
-export const NODE_TYPES: readonly NodeType[] = [sourceJsonl, sourceCsv, sourceParquet, sourceTextFolder, filter, sample, split, sql, writeDataset, sourceOpenapi, sourceBfcl, sourceApiDocs, sourceCode, dedupExact, dedupNear, mixer, trainNgram, evalLmLoss, trainExternal, fitScalingLaw, viewProjection, mlEmbed, mlIndexHnsw, mlRetrieve, mlClassifierTrain, mlClassifierLoad, mlClassifierScore, mlThreshold, viewHistogram, viewTable, report];
+export const NODE_TYPES: readonly NodeType[] = [sourceJsonl, sourceCsv, sourceParquet, sourceTextFolder, filter, sample, split, sql, writeDataset, sourceOpenapi, sourceBfcl, sourceApiDocs, sourceCode, dedupExact, dedupNear, mixer, trainNgram, evalLmLoss, trainExternal, fitScalingLaw, viewProjection, mlEmbed, mlIndexHnsw, mlRetrieve, mlClassifierTrain, mlClassifierLoad, mlClassifierScore, mlThreshold, mlBm25, viewHistogram, viewTable, report];

@@ -16,6 +16,7 @@ import { runCommand } from './run-command.js';
 import { UntrustedGraphError } from '../security/trust.js';
 import { WORKER_HELP, workerCommand } from './worker-command.js';
 import { QueueExecutor } from '../exec/queue/queue-executor.js';
+import { modelsCommand } from './models-command.js';
 import { table } from './format.js';
 
 const HELP = `forge ${ENGINE_VERSION} — run Forge Studio graphs headless
@@ -47,6 +48,7 @@ ${WORKER_HELP}  validate <graph>              check a graph without running it
   db check | db rebuild         integrity check / rebuild query tables from the event log
       --deep                    also rehash every file of every artifact
   verify                        rehash every artifact against its manifest (same as db check --deep)
+  models pull <owner/name>[@rev] download an ONNX sentence-transformer + tokenizer into the model cache
 
 common options:
   -w, --workspace <dir>         workspace folder holding .forge/ (default: current folder)
@@ -176,6 +178,8 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
         if (values.json) return print(JSON.stringify(types.map((t) => engine.registry.info(t.type)), null, 2));
         return print(table(['type', 'v', 'category', 'title', 'inputs', 'outputs'], types.map((t) => [t.type, t.version, t.category, t.title, Object.keys(t.inputs).join(','), Object.keys(t.outputs).join(',')])));
       }
+      case 'models':
+        return modelsCommand(args, values.json ?? false, values.quiet ?? false);
       case 'serve': {
         const { startServer } = await import('../server/server.js');
         const server = await startServer(engine, { port: Number(values.port ?? 0), host: values.host });

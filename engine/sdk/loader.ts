@@ -14,6 +14,8 @@ export interface LoadSpec {
   textField: string;
   idField?: string;
   source: string;
+  /** Keep a `source` column of the input (its NULLs become `source`); otherwise `source` replaces it. */
+  keepSourceColumn?: boolean;
   /**
    * Finds the exact line behind a DuckDB error, a wrong type or a missing value (formats with lines:
    * JSON Lines, CSV). Without `required` it looks for structural problems only.
@@ -66,6 +68,7 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
   // then every check runs on the columnar copy, and ids are numbered from Parquet row positions.
   const excluded = ['id', 'text', 'source', spec.textField, spec.idField].filter((c): c is string => !!c && names.has(c));
   const rest = excluded.length > 0 ? `t.* EXCLUDE (${[...new Set(excluded)].map(sqlIdent).join(', ')})` : 't.*';
+  const sourceExpr = spec.keepSourceColumn && names.has('source') ? `coalesce(CAST(t.source AS VARCHAR), ${sqlString(spec.source)})` : sqlString(spec.source);
   const idExpr = spec.idField ? `CAST(t.${sqlIdent(spec.idField)} AS VARCHAR)` : 'NULL::VARCHAR';
   // Next to the output's staging folder (`staging/<execution>.<port>.load.parquet`), so discarding
   // the execution's staging removes it too.
@@ -74,7 +77,7 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
 
   try {
     await conn.run(
-      `COPY (SELECT ${idExpr} AS id, t.${sqlIdent(spec.textField)} AS text, ${sqlString(spec.source)} AS source, ${rest} FROM ${spec.relation} t)
+      `COPY (SELECT ${idExpr} AS id, t.${sqlIdent(spec.textField)} AS text, ${sourceExpr} AS source, ${rest} FROM ${spec.relation} t)
        TO ${sqlString(firstPass)} (${SCRATCH_OPTIONS})`,
     );
     const row = await nullCounts(conn, firstPass, staged);

@@ -117,7 +117,7 @@ export default defineNode({
     // Timings stay in the log: artifacts hold only what the inputs determine.
     const training = { params: p, seed: ctx.seed, examples: train.length, tokens: stats.tokens, avgLoss: stats.avgLoss, threads: stats.threads };
     writeClassifierArtifact(ctx.output('model'), model, { positiveLabel: LABEL_PREFIX + p.positiveLabel, training, heldOut: metrics }, { writeBin: p.writeFastTextBin && !p.compact });
-    ctx.log(`held-out (${held.length} rows, positive = ${displayLabel(p.positiveLabel)}): accuracy ${m.accuracy.toFixed(4)}, precision ${m.precision.toFixed(4)}, recall ${m.recall.toFixed(4)}, F1 ${m.f1.toFixed(4)}`);
+    if (held.length > 0) ctx.log(`held-out (${held.length} rows, positive = ${displayLabel(p.positiveLabel)}): accuracy ${m.accuracy.toFixed(4)}, precision ${m.precision.toFixed(4)}, recall ${m.recall.toFixed(4)}, F1 ${m.f1.toFixed(4)}`);
   },
   module: import.meta.url,
 });

@@ -4,12 +4,13 @@ import { NodeError } from '../../engine/sdk/node-error.js';
 import type { ArtifactRef } from '../../engine/sdk/types.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/sdk/sql.js';
-import { dropTemp, keptColumns, loadColumns, POS, positionedSql } from '../_lib/dataset-io.js';
+import { dropTemp, keptColumns, loadColumns, POS, positionedSql, requireColumn } from '../_lib/dataset-io.js';
 import { idsSql, readEmbeddings, type EmbeddingsMeta } from '../_lib/embeddings.js';
 import { l2normalize } from '../_lib/encoders.js';
 import { readIndexMeta } from '../_lib/index-artifact.js';
 import { buildHnsw, DEFAULT_HNSW, ExactSearcher, hnswSearch, loadHnsw, recallAtK, rescore, type TopK } from '../_lib/knn.js';
 import { PROVIDER_CHOICES } from '../_lib/onnx/session.js';
+import { thresholdForTarget } from '../_lib/rank-metrics.js';
 import { writeMetrics } from '../_lib/report.js';
 
 const params = z
@@ -23,6 +24,11 @@ const params = z
     k: z.number().int().min(1).max(10000).default(10).meta({ title: 'k (per seed)' }),
     threshold: z.number().min(-1).max(1).optional().meta({ title: 'Similarity threshold', description: 'Keep documents whose cosine similarity is at least this' }),
     targetCount: z.number().int().min(1).optional().meta({ title: 'Target count', description: 'Keep at most this many documents, best first' }),
+    target: z
+      .object({ metric: z.enum(['precision', 'recall']), value: z.number().gt(0).max(1) })
+      .optional()
+      .meta({ title: 'Threshold for a target', description: 'With a label column in the pool dataset: choose the similarity threshold that reaches this precision (most recall) or recall (most precision) on the labelled rows, instead of a fixed threshold' }),
+    labelColumn: z.string().min(1).optional().meta({ title: 'Label column (for a target)', description: 'A boolean column of the pool dataset: true = the document is what you want to retrieve; NULL = unlabelled' }),
     search: z.enum(['exact', 'hnsw']).default('exact').meta({ title: 'Search', description: 'exact: blocked matrix products (ONNX Runtime); hnsw: approximate, from a connected HNSW index or one built in memory' }),
     expansionSearch: z.number().int().min(1).max(4096).default(DEFAULT_HNSW.expansionSearch).meta({ title: 'HNSW search beam (ef)' }),
     provider: z.enum(PROVIDER_CHOICES).default('auto').meta({ title: 'Execution provider (exact search)' }),
@@ -31,7 +37,8 @@ const params = z
     scoreColumn: z.string().min(1).default('similarity').meta({ title: 'Score column' }),
     seedColumn: z.string().min(1).default('nearest_seed').meta({ title: 'Nearest-seed column' }),
   })
-  .refine((p) => p.mode === 'per-seed' || p.threshold !== undefined || p.targetCount !== undefined, { message: 'pool mode needs a threshold and/or a target count', path: ['threshold'] });
+  .refine((p) => p.mode === 'per-seed' || p.threshold !== undefined || p.targetCount !== undefined || p.target !== undefined, { message: 'pool mode needs a threshold, a target count or a target precision / recall', path: ['threshold'] })
+  .refine((p) => p.target === undefined || (p.labelColumn !== undefined && p.mode === 'pool'), { message: 'a target precision / recall needs a label column, in pool mode', path: ['target'] });
 
 function prepared(ref: ArtifactRef, port: string, log: (m: string) => void): { meta: EmbeddingsMeta; data: Float32Array } {
   const e = readEmbeddings(ref, port);
@@ -167,9 +174,27 @@ export default defineNode({
         }
       }
     }
+    let threshold = p.threshold;
+    let thresholdReason = threshold === undefined ? '' : 'fixed threshold (params.threshold)';
+    if (p.target && p.labelColumn) {
+      const col = requireColumn(poolData, p.labelColumn, 'poolData', 'params.labelColumn');
+      if (col.type !== 'BOOLEAN') throw new NodeError(`label column "${p.labelColumn}" is ${col.type}; a target needs a BOOLEAN column (true = wanted)`, { field: 'params.labelColumn' });
+      const lr = await conn.runAndReadAll(`SELECT ${sqlIdent(p.labelColumn)} AS y FROM ${src} ORDER BY ${POS}`);
+      const labelVals = ((lr.getColumnsJS()[0] ?? []) as (boolean | null)[]).map((v) => v);
+      const rows = labelVals.flatMap((v, i) => (v === null ? [] : [i]));
+      const chosen = thresholdForTarget(
+        rows.map((i) => score[i]!),
+        rows.map((i) => labelVals[i] === true),
+        p.target,
+      );
+      if (!chosen) throw new NodeError(`no similarity threshold reaches ${p.target.metric} ≥ ${p.target.value} on the ${rows.length} labelled pool rows`, { field: 'params.target' });
+      threshold = chosen.threshold;
+      thresholdReason = chosen.reason;
+      ctx.log(`similarity threshold ${threshold.toFixed(4)} chosen: ${thresholdReason}`);
+    }
     const keep = new Array<boolean>(nPool).fill(false);
     let candidates: number[] = [];
-    for (let i = 0; i < nPool; i++) if (!Number.isNaN(score[i]!) && (p.threshold === undefined || score[i]! >= p.threshold)) candidates.push(i);
+    for (let i = 0; i < nPool; i++) if (!Number.isNaN(score[i]!) && (threshold === undefined || score[i]! >= threshold)) candidates.push(i);
     if (p.targetCount !== undefined && candidates.length > p.targetCount) {
       candidates.sort((a, b) => score[b]! - score[a]! || a - b);
       candidates = candidates.slice(0, p.targetCount);
@@ -204,7 +229,10 @@ export default defineNode({
         mean_similarity_retrieved: candidates.length > 0 ? sum / candidates.length : NaN,
         min_similarity_retrieved: candidates.length > 0 ? min : NaN,
       };
-      if (p.threshold !== undefined) metrics.threshold = p.threshold;
+      if (threshold !== undefined) {
+        metrics.threshold = threshold;
+        metrics.threshold_reason = thresholdReason;
+      }
       if (recall !== undefined) metrics[`recall_at_${k}`] = recall;
       writeMetrics(ctx.output('metrics'), metrics);
       ctx.log(`retrieved ${kept.rows} of ${nPool} pool documents (${nSeeds} seeds, ${p.search}, ${(nq / Math.max(seconds, 1e-9)).toFixed(0)} queries/s on ${device})`);

@@ -173,6 +173,22 @@ describe('retriever node', () => {
     await expect(runNode(retriever, { inputs: { ...f, poolData: other }, params: { threshold: 0.5 } })).rejects.toThrow(/not aligned with the pool dataset/);
     const short = await makeDataset([{ id: 'p1', text: 'x', source: 'pool' }]);
     await expect(runNode(retriever, { inputs: { ...f, poolData: short }, params: { threshold: 0.5 } })).rejects.toThrow(/5 rows but the pool dataset has 1/);
-    expect(() => retriever.params.parse({ mode: 'pool' })).toThrow(/threshold and\/or a target count/);
+    expect(() => retriever.params.parse({ mode: 'pool' })).toThrow(/needs a threshold, a target count or a target precision/);
+  });
+
+  it('picks the similarity threshold for a target precision from a label column, ignoring unlabelled rows', async () => {
+    const labels = [true, true, false, false, null];
+    const poolData = await makeDataset(POOL.map((_, i) => ({ id: `p${i + 1}`, text: `pool ${i + 1}`, source: 'pool', is_agent: labels[i] })));
+    const seeds = await makeEmbeddings(['s1', 's2'], SEEDS);
+    const pool = await makeEmbeddings(
+      POOL.map((_, i) => `p${i + 1}`),
+      POOL,
+      { dataset: poolData.hash },
+    );
+    const run = await runNode(retriever, { inputs: { seeds, pool, poolData }, params: { mode: 'pool', target: { metric: 'precision', value: 1 }, labelColumn: 'is_agent' } });
+    expect((await readDataset(run.outputs.retrieved!)).map((r) => r.id)).toEqual(['p1', 'p2']);
+    const metrics = JSON.parse(readFileSync(join(run.outputs.metrics!.dir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+    expect(metrics.threshold).toBeCloseTo(Math.sqrt(3) / 2, 6);
+    expect(String(metrics.threshold_reason)).toMatch(/precision ≥ 1 on 4 labelled rows/);
   });
 });

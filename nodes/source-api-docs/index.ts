@@ -9,7 +9,7 @@ import { loadTokenizer, tokenizerFiles } from '../_corpus/tokenizer.js';
 import { renderRecord } from './render.js';
 
 const params = z.object({
-  path: z.string().min(1).meta({ title: 'JSONL file, folder or glob', description: 'One API documentation record (a JSON object) per line', widget: 'file' }),
+  path: z.string().min(1).meta({ title: 'JSONL file, folder or glob', description: 'One API documentation record (a JSON object) per line, or a file holding one JSON array of records', widget: 'file' }),
   include: z.string().min(1).default('**/*.jsonl').meta({ title: 'Files in a folder (glob)' }),
   format: z.enum(['keyvalue', 'markdown', 'json']).default('keyvalue').meta({ title: 'Render as', description: '"field: value" lines, Markdown, or compact JSON' }),
   fields: z.array(z.string().min(1)).default([]).meta({ title: 'Fields', description: 'Fields to render, in order; empty renders every field' }),
@@ -29,7 +29,7 @@ export default defineNode({
   category: 'Sources',
   title: 'API docs (JSONL)',
   description:
-    'Loads Gorilla-style API documentation JSONL (any JSON object per line) and renders each record as a text document from its fields. Scalar string fields are kept as columns; reports documents and tokens per file.',
+    'Loads Gorilla-style API documentation: JSON Lines (any JSON object per line) or a JSON array of objects, and renders each record as a text document from its fields. Scalar string fields are kept as columns; reports documents and tokens per file.',
   inputs: {},
   outputs: { out: { kind: 'dataset', title: 'API docs' } },
   params,
@@ -58,18 +58,8 @@ export default defineNode({
       const file = relPath(ctx.baseDir, abs);
       const stem = basename(abs, extname(abs));
       const source = p.source ?? stem;
-      const lines = readText(abs).split('\n');
-      for (let i = 0; i < lines.length; i++) {
-        const raw = (lines[i] as string).trim();
-        if (!raw) continue;
-        const line = i + 1;
-        let rec: unknown;
-        try {
-          rec = JSON.parse(raw);
-        } catch (err) {
-          throw new NodeError(`invalid JSON: ${(err as Error).message}`, { file, line });
-        }
-        if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new NodeError('expected a JSON object per line', { file, line });
+      for (const { line, rec } of jsonRecords(readText(abs), file)) {
+        if (typeof rec !== 'object' || rec === null || Array.isArray(rec)) throw new NodeError(`expected a JSON object (record ${line})`, { file, line });
         const r = rec as Record<string, unknown>;
         let id = `${stem}:${line}`;
         if (p.idField) {
@@ -110,3 +100,31 @@ export default defineNode({
   },
   module: import.meta.url,
 });
+
+/**
+ * The records of a JSON Lines file (one object per line, numbered by line) or of a file holding one
+ * JSON array of objects (numbered by position in the array, from 1).
+ */
+function jsonRecords(text: string, file: string): { line: number; rec: unknown }[] {
+  if (text.trimStart().startsWith('[')) {
+    let all: unknown;
+    try {
+      all = JSON.parse(text);
+    } catch (err) {
+      throw new NodeError(`invalid JSON array: ${(err as Error).message} (a JSON array file must be one valid array; otherwise use one JSON object per line)`, { file });
+    }
+    if (!Array.isArray(all)) throw new NodeError('expected a JSON array of objects or one JSON object per line', { file });
+    return all.map((rec, i) => ({ line: i + 1, rec }));
+  }
+  const out: { line: number; rec: unknown }[] = [];
+  text.split('\n').forEach((l, i) => {
+    const raw = l.trim();
+    if (!raw) return;
+    try {
+      out.push({ line: i + 1, rec: JSON.parse(raw) });
+    } catch (err) {
+      throw new NodeError(`invalid JSON: ${(err as Error).message} (one JSON object per line is expected, or one JSON array)`, { file, line: i + 1 });
+    }
+  });
+  return out;
+}

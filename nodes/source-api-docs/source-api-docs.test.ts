@@ -69,4 +69,27 @@ describe('source.api-docs node', () => {
       run.close();
     }
   });
+
+  it('accepts a file holding one JSON array of records, numbered by position', async () => {
+    const run = await runGraph(graph([{ id: 'docs', type: 'source.api-docs', params: { path: 'd.json' } }]), { registry, files: { 'd.json': '[\n  {"api_name": "a", "description": "first"},\n  {"api_name": "b", "description": "second"}\n]\n' } });
+    try {
+      expect(run.outcome('docs').error).toBeUndefined();
+      const rows = await run.rows('docs');
+      expect(rows.map((r) => [r.id, r.title])).toEqual([
+        ['d:1', 'a'],
+        ['d:2', 'b'],
+      ]);
+    } finally {
+      run.close();
+    }
+  });
+
+  it('a broken JSON array says what is expected instead of "Unexpected end"', async () => {
+    const run = await runGraph(graph([{ id: 'docs', type: 'source.api-docs', params: { path: 'd.json' } }]), { registry, files: { 'd.json': '[{"api_name": "a"},\n' } });
+    try {
+      expect(run.outcome('docs').error).toMatch(/JSON array.*one JSON object per line/);
+    } finally {
+      run.close();
+    }
+  });
 });

@@ -1,9 +1,12 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { datasetSql, writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
 import { requireColumn } from '../_lib/dataset-io.js';
+import { thresholdForTarget, wilsonInterval } from '../_lib/rank-metrics.js';
 import { binaryMetrics, binaryMetricValues, confusion, prChartSpec, prCurve, scoreHistogramSpec, writeChart, writeMetrics } from '../_lib/report.js';
 
 const params = z
@@ -13,8 +16,19 @@ const params = z
     keep: z.enum(['above', 'below']).default('above').meta({ title: 'Keep', description: 'above: keep score ≥ threshold; below: keep score < threshold' }),
     labelColumn: z.string().optional().meta({ title: 'Label column (optional)', description: 'A column with the true class, for precision / recall / F1 and the PR curve (e.g. source)' }),
     positiveValue: z.string().optional().meta({ title: 'Positive value', description: 'Rows whose label equals this (as text) are positives; for a boolean column leave empty (true = positive)' }),
+    target: z
+      .object({
+        metric: z.enum(['precision', 'recall']).meta({ title: 'Metric' }),
+        value: z.number().gt(0).max(1).meta({ title: 'At least' }),
+      })
+      .optional()
+      .meta({
+        title: 'Pick the threshold for a target',
+        description: 'With a label column: ignore the fixed threshold and choose the one that reaches this precision (keeping the most recall) or this recall (keeping the most precision) on the labelled rows; the value and why are in the metrics',
+      }),
   })
-  .refine((p) => p.labelColumn !== undefined || p.positiveValue === undefined, { message: 'positiveValue needs a labelColumn', path: ['positiveValue'] });
+  .refine((p) => p.labelColumn !== undefined || p.positiveValue === undefined, { message: 'positiveValue needs a labelColumn', path: ['positiveValue'] })
+  .refine((p) => p.target === undefined || p.labelColumn !== undefined, { message: 'a target precision / recall needs a label column', path: ['target'] });
 
 export default defineNode({
   type: 'ml.threshold',
@@ -23,7 +37,10 @@ export default defineNode({
   title: 'Threshold',
   description:
     'Keeps rows whose score passes a threshold and rejects the rest (both outputs). With a label column it also reports accuracy, precision, recall, F1 and average precision and draws the precision-recall curve; without, a score histogram. Re-deciding is cheap: the scores are computed once upstream.',
-  inputs: { in: { kind: 'dataset' } },
+  inputs: {
+    in: { kind: 'dataset' },
+    heldOut: { kind: 'metrics', optional: true, title: 'held-out metrics (optional)', description: "E.g. the classifier's held-out metrics: warns when they disagree with the labelled rows here beyond the confidence intervals" },
+  },
   outputs: { kept: { kind: 'dataset' }, rejected: { kind: 'dataset' }, metrics: { kind: 'metrics' }, chart: { kind: 'chart' } },
   params,
   deterministic: true,
@@ -40,14 +57,7 @@ export default defineNode({
     }
     const src = datasetSql(ref);
     const s = sqlIdent(p.scoreColumn);
-    const t = Number(p.threshold);
-    // NULL scores (e.g. not retrieved) never pass the threshold.
-    const pass = p.keep === 'above' ? `coalesce(${s} >= ${t}, false)` : `coalesce(${s} < ${t}, false)`;
     const conn = await ctx.duckdb();
-    const kept = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE ${pass}`, ctx.output('kept'));
-    const rejected = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE NOT ${pass}`, ctx.output('rejected'));
-    const total = kept.rows + rejected.rows;
-
     const positive = labelCol ? (p.positiveValue === undefined ? `coalesce(${sqlIdent(p.labelColumn!)}, false)` : `coalesce(CAST(${sqlIdent(p.labelColumn!)} AS VARCHAR) = ${sqlString(p.positiveValue)}, false)`) : 'false';
     const r = await conn.runAndReadAll(`SELECT CAST(${s} AS DOUBLE) AS s, ${positive} AS y FROM ${src}`);
     const cols = r.getColumnsJS() as [(number | null)[]?, boolean[]?];
@@ -56,13 +66,50 @@ export default defineNode({
     // Orient scores so that "kept" means predicted positive, whatever the direction.
     const sign = p.keep === 'above' ? 1 : -1;
     const oriented = scoreVals.map((v) => (v === null ? NaN : sign * v));
+
+    let t = Number(p.threshold);
+    let reason = 'fixed threshold (params.threshold)';
+    if (p.target) {
+      const chosen = thresholdForTarget(oriented, labelVals, p.target);
+      if (!chosen) throw new NodeError(`no threshold reaches ${p.target.metric} ≥ ${p.target.value} on the ${labelVals.length} labelled rows (${labelVals.filter(Boolean).length} positive)`, { field: 'params.target' });
+      // "below" keeps score < t: the oriented cut -x ≥ c becomes x ≤ -c, i.e. x < the next value up; keep ≤ by nudging.
+      t = p.keep === 'above' ? chosen.threshold : -chosen.threshold + Number.EPSILON * Math.max(1, Math.abs(chosen.threshold));
+      reason = chosen.reason;
+      ctx.log(`threshold ${t} chosen: ${reason}`);
+    }
+    // NULL scores (e.g. not retrieved) never pass the threshold.
+    const pass = p.keep === 'above' ? `coalesce(${s} >= ${t}, false)` : `coalesce(${s} < ${t}, false)`;
+    const kept = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE ${pass}`, ctx.output('kept'));
+    const rejected = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE NOT ${pass}`, ctx.output('rejected'));
+    const total = kept.rows + rejected.rows;
+
     const predicted = scoreVals.map((v) => v !== null && (p.keep === 'above' ? v >= t : v < t));
 
-    const metrics: Record<string, number | string> = { rows_in: total, kept: kept.rows, rejected: rejected.rows, kept_fraction: total > 0 ? kept.rows / total : NaN, threshold: t, keep: p.keep };
+    const metrics: Record<string, number | string> = { rows_in: total, kept: kept.rows, rejected: rejected.rows, kept_fraction: total > 0 ? kept.rows / total : NaN, threshold: t, threshold_reason: reason, keep: p.keep };
     if (labelCol) {
       const m = binaryMetrics(confusion(labelVals, predicted));
       const { points, averagePrecision } = prCurve(oriented, labelVals);
       Object.assign(metrics, binaryMetricValues(m, averagePrecision), { positives: m.tp + m.fn });
+      // 95 % Wilson intervals: a labelled sample of a few hundred rows pins precision to ± several points, not to the third decimal.
+      const [pLo, pHi] = wilsonInterval(m.tp, m.tp + m.fp);
+      const [rLo, rHi] = wilsonInterval(m.tp, m.tp + m.fn);
+      Object.assign(metrics, { precision_ci_low: pLo, precision_ci_high: pHi, recall_ci_low: rLo, recall_ci_high: rHi });
+      const heldRef = ctx.optionalInput('heldOut');
+      if (heldRef) {
+        const held = JSON.parse(readFileSync(join(heldRef.dir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+        const off: string[] = [];
+        for (const [name, value, lo, hi] of [['precision', m.precision, pLo, pHi], ['recall', m.recall, rLo, rHi]] as const) {
+          const h = held[name];
+          if (typeof h !== 'number' || !Number.isFinite(value)) continue;
+          metrics[`held_out_${name}`] = h;
+          // The held-out figure is itself an estimate; count it as disagreeing when it lies outside this interval.
+          if (h < lo || h > hi) off.push(`${name} ${value.toFixed(3)} [${lo.toFixed(3)}, ${hi.toFixed(3)}] here vs ${h.toFixed(3)} held out`);
+        }
+        if (off.length > 0) {
+          metrics.warning = `held-out and labelled metrics disagree beyond their 95 % intervals: ${off.join('; ')}. The held-out split does not look like this data; trust the labelled figures.`;
+          ctx.log(String(metrics.warning), 'warn');
+        }
+      }
       const shown = points.map((pt) => ({ ...pt, threshold: sign * pt.threshold }));
       await writeChart(ctx.output('chart'), prChartSpec(shown, { title: `Precision-recall (${p.scoreColumn}; AP ${Number.isFinite(averagePrecision) ? averagePrecision.toFixed(3) : 'n/a'})`, threshold: t, operating: m }), { chart: 'precision-recall' });
       ctx.log(`threshold ${t}: kept ${kept.rows}/${total}; precision ${m.precision.toFixed(4)}, recall ${m.recall.toFixed(4)}, F1 ${m.f1.toFixed(4)}, accuracy ${m.accuracy.toFixed(4)}`);

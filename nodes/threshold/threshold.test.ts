@@ -51,7 +51,7 @@ describe('threshold node', () => {
   it('keeps below a threshold, and draws a histogram without labels', async () => {
     const run = await runNode(threshold, { inputs: { in: await makeDataset(ROWS) }, params: { threshold: 0.5, keep: 'below' } });
     expect((await readDataset(run.outputs.kept!)).map((r) => r.id)).toEqual([5, 6, 7]);
-    expect(json(run.outputs.metrics!.dir, 'metrics.json')).toEqual({ rows_in: 8, kept: 3, rejected: 5, kept_fraction: 0.375, threshold: 0.5, keep: 'below' });
+    expect(json(run.outputs.metrics!.dir, 'metrics.json')).toEqual({ rows_in: 8, kept: 3, rejected: 5, kept_fraction: 0.375, threshold: 0.5, threshold_reason: 'fixed threshold (params.threshold)', keep: 'below' });
     const chart = json(run.outputs.chart!.dir, 'chart.json') as { layer: { mark: unknown; data: { values: { count?: number }[] } }[] };
     expect(chart.layer[0]!.mark).toBe('bar');
     expect(chart.layer[0]!.data.values.reduce((s, b) => s + (b.count ?? 0), 0)).toBe(7);
@@ -65,5 +65,40 @@ describe('threshold node', () => {
     await expect(runNode(threshold, { inputs: { in: ds }, params: { scoreColumn: 'nope' } })).rejects.toThrow(/no column "nope"/);
     await expect(runNode(threshold, { inputs: { in: ds }, params: { scoreColumn: 'text' } })).rejects.toThrow(/is VARCHAR, not a number/);
     await expect(runNode(threshold, { inputs: { in: ds }, params: { labelColumn: 'source' } })).rejects.toThrow(/give the positive value/);
+  });
+
+  it('picks the threshold for a target precision from the labelled rows, and says why', async () => {
+    // Ranking a a p a p a p: precision ≥ 0.75 holds down to score 0.7 (3 of 4), not below (3 of 5 at 0.4).
+    const run = await runNode(threshold, { inputs: { in: await makeDataset(ROWS) }, params: { threshold: 0.99, target: { metric: 'precision', value: 0.75 }, labelColumn: 'source', positiveValue: 'agent' } });
+    expect((await readDataset(run.outputs.kept!)).map((r) => r.id)).toEqual([1, 2, 3, 4]);
+    const m = json(run.outputs.metrics!.dir, 'metrics.json');
+    expect(m.threshold).toBe(0.7);
+    expect(String(m.threshold_reason)).toMatch(/precision ≥ 0.75/);
+  });
+
+  it('picks the most precise threshold that still reaches a target recall', async () => {
+    const run = await runNode(threshold, { inputs: { in: await makeDataset(ROWS) }, params: { target: { metric: 'recall', value: 0.5 }, labelColumn: 'source', positiveValue: 'agent' } });
+    expect((await readDataset(run.outputs.kept!)).map((r) => r.id)).toEqual([1, 2]);
+    expect(json(run.outputs.metrics!.dir, 'metrics.json')).toMatchObject({ threshold: 0.9, precision: 1, recall: 0.5 });
+  });
+
+  it('fails clearly when no threshold reaches the target', async () => {
+    const rows = ROWS.map((r) => ({ ...r, source: r.id === 8 ? 'agent' : r.source }));
+    await expect(runNode(threshold, { inputs: { in: await makeDataset(rows.filter((r) => r.id >= 5)) }, params: { target: { metric: 'precision', value: 0.99 }, labelColumn: 'source', positiveValue: 'agent' } })).rejects.toThrow(/no threshold reaches precision ≥ 0.99/);
+  });
+
+  it('reports Wilson intervals and warns when held-out metrics fall outside them', async () => {
+    const held = await runNode(threshold, { inputs: { in: await makeDataset(ROWS) }, params: { threshold: 0.95, labelColumn: 'source', positiveValue: 'agent' } });
+    // The "held-out" run keeps only row 1: precision 1, recall 0.25.
+    const run = await runNode(threshold, { inputs: { in: await makeDataset(ROWS), heldOut: held.outputs.metrics! }, params: { threshold: 0.6, labelColumn: 'source', positiveValue: 'agent' } });
+    const m = json(run.outputs.metrics!.dir, 'metrics.json');
+    expect(Number(m.precision_ci_low)).toBeLessThan(0.75);
+    expect(Number(m.precision_ci_high)).toBeGreaterThan(0.75);
+    expect(m.held_out_recall).toBe(0.25);
+    // Recall 3 of 4: the Wilson interval is about [0.30, 0.95], so a held-out recall of 0.25 lies outside it.
+    expect(Number(m.recall_ci_low)).toBeGreaterThan(0.25);
+    expect(String(m.warning)).toMatch(/disagree.*recall 0.750/);
+    const agree = await runNode(threshold, { inputs: { in: await makeDataset(ROWS), heldOut: run.outputs.metrics! }, params: { threshold: 0.6, labelColumn: 'source', positiveValue: 'agent' } });
+    expect(json(agree.outputs.metrics!.dir, 'metrics.json').warning).toBeUndefined();
   });
 });
