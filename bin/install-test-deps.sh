@@ -7,6 +7,8 @@ set -euo pipefail
 need=()
 [ -x /usr/bin/chromium ] || need+=(chromium)
 command -v fasttext >/dev/null 2>&1 || need+=(fasttext)
+# train.torch and the ONNX LM loss tests run Debian's CPU PyTorch under /usr/bin/python3.
+/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need+=(python3-torch)
 if [ ${#need[@]} -gt 0 ]; then
   as_root=()
   [ "$(id -u)" -eq 0 ] || as_root=(sudo)
@@ -16,4 +18,5 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 [ -x /usr/bin/chromium ] || { echo "install-test-deps: /usr/bin/chromium is missing; the UI e2e tests need it" >&2; exit 1; }
 command -v fasttext >/dev/null 2>&1 || { echo "install-test-deps: fasttext is missing; the classifier comparisons need it" >&2; exit 1; }
-echo "install-test-deps: chromium and fasttext present"
+/usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || { echo "install-test-deps: python3-torch is missing; the train.torch tests need it" >&2; exit 1; }
+echo "install-test-deps: chromium, fasttext and python3-torch present"
