@@ -31,6 +31,8 @@ export const ERROR_TYPES = [
   'irrelevance:call_made',
   'relevance:no_call',
   'no_function_doc',
+  'decode_error',
+  'no_output',
 ] as const;
 export type CheckErrorType = (typeof ERROR_TYPES)[number];
 
