@@ -262,21 +262,33 @@ def evaluate(cfg):
     with open(cfg["offsets"]) as f:
         offsets = json.load(f)
     eos, ctx = arch["eos"], arch["context"]
+    budget = cfg.get("batchTokens") or max(ctx, (32 * 1024 * 1024) // arch["vocabSize"])
     t0 = time.perf_counter()
-    total_nll, total_n = 0.0, 0
-    results = []
+    # Every window of every document, longest first, in padded batches (as the ONNX scorer does):
+    # right padding cannot change a causal model's earlier positions, and padded ones are not read.
+    wins = []
+    for d, (a, b) in enumerate(offsets):
+        seq = torch.cat([torch.tensor([eos]), stream[a:b], torch.tensor([eos])])
+        for s, n in windows(len(seq) - 1, ctx):
+            wins.append((d, seq[s : s + n], seq[s + 1 : s + n + 1]))
+    wins.sort(key=lambda w: -len(w[1]))
+    nll = [0.0] * len(offsets)
+    count = [0] * len(offsets)
     with torch.no_grad():
-        for a, b in offsets:
-            seq = torch.cat([torch.tensor([eos]), stream[a:b], torch.tensor([eos])])
-            nll = 0.0
-            for s, n in windows(len(seq) - 1, ctx):
-                x = seq[s : s + n].unsqueeze(0).to(device)
-                y = seq[s + 1 : s + n + 1].to(device)
-                logp = F.log_softmax(model(x)[0].double(), dim=-1)
-                nll -= float(logp.gather(1, y.unsqueeze(1)).sum())
-            results.append([nll, len(seq) - 1])
-            total_nll += nll
-            total_n += len(seq) - 1
+        i = 0
+        while i < len(wins):
+            width = len(wins[i][1])
+            batch = wins[i : i + max(1, budget // width)]
+            i += len(batch)
+            x = torch.zeros((len(batch), width), dtype=torch.int64)
+            for r, (_, inp, _) in enumerate(batch):
+                x[r, : len(inp)] = inp
+            logp = F.log_softmax(model(x.to(device)).double(), dim=-1).cpu()
+            for r, (d, _, tgt) in enumerate(batch):
+                nll[d] -= float(logp[r, : len(tgt)].gather(1, tgt.unsqueeze(1)).sum())
+                count[d] += len(tgt)
+    results = [[nll[d], count[d]] for d in range(len(offsets))]
+    total_nll, total_n = sum(nll), sum(count)
     emit("eval", documents=results, nll=total_nll, tokens=total_n, seconds=time.perf_counter() - t0)
 
 
