@@ -9,6 +9,8 @@ need=()
 command -v fasttext >/dev/null 2>&1 || need+=(fasttext)
 # train.torch and the ONNX LM loss tests run Debian's CPU PyTorch under /usr/bin/python3.
 /usr/bin/python3 -c 'import torch' >/dev/null 2>&1 || need+=(python3-torch)
+# Debian's torch calls the system BLAS; without OpenBLAS that is the reference BLAS (~10x slower).
+[ -e /usr/lib/x86_64-linux-gnu/openblas-pthread/libblas.so.3 ] || [ -e /usr/lib/aarch64-linux-gnu/openblas-pthread/libblas.so.3 ] || need+=(libopenblas0-pthread)
 if [ ${#need[@]} -gt 0 ]; then
   as_root=()
   [ "$(id -u)" -eq 0 ] || as_root=(sudo)

@@ -15,6 +15,7 @@ import json
 import math
 import os
 import sys
+import threading
 import time
 
 EXIT_NO_TORCH = 3
@@ -292,7 +293,21 @@ def evaluate(cfg):
     emit("eval", documents=results, nll=total_nll, tokens=total_n, seconds=time.perf_counter() - t0)
 
 
+def exit_with_parent():
+    """The node starts us in our own process group; if the engine dies, stop instead of training on."""
+    parent = os.getppid()
+
+    def watch():
+        while True:
+            time.sleep(1.0)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def main():
+    exit_with_parent()
     if len(sys.argv) != 2:
         sys.stderr.write("usage: train.py <config.json>\n")
         sys.exit(2)
