@@ -139,47 +139,47 @@ export default defineNode({
       await scorer.release();
     }
     async function scoreBenchmarks(): Promise<void> {
-    const conn = await ctx.duckdb();
-    let done = 0;
-    const totalDocs = items.reduce((a, i) => a + (i.ref.manifest.rows ?? 0), 0);
-    for (const item of items) {
-      const perInput = benchName(item, items);
-      const limit = p.maxDocuments > 0 ? `LIMIT ${p.maxDocuments}` : '';
-      const sql =
-        p.groupBy === 'source'
-          ? `SELECT source, text FROM (SELECT source, text, row_number() OVER (PARTITION BY source ORDER BY __ord) AS n, __ord FROM ${orderedDatasetSql(item.ref)}) ${p.maxDocuments > 0 ? `WHERE n <= ${p.maxDocuments}` : ''} ORDER BY __ord`
-          : `SELECT NULL AS source, text FROM ${orderedDatasetSql(item.ref)} ORDER BY __ord ${limit}`;
-      const result = await conn.stream(sql);
-      let pending: { bench: Bench; ids: number[] }[] = [];
-      const flush = async () => {
-        const scores = await scorer.score(pending.map((d) => d.ids));
-        pending.forEach((d, k) => {
-          const sc = scores[k] as { nll: number; predictions: number; unseen: number };
-          d.bench.nll += sc.nll;
-          d.bench.predictions += sc.predictions;
-          d.bench.unseen += sc.unseen;
-          d.bench.documents++;
-        });
-        done += pending.length;
-        pending = [];
-        ctx.progress(done, totalDocs, 'scoring');
-      };
-      for await (const rows of result.yieldRowsJs()) {
-        throwIfAborted(ctx.signal);
-        for (const r of rows) {
-          const raw = p.groupBy === 'source' ? String(r[0]) : perInput;
-          const name = p.names[raw] ?? raw;
-          let b = benches.get(name);
-          if (!b) {
-            b = { name, nll: 0, predictions: 0, documents: 0, unseen: 0 };
-            benches.set(name, b);
+      const conn = await ctx.duckdb();
+      let done = 0;
+      const totalDocs = items.reduce((a, i) => a + (i.ref.manifest.rows ?? 0), 0);
+      for (const item of items) {
+        const perInput = benchName(item, items);
+        const limit = p.maxDocuments > 0 ? `LIMIT ${p.maxDocuments}` : '';
+        const sql =
+          p.groupBy === 'source'
+            ? `SELECT source, text FROM (SELECT source, text, row_number() OVER (PARTITION BY source ORDER BY __ord) AS n, __ord FROM ${orderedDatasetSql(item.ref)}) ${p.maxDocuments > 0 ? `WHERE n <= ${p.maxDocuments}` : ''} ORDER BY __ord`
+            : `SELECT NULL AS source, text FROM ${orderedDatasetSql(item.ref)} ORDER BY __ord ${limit}`;
+        const result = await conn.stream(sql);
+        let pending: { bench: Bench; ids: number[] }[] = [];
+        const flush = async () => {
+          const scores = await scorer.score(pending.map((d) => d.ids));
+          pending.forEach((d, k) => {
+            const sc = scores[k] as { nll: number; predictions: number; unseen: number };
+            d.bench.nll += sc.nll;
+            d.bench.predictions += sc.predictions;
+            d.bench.unseen += sc.unseen;
+            d.bench.documents++;
+          });
+          done += pending.length;
+          pending = [];
+          ctx.progress(done, totalDocs, 'scoring');
+        };
+        for await (const rows of result.yieldRowsJs()) {
+          throwIfAborted(ctx.signal);
+          for (const r of rows) {
+            const raw = p.groupBy === 'source' ? String(r[0]) : perInput;
+            const name = p.names[raw] ?? raw;
+            let b = benches.get(name);
+            if (!b) {
+              b = { name, nll: 0, predictions: 0, documents: 0, unseen: 0 };
+              benches.set(name, b);
+            }
+            pending.push({ bench: b, ids: r[1] === null || r[1] === undefined ? [] : tok.encode(String(r[1])) });
+            if (pending.length >= DOC_BATCH) await flush();
           }
-          pending.push({ bench: b, ids: r[1] === null || r[1] === undefined ? [] : tok.encode(String(r[1])) });
-          if (pending.length >= DOC_BATCH) await flush();
         }
+        if (pending.length > 0) await flush();
       }
-      if (pending.length > 0) await flush();
-    }
     }
     const list = [...benches.values()];
     const m: Record<string, MetricValue> = {};
