@@ -178,7 +178,7 @@ const trainTorch = defineNode({
         tokenizer: { file: 'tokenizer.json', sha256: tok.sha256, name: basename(tok.name) },
         stages: [...(prev?.stages ?? []), { name: stage, steps: p.steps, tokens: Number(done.tokens), documents: stream.documents, completionOnly: p.completionOnly, finalLoss }],
         files: {
-          'model.onnx': 'ONNX (opset 14): input_ids int64 [batch, sequence] → logits float32 [batch, sequence, vocabSize]',
+          'model.onnx': 'ONNX (opset 14): input_ids int64 [batch, sequence] → logits and logprobs (log_softmax) float32 [batch, sequence, vocabSize]',
           'weights.bin': 'float32 tensors, indexed by weights.json (name → shape, byte offset); what a continuation loads',
           'curve.json': 'training loss per logged step, all stages: { stage, step, loss, tokens }',
           'tokenizer.json': 'copy of the tokenizer; id vocabSize-1 is EOS / document start',

@@ -228,16 +228,30 @@ def train(cfg):
     emit("done", tokens=tokens, trainSeconds=train_secs, finalLoss=curve[-1]["loss"] if curve else None)
 
 
+class WithLogProbs(nn.Module):
+    """Adds log_softmax as a second output: scorers then read one value per position instead of
+    normalising a whole vocabulary row in JavaScript."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, input_ids):
+        logits = self.model(input_ids)
+        return logits, F.log_softmax(logits, dim=-1)
+
+
 def export_onnx(model, arch, path):
     dummy = torch.zeros((1, min(8, arch["context"])), dtype=torch.int64)
+    axes = {0: "batch", 1: "sequence"}
     with torch.no_grad():
         torch.onnx.export(
-            model,
+            WithLogProbs(model),
             (dummy,),
             path,
             input_names=["input_ids"],
-            output_names=["logits"],
-            dynamic_axes={"input_ids": {0: "batch", 1: "sequence"}, "logits": {0: "batch", 1: "sequence"}},
+            output_names=["logits", "logprobs"],
+            dynamic_axes={"input_ids": axes, "logits": axes, "logprobs": axes},
             opset_version=14,
             do_constant_folding=True,
         )

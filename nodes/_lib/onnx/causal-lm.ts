@@ -92,6 +92,11 @@ export class OnnxCausalLm {
     readonly device: Device,
   ) {}
 
+  /** Exports since train.torch v1 also carry `logprobs` (log_softmax in the graph). */
+  private get hasLogProbs(): boolean {
+    return this.session.outputNames.includes('logprobs');
+  }
+
   static async open(dir: string, arch: TorchLmArch, opts: { provider?: ProviderChoice; threads?: number; log?: (m: string, level?: 'info' | 'warn') => void } = {}): Promise<OnnxCausalLm> {
     const { session, device } = await createSession(join(dir, 'model.onnx'), opts);
     return new OnnxCausalLm(session, arch, device);
@@ -122,13 +127,15 @@ export class OnnxCausalLm {
       const ids = new BigInt64Array(batch.length * width);
       batch.forEach((w, r) => w.input.forEach((t, c) => (ids[r * width + c] = BigInt(t))));
       const feeds = { input_ids: new ort.Tensor('int64', ids, [batch.length, width]) };
-      const result = await this.session.run(feeds);
-      const logits = (result.logits as ort.Tensor).data as Float32Array;
+      const result = await this.session.run(feeds, this.hasLogProbs ? ['logprobs'] : ['logits']);
+      const logProbs = this.hasLogProbs ? ((result.logprobs as ort.Tensor).data as Float32Array) : undefined;
+      const logits = logProbs ? undefined : ((result.logits as ort.Tensor).data as Float32Array);
       batch.forEach((w, r) => {
         let nll = 0;
         for (let c = 0; c < w.target.length; c++) {
           const base = (r * width + c) * vocabSize;
-          nll -= logSoftmaxAt(logits, base, vocabSize, w.target[c] as number);
+          const t = w.target[c] as number;
+          nll -= logProbs ? (logProbs[base + t] as number) : logSoftmaxAt(logits as Float32Array, base, vocabSize, t);
         }
         const s = out[w.doc] as DocumentScore;
         s.nll += nll;
