@@ -18,6 +18,10 @@ import mixer from './mixer/index.js';
 import trainNgram from './train-ngram/index.js';
 import evalLmLoss from './eval-lm-loss/index.js';
 import trainExternal from './train-external/index.js';
+import trainTorch from './train-torch/index.js';
+import evalBfcl from './eval-bfcl/index.js';
+import sourceBfclPairs from './source-bfcl-pairs/index.js';
+import fitMixingLaw from './fit-mixing-law/index.js';
 import fitScalingLaw from './fit-scaling-law/index.js';
 import viewProjection from './view-projection/index.js';
 import mlEmbed from './embedder/index.js';
@@ -33,4 +37,4 @@ import viewTable from './view-table/index.js';
 import report from './report/index.js';
 
 /** The one list of node types. Adding a node type: its folder, plus one line here. */
-export const NODE_TYPES: readonly NodeType[] = [sourceJsonl, sourceCsv, sourceParquet, sourceTextFolder, filter, sample, split, sql, writeDataset, sourceOpenapi, sourceBfcl, sourceApiDocs, sourceCode, dedupExact, dedupNear, mixer, trainNgram, evalLmLoss, trainExternal, fitScalingLaw, viewProjection, mlEmbed, mlIndexHnsw, mlRetrieve, mlClassifierTrain, mlClassifierLoad, mlClassifierScore, mlThreshold, mlBm25, viewHistogram, viewTable, report];
+export const NODE_TYPES: readonly NodeType[] = [sourceJsonl, sourceCsv, sourceParquet, sourceTextFolder, filter, sample, split, sql, writeDataset, sourceOpenapi, sourceBfcl, sourceApiDocs, sourceCode, dedupExact, dedupNear, mixer, trainNgram, evalLmLoss, trainExternal, trainTorch, evalBfcl, sourceBfclPairs, fitMixingLaw, fitScalingLaw, viewProjection, mlEmbed, mlIndexHnsw, mlRetrieve, mlClassifierTrain, mlClassifierLoad, mlClassifierScore, mlThreshold, mlBm25, viewHistogram, viewTable, report];

@@ -5,6 +5,8 @@ import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode, type InputItem } from '../../engine/sdk/types.js';
 import { round, writeChart, writeMetrics, type MetricValue } from '../_lib/report.js';
 import { NgramModel } from '../_corpus/ngram-model.js';
+import { isTorchLm, OnnxCausalLm, readTorchLmHeader } from '../_lib/onnx/causal-lm.js';
+import { PROVIDER_CHOICES } from '../_lib/onnx/session.js';
 import { orderedDatasetSql } from '../_corpus/records.js';
 import { loadTokenizer } from '../_corpus/tokenizer.js';
 
@@ -15,7 +17,20 @@ const params = z.object({
   }),
   names: z.record(z.string(), z.string().min(1).regex(/^[A-Za-z0-9_-]+$/)).default({}).meta({ title: 'Benchmark names', description: 'Rename benchmarks: { "<node id or source>": "name" }' }),
   maxDocuments: z.number().int().min(0).default(0).meta({ title: 'Documents per benchmark', description: 'Score the first N documents of each benchmark (0 = all)' }),
+  provider: z.enum(PROVIDER_CHOICES).default('auto').meta({ title: 'Execution provider (neural LMs)', description: 'ONNX Runtime provider for forge-torch-lm models: auto tries CUDA, WebGPU, then CPU' }),
+  threads: z.number().int().min(0).max(256).default(0).meta({ title: 'CPU threads (neural LMs)', description: '0: one per core' }),
 });
+
+/** Scores a batch of tokenized documents; n-gram and ONNX models behind one shape. */
+interface Scorer {
+  describe: string;
+  score(docs: number[][]): Promise<{ nll: number; predictions: number; unseen: number }[]>;
+  metrics: Record<string, MetricValue>;
+  release(): Promise<void>;
+}
+
+/** Documents scored per ONNX call group (the scorer batches their windows further by size). */
+const DOC_BATCH = 64;
 
 interface Bench {
   name: string;
@@ -68,7 +83,7 @@ export default defineNode({
   category: 'Evaluation',
   title: 'Benchmark loss (LM)',
   description:
-    'Scores held-out benchmark datasets with a trained n-gram LM: mean negative log-likelihood per token (nats, end-of-document included), perplexity, and the share of tokens never seen in training, per benchmark and overall. Outputs metrics and a bar chart.',
+    'Scores held-out benchmark datasets with a trained n-gram LM (train.ngram) or a neural proxy LM (train.torch, run by ONNX Runtime on CPU, CUDA or WebGPU, batched): mean negative log-likelihood per token (nats, end-of-document included), perplexity, and the share of tokens never seen in training, per benchmark and overall. Outputs metrics and a bar chart.',
   inputs: {
     model: { kind: 'model', title: 'language model' },
     benchmarks: { kind: 'dataset', title: 'benchmarks', multiple: true },
@@ -80,47 +95,90 @@ export default defineNode({
   async run(ctx) {
     const p = ctx.params;
     const modelRef = ctx.input('model');
-    let model: NgramModel;
-    try {
-      model = NgramModel.load(modelRef.dir);
-    } catch (err) {
-      throw new NodeError(`the model is not a forge n-gram LM: ${(err as Error).message}`, { field: 'inputs.model' });
-    }
     if (!existsSync(join(modelRef.dir, 'tokenizer.json'))) throw new NodeError('the model carries no tokenizer.json', { field: 'inputs.model' });
     const tok = loadTokenizer(join(modelRef.dir, 'tokenizer.json'), ctx.baseDir, 'inputs.model');
-    if (tok.sha256 !== model.header.tokenizer.sha256) throw new NodeError('the tokenizer inside the model does not match the one it was trained with', { field: 'inputs.model' });
+    let scorer: Scorer;
+    if (isTorchLm(modelRef.dir)) {
+      let header;
+      try {
+        header = readTorchLmHeader(modelRef.dir);
+      } catch (err) {
+        throw new NodeError(`the model is not a usable neural LM: ${(err as Error).message}`, { field: 'inputs.model' });
+      }
+      if (tok.sha256 !== header.tokenizer.sha256) throw new NodeError('the tokenizer inside the model does not match the one it was trained with', { field: 'inputs.model' });
+      const lm = await OnnxCausalLm.open(modelRef.dir, header.arch, { provider: p.provider, threads: p.threads, log: (m, l) => ctx.log(m, l) });
+      ctx.setDevice(`onnxruntime:${lm.device}`);
+      const trained = header.stages.reduce((a, st) => a + st.tokens, 0);
+      scorer = {
+        describe: `transformer ${header.arch.layers}×${header.arch.dModel}, ${header.parameters.toLocaleString('en-US')} parameters, stages ${header.stages.map((st) => st.name).join(' → ')}`,
+        score: async (docs) => (await lm.score(docs)).map((d) => ({ ...d, unseen: 0 })),
+        metrics: { 'model.parameters': header.parameters, 'model.training_tokens': trained, 'model.stages': header.stages.map((st) => st.name).join(' > ') },
+        release: () => lm.release(),
+      };
+    } else {
+      let model: NgramModel;
+      try {
+        model = NgramModel.load(modelRef.dir);
+      } catch (err) {
+        throw new NodeError(`the model is neither a forge n-gram LM nor a forge-torch-lm: ${(err as Error).message}`, { field: 'inputs.model' });
+      }
+      if (tok.sha256 !== model.header.tokenizer.sha256) throw new NodeError('the tokenizer inside the model does not match the one it was trained with', { field: 'inputs.model' });
+      scorer = {
+        describe: `${model.header.order}-gram, ${model.header.training.tokens.toLocaleString('en-US')} training tokens`,
+        score: (docs) => Promise.resolve(docs.map((d) => model.scoreDocument(d))),
+        metrics: { 'model.order': model.header.order, 'model.training_tokens': model.header.training.tokens },
+        release: () => Promise.resolve(),
+      };
+    }
     const items = ctx.inputs('benchmarks');
-    if (items.length === 0) throw new NodeError('connect at least one benchmark dataset', { field: 'inputs.benchmarks' });
-    const conn = await ctx.duckdb();
     const benches = new Map<string, Bench>();
-    let done = 0;
-    const totalDocs = items.reduce((a, i) => a + (i.ref.manifest.rows ?? 0), 0);
-    for (const item of items) {
-      const perInput = benchName(item, items);
-      const limit = p.maxDocuments > 0 ? `LIMIT ${p.maxDocuments}` : '';
-      const sql =
-        p.groupBy === 'source'
-          ? `SELECT source, text FROM (SELECT source, text, row_number() OVER (PARTITION BY source ORDER BY __ord) AS n, __ord FROM ${orderedDatasetSql(item.ref)}) ${p.maxDocuments > 0 ? `WHERE n <= ${p.maxDocuments}` : ''} ORDER BY __ord`
-          : `SELECT NULL AS source, text FROM ${orderedDatasetSql(item.ref)} ORDER BY __ord ${limit}`;
-      const result = await conn.stream(sql);
-      for await (const rows of result.yieldRowsJs()) {
-        throwIfAborted(ctx.signal);
-        for (const r of rows) {
-          const raw = p.groupBy === 'source' ? String(r[0]) : perInput;
-          const name = p.names[raw] ?? raw;
-          let b = benches.get(name);
-          if (!b) {
-            b = { name, nll: 0, predictions: 0, documents: 0, unseen: 0 };
-            benches.set(name, b);
+    try {
+      if (items.length === 0) throw new NodeError('connect at least one benchmark dataset', { field: 'inputs.benchmarks' });
+      await scoreBenchmarks();
+    } finally {
+      await scorer.release();
+    }
+    async function scoreBenchmarks(): Promise<void> {
+      const conn = await ctx.duckdb();
+      let done = 0;
+      const totalDocs = items.reduce((a, i) => a + (i.ref.manifest.rows ?? 0), 0);
+      for (const item of items) {
+        const perInput = benchName(item, items);
+        const limit = p.maxDocuments > 0 ? `LIMIT ${p.maxDocuments}` : '';
+        const sql =
+          p.groupBy === 'source'
+            ? `SELECT source, text FROM (SELECT source, text, row_number() OVER (PARTITION BY source ORDER BY __ord) AS n, __ord FROM ${orderedDatasetSql(item.ref)}) ${p.maxDocuments > 0 ? `WHERE n <= ${p.maxDocuments}` : ''} ORDER BY __ord`
+            : `SELECT NULL AS source, text FROM ${orderedDatasetSql(item.ref)} ORDER BY __ord ${limit}`;
+        const result = await conn.stream(sql);
+        let pending: { bench: Bench; ids: number[] }[] = [];
+        const flush = async () => {
+          const scores = await scorer.score(pending.map((d) => d.ids));
+          pending.forEach((d, k) => {
+            const sc = scores[k] as { nll: number; predictions: number; unseen: number };
+            d.bench.nll += sc.nll;
+            d.bench.predictions += sc.predictions;
+            d.bench.unseen += sc.unseen;
+            d.bench.documents++;
+          });
+          done += pending.length;
+          pending = [];
+          ctx.progress(done, totalDocs, 'scoring');
+        };
+        for await (const rows of result.yieldRowsJs()) {
+          throwIfAborted(ctx.signal);
+          for (const r of rows) {
+            const raw = p.groupBy === 'source' ? String(r[0]) : perInput;
+            const name = p.names[raw] ?? raw;
+            let b = benches.get(name);
+            if (!b) {
+              b = { name, nll: 0, predictions: 0, documents: 0, unseen: 0 };
+              benches.set(name, b);
+            }
+            pending.push({ bench: b, ids: r[1] === null || r[1] === undefined ? [] : tok.encode(String(r[1])) });
+            if (pending.length >= DOC_BATCH) await flush();
           }
-          const s = model.scoreDocument(r[1] === null || r[1] === undefined ? [] : tok.encode(String(r[1])));
-          b.nll += s.nll;
-          b.predictions += s.predictions;
-          b.unseen += s.unseen;
-          b.documents++;
-          done++;
         }
-        ctx.progress(done, totalDocs, 'scoring');
+        if (pending.length > 0) await flush();
       }
     }
     const list = [...benches.values()];
@@ -138,11 +196,10 @@ export default defineNode({
     m['all.nll'] = round(totNll / totTok, 6);
     m['all.ppl'] = round(Math.exp(totNll / totTok), 4);
     m['mean.nll'] = round(list.reduce((a, b) => a + b.nll / b.predictions, 0) / list.length, 6);
-    m['model.order'] = model.header.order;
-    m['model.training_tokens'] = model.header.training.tokens;
+    Object.assign(m, scorer.metrics);
     writeMetrics(ctx.output('metrics'), m);
     const variant = Object.entries(ctx.variant).map(([k, v]) => `${k} = ${String(v)}`).join(', ');
-    await writeChart(ctx.output('chart'), lossChart(list, `${model.header.order}-gram, ${model.header.training.tokens.toLocaleString('en-US')} training tokens${variant ? `; ${variant}` : ''}`));
+    await writeChart(ctx.output('chart'), lossChart(list, `${scorer.describe}${variant ? `; ${variant}` : ''}`));
     ctx.log(list.map((b) => `${b.name}: NLL ${(b.nll / b.predictions).toFixed(4)} nats/token, ppl ${Math.exp(b.nll / b.predictions).toFixed(2)} over ${b.predictions} tokens`).join('; '));
   },
   module: import.meta.url,

@@ -1,4 +1,6 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
@@ -105,6 +107,16 @@ export function compositionChart(plan: MixPlan): Record<string, unknown> {
   };
 }
 
+function sharesFromFit(dir: string): Partial<Record<string, number>> {
+  const raw = JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+  const out: Partial<Record<string, number>> = {};
+  for (const [k, v] of Object.entries(raw)) {
+    const m = /^optimum\.(?:.+\.)?shares\.([abcd])$/.exec(k);
+    if (m && typeof v === 'number') out[m[1] as string] = v;
+  }
+  return out;
+}
+
 export default defineNode({
   type: 'transform.mixer',
   version: 1,
@@ -117,6 +129,7 @@ export default defineNode({
     b: { kind: 'dataset', title: 'input b (general text)', optional: true },
     c: { kind: 'dataset', title: 'input c', optional: true },
     d: { kind: 'dataset', title: 'input d', optional: true },
+    sharesFrom: { kind: 'metrics', title: 'shares from a fit (optional)', optional: true },
   },
   outputs: { out: { kind: 'dataset', title: 'mixed' }, metrics: { kind: 'metrics' }, chart: { kind: 'chart', title: 'composition' } },
   params,
@@ -126,7 +139,12 @@ export default defineNode({
   async run(ctx) {
     const p = ctx.params;
     const connected = PORTS.filter((port) => ctx.optionalInput(port) !== undefined);
-    const resolved = resolveShares(connected, p.shares, p.agentShare);
+    // A fit's predicted optimum (fit.mixing-law: optimum.<node>.shares.<port>) replaces the share params.
+    const fitRef = ctx.optionalInput('sharesFrom');
+    const fromFit = fitRef ? sharesFromFit(fitRef.dir) : undefined;
+    if (fromFit && Object.keys(fromFit).length === 0) throw new NodeError('the connected metrics hold no optimum.<node>.shares.<port> values (connect a fit.mixing-law output)', { field: 'inputs.sharesFrom' });
+    if (fromFit) ctx.log(`shares from the fit: ${Object.entries(fromFit).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    const resolved = fromFit ? resolveShares(connected, fromFit, undefined) : resolveShares(connected, p.shares, p.agentShare);
     if ('error' in resolved) throw new NodeError(resolved.error, { field: resolved.field });
     const names = connected.map((port) => p.names[port] ?? port);
     const dupName = names.find((n, i) => names.indexOf(n) !== i);
