@@ -40,7 +40,7 @@ export function Canvas() {
   const connectStart = useRef<OnConnectStartParams | null>(null);
   // Level of detail: zoomed far out, node text is unreadable anyway; drop it (and shadows) so big
   // graphs pan and zoom smoothly. A boolean selector re-renders only when the threshold is crossed.
-  const far = useStore((s) => s.transform[2] < 0.42);
+  const far = useStore((s) => s.transform[2] < 0.5);
 
   useEffect(() => {
     viewHooks.fitView = () => void rf.fitView({ padding: 0.15, duration: 250, maxZoom: 1.2 });
@@ -56,7 +56,7 @@ export function Canvas() {
   // A freshly loaded document is framed once its nodes have been measured.
   useEffect(() => {
     if (docVersion === 0) return;
-    const t = window.setTimeout(() => void rf.fitView({ padding: 0.15, maxZoom: 1 }), 60);
+    const t = window.setTimeout(() => void rf.fitView({ padding: 0.06, maxZoom: 1 }), 60);
     return () => window.clearTimeout(t);
   }, [docVersion, rf]);
 

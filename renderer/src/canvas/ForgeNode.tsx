@@ -48,6 +48,12 @@ function paramSummary(info: NodeTypeInfo | undefined, params: Record<string, unk
   return parts.length ? parts.join(' · ') : null;
 }
 
+/** The one line a zoomed-out node shows after its state: its output when it has one, else its params. */
+function farSummary(state: NodeRunState, statusLine: string, params: string | null): string | null {
+  if (state === 'done' || state === 'cached' || state === 'pinned' || state === 'failed' || state === 'running') return statusLine === state ? null : statusLine;
+  return params;
+}
+
 /** Ports of a node whose type the engine does not know, inferred from the edges touching it. */
 function usePlaceholderPorts(id: string, enabled: boolean): { inputs: Record<string, PortSpec>; outputs: Record<string, PortSpec> } {
   const key = useGraph((s) => {
@@ -164,6 +170,14 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
             </div>
           </div>
         ))}
+      </div>
+      {/* Semantic zoom: below ~50 % the canvas shows only this, in type large enough to read. */}
+      <div className="fnode-far" aria-hidden data-testid="node-far">
+        <div className="fnode-far-title">{title}</div>
+        <div className="fnode-far-line">
+          <span className={`far-state far-${state}`}>{STATE_LABEL[state]}</span>
+          {farSummary(state, statusLine, summary) ? <span className="far-summary"> · {farSummary(state, statusLine, summary)}</span> : null}
+        </div>
       </div>
       <div className="fnode-status">
         <div className="fnode-bar" aria-hidden>
