@@ -16,6 +16,7 @@ import { useUi } from './store/ui';
 import { ContextMenu } from './ui/ContextMenu';
 import { Dialogs } from './ui/Dialogs';
 import { Toasts } from './ui/Toasts';
+import { announceRunFinished } from './ui/runFinished';
 import { Toolbar } from './ui/Toolbar';
 
 function Workbench() {
@@ -75,6 +76,7 @@ function Workbench() {
     });
     const unsubRun = useRun.subscribe((s, prev) => {
       if (s.status !== prev.status) refreshStale();
+      if (s.lastRun && s.lastRun !== prev.lastRun) announceRunFinished(s.lastRun.summary);
     });
     return () => {
       unsubGraph();

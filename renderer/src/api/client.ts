@@ -76,8 +76,8 @@ export class ForgeApi {
   listFiles = (pattern?: string) => this.request<WorkspaceFile[]>('GET', `/api/files${pattern ? `?pattern=${encodeURIComponent(pattern)}` : ''}`);
   readGraph = (path: string) => this.request<{ path: string; doc: GraphDocument }>('GET', `/api/graphs/file?path=${encodeURIComponent(path)}`);
   saveGraph = (path: string, doc: GraphDocument) => this.request<{ path: string }>('PUT', '/api/graphs/file', { path, doc });
-  run = (doc: GraphDocument, opts: { mode: RunMode; target?: string; path?: string | null; force?: boolean }) =>
-    this.request<{ runId: string | null }>('POST', '/api/runs', { doc, mode: opts.mode, target: opts.target, path: opts.path ?? undefined, force: opts.force, trigger: 'ui' });
+  run = (doc: GraphDocument, opts: { mode: RunMode; target?: string; path?: string | null; force?: boolean; continueOnFailure?: boolean }) =>
+    this.request<{ runId: string | null }>('POST', '/api/runs', { doc, mode: opts.mode, target: opts.target, path: opts.path ?? undefined, force: opts.force, continueOnFailure: opts.continueOnFailure, trigger: 'ui' });
   cancel = (runId: string) => this.request<{ cancelling: boolean }>('POST', `/api/runs/${encodeURIComponent(runId)}/cancel`);
   runs = (limit = 50) => this.request<RunRow[]>('GET', `/api/runs?limit=${limit}`);
   runDetail = (id: string) => this.request<RunDetail>('GET', `/api/runs/${encodeURIComponent(id)}`);

@@ -1,6 +1,7 @@
 import {
   Background,
   BackgroundVariant,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
@@ -12,7 +13,8 @@ import {
   type OnConnectStartParams,
 } from '@xyflow/react';
 import { useCallback, useEffect, useRef } from 'react';
-import { viewHooks } from '../commands';
+import { runCommand, viewHooks } from '../commands';
+import { isTypingTarget } from '../store/app';
 import { categoryColor } from '../lib/colors';
 import { useGraph } from '../store/app';
 import { useCatalog } from '../store/catalog';
@@ -34,6 +36,7 @@ export function Canvas() {
   const edges = useGraph((s) => s.edges);
   const docVersion = useGraph((s) => s.docVersion);
   const theme = useUi((s) => s.theme);
+  const minimap = useUi((s) => s.minimap);
   const rf = useReactFlow<FlowNode, FlowEdge>();
   const wrapper = useRef<HTMLDivElement>(null);
   const pointer = useRef<{ x: number; y: number } | null>(null);
@@ -151,6 +154,15 @@ export function Canvas() {
       onMouseMove={(e) => {
         pointer.current = { x: e.clientX, y: e.clientY };
       }}
+      onKeyDownCapture={(e) => {
+        // A clicked node has keyboard focus, and React Flow treats Enter on a focused node with
+        // Shift held as "toggle selection": Shift+Enter deselected the node and ran nothing.
+        // Run commands win over that before the event reaches the node.
+        if (e.key !== 'Enter' || !e.shiftKey || isTypingTarget(e.target)) return;
+        e.preventDefault();
+        e.stopPropagation();
+        runCommand(e.ctrlKey || e.metaKey ? 'run.from' : 'run.node');
+      }}
     >
       <ReactFlow<FlowNode, FlowEdge>
         nodes={nodes}
@@ -186,6 +198,7 @@ export function Canvas() {
         proOptions={{ hideAttribution: true }}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />
+        {minimap ? (
         <MiniMap<FlowNode>
           style={{ width: 168, height: 112 }}
           pannable
@@ -194,7 +207,12 @@ export function Canvas() {
           nodeStrokeWidth={0}
           maskColor="var(--minimap-mask)"
         />
-        <Controls showInteractive={false} />
+        ) : null}
+        <Controls showInteractive={false}>
+          <ControlButton onClick={() => useUi.getState().toggleMinimap()} title={minimap ? 'Hide the minimap' : 'Show the minimap'} aria-label="Toggle minimap" data-testid="minimap-toggle" className={minimap ? 'on' : ''}>
+            ▦
+          </ControlButton>
+        </Controls>
       </ReactFlow>
       <ConnectHint />
       {nodes.length === 0 ? <EmptyState /> : null}

@@ -1,6 +1,7 @@
 import { ApiError, ForgeApi, readToken } from '../api/client';
 import type { GraphDocument, RunMode } from '../api/types';
 import { desktop } from '../desktop';
+import { requestNotificationPermission } from '../ui/runFinished';
 import { useCatalog } from './catalog';
 import { codeNodes, createGraphStore, type FlowNode } from './graph';
 import { useRun } from './run';
@@ -235,7 +236,8 @@ export function runGraph(mode: RunMode, target?: string): void {
   }
   const sigs = currentSignatures();
   useRun.getState().requestRun(sigs);
-  api.run(doc, { mode, target, path: g.path }).catch((err: unknown) => {
+  requestNotificationPermission();
+  api.run(doc, { mode, target, path: g.path, continueOnFailure: useUi.getState().continueOnFailure }).catch((err: unknown) => {
     useRun.getState().requestFailed();
     if (err instanceof ApiError && err.diagnostics.length) {
       useUi.getState().setDiagnostics(err.diagnostics);

@@ -47,6 +47,15 @@ export interface UiState {
   diagnostics: Diagnostic[];
   /** Shown at the top of the canvas while a connection drag hovers an invalid target. */
   connectHint: string | null;
+  /** Run option sent with every run: independent branches finish when one node fails. */
+  continueOnFailure: boolean;
+  /** The minimap is off by default: on a laptop screen it covers a corner of the graph. */
+  minimap: boolean;
+  /** The bottom panel fills the stage (charts and reports want room). */
+  bottomMax: boolean;
+  setContinueOnFailure(on: boolean): void;
+  toggleMinimap(): void;
+  toggleBottomMax(): void;
   setTheme(t: Theme): void;
   toggleTheme(): void;
   showBottom(tab: BottomTab): void;
@@ -87,6 +96,22 @@ function initialBottomHeight(): number {
   return 300;
 }
 
+function savedFlag(key: string, fallback: boolean): boolean {
+  try {
+    const v = localStorage.getItem(key);
+    return v === null ? fallback : v === 'true';
+  } catch {
+    return fallback;
+  }
+}
+function saveFlag(key: string, v: boolean): void {
+  try {
+    localStorage.setItem(key, String(v));
+  } catch {
+    /* private mode: not remembered */
+  }
+}
+
 let toastSeq = 0;
 
 export const useUi = create<UiState>((set, get) => ({
@@ -101,6 +126,18 @@ export const useUi = create<UiState>((set, get) => ({
   menu: null,
   diagnostics: [],
   connectHint: null,
+  continueOnFailure: typeof window === 'undefined' ? true : savedFlag('forge.continueOnFailure', true),
+  minimap: typeof window === 'undefined' ? false : savedFlag('forge.minimap', false),
+  bottomMax: false,
+  setContinueOnFailure: (continueOnFailure) => {
+    saveFlag('forge.continueOnFailure', continueOnFailure);
+    set({ continueOnFailure });
+  },
+  toggleMinimap: () => {
+    saveFlag('forge.minimap', !get().minimap);
+    set((s) => ({ minimap: !s.minimap }));
+  },
+  toggleBottomMax: () => set((s) => ({ bottomMax: !s.bottomMax, bottomOpen: true })),
   setTheme: (theme) => {
     try {
       localStorage.setItem('forge.theme', theme);
