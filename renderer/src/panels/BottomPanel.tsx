@@ -1,4 +1,5 @@
 import { useRun } from '../store/run';
+import { Icon } from '../ui/Icon';
 import { useUi, type BottomTab } from '../store/ui';
 import { HistoryPanel } from './HistoryPanel';
 import { DiagnosticList } from './Inspector';
@@ -54,7 +55,7 @@ export function BottomPanel() {
         ))}
         <span className="spacer" />
         <button className="btn small ghost" onClick={() => useUi.getState().toggleBottomMax()} aria-label={max && open ? 'Restore panel size' : 'Maximise panel'} title={max && open ? 'Restore panel size' : 'Maximise panel'} data-testid="dock-max">
-          {max && open ? '🗗' : '🗖'}
+          <Icon name="fit" size={14} />
         </button>
         <button className="btn small ghost" onClick={() => useUi.getState().toggleBottom()} aria-label={open ? 'Collapse panel' : 'Expand panel'}>
           {open ? '▾' : '▴'}

@@ -1,0 +1,179 @@
+// Issue 13 (readable canvas, roomy outputs, failure policy, run-finished notice, laptop size):
+// Debian Chromium against `forge serve`, the example graph loaded as a user would see it.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { GraphDocument } from '../engine/graph/document.js';
+import { chromiumAvailable, CHROMIUM, launch, REPO, serve, shot, type Served } from './harness.js';
+
+const EXAMPLE = JSON.parse(readFileSync(join(REPO, 'resources', 'examples', 'hephaestus-forge.forge.json'), 'utf8')) as GraphDocument;
+
+/** A small graph with one failing branch and one independent branch. */
+const BRANCHY: GraphDocument = {
+  format: 'forge-graph',
+  version: EXAMPLE.version,
+  name: 'branches',
+  seed: 1,
+  nodes: [
+    { id: 'src', type: 'source.jsonl', params: { path: 'data/input.jsonl' }, position: { x: 0, y: 0 } },
+    { id: 'bad', type: 'transform.sql', params: { query: 'SELECT no_such_column FROM a' }, position: { x: 320, y: -120 } },
+    { id: 'after_bad', type: 'transform.sample', params: { rows: 2 }, position: { x: 640, y: -120 } },
+    { id: 'good', type: 'transform.sample', params: { rows: 3 }, position: { x: 320, y: 160 } },
+  ],
+  edges: [
+    { from: { node: 'src', port: 'out' }, to: { node: 'bad', port: 'a' } },
+    { from: { node: 'bad', port: 'out' }, to: { node: 'after_bad', port: 'in' } },
+    { from: { node: 'src', port: 'out' }, to: { node: 'good', port: 'in' } },
+  ],
+} as unknown as GraphDocument;
+
+let served: Served;
+let browser: Browser;
+let context: BrowserContext;
+let page: Page;
+
+const zoom = async () => Number((await page.locator('.react-flow__viewport').getAttribute('style'))?.match(/scale\(([\d.]+)\)/)?.[1] ?? 'NaN');
+
+async function loadDoc(doc: GraphDocument): Promise<void> {
+  await page.evaluate((d) => (window as unknown as { __forge: { load(d: unknown): void } }).__forge.load(d), doc);
+  await expect.poll(() => page.locator('.react-flow__node').count()).toBe(doc.nodes.length);
+  // Fit view runs once the nodes are measured.
+  await expect.poll(zoom, { timeout: 10_000 }).toBeLessThanOrEqual(1);
+  await page.waitForTimeout(400);
+}
+
+async function setTheme(theme: 'light' | 'dark'): Promise<void> {
+  if ((await page.getAttribute('html', 'data-theme')) !== theme) await page.getByTestId('theme-toggle').click();
+  await expect.poll(() => page.getAttribute('html', 'data-theme')).toBe(theme);
+}
+
+describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMIUM})`, () => {
+  beforeAll(async () => {
+    served = await serve((ws) => {
+      mkdirSync(join(ws, 'data'));
+      writeFileSync(join(ws, 'data', 'input.jsonl'), Array.from({ length: 8 }, (_, i) => JSON.stringify({ id: `r${i}`, text: `record ${i}` })).join('\n') + '\n');
+    });
+    ({ browser, context, page } = await launch());
+    page.on('dialog', (d) => void d.accept());
+    await page.goto(served.url);
+    await page.waitForSelector('body[data-ready="true"]');
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await served?.stop();
+  });
+
+  it('lays the example out left to right and keeps it readable at fit view (1600×1000, both themes)', async () => {
+    await loadDoc(EXAMPLE);
+    const z = await zoom();
+    // Zoomed out below 50 %, nodes switch to large type: the title must be ≥ 9 px on screen.
+    expect(z).toBeGreaterThan(0.28);
+    expect(await page.locator('.canvas.lod-far').count()).toBe(z < 0.5 ? 1 : 0);
+    const titlePx = await page.locator('.fnode-far-title').first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+    expect(titlePx * z).toBeGreaterThanOrEqual(9);
+    // Every edge goes to the right, or down into a later row of the wrapped layout — never back up.
+    const pos = new Map(EXAMPLE.nodes.map((n) => [n.id, n.position as { x: number; y: number }]));
+    const backwards = EXAMPLE.edges.filter((e) => {
+      const a = pos.get(e.from.node) as { x: number; y: number };
+      const b = pos.get(e.to.node) as { x: number; y: number };
+      return !(b.x > a.x || b.y > a.y + 100);
+    });
+    expect(backwards).toEqual([]);
+    await setTheme('light');
+    await shot(page, 'readable-example-1600-light');
+    await setTheme('dark');
+    await shot(page, 'readable-example-1600-dark');
+  });
+
+  it('auto-layout (ELK) lays a shuffled example out again without overlaps, undoably', async () => {
+    const shuffled = { ...EXAMPLE, nodes: EXAMPLE.nodes.map((n, i) => ({ ...n, position: { x: (i * 37) % 200, y: (i * 53) % 150 } })) };
+    await loadDoc(shuffled as GraphDocument);
+    await page.getByTestId('tb-edit.layout').click();
+    await expect
+      .poll(async () => {
+        const d = await page.evaluate<GraphDocument>('window.__forge.doc()');
+        return new Set(d.nodes.map((n) => `${n.position?.x},${n.position?.y}`)).size;
+      }, { timeout: 30_000 })
+      .toBe(EXAMPLE.nodes.length);
+    const rects = await page.locator('.react-flow__node').evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => [r.left, r.top, r.right, r.bottom]));
+    const overlaps = rects.flatMap((a, i) => rects.slice(i + 1).filter((b) => a[0]! < b[2]! && b[0]! < a[2]! && a[1]! < b[3]! && b[1]! < a[3]!)).length;
+    expect(overlaps).toBe(0);
+    await shot(page, 'readable-autolayout');
+  });
+
+  it('the output panel maximises and its splitter drag selects no text', async () => {
+    await page.getByTestId('dock-max').click();
+    expect(await page.getByTestId('bottom-panel').getAttribute('data-max')).toBe('true');
+    const stage = await page.locator('.stage').boundingBox();
+    const dock = await page.getByTestId('bottom-panel').boundingBox();
+    expect(dock && stage ? dock.height / stage.height : 0).toBeGreaterThan(0.95);
+    await shot(page, 'output-maximised');
+    await page.getByTestId('dock-max').click();
+    expect(await page.getByTestId('bottom-panel').getAttribute('data-max')).toBe('false');
+    const bar = await page.getByTestId('dock-resizer').boundingBox();
+    if (!bar) throw new Error('no splitter');
+    const h0 = (await page.getByTestId('bottom-panel').boundingBox())?.height ?? 0;
+    await page.mouse.move(bar.x + 200, bar.y + bar.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(bar.x + 220, bar.y - 150, { steps: 10 });
+    await page.mouse.up();
+    const h1 = (await page.getByTestId('bottom-panel').boundingBox())?.height ?? 0;
+    expect(h1).toBeGreaterThan(h0 + 100);
+    expect(await page.evaluate(() => window.getSelection()?.toString() ?? '')).toBe('');
+  });
+
+  it('the minimap is off by default and toggles from the canvas controls', async () => {
+    expect(await page.locator('.react-flow__minimap').count()).toBe(0);
+    await page.getByTestId('minimap-toggle').click();
+    expect(await page.locator('.react-flow__minimap').count()).toBe(1);
+    await page.getByTestId('minimap-toggle').click();
+    expect(await page.locator('.react-flow__minimap').count()).toBe(0);
+  });
+
+  it('continues independent branches on failure by default, says what was skipped, and Shift+Enter runs a clicked node', async () => {
+    await loadDoc(BRANCHY);
+    expect(await page.getByTestId('continue-on-failure').isChecked()).toBe(true);
+    const bodies: unknown[] = [];
+    page.on('request', (r) => {
+      if (r.method() === 'POST' && new URL(r.url()).pathname === '/api/runs') bodies.push(r.postDataJSON());
+    });
+    await page.getByTestId('run-all').click();
+    // The graph holds user code (SQL): the app asks before it runs it.
+    await page.getByTestId('trust-dialog').waitFor();
+    await page.getByTestId('trust-confirm').click();
+    await expect.poll(() => page.locator('[data-testid="toast"]').filter({ hasText: /Run finished/ }).count(), { timeout: 120_000 }).toBeGreaterThan(0);
+    expect(bodies.length).toBeGreaterThan(0);
+    expect((bodies[0] as { continueOnFailure?: boolean }).continueOnFailure).toBe(true);
+    expect(await page.getAttribute('[data-testid="node-bad"]', 'data-state')).toBe('failed');
+    const toast = await page.locator('[data-testid="toast"]').filter({ hasText: /Run finished/ }).last().textContent();
+    expect(toast).toMatch(/1 failed/);
+    expect(toast).toMatch(/skipped.*after_bad/);
+    await shot(page, 'failure-policy-toast');
+
+    // Shift+Enter right after clicking a node runs exactly that node.
+    const before = bodies.length;
+    await page.locator('.react-flow__node[data-id="good"] .fnode-head').click();
+    await page.keyboard.press('Shift+Enter');
+    await expect.poll(() => bodies.length, { timeout: 20_000 }).toBe(before + 1);
+    expect(bodies[before]).toMatchObject({ mode: 'node', target: 'good' });
+    expect(await page.locator('.react-flow__node[data-id="good"]').getAttribute('class')).toContain('selected');
+  });
+
+  it('works at 1280×800 in both themes: toolbar fits, canvas readable at fit view', async () => {
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await loadDoc(EXAMPLE);
+    const tb = await page.getByTestId('toolbar').evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+    expect(tb.scroll).toBeLessThanOrEqual(tb.client + 1);
+    for (const id of ['run-all', 'theme-toggle', 'engine-status']) {
+      const b = await page.getByTestId(id).boundingBox();
+      expect(b && b.x + b.width <= 1280).toBe(true);
+    }
+    await setTheme('light');
+    await shot(page, 'readable-example-1280-light');
+    await setTheme('dark');
+    await shot(page, 'readable-example-1280-dark');
+    await context.clearCookies();
+  });
+});
