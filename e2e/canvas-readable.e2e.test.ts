@@ -161,6 +161,24 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     expect(await page.locator('.react-flow__node[data-id="good"]').getAttribute('class')).toContain('selected');
   });
 
+  it('a port dot opens that port; the inspector and Lineage follow the viewed output and light up its producers', async () => {
+    const dot = page.locator('.react-flow__node[data-id="good"] .react-flow__handle.source[data-handleid="out"]');
+    await dot.click();
+    await expect.poll(() => page.getByTestId('output-node').textContent()).toBe('good');
+    expect(await page.getByTestId('output-port-out').getAttribute('class')).toContain('active');
+    await expect.poll(() => page.locator('.insp-head .mono').first().textContent()).toContain('good');
+    await page.getByTestId('lineage-button').click();
+    await expect.poll(() => page.locator('.fnode.lineage-hit').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')).sort())).toEqual(['node-good', 'node-src']);
+    await shot(page, 'lineage-highlight');
+    // Another node's output: the lineage view now describes that one, and the inspector follows.
+    await page.locator('.react-flow__node[data-id="src"] .react-flow__handle.source[data-handleid="out"]').click();
+    await expect.poll(() => page.getByTestId('output-node').textContent()).toBe('src');
+    await expect.poll(() => page.locator('.fnode.lineage-hit').evaluateAll((els) => els.map((e) => e.getAttribute('data-testid')))).toEqual(['node-src']);
+    await expect.poll(() => page.locator('.insp-head .mono').first().textContent()).toContain('src');
+    await page.getByTestId('lineage-button').click();
+    expect(await page.locator('.fnode.lineage-hit').count()).toBe(0);
+  });
+
   it('works at 1280×800 in both themes: toolbar fits, canvas readable at fit view', async () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await loadDoc(EXAMPLE);
@@ -170,10 +188,23 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
       const b = await page.getByTestId(id).boundingBox();
       expect(b && b.x + b.width <= 1280).toBe(true);
     }
+    // Side panels collapse to give the canvas the laptop's width.
+    const before = (await page.getByTestId('canvas').boundingBox())?.width ?? 0;
+    if ((await page.getByTestId('toggle-palette').getAttribute('aria-pressed')) === 'true') await page.getByTestId('toggle-palette').click();
+    await page.getByTestId('toggle-inspector').click();
+    expect(await page.getByTestId('palette').count()).toBe(0);
+    expect(await page.getByTestId('inspector').count()).toBe(0);
+    const after = (await page.getByTestId('canvas').boundingBox())?.width ?? 0;
+    expect(after).toBeGreaterThan(before + 300);
+    expect(after).toBeGreaterThan(1200);
+    await page.getByTestId('tb-view.fit').click();
+    await page.waitForTimeout(600);
     await setTheme('light');
     await shot(page, 'readable-example-1280-light');
     await setTheme('dark');
     await shot(page, 'readable-example-1280-dark');
+    await page.getByTestId('toggle-inspector').click();
+    expect(await page.getByTestId('inspector').count()).toBe(1);
     await context.clearCookies();
   });
 });

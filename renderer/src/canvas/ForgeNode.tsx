@@ -75,6 +75,7 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const info = useCatalog((s) => s.types.get(data.type));
   const status = useRun((s) => s.status[id]);
   const staleReason = useRun((s) => s.stale[id]);
+  const lit = useUi((s) => s.highlight.includes(id));
   const diag = useUi((s) => s.diagnostics.find((d) => d.nodeId === id && d.severity === 'error'));
   const placeholder = usePlaceholderPorts(id, !info);
   const state = displayState(status, staleReason);
@@ -99,7 +100,7 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
 
   return (
     <div
-      className={`fnode state-${state}${selected ? ' selected' : ''}${info ? '' : ' unknown'}${data.bypass ? ' bypassed' : ''}`}
+      className={`fnode state-${state}${selected ? ' selected' : ''}${info ? '' : ' unknown'}${data.bypass ? ' bypassed' : ''}${lit ? ' lineage-hit' : ''}`}
       style={{ '--cat': categoryColor(category) } as React.CSSProperties}
       data-testid={`node-${id}`}
       data-state={state}
@@ -164,7 +165,16 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
                   >
                     {r.output[1].title ?? r.output[0]}
                   </button>
-                  <Handle type="source" position={Position.Right} id={r.output[0]} className="handle" style={{ '--kind': kindColor(r.output[1].kind) } as React.CSSProperties} data-kind={r.output[1].kind} />
+                  <Handle
+                    type="source"
+                    position={Position.Right}
+                    id={r.output[0]}
+                    // A click (no drag) on the dot opens this port's output, like clicking its name.
+                    onClick={(e) => {
+                      e.stopPropagation();
+                      useUi.getState().showOutput(id, (r.output as [string, PortSpec])[0]);
+                    }}
+                    className="handle" style={{ '--kind': kindColor(r.output[1].kind) } as React.CSSProperties} data-kind={r.output[1].kind} />
                 </>
               ) : null}
             </div>

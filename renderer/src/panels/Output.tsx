@@ -28,7 +28,8 @@ export function OutputPanel() {
   const info = useCatalog((s) => (node ? s.types.get(node.data.type) : undefined));
   const status = useRun((s) => (target ? s.status[target.nodeId] : undefined));
   const stale = useRun((s) => (target ? s.stale[target.nodeId] : undefined));
-  const [lineageOf, setLineageOf] = useState<string | null>(null);
+  // Lineage is a view mode: it follows whichever output is shown (not the one it was opened on).
+  const [lineageOn, setLineageOn] = useState(false);
   const [variantPick, setVariantPick] = useState<string | null>(null);
 
   if (!target || !node) {
@@ -36,7 +37,7 @@ export function OutputPanel() {
   }
   const state = displayState(status, stale);
   const variantIds = Object.keys(status?.variants ?? {});
-  const variantId = variantPick && variantIds.includes(variantPick) ? variantPick : variantIds[0];
+  const variantId = variantPick && variantIds.includes(variantPick) ? variantPick : shownVariant(node.data.params, status?.variants ?? {});
   const variant = variantId ? status?.variants?.[variantId] : undefined;
   const outputs = (variant ? variant.outputs : status?.outputs) ?? [];
   const portNames = info ? Object.keys(info.outputs) : outputs.map((o) => o.port);
@@ -82,8 +83,8 @@ export function OutputPanel() {
             <span className="muted small mono" title={out.hash}>
               {shortHash(out.hash)} · {bytes(out.bytes)}
             </span>
-            <button className="btn small ghost" onClick={() => setLineageOf(lineageOf ? null : out.hash)} data-testid="lineage-button">
-              {lineageOf ? 'Data' : 'Lineage'}
+            <button className="btn small ghost" onClick={() => setLineageOn(!lineageOn)} data-testid="lineage-button">
+              {lineageOn ? 'Data' : 'Lineage'}
             </button>
           </>
         ) : null}
@@ -107,8 +108,8 @@ export function OutputPanel() {
             <strong>{node.id} failed.</strong> {status?.error}
           </div>
         ) : null}
-        {lineageOf ? (
-          <Lineage hash={lineageOf} />
+        {lineageOn && out ? (
+          <Lineage hash={out.hash} />
         ) : out ? (
           <ArtifactView key={out.hash} out={out} />
         ) : state === 'running' || state === 'queued' ? (
@@ -207,14 +208,40 @@ function MetricsTable({ data }: { data: unknown }) {
   );
 }
 
+/**
+ * The variant a swept node's output opens on: the one whose swept values equal the params the
+ * node shows (what the user reads on the canvas), else the first.
+ */
+export function shownVariant(params: Record<string, unknown>, variants: Record<string, { variant: Record<string, unknown> }>): string | undefined {
+  const ids = Object.keys(variants);
+  const same = (a: unknown, b: unknown) => (typeof a === 'number' && typeof b === 'number' ? Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a)) : JSON.stringify(a) === JSON.stringify(b));
+  return ids.find((id) => {
+    const v = variants[id]?.variant ?? {};
+    const keys = Object.keys(v);
+    return keys.length > 0 && keys.every((k) => same(v[k], params[k]));
+  }) ?? ids[0];
+}
+
 function Lineage({ hash }: { hash: string }) {
   const [steps, setSteps] = useState<LineageStep[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
+    let live = true;
+    setSteps(null);
+    setError(null);
     api
       .lineage(hash)
-      .then(setSteps)
-      .catch((e: unknown) => setError((e as Error).message));
+      .then((s) => {
+        if (!live) return;
+        setSteps(s);
+        // The producing nodes light up on the canvas while the lineage is shown.
+        useUi.getState().setHighlight([...new Set(s.flatMap((x) => (x.execution ? [x.execution.nodeId] : [])))]);
+      })
+      .catch((e: unknown) => live && setError((e as Error).message));
+    return () => {
+      live = false;
+      useUi.getState().setHighlight([]);
+    };
   }, [hash]);
   if (error) return <div className="callout error">{error}</div>;
   if (!steps) return <div className="panel-empty">Loading lineage…</div>;

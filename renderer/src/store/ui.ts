@@ -53,6 +53,14 @@ export interface UiState {
   minimap: boolean;
   /** The bottom panel fills the stage (charts and reports want room). */
   bottomMax: boolean;
+  /** Nodes lit up on the canvas (the producers of the artifact whose lineage is shown). */
+  highlight: string[];
+  setHighlight(ids: string[]): void;
+  /** Side panels collapse to give a laptop screen's width to the canvas. */
+  paletteOpen: boolean;
+  inspectorOpen: boolean;
+  togglePalette(): void;
+  toggleInspector(): void;
   setContinueOnFailure(on: boolean): void;
   toggleMinimap(): void;
   toggleBottomMax(): void;
@@ -129,6 +137,19 @@ export const useUi = create<UiState>((set, get) => ({
   continueOnFailure: typeof window === 'undefined' ? true : savedFlag('forge.continueOnFailure', true),
   minimap: typeof window === 'undefined' ? false : savedFlag('forge.minimap', false),
   bottomMax: false,
+  highlight: [],
+  // With no saved choice, the palette starts collapsed below 1440 px (drag-and-drop has Ctrl+K too).
+  paletteOpen: typeof window === 'undefined' ? true : savedFlag('forge.paletteOpen', window.innerWidth >= 1440),
+  inspectorOpen: typeof window === 'undefined' ? true : savedFlag('forge.inspectorOpen', true),
+  togglePalette: () => {
+    saveFlag('forge.paletteOpen', !get().paletteOpen);
+    set((s) => ({ paletteOpen: !s.paletteOpen }));
+  },
+  toggleInspector: () => {
+    saveFlag('forge.inspectorOpen', !get().inspectorOpen);
+    set((s) => ({ inspectorOpen: !s.inspectorOpen }));
+  },
+  setHighlight: (highlight) => set((s) => (s.highlight.length === 0 && highlight.length === 0 ? s : { highlight })),
   setContinueOnFailure: (continueOnFailure) => {
     saveFlag('forge.continueOnFailure', continueOnFailure);
     set({ continueOnFailure });
@@ -163,7 +184,8 @@ export const useUi = create<UiState>((set, get) => ({
   closeDialog: () => set({ dialog: { kind: 'none' } }),
   toast: (t, ms = 5000) => {
     const id = ++toastSeq;
-    set((s) => ({ toasts: [...s.toasts.slice(-3), { ...t, id }] }));
+    // At most three at once, so a burst of notices never buries the canvas.
+    set((s) => ({ toasts: [...s.toasts.slice(-2), { ...t, id }] }));
     if (ms > 0) window.setTimeout(() => get().dismissToast(id), ms);
   },
   dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),
