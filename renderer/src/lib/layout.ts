@@ -76,7 +76,7 @@ export async function elkLayout(nodes: readonly LayoutBox[], edges: readonly Lay
       'elk.layered.spacing.nodeNodeBetweenLayers': String(opts.gapX ?? 70),
       'elk.spacing.nodeNode': String(opts.gapY ?? 28),
       'elk.spacing.edgeNode': '16',
-      'elk.layered.nodePlacement.strategy': 'NETWORK_SIMPLEX',
+      'elk.layered.nodePlacement.strategy': 'SIMPLE',
       'elk.layered.crossingMinimization.semiInteractive': 'false',
     },
     children,
