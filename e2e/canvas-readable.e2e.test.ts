@@ -179,6 +179,39 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     expect(await page.locator('.fnode.lineage-hit').count()).toBe(0);
   });
 
+  it('the report output renders its charts inline as SVG, readable in the dark theme', async () => {
+    const doc = {
+      ...BRANCHY,
+      name: 'report',
+      nodes: [
+        BRANCHY.nodes[0],
+        { id: 'hist', type: 'view.histogram', params: { column: 'chars', bins: 5 }, position: { x: 320, y: 0 } },
+        { id: 'report', type: 'sink.report', params: { title: 'Tiny report' }, position: { x: 640, y: 0 } },
+      ],
+      edges: [
+        { from: { node: 'src', port: 'out' }, to: { node: 'hist', port: 'in' } },
+        { from: { node: 'hist', port: 'metrics' }, to: { node: 'report', port: 'metrics' } },
+        { from: { node: 'hist', port: 'chart' }, to: { node: 'report', port: 'charts' } },
+      ],
+    } as unknown as GraphDocument;
+    await loadDoc(doc);
+    await page.getByTestId('run-all').click();
+    await expect.poll(() => page.getAttribute('[data-testid="node-report"]', 'data-state'), { timeout: 120_000 }).toMatch(/done|cached|failed/);
+    expect(await page.getAttribute('[data-testid="node-report"]', 'data-state')).not.toBe('failed');
+    await page.locator('[data-testid="port-report-report"]').click();
+    await page.getByTestId('markdown-report').waitFor();
+    await expect.poll(() => page.locator('[data-testid="report-chart"] svg.marks').count(), { timeout: 20_000 }).toBe(1);
+    expect(await page.locator('[data-testid="report-chart"] figcaption').textContent()).toBe('hist.chart');
+    await page.getByTestId('dock-max').click();
+    await setTheme('dark');
+    await page.waitForTimeout(500);
+    await shot(page, 'report-inline-chart-dark');
+    await setTheme('light');
+    await page.waitForTimeout(500);
+    await shot(page, 'report-inline-chart-light');
+    await page.getByTestId('dock-max').click();
+  });
+
   it('works at 1280×800 in both themes: toolbar fits, canvas readable at fit view', async () => {
     await page.setViewportSize({ width: 1280, height: 800 });
     await loadDoc(EXAMPLE);

@@ -8,6 +8,7 @@ import { useUi } from '../store/ui';
 import { DataTable } from './DataTable';
 import { EmbeddingsScatter } from './EmbeddingsScatter';
 import { MarkdownReport } from './MarkdownReport';
+import { ReportCharts } from './ReportCharts';
 import { VegaChart } from './VegaChart';
 import { Icon } from '../ui/Icon';
 
@@ -111,7 +112,10 @@ export function OutputPanel() {
         {lineageOn && out ? (
           <Lineage hash={out.hash} />
         ) : out ? (
-          <ArtifactView key={out.hash} out={out} />
+          <>
+            <ArtifactView key={out.hash} out={out} />
+            <ReportCharts nodeId={node.id} />
+          </>
         ) : state === 'running' || state === 'queued' ? (
           <div className="panel-empty">Running…</div>
         ) : state !== 'failed' ? (
