@@ -212,9 +212,31 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     await page.getByTestId('dock-max').click();
   });
 
+  it('ports that cannot take the dragged connection dim while dragging', async () => {
+    const from = await page.locator('.react-flow__node[data-id="hist"] .react-flow__handle.source[data-handleid="chart"]').boundingBox();
+    if (!from) throw new Error('no hist.chart handle');
+    const opacity = (node: string, port: string) => page.locator(`.react-flow__node[data-id="${node}"] .react-flow__handle.target[data-handleid="${port}"]`).evaluate((el) => Number(getComputedStyle(el).opacity));
+    await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(from.x + 60, from.y + 80, { steps: 6 });
+    expect(await opacity('report', 'charts')).toBe(1);
+    expect(await opacity('report', 'metrics')).toBeLessThan(0.5);
+    expect(await opacity('hist', 'in')).toBeLessThan(0.5);
+    await shot(page, 'connect-dims-incompatible');
+    await page.mouse.move(from.x + 30, from.y + 2, { steps: 4 });
+    await page.mouse.up();
+    await page.keyboard.press('Escape');
+    expect(await opacity('report', 'metrics')).toBe(1);
+  });
+
   it('works at 1280×800 in both themes: toolbar fits, canvas readable at fit view', async () => {
+    // A fresh profile on a laptop: nothing remembered from the steps above.
     await page.setViewportSize({ width: 1280, height: 800 });
+    await page.evaluate(() => localStorage.clear());
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
     await loadDoc(EXAMPLE);
+    expect(await page.getByTestId('palette').count()).toBe(0);
     const tb = await page.getByTestId('toolbar').evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
     expect(tb.scroll).toBeLessThanOrEqual(tb.client + 1);
     for (const id of ['run-all', 'theme-toggle', 'engine-status']) {
@@ -222,8 +244,11 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
       expect(b && b.x + b.width <= 1280).toBe(true);
     }
     // Side panels collapse to give the canvas the laptop's width.
+    await page.getByTestId('toggle-palette').click();
+    expect(await page.getByTestId('palette').count()).toBe(1);
+    await shot(page, 'laptop-1280-palette-open');
     const before = (await page.getByTestId('canvas').boundingBox())?.width ?? 0;
-    if ((await page.getByTestId('toggle-palette').getAttribute('aria-pressed')) === 'true') await page.getByTestId('toggle-palette').click();
+    await page.getByTestId('toggle-palette').click();
     await page.getByTestId('toggle-inspector').click();
     expect(await page.getByTestId('palette').count()).toBe(0);
     expect(await page.getByTestId('inspector').count()).toBe(0);
@@ -232,6 +257,10 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     expect(after).toBeGreaterThan(1200);
     await page.getByTestId('tb-view.fit').click();
     await page.waitForTimeout(600);
+    // Fit view with both panels folded: the semantic-zoom titles are ≥ 9 px on screen.
+    const z = await zoom();
+    const titlePx = await page.locator('.fnode-far-title').first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+    expect(titlePx * Math.min(z, 1)).toBeGreaterThanOrEqual(9);
     await setTheme('light');
     await shot(page, 'readable-example-1280-light');
     await setTheme('dark');

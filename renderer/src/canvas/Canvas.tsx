@@ -41,6 +41,7 @@ export function Canvas() {
   const wrapper = useRef<HTMLDivElement>(null);
   const pointer = useRef<{ x: number; y: number } | null>(null);
   const connectStart = useRef<OnConnectStartParams | null>(null);
+  const dimStyle = useRef<HTMLStyleElement>(null);
   // Level of detail: zoomed far out, node text is unreadable anyway; drop it (and shadows) so big
   // graphs pan and zoom smoothly. A boolean selector re-renders only when the threshold is crossed.
   const far = useStore((s) => s.transform[2] < 0.5);
@@ -74,12 +75,27 @@ export function Canvas() {
     if (!res.ok) useUi.getState().toast({ kind: 'error', title: 'Connection refused', detail: res.reason }, 6000);
   }, []);
 
-  const onConnectStart = useCallback((_e: unknown, params: OnConnectStartParams) => {
+  // While a connection is dragged, ports of another kind (or the same side) dim: the canvas carries
+  // the dragged kind and side, and CSS does the rest without re-rendering a single node.
+  const onConnectStart = useCallback((e: unknown, params: OnConnectStartParams) => {
     connectStart.current = params;
+    const el = (e as { target?: EventTarget | null }).target;
+    const kind = el instanceof HTMLElement ? el.closest('.react-flow__handle')?.getAttribute('data-kind') : null;
+    if (wrapper.current && kind && params.handleType) {
+      wrapper.current.dataset.connectKind = kind;
+      wrapper.current.dataset.connectFrom = params.handleType;
+      const other = params.handleType === 'source' ? 'target' : 'source';
+      if (dimStyle.current) dimStyle.current.textContent = `.canvas[data-connect-kind] .react-flow__handle.${other}:not([data-kind="${CSS.escape(kind)}"]) { opacity: 0.15; }`;
+    }
   }, []);
 
   const onConnectEnd = useCallback(
     (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (wrapper.current) {
+        delete wrapper.current.dataset.connectKind;
+        delete wrapper.current.dataset.connectFrom;
+      }
+      if (dimStyle.current) dimStyle.current.textContent = '';
       const ui = useUi.getState();
       ui.setConnectHint(null);
       const from = state.fromHandle;
@@ -214,6 +230,7 @@ export function Canvas() {
           </ControlButton>
         </Controls>
       </ReactFlow>
+      <style ref={dimStyle} />
       <ConnectHint />
       {nodes.length === 0 ? <EmptyState /> : null}
     </div>

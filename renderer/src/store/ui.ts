@@ -101,7 +101,8 @@ function initialBottomHeight(): number {
   } catch {
     /* private mode: default height */
   }
-  return 300;
+  // A laptop's 800 px keeps most of its height for the canvas.
+  return Math.round(Math.min(300, window.innerHeight * 0.3));
 }
 
 function savedFlag(key: string, fallback: boolean): boolean {
