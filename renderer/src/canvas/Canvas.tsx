@@ -45,6 +45,8 @@ export function Canvas() {
   // Level of detail: zoomed far out, node text is unreadable anyway; drop it (and shadows) so big
   // graphs pan and zoom smoothly. A boolean selector re-renders only when the threshold is crossed.
   const far = useStore((s) => s.transform[2] < 0.5);
+  // Below 20 % even the large semantic-zoom type is a few pixels: draw plain coloured cards.
+  const tiny = useStore((s) => s.transform[2] < 0.2);
 
   useEffect(() => {
     viewHooks.fitView = () => void rf.fitView({ padding: 0.15, duration: 250, maxZoom: 1.2 });
@@ -164,7 +166,7 @@ export function Canvas() {
 
   return (
     <div
-      className={`canvas${far ? ' lod-far' : ''}`}
+      className={`canvas${far ? ' lod-far' : ''}${tiny ? ' lod-tiny' : ''}`}
       ref={wrapper}
       data-testid="canvas"
       onMouseMove={(e) => {
