@@ -35,8 +35,11 @@ let page: Page;
 
 const zoom = async () => Number((await page.locator('.react-flow__viewport').getAttribute('style'))?.match(/scale\(([\d.]+)\)/)?.[1] ?? 'NaN');
 
+/** A computed style of the first element matching `selector` (the test's tsconfig has no DOM lib). */
+const cssOf = (selector: string, prop: string) => page.evaluate<string>(`getComputedStyle(document.querySelector(${JSON.stringify(selector)})).${prop}`);
+
 async function loadDoc(doc: GraphDocument): Promise<void> {
-  await page.evaluate((d) => (window as unknown as { __forge: { load(d: unknown): void } }).__forge.load(d), doc);
+  await page.evaluate(`window.__forge.load(${JSON.stringify(doc)})`);
   await expect.poll(() => page.locator('.react-flow__node').count()).toBe(doc.nodes.length);
   // Fit view runs once the nodes are measured.
   await expect.poll(zoom, { timeout: 10_000 }).toBeLessThanOrEqual(1);
@@ -71,7 +74,7 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     // Zoomed out below 50 %, nodes switch to large type: the title must be ≥ 9 px on screen.
     expect(z).toBeGreaterThan(0.28);
     expect(await page.locator('.canvas.lod-far').count()).toBe(z < 0.5 ? 1 : 0);
-    const titlePx = await page.locator('.fnode-far-title').first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+    const titlePx = parseFloat(await cssOf('.fnode-far-title', 'fontSize'));
     expect(titlePx * z).toBeGreaterThanOrEqual(9);
     // Every edge goes to the right, or down into a later row of the wrapped layout — never back up.
     const pos = new Map(EXAMPLE.nodes.map((n) => [n.id, n.position as { x: number; y: number }]));
@@ -121,7 +124,7 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     await page.mouse.up();
     const h1 = (await page.getByTestId('bottom-panel').boundingBox())?.height ?? 0;
     expect(h1).toBeGreaterThan(h0 + 100);
-    expect(await page.evaluate(() => window.getSelection()?.toString() ?? '')).toBe('');
+    expect(await page.evaluate<string>("window.getSelection()?.toString() ?? ''")).toBe('');
   });
 
   it('the minimap is off by default and toggles from the canvas controls', async () => {
@@ -215,7 +218,7 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
   it('ports that cannot take the dragged connection dim while dragging', async () => {
     const from = await page.locator('.react-flow__node[data-id="hist"] .react-flow__handle.source[data-handleid="chart"]').boundingBox();
     if (!from) throw new Error('no hist.chart handle');
-    const opacity = (node: string, port: string) => page.locator(`.react-flow__node[data-id="${node}"] .react-flow__handle.target[data-handleid="${port}"]`).evaluate((el) => Number(getComputedStyle(el).opacity));
+    const opacity = (node: string, port: string) => cssOf(`.react-flow__node[data-id="${node}"] .react-flow__handle.target[data-handleid="${port}"]`, 'opacity').then(Number);
     await page.mouse.move(from.x + from.width / 2, from.y + from.height / 2);
     await page.mouse.down();
     await page.mouse.move(from.x + 60, from.y + 80, { steps: 6 });
@@ -232,7 +235,7 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
   it('works at 1280×800 in both themes: toolbar fits, canvas readable at fit view', async () => {
     // A fresh profile on a laptop: nothing remembered from the steps above.
     await page.setViewportSize({ width: 1280, height: 800 });
-    await page.evaluate(() => localStorage.clear());
+    await page.evaluate('localStorage.clear()');
     await page.reload();
     await page.waitForSelector('body[data-ready="true"]');
     await loadDoc(EXAMPLE);
@@ -259,7 +262,7 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     await page.waitForTimeout(600);
     // Fit view with both panels folded: the semantic-zoom titles are ≥ 9 px on screen.
     const z = await zoom();
-    const titlePx = await page.locator('.fnode-far-title').first().evaluate((el) => parseFloat(getComputedStyle(el).fontSize));
+    const titlePx = parseFloat(await cssOf('.fnode-far-title', 'fontSize'));
     expect(titlePx * Math.min(z, 1)).toBeGreaterThanOrEqual(9);
     await setTheme('light');
     await shot(page, 'readable-example-1280-light');
