@@ -215,6 +215,18 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     await page.getByTestId('dock-max').click();
   });
 
+  it('pops the output out into its own tab, charts and all', async () => {
+    const [popup] = await Promise.all([context.waitForEvent('page'), page.getByTestId('dock-popout').click()]);
+    await popup.waitForSelector('body[data-ready="true"]');
+    await popup.setViewportSize({ width: 1280, height: 800 });
+    expect(await popup.getByTestId('output-node').textContent()).toBe('report');
+    await popup.getByTestId('markdown-report').waitFor();
+    await expect.poll(() => popup.locator('[data-testid="report-chart"] svg.marks').count(), { timeout: 20_000 }).toBe(1);
+    expect(await popup.locator('.react-flow').count()).toBe(0);
+    await shot(popup, 'popout-output');
+    await popup.close();
+  });
+
   it('ports that cannot take the dragged connection dim while dragging', async () => {
     const from = await page.locator('.react-flow__node[data-id="hist"] .react-flow__handle.source[data-handleid="chart"]').boundingBox();
     if (!from) throw new Error('no hist.chart handle');

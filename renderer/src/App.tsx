@@ -8,6 +8,7 @@ import { BottomPanel } from './panels/BottomPanel';
 import { CommandPalette } from './panels/CommandPalette';
 import { Inspector } from './panels/Inspector';
 import { Palette } from './panels/Palette';
+import { isPopOut, PopOutApp } from './panels/PopOut';
 import { DEFAULT_NODE_SIZE, freeSpot } from './store/graph';
 import { api, importText, isTypingTarget, loadDocument, openGraph, refreshStale, reportError, scheduleValidate, useGraph } from './store/app';
 import { useCatalog } from './store/catalog';
@@ -235,6 +236,7 @@ function Workbench() {
 }
 
 export function App() {
+  if (isPopOut()) return <PopOutApp />;
   return (
     <ReactFlowProvider>
       <Workbench />

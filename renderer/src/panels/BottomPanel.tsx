@@ -5,6 +5,7 @@ import { HistoryPanel } from './HistoryPanel';
 import { DiagnosticList } from './Inspector';
 import { LogPanel } from './LogPanel';
 import { OutputPanel } from './Output';
+import { popOutOutput } from './PopOut';
 
 const TABS: { id: BottomTab; title: string }[] = [
   { id: 'output', title: 'Output' },
@@ -18,6 +19,7 @@ export function BottomPanel() {
   const open = useUi((s) => s.bottomOpen);
   const height = useUi((s) => s.bottomHeight);
   const max = useUi((s) => s.bottomMax);
+  const target = useUi((s) => s.output);
   const problems = useUi((s) => s.diagnostics.length);
   const logCount = useRun((s) => s.log.length);
   const errors = useRun((s) => s.log.reduce((n, l) => n + (l.level === 'error' ? 1 : 0), 0));
@@ -54,6 +56,11 @@ export function BottomPanel() {
           </button>
         ))}
         <span className="spacer" />
+        {open && tab === 'output' && target ? (
+          <button className="btn small ghost" onClick={() => popOutOutput(target.nodeId, target.port)} aria-label="Open this output in its own window" title="Open this output in its own tab / window" data-testid="dock-popout">
+            ⧉
+          </button>
+        ) : null}
         <button className="btn small ghost" onClick={() => useUi.getState().toggleBottomMax()} aria-label={max && open ? 'Restore panel size' : 'Maximise panel'} title={max && open ? 'Restore panel size' : 'Maximise panel'} data-testid="dock-max">
           <Icon name="fit" size={14} />
         </button>
