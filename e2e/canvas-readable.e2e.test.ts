@@ -182,6 +182,26 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     expect(await page.locator('.fnode.lineage-hit').count()).toBe(0);
   });
 
+  it('Compare reads older → newer and tells "not executed in run B" apart from "changed"', async () => {
+    await page.getByTestId('tab-history').click();
+    await expect.poll(() => page.getByTestId('history-row').count()).toBeGreaterThanOrEqual(2);
+    const rows = page.getByTestId('history-row');
+    const newer = (await rows.nth(0).getAttribute('data-run-id')) as string;
+    const older = (await rows.nth(1).getAttribute('data-run-id')) as string;
+    // Ticked newest first: the compare must still read older → newer.
+    await rows.nth(0).locator('input[type="checkbox"]').check();
+    await rows.nth(1).locator('input[type="checkbox"]').check();
+    await page.getByTestId('compare-runs').click();
+    await page.getByTestId('run-diff').waitFor();
+    const ids = await page.locator('[data-testid="run-diff"] .run-view-head .mono').allTextContents();
+    expect(ids.slice(0, 2)).toEqual([older, newer]);
+    // The newer run was "run this node" on `good`: the other nodes were not executed in it.
+    await expect.poll(() => page.locator('[data-testid="diff-row"][data-kind="not-in-b"]').count()).toBeGreaterThan(0);
+    expect(await page.locator('[data-testid="diff-row"][data-kind="changed"]').count()).toBe(0);
+    await shot(page, 'compare-older-newer');
+    await page.getByTestId('tab-output').click();
+  });
+
   it('the report output renders its charts inline as SVG, readable in the dark theme', async () => {
     const doc = {
       ...BRANCHY,
