@@ -152,6 +152,8 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     expect(await page.getAttribute('[data-testid="node-bad"]', 'data-state')).toBe('failed');
     const toast = await page.locator('[data-testid="toast"]').filter({ hasText: /Run finished/ }).last().textContent();
     expect(toast).toMatch(/1 failed/);
+    // src and good executed; bad failed; after_bad was skipped.
+    expect(toast).toMatch(/2 ran · 0 cached · 1 failed/);
     expect(toast).toMatch(/skipped.*after_bad/);
     await shot(page, 'failure-policy-toast');
 

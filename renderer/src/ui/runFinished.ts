@@ -17,7 +17,7 @@ export function tallyRun(summary: RunSummary): RunTally {
     s.add(n.baseNodeId || n.nodeId);
   }
   const ids = (state: string) => [...(by.get(state) ?? [])];
-  return { ran: ids('done').length, cached: ids('cached').length + ids('pinned').length, failed: ids('failed'), skipped: ids('skipped') };
+  return { ran: ids('executed').length, cached: ids('cached').length + ids('pinned').length, failed: ids('failed'), skipped: ids('skipped') };
 }
 
 export function runFinishedText(summary: RunSummary): { title: string; detail: string } {
