@@ -197,6 +197,10 @@ function createWindow(): BrowserWindow {
 
   // Only our engine's pages in this window; links to the web open in the browser.
   w.webContents.setWindowOpenHandler(({ url }) => {
+    // "Pop out" of the output panel: the app's own page in a window of its own.
+    if (engine && url.startsWith(engine.url) && new URL(url).searchParams.get('popout') === 'output') {
+      return { action: 'allow', overrideBrowserWindowOptions: { width: 1100, height: 760, autoHideMenuBar: true, title: 'Forge Studio — output' } };
+    }
     if (/^https:\/\//.test(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });

@@ -8,6 +8,7 @@ import { BottomPanel } from './panels/BottomPanel';
 import { CommandPalette } from './panels/CommandPalette';
 import { Inspector } from './panels/Inspector';
 import { Palette } from './panels/Palette';
+import { isPopOut, PopOutApp } from './panels/PopOut';
 import { DEFAULT_NODE_SIZE, freeSpot } from './store/graph';
 import { api, importText, isTypingTarget, loadDocument, openGraph, refreshStale, reportError, scheduleValidate, useGraph } from './store/app';
 import { useCatalog } from './store/catalog';
@@ -16,10 +17,14 @@ import { useUi } from './store/ui';
 import { ContextMenu } from './ui/ContextMenu';
 import { Dialogs } from './ui/Dialogs';
 import { Toasts } from './ui/Toasts';
+import { announceRunFinished } from './ui/runFinished';
+import { SideToggles } from './ui/SideToggles';
 import { Toolbar } from './ui/Toolbar';
 
 function Workbench() {
   const theme = useUi((s) => s.theme);
+  const paletteOpen = useUi((s) => s.paletteOpen);
+  const inspectorOpen = useUi((s) => s.inspectorOpen);
   const rf = useReactFlow();
   const fileInput = useRef<HTMLInputElement>(null);
 
@@ -73,11 +78,20 @@ function Workbench() {
       }
       desktop()?.setDocument({ title: s.meta.name ?? 'Untitled pipeline', path: s.path, dirty: s.dirty });
     });
+    // The inspector follows the output being viewed: opening a node's output selects that node.
+    const unsubUi = useUi.subscribe((s, prev) => {
+      const id = s.output?.nodeId;
+      if (!id || id === prev.output?.nodeId) return;
+      const sel = useGraph.getState().nodes.filter((n) => n.selected);
+      if (!(sel.length === 1 && sel[0]?.id === id) && useGraph.getState().nodes.some((n) => n.id === id)) useGraph.getState().select([id]);
+    });
     const unsubRun = useRun.subscribe((s, prev) => {
       if (s.status !== prev.status) refreshStale();
+      if (s.lastRun && s.lastRun !== prev.lastRun) announceRunFinished(s.lastRun.summary);
     });
     return () => {
       unsubGraph();
+      unsubUi();
       unsubRun();
     };
   }, []);
@@ -192,12 +206,13 @@ function Workbench() {
     <div className="app">
       <Toolbar />
       <div className="main">
-        <Palette onAdd={(info) => addAt(info, null)} />
+        {paletteOpen ? <Palette onAdd={(info) => addAt(info, null)} /> : null}
         <div className="stage">
+          <SideToggles />
           <Canvas />
           <BottomPanel />
         </div>
-        <Inspector />
+        {inspectorOpen ? <Inspector /> : null}
       </div>
       <CommandPalette addAt={addAt} />
       <ContextMenu />
@@ -221,6 +236,7 @@ function Workbench() {
 }
 
 export function App() {
+  if (isPopOut()) return <PopOutApp />;
   return (
     <ReactFlowProvider>
       <Workbench />

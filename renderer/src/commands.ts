@@ -1,4 +1,5 @@
 import { cancelRun, exportConfig, runGraph, saveGraph, selectedNodeIds, useGraph } from './store/app';
+import { layoutGraph } from './canvas/autoLayout';
 import { useRun } from './store/run';
 import { useUi } from './store/ui';
 
@@ -46,7 +47,7 @@ export const COMMANDS: Command[] = [
   { id: 'edit.delete', title: 'Delete', group: 'Edit', keys: 'Delete', run: () => useGraph.getState().deleteSelected() },
   { id: 'edit.selectAll', title: 'Select all', group: 'Edit', keys: 'Mod+A', run: () => useGraph.getState().selectAll() },
   { id: 'edit.bypass', title: 'Bypass / un-bypass node', group: 'Edit', keys: 'Mod+B', run: toggleBypass, enabled: hasSelection },
-  { id: 'edit.layout', title: 'Auto-layout', group: 'Edit', keys: 'Mod+Shift+L', run: () => { useGraph.getState().autoLayout(); window.setTimeout(() => viewHooks.fitView(), 30); } },
+  { id: 'edit.layout', title: 'Auto-layout', group: 'Edit', keys: 'Mod+Shift+L', run: () => { const r = document.querySelector('.canvas')?.getBoundingClientRect(); void layoutGraph(r).then(() => window.setTimeout(() => viewHooks.fitView(), 30)); } },
   { id: 'edit.alignLeft', title: 'Align left edges', group: 'Edit', keys: 'Alt+Shift+L', run: () => useGraph.getState().alignSelected('left'), enabled: hasSeveral },
   { id: 'edit.alignTop', title: 'Align top edges', group: 'Edit', keys: 'Alt+Shift+T', run: () => useGraph.getState().alignSelected('top'), enabled: hasSeveral },
   { id: 'edit.alignCenterX', title: 'Align centres (vertical line)', group: 'Edit', run: () => useGraph.getState().alignSelected('center-x'), enabled: hasSeveral },

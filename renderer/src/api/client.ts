@@ -91,8 +91,8 @@ export class ForgeApi {
   saveGraph = (path: string, doc: GraphDocument) => this.request<{ path: string }>('PUT', '/api/graphs/file', { path, doc });
   /** The engine's plan for this document: per node cached / will run, and why. */
   plan = (doc: GraphDocument, path?: string | null) => this.request<GraphPlan>('POST', '/api/plan', { doc, path: path ?? undefined });
-  run = (doc: GraphDocument, opts: { mode: RunMode; target?: string; path?: string | null; force?: boolean }) =>
-    this.request<{ runId: string | null }>('POST', '/api/runs', { doc, mode: opts.mode, target: opts.target, path: opts.path ?? undefined, force: opts.force, trigger: 'ui' });
+  run = (doc: GraphDocument, opts: { mode: RunMode; target?: string; path?: string | null; force?: boolean; continueOnFailure?: boolean }) =>
+    this.request<{ runId: string | null }>('POST', '/api/runs', { doc, mode: opts.mode, target: opts.target, path: opts.path ?? undefined, force: opts.force, continueOnFailure: opts.continueOnFailure, trigger: 'ui' });
   cancel = (runId: string) => this.request<{ cancelling: boolean }>('POST', `/api/runs/${encodeURIComponent(runId)}/cancel`);
   runs = (limit = 50) => this.request<RunRow[]>('GET', `/api/runs?limit=${limit}`);
   runDetail = (id: string) => this.request<RunDetail>('GET', `/api/runs/${encodeURIComponent(id)}`);

@@ -1,6 +1,7 @@
 import {
   Background,
   BackgroundVariant,
+  ControlButton,
   Controls,
   MiniMap,
   ReactFlow,
@@ -12,7 +13,8 @@ import {
   type OnConnectStartParams,
 } from '@xyflow/react';
 import { useCallback, useEffect, useRef } from 'react';
-import { viewHooks } from '../commands';
+import { runCommand, viewHooks } from '../commands';
+import { isTypingTarget } from '../store/app';
 import { categoryColor } from '../lib/colors';
 import { useGraph } from '../store/app';
 import { useCatalog } from '../store/catalog';
@@ -34,13 +36,17 @@ export function Canvas() {
   const edges = useGraph((s) => s.edges);
   const docVersion = useGraph((s) => s.docVersion);
   const theme = useUi((s) => s.theme);
+  const minimap = useUi((s) => s.minimap);
   const rf = useReactFlow<FlowNode, FlowEdge>();
   const wrapper = useRef<HTMLDivElement>(null);
   const pointer = useRef<{ x: number; y: number } | null>(null);
   const connectStart = useRef<OnConnectStartParams | null>(null);
+  const dimStyle = useRef<HTMLStyleElement>(null);
   // Level of detail: zoomed far out, node text is unreadable anyway; drop it (and shadows) so big
   // graphs pan and zoom smoothly. A boolean selector re-renders only when the threshold is crossed.
-  const far = useStore((s) => s.transform[2] < 0.42);
+  const far = useStore((s) => s.transform[2] < 0.5);
+  // Below 20 % even the large semantic-zoom type is a few pixels: draw plain coloured cards.
+  const tiny = useStore((s) => s.transform[2] < 0.2);
 
   useEffect(() => {
     viewHooks.fitView = () => void rf.fitView({ padding: 0.15, duration: 250, maxZoom: 1.2 });
@@ -56,7 +62,7 @@ export function Canvas() {
   // A freshly loaded document is framed once its nodes have been measured.
   useEffect(() => {
     if (docVersion === 0) return;
-    const t = window.setTimeout(() => void rf.fitView({ padding: 0.15, maxZoom: 1 }), 60);
+    const t = window.setTimeout(() => void rf.fitView({ padding: 0.06, maxZoom: 1 }), 60);
     return () => window.clearTimeout(t);
   }, [docVersion, rf]);
 
@@ -71,12 +77,27 @@ export function Canvas() {
     if (!res.ok) useUi.getState().toast({ kind: 'error', title: 'Connection refused', detail: res.reason }, 6000);
   }, []);
 
-  const onConnectStart = useCallback((_e: unknown, params: OnConnectStartParams) => {
+  // While a connection is dragged, ports of another kind (or the same side) dim: the canvas carries
+  // the dragged kind and side, and CSS does the rest without re-rendering a single node.
+  const onConnectStart = useCallback((e: unknown, params: OnConnectStartParams) => {
     connectStart.current = params;
+    const el = (e as { target?: EventTarget | null }).target;
+    const kind = el instanceof HTMLElement ? el.closest('.react-flow__handle')?.getAttribute('data-kind') : null;
+    if (wrapper.current && kind && params.handleType) {
+      wrapper.current.dataset.connectKind = kind;
+      wrapper.current.dataset.connectFrom = params.handleType;
+      const other = params.handleType === 'source' ? 'target' : 'source';
+      if (dimStyle.current) dimStyle.current.textContent = `.canvas[data-connect-kind] .react-flow__handle.${other}:not([data-kind="${CSS.escape(kind)}"]) { opacity: 0.15; }`;
+    }
   }, []);
 
   const onConnectEnd = useCallback(
     (event: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+      if (wrapper.current) {
+        delete wrapper.current.dataset.connectKind;
+        delete wrapper.current.dataset.connectFrom;
+      }
+      if (dimStyle.current) dimStyle.current.textContent = '';
       const ui = useUi.getState();
       ui.setConnectHint(null);
       const from = state.fromHandle;
@@ -145,11 +166,20 @@ export function Canvas() {
 
   return (
     <div
-      className={`canvas${far ? ' lod-far' : ''}`}
+      className={`canvas${far ? ' lod-far' : ''}${tiny ? ' lod-tiny' : ''}`}
       ref={wrapper}
       data-testid="canvas"
       onMouseMove={(e) => {
         pointer.current = { x: e.clientX, y: e.clientY };
+      }}
+      onKeyDownCapture={(e) => {
+        // A clicked node has keyboard focus, and React Flow treats Enter on a focused node with
+        // Shift held as "toggle selection": Shift+Enter deselected the node and ran nothing.
+        // Run commands win over that before the event reaches the node.
+        if (e.key !== 'Enter' || !e.shiftKey || isTypingTarget(e.target)) return;
+        e.preventDefault();
+        e.stopPropagation();
+        runCommand(e.ctrlKey || e.metaKey ? 'run.from' : 'run.node');
       }}
     >
       <ReactFlow<FlowNode, FlowEdge>
@@ -186,6 +216,7 @@ export function Canvas() {
         proOptions={{ hideAttribution: true }}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />
+        {minimap ? (
         <MiniMap<FlowNode>
           style={{ width: 168, height: 112 }}
           pannable
@@ -194,8 +225,14 @@ export function Canvas() {
           nodeStrokeWidth={0}
           maskColor="var(--minimap-mask)"
         />
-        <Controls showInteractive={false} />
+        ) : null}
+        <Controls showInteractive={false}>
+          <ControlButton onClick={() => useUi.getState().toggleMinimap()} title={minimap ? 'Hide the minimap' : 'Show the minimap'} aria-label="Toggle minimap" data-testid="minimap-toggle" className={minimap ? 'on' : ''}>
+            ▦
+          </ControlButton>
+        </Controls>
       </ReactFlow>
+      <style ref={dimStyle} />
       <ConnectHint />
       {nodes.length === 0 ? <EmptyState /> : null}
     </div>

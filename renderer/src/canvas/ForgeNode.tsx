@@ -48,6 +48,12 @@ function paramSummary(info: NodeTypeInfo | undefined, params: Record<string, unk
   return parts.length ? parts.join(' · ') : null;
 }
 
+/** The one line a zoomed-out node shows after its state: its output when it has one, else its params. */
+function farSummary(state: NodeRunState, statusLine: string, params: string | null): string | null {
+  if (state === 'done' || state === 'cached' || state === 'pinned' || state === 'failed' || state === 'running') return statusLine === state ? null : statusLine;
+  return params;
+}
+
 /** Ports of a node whose type the engine does not know, inferred from the edges touching it. */
 function usePlaceholderPorts(id: string, enabled: boolean): { inputs: Record<string, PortSpec>; outputs: Record<string, PortSpec> } {
   const key = useGraph((s) => {
@@ -69,6 +75,7 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const info = useCatalog((s) => s.types.get(data.type));
   const status = useRun((s) => s.status[id]);
   const staleReason = useRun((s) => s.stale[id]);
+  const lit = useUi((s) => s.highlight.includes(id));
   const diag = useUi((s) => s.diagnostics.find((d) => d.nodeId === id && d.severity === 'error'));
   const placeholder = usePlaceholderPorts(id, !info);
   const state = displayState(status, staleReason);
@@ -93,7 +100,7 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
 
   return (
     <div
-      className={`fnode state-${state}${selected ? ' selected' : ''}${info ? '' : ' unknown'}${data.bypass ? ' bypassed' : ''}`}
+      className={`fnode state-${state}${selected ? ' selected' : ''}${info ? '' : ' unknown'}${data.bypass ? ' bypassed' : ''}${lit ? ' lineage-hit' : ''}`}
       style={{ '--cat': categoryColor(category) } as React.CSSProperties}
       data-testid={`node-${id}`}
       data-state={state}
@@ -158,12 +165,29 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
                   >
                     {r.output[1].title ?? r.output[0]}
                   </button>
-                  <Handle type="source" position={Position.Right} id={r.output[0]} className="handle" style={{ '--kind': kindColor(r.output[1].kind) } as React.CSSProperties} data-kind={r.output[1].kind} />
+                  <Handle
+                    type="source"
+                    position={Position.Right}
+                    id={r.output[0]}
+                    // A click (no drag) on the dot opens this port's output, like clicking its name.
+                    onClick={(e) => {
+                      e.stopPropagation();
+                      useUi.getState().showOutput(id, (r.output as [string, PortSpec])[0]);
+                    }}
+                    className="handle" style={{ '--kind': kindColor(r.output[1].kind) } as React.CSSProperties} data-kind={r.output[1].kind} />
                 </>
               ) : null}
             </div>
           </div>
         ))}
+      </div>
+      {/* Semantic zoom: below ~50 % the canvas shows only this, in type large enough to read. */}
+      <div className="fnode-far" aria-hidden data-testid="node-far">
+        <div className="fnode-far-title">{title}</div>
+        <div className="fnode-far-line">
+          <span className={`far-state far-${state}`}>{STATE_LABEL[state]}</span>
+          {farSummary(state, statusLine, summary) ? <span className="far-summary"> · {farSummary(state, statusLine, summary)}</span> : null}
+        </div>
       </div>
       <div className="fnode-status">
         <div className="fnode-bar" aria-hidden>

@@ -1,9 +1,11 @@
 import { useRun } from '../store/run';
+import { Icon } from '../ui/Icon';
 import { useUi, type BottomTab } from '../store/ui';
 import { HistoryPanel } from './HistoryPanel';
 import { DiagnosticList } from './Inspector';
 import { LogPanel } from './LogPanel';
 import { OutputPanel } from './Output';
+import { popOutOutput } from './PopOut';
 
 const TABS: { id: BottomTab; title: string }[] = [
   { id: 'output', title: 'Output' },
@@ -16,20 +18,27 @@ export function BottomPanel() {
   const tab = useUi((s) => s.bottomTab);
   const open = useUi((s) => s.bottomOpen);
   const height = useUi((s) => s.bottomHeight);
+  const max = useUi((s) => s.bottomMax);
+  const target = useUi((s) => s.output);
   const problems = useUi((s) => s.diagnostics.length);
   const logCount = useRun((s) => s.log.length);
   const errors = useRun((s) => s.log.reduce((n, l) => n + (l.level === 'error' ? 1 : 0), 0));
 
   return (
-    <section className={`dock${open ? '' : ' closed'}`} style={{ height: open ? height : 34 }} data-testid="bottom-panel">
-      {open ? (
+    <section className={`dock${open ? '' : ' closed'}${open && max ? ' maximised' : ''}`} style={{ height: open ? (max ? undefined : height) : 34 }} data-testid="bottom-panel" data-max={open && max ? 'true' : 'false'}>
+      {open && !max ? (
         <div
           className="resizer"
+          data-testid="dock-resizer"
           onPointerDown={(e) => {
+            // Without this the drag selects every text on the page as the pointer sweeps over it.
+            e.preventDefault();
+            document.body.classList.add('resizing');
             const startY = e.clientY;
             const startH = height;
             const move = (ev: PointerEvent) => useUi.getState().setBottomHeight(startH + (startY - ev.clientY));
             const up = () => {
+              document.body.classList.remove('resizing');
               window.removeEventListener('pointermove', move);
               window.removeEventListener('pointerup', up);
             };
@@ -47,6 +56,14 @@ export function BottomPanel() {
           </button>
         ))}
         <span className="spacer" />
+        {open && tab === 'output' && target ? (
+          <button className="btn small ghost" onClick={() => popOutOutput(target.nodeId, target.port)} aria-label="Open this output in its own window" title="Open this output in its own tab / window" data-testid="dock-popout">
+            ⧉
+          </button>
+        ) : null}
+        <button className="btn small ghost" onClick={() => useUi.getState().toggleBottomMax()} aria-label={max && open ? 'Restore panel size' : 'Maximise panel'} title={max && open ? 'Restore panel size' : 'Maximise panel'} data-testid="dock-max">
+          <Icon name="fit" size={14} />
+        </button>
         <button className="btn small ghost" onClick={() => useUi.getState().toggleBottom()} aria-label={open ? 'Collapse panel' : 'Expand panel'}>
           {open ? '▾' : '▴'}
         </button>

@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { ExecutionRow, RunDetail, RunDiff, RunRow } from '../api/types';
 import { api, reportError } from '../store/app';
 import { formatMs, useRun } from '../store/run';
+import { diffRowKind, olderNewer } from './compare';
 import { ArtifactView, flattenMetrics, formatValue, shortHash } from './Output';
 
 function when(iso: string): string {
@@ -39,7 +40,14 @@ export function HistoryPanel() {
           <strong className="small">Runs</strong>
           <span className="spacer" />
           {compare.length === 2 ? (
-            <button className="btn small primary" onClick={() => setOpen(`diff:${compare[1]}:${compare[0]}`)} data-testid="compare-runs">
+            <button
+              className="btn small primary"
+              onClick={() => {
+                const pair = olderNewer(compare, runs ?? []);
+                if (pair) setOpen(`diff:${pair[0]}:${pair[1]}`);
+              }}
+              data-testid="compare-runs"
+            >
               Compare 2
             </button>
           ) : (
@@ -150,6 +158,8 @@ function ArtifactByHash({ hash }: { hash: string }) {
   );
 }
 
+const KIND_LABEL = { changed: 'changed', same: 'same', 'not-in-b': 'not executed in run B', 'not-in-a': 'not executed in run A' } as const;
+
 function DiffView({ a, b }: { a: string; b: string }) {
   const [diff, setDiff] = useState<RunDiff | null>(null);
   const [metrics, setMetrics] = useState<Map<string, { a?: Record<string, unknown>; b?: Record<string, unknown> }>>(new Map());
@@ -187,9 +197,17 @@ function DiffView({ a, b }: { a: string; b: string }) {
   return (
     <div className="run-view" data-testid="run-diff">
       <div className="run-view-head">
-        <strong>Compare</strong> <span className="mono">{a}</span> → <span className="mono">{b}</span>
+        <strong>Compare</strong> <span className="mono" title="older run (A)">{a}</span> → <span className="mono" title="newer run (B)">{b}</span>
         <span className="muted small">{diff.graphChanged ? 'graph changed' : 'same graph'}</span>
+        <span className="muted small" data-testid="diff-counts">
+          {(['changed', 'same', 'not-in-b', 'not-in-a'] as const)
+            .map((k) => [k, diff.nodes.filter((n) => diffRowKind(n) === k).length] as const)
+            .filter(([, c]) => c > 0)
+            .map(([k, c]) => `${c} ${KIND_LABEL[k]}`)
+            .join(' · ')}
+        </span>
       </div>
+      <div className="fit-table">
       <table className="grid-table">
         <thead>
           <tr>
@@ -202,7 +220,7 @@ function DiffView({ a, b }: { a: string; b: string }) {
         </thead>
         <tbody>
           {diff.nodes.map((n) => (
-            <tr key={n.nodeId} className={n.paramsChanged.length || n.outputsChanged ? 'changed' : ''}>
+            <tr key={n.nodeId} className={`diff-${diffRowKind(n)}${diffRowKind(n) === 'changed' ? ' changed' : ''}`} data-testid="diff-row" data-kind={diffRowKind(n)}>
               <td className="mono">{n.nodeId}</td>
               <td>{n.statusA ?? '—'}</td>
               <td>{n.statusB ?? '—'}</td>
@@ -214,12 +232,14 @@ function DiffView({ a, b }: { a: string; b: string }) {
                 ))}
                 {n.codeChanged ? <div className="small">node code changed</div> : null}
               </td>
-              <td>{n.outputsChanged ? 'different' : 'same'}</td>
+              <td>{KIND_LABEL[diffRowKind(n)]}</td>
             </tr>
           ))}
         </tbody>
       </table>
+      </div>
       {metrics.size > 0 ? (
+        <div className="fit-table">
         <table className="grid-table" data-testid="metrics-compare">
           <thead>
             <tr>
@@ -249,6 +269,7 @@ function DiffView({ a, b }: { a: string; b: string }) {
             )}
           </tbody>
         </table>
+        </div>
       ) : null}
     </div>
   );

@@ -8,6 +8,8 @@ import { useUi } from '../store/ui';
 import { DataTable } from './DataTable';
 import { EmbeddingsScatter } from './EmbeddingsScatter';
 import { MarkdownReport } from './MarkdownReport';
+import { ReportCharts } from './ReportCharts';
+import { shownVariant } from './variant';
 import { VegaChart } from './VegaChart';
 import { Icon } from '../ui/Icon';
 
@@ -28,7 +30,8 @@ export function OutputPanel() {
   const info = useCatalog((s) => (node ? s.types.get(node.data.type) : undefined));
   const status = useRun((s) => (target ? s.status[target.nodeId] : undefined));
   const stale = useRun((s) => (target ? s.stale[target.nodeId] : undefined));
-  const [lineageOf, setLineageOf] = useState<string | null>(null);
+  // Lineage is a view mode: it follows whichever output is shown (not the one it was opened on).
+  const [lineageOn, setLineageOn] = useState(false);
   const [variantPick, setVariantPick] = useState<string | null>(null);
 
   if (!target || !node) {
@@ -36,7 +39,7 @@ export function OutputPanel() {
   }
   const state = displayState(status, stale);
   const variantIds = Object.keys(status?.variants ?? {});
-  const variantId = variantPick && variantIds.includes(variantPick) ? variantPick : variantIds[0];
+  const variantId = variantPick && variantIds.includes(variantPick) ? variantPick : shownVariant(node.data.params, status?.variants ?? {});
   const variant = variantId ? status?.variants?.[variantId] : undefined;
   const outputs = (variant ? variant.outputs : status?.outputs) ?? [];
   const portNames = info ? Object.keys(info.outputs) : outputs.map((o) => o.port);
@@ -82,8 +85,8 @@ export function OutputPanel() {
             <span className="muted small mono" title={out.hash}>
               {shortHash(out.hash)} · {bytes(out.bytes)}
             </span>
-            <button className="btn small ghost" onClick={() => setLineageOf(lineageOf ? null : out.hash)} data-testid="lineage-button">
-              {lineageOf ? 'Data' : 'Lineage'}
+            <button className="btn small ghost" onClick={() => setLineageOn(!lineageOn)} data-testid="lineage-button">
+              {lineageOn ? 'Data' : 'Lineage'}
             </button>
           </>
         ) : null}
@@ -107,10 +110,13 @@ export function OutputPanel() {
             <strong>{node.id} failed.</strong> {status?.error}
           </div>
         ) : null}
-        {lineageOf ? (
-          <Lineage hash={lineageOf} />
+        {lineageOn && out ? (
+          <Lineage hash={out.hash} />
         ) : out ? (
-          <ArtifactView key={out.hash} out={out} />
+          <>
+            <ArtifactView key={out.hash} out={out} />
+            <ReportCharts nodeId={node.id} />
+          </>
         ) : state === 'running' || state === 'queued' ? (
           <div className="panel-empty">Running…</div>
         ) : state !== 'failed' ? (
@@ -211,10 +217,22 @@ function Lineage({ hash }: { hash: string }) {
   const [steps, setSteps] = useState<LineageStep[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   useEffect(() => {
+    let live = true;
+    setSteps(null);
+    setError(null);
     api
       .lineage(hash)
-      .then(setSteps)
-      .catch((e: unknown) => setError((e as Error).message));
+      .then((s) => {
+        if (!live) return;
+        setSteps(s);
+        // The producing nodes light up on the canvas while the lineage is shown.
+        useUi.getState().setHighlight([...new Set(s.flatMap((x) => (x.execution ? [x.execution.nodeId] : [])))]);
+      })
+      .catch((e: unknown) => live && setError((e as Error).message));
+    return () => {
+      live = false;
+      useUi.getState().setHighlight([]);
+    };
   }, [hash]);
   if (error) return <div className="callout error">{error}</div>;
   if (!steps) return <div className="panel-empty">Loading lineage…</div>;

@@ -1,4 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
+import { darkChartConfig, recolorForDark } from '../lib/chartTheme';
 import { useUi } from '../store/ui';
 
 /**
@@ -17,7 +18,7 @@ export function VegaChart({ spec }: { spec: unknown }) {
       try {
         const [{ default: embed }, { expressionInterpreter }] = await Promise.all([import('vega-embed'), import('vega-interpreter')]);
         if (cancelled || !host.current) return;
-        const s = { ...(spec as Record<string, unknown>) };
+        const s = { ...((theme === 'dark' ? recolorForDark(spec) : spec) as Record<string, unknown>) };
         if (!s.width) s.width = 'container';
         const res = await embed(host.current, s as never, {
           ast: true,
@@ -25,7 +26,7 @@ export function VegaChart({ spec }: { spec: unknown }) {
           actions: { export: true, source: false, compiled: false, editor: false },
           theme: theme === 'dark' ? 'dark' : undefined,
           renderer: 'svg',
-          config: { background: 'transparent' },
+          config: theme === 'dark' ? darkChartConfig() : { background: 'transparent' },
         });
         finalize = () => res.finalize();
         if (cancelled) finalize();

@@ -3,6 +3,7 @@ import { GRAPH_FORMAT } from '../../../engine/contract/graph-format';
 import { ApiError, ForgeApi, readToken, type TrustItem } from '../api/client';
 import type { GraphDocument, RunMode } from '../api/types';
 import { desktop } from '../desktop';
+import { requestNotificationPermission } from '../ui/runFinished';
 import { useCatalog } from './catalog';
 import { codeNodes, createGraphStore, type FlowNode } from './graph';
 import { useRun } from './run';
@@ -252,10 +253,11 @@ export function runGraph(mode: RunMode, target?: string): void {
       .catch(() => askTrust(doc, [], approve));
     return;
   }
+  requestNotificationPermission();
   // A graph the user wrote or approved in the app is trusted; the engine keeps that in the workspace.
   api
     .trust(doc, g.path)
-    .then(() => api.run(doc, { mode, target, path: g.path }))
+    .then(() => api.run(doc, { mode, target, path: g.path, continueOnFailure: useUi.getState().continueOnFailure }))
     .catch((err: unknown) => {
     if (err instanceof ApiError && err.status === 403 && err.needsTrust.length > 0) {
       useGraph.getState().setTrusted(false);

@@ -94,7 +94,9 @@ export interface GraphState extends Snapshot {
   copySelection(): ClipboardContent | null;
   paste(content?: ClipboardContent | null, at?: XYPosition): void;
   duplicate(ids?: string[]): void;
-  autoLayout(): void;
+  /** Lays out the selection (2+ nodes) or the whole graph, as one undoable step; `computed` are
+   *  positions from the ELK layout (renderer/src/canvas/autoLayout.ts), else a built-in layering. */
+  autoLayout(computed?: ReadonlyMap<string, { x: number; y: number }>): void;
   /** Lines the selected nodes up on one edge or centre, or spaces them evenly (3+ nodes). */
   alignSelected(how: AlignMode): void;
   toDocument(): GraphDocument;
@@ -454,13 +456,13 @@ export function createGraphStore(deps: GraphStoreDeps) {
         get().paste({ nodes, edges: s.edges.filter((e) => want.has(e.source) && want.has(e.target)) });
         set({ clipboard: saved });
       },
-      autoLayout: () => {
+      autoLayout: (computed) => {
         const s = get();
         if (s.nodes.length === 0) return;
         get().commit();
         const selected = s.nodes.filter((n) => n.selected);
         const subset = selected.length > 1 ? selected : s.nodes;
-        const pos = layeredLayout(
+        const pos = computed ?? layeredLayout(
           subset.map((n) => ({ id: n.id, width: n.measured?.width ?? DEFAULT_NODE_SIZE.width, height: n.measured?.height ?? DEFAULT_NODE_SIZE.height })),
           s.edges,
         );

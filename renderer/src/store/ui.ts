@@ -47,6 +47,23 @@ export interface UiState {
   diagnostics: Diagnostic[];
   /** Shown at the top of the canvas while a connection drag hovers an invalid target. */
   connectHint: string | null;
+  /** Run option sent with every run: independent branches finish when one node fails. */
+  continueOnFailure: boolean;
+  /** The minimap is off by default: on a laptop screen it covers a corner of the graph. */
+  minimap: boolean;
+  /** The bottom panel fills the stage (charts and reports want room). */
+  bottomMax: boolean;
+  /** Nodes lit up on the canvas (the producers of the artifact whose lineage is shown). */
+  highlight: string[];
+  setHighlight(ids: string[]): void;
+  /** Side panels collapse to give a laptop screen's width to the canvas. */
+  paletteOpen: boolean;
+  inspectorOpen: boolean;
+  togglePalette(): void;
+  toggleInspector(): void;
+  setContinueOnFailure(on: boolean): void;
+  toggleMinimap(): void;
+  toggleBottomMax(): void;
   setTheme(t: Theme): void;
   toggleTheme(): void;
   showBottom(tab: BottomTab): void;
@@ -84,7 +101,24 @@ function initialBottomHeight(): number {
   } catch {
     /* private mode: default height */
   }
-  return 300;
+  // A laptop's 800 px keeps most of its height for the canvas.
+  return Math.round(Math.min(300, window.innerHeight * 0.3));
+}
+
+function savedFlag(key: string, fallback: boolean): boolean {
+  try {
+    const v = localStorage.getItem(key);
+    return v === null ? fallback : v === 'true';
+  } catch {
+    return fallback;
+  }
+}
+function saveFlag(key: string, v: boolean): void {
+  try {
+    localStorage.setItem(key, String(v));
+  } catch {
+    /* private mode: not remembered */
+  }
 }
 
 let toastSeq = 0;
@@ -101,6 +135,31 @@ export const useUi = create<UiState>((set, get) => ({
   menu: null,
   diagnostics: [],
   connectHint: null,
+  continueOnFailure: typeof window === 'undefined' ? true : savedFlag('forge.continueOnFailure', true),
+  minimap: typeof window === 'undefined' ? false : savedFlag('forge.minimap', false),
+  bottomMax: false,
+  highlight: [],
+  // With no saved choice, the palette starts collapsed below 1440 px (drag-and-drop has Ctrl+K too).
+  paletteOpen: typeof window === 'undefined' ? true : savedFlag('forge.paletteOpen', window.innerWidth >= 1440),
+  inspectorOpen: typeof window === 'undefined' ? true : savedFlag('forge.inspectorOpen', true),
+  togglePalette: () => {
+    saveFlag('forge.paletteOpen', !get().paletteOpen);
+    set((s) => ({ paletteOpen: !s.paletteOpen }));
+  },
+  toggleInspector: () => {
+    saveFlag('forge.inspectorOpen', !get().inspectorOpen);
+    set((s) => ({ inspectorOpen: !s.inspectorOpen }));
+  },
+  setHighlight: (highlight) => set((s) => (s.highlight.length === 0 && highlight.length === 0 ? s : { highlight })),
+  setContinueOnFailure: (continueOnFailure) => {
+    saveFlag('forge.continueOnFailure', continueOnFailure);
+    set({ continueOnFailure });
+  },
+  toggleMinimap: () => {
+    saveFlag('forge.minimap', !get().minimap);
+    set((s) => ({ minimap: !s.minimap }));
+  },
+  toggleBottomMax: () => set((s) => ({ bottomMax: !s.bottomMax, bottomOpen: true })),
   setTheme: (theme) => {
     try {
       localStorage.setItem('forge.theme', theme);
@@ -126,7 +185,8 @@ export const useUi = create<UiState>((set, get) => ({
   closeDialog: () => set({ dialog: { kind: 'none' } }),
   toast: (t, ms = 5000) => {
     const id = ++toastSeq;
-    set((s) => ({ toasts: [...s.toasts.slice(-3), { ...t, id }] }));
+    // At most three at once, so a burst of notices never buries the canvas.
+    set((s) => ({ toasts: [...s.toasts.slice(-2), { ...t, id }] }));
     if (ms > 0) window.setTimeout(() => get().dismissToast(id), ms);
   },
   dismissToast: (id) => set((s) => ({ toasts: s.toasts.filter((t) => t.id !== id) })),

@@ -25,6 +25,7 @@ export function Toolbar() {
   const active = useRun((s) => s.active);
   const connected = useRun((s) => s.connected);
   const theme = useUi((s) => s.theme);
+  const continueOnFailure = useUi((s) => s.continueOnFailure);
   const trusted = useGraph((s) => s.trusted);
   const running = active !== null;
   const done = useRun((s) => (s.active ? s.active.nodes.filter((id) => ['done', 'cached', 'failed', 'skipped', 'bypassed', 'pinned', 'cancelled'].includes(s.status[id]?.state ?? '')).length : 0));
@@ -69,6 +70,10 @@ export function Toolbar() {
         <Btn cmd="run.node" icon="step" label="Run node" testId="run-node" disabled={running || !hasSel} />
         <Btn cmd="run.from" icon="forward" label="Run from" testId="run-from" disabled={running || !hasSel} />
         <Btn cmd="run.cancel" icon="stop" fill label="Cancel" testId="run-cancel" disabled={!running} />
+        <label className="run-opt" title="When a node fails, keep running the branches that do not depend on it (the summary lists what was skipped)">
+          <input type="checkbox" checked={continueOnFailure} onChange={(e) => useUi.getState().setContinueOnFailure(e.target.checked)} data-testid="continue-on-failure" />
+          <span className="tlabel">keep going on failure</span>
+        </label>
         <span className="run-progress" data-testid="run-progress">
           {running ? `${done} / ${active.nodes.length}` : ''}
         </span>
