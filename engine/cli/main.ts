@@ -14,8 +14,7 @@ import { diffCommand, lineageCommand, runsCommand, showCommand } from './provena
 import { formatPlan } from './plan-command.js';
 import { runCommand } from './run-command.js';
 import { UntrustedGraphError } from '../security/trust.js';
-import { WORKER_HELP, workerCommand } from './worker-command.js';
-import { QueueExecutor } from '../exec/queue/queue-executor.js';
+import { WORKER_HELP } from './worker-help.js';
 import { modelsCommand } from './models-command.js';
 import { table } from './format.js';
 
@@ -96,7 +95,8 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
   if (values.help || !command || command === 'help') return print(HELP);
   if (command === 'schema') return print(JSON.stringify(graphJsonSchema(), null, 2));
 
-  if (command === 'worker') return workerCommand(values, deps.loadRegistry);
+  // The queue client (bullmq, ioredis) loads only for commands that use it.
+  if (command === 'worker') return (await import('./worker-command.js')).workerCommand(values, deps.loadRegistry);
   const registry = NEEDS_NODE_TYPES.has(command) ? await deps.loadRegistry() : undefined;
   // SECURITY: read-only commands never create a workspace, and a bad one is a message, not a stack trace.
   const opened = openWorkspace(resolve(values.workspace ?? process.cwd()), command, registry);
@@ -119,7 +119,7 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
           json: values.json ?? false,
           quiet: values.quiet ?? false,
           trust: values.trust ?? false,
-          executor: values.queue ? await QueueExecutor.connect(values.queue, engine.ws.store.forgeDir, engine.registry) : undefined,
+          executor: values.queue ? await (await import('../exec/queue/queue-executor.js')).QueueExecutor.connect(values.queue, engine.ws.store.forgeDir, engine.registry) : undefined,
         });
       }
       case 'plan': {

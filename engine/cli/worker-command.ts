@@ -2,10 +2,8 @@ import { resolve } from 'node:path';
 import { startQueueWorker } from '../exec/queue/queue-worker.js';
 import type { NodeRegistry } from '../registry.js';
 
-export const WORKER_HELP = `  worker --queue redis://host:port --store <dir>
-                                run work units from a queue; <dir> is this machine's path of the
-                                coordinator's shared .forge folder  (--concurrency N units at once)
-`;
+export { WORKER_HELP } from './worker-help.js';
+
 
 /** `forge worker`: serves the queue until SIGINT/SIGTERM, then finishes its current units and exits. */
 export async function workerCommand(o: { queue?: string; store?: string; concurrency?: string }, loadRegistry: () => Promise<NodeRegistry>): Promise<number> {

@@ -31,6 +31,8 @@ export function graphLimitDiagnostics(doc: GraphDocument, registry: NodeRegistry
     }
     const def = registry.get(node.type);
     if (!def || !(def.params instanceof z.ZodObject)) continue;
+    // Params saved by an older type version are checked after migration renames them (validateGraph).
+    if (node.typeVersion !== undefined && node.typeVersion < def.version) continue;
     const known = Object.keys(def.params.shape);
     for (const key of Object.keys(node.params ?? {})) {
       if (known.includes(key)) continue;

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,6 +29,8 @@ describe('CLI start-up loads node code only when a command needs node types', ()
   const project = tempProject();
 
   it('forge --help and forge runs load no ML library', () => {
+    // `forge runs` reads an existing workspace only (it refuses a folder without .forge).
+    mkdirSync(join(project, '.forge'), { recursive: true });
     for (const args of [['--help'], ['runs']]) {
       const r = loadedBy(args, project);
       expect(r.code, args.join(' ')).toBe(0);

@@ -120,7 +120,7 @@ describe('bad-input corpus', () => {
     for (const c of cases) writeFileSync(join(baseDir, c.file), c.content);
     const doc = { format: 'forge-graph', version: 2, seed: 1, nodes: cases.map((c, i) => ({ id: `c${i}`, ...c.node })), edges: [] } as GraphDocument;
     const engine = openEngine(project);
-    const summary = await engine.run(doc, { baseDir, trigger: 'test' });
+    const summary = await engine.run(doc, { baseDir, trigger: 'test', continueOnFailure: true });
     const problems: string[] = [];
     cases.forEach((c, i) => {
       const n = summary.nodes.find((o) => o.nodeId === `c${i}`);
