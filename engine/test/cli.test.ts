@@ -8,7 +8,7 @@ const CLI = join(REPO, 'bin/forge.mjs');
 let project: string;
 
 function forge(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args, '-w', project], { cwd: project, encoding: 'utf8', timeout: 60_000 });
+  const r = spawnSync(process.execPath, [CLI, ...args, '-w', project], { cwd: project, encoding: 'utf8', timeout: 180_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 

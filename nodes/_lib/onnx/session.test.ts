@@ -58,7 +58,7 @@ describe('auto provider plan', () => {
       g.output(g.op('Identity', [g.input('x', 'float32', [2])]), 'float32', [2]);
       const { device } = await createSession(g.encode({ docString: 'test' }), { provider: 'auto' });
       console.log('device=' + device);`;
-    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 180_000 });
     expect(r.stdout).toMatch(/device=(cuda|cpu)/);
     expect(r.stderr).not.toMatch(/Vulkan/);
   });
