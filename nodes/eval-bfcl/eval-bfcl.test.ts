@@ -96,7 +96,8 @@ describe('eval.bfcl node', () => {
       ],
       [['live.results', 'again.cache']],
     );
-    const run = await runGraph(doc);
+    // The endpoint URL and key variable are trust-gated params: this test's graph is the user's own.
+    const run = await runGraph(doc, { trust: true });
     try {
       expect(run.outcome('live').error).toBeUndefined();
       const m = run.metrics('live');
@@ -136,7 +137,7 @@ describe('eval.bfcl node', () => {
         { id: 'file', type: 'eval.bfcl', params: { path: BFCL, generations: 'jsonl', outputs: 'out.jsonl', categories: ['simple_python'], maxPerCategory: 3 } },
         { id: 'bad', type: 'eval.bfcl', params: { path: BFCL, generations: 'jsonl', outputs: 'bad.jsonl', categories: ['simple_python'] } },
       ]),
-      { files: { 'out.jsonl': jsonl, 'bad.jsonl': `${jsonl}\n{oops\n` } },
+      { files: { 'out.jsonl': jsonl, 'bad.jsonl': `${jsonl}\n{oops\n` }, trust: true },
     );
     try {
       expect(run.outcome('none').error).toBeUndefined();

@@ -8,7 +8,7 @@ import { round, writeChart, writeMetrics, type MetricValue } from '../_lib/repor
 import { readCurve, readTorchLmHeader, TORCH_LM_FORMAT, TORCH_LM_VERSION, type CurvePoint, type TorchLmArch, type TorchLmHeader } from '../_lib/onnx/causal-lm.js';
 import { orderedDatasetSql } from '../_corpus/records.js';
 import { loadTokenizer, tokenizerFiles, WORDS, type TextTokenizer } from '../_corpus/tokenizer.js';
-import { DEFAULT_PYTHON, runPython, TRAIN_SCRIPT, type PyEvent } from './python.js';
+import { DEFAULT_PYTHON, runPython, type PyEvent } from './python.js';
 import { TokenStream } from './stream.js';
 import { stageCurveChart } from './charts.js';
 
@@ -85,7 +85,9 @@ const trainTorch = defineNode({
   deterministic: true,
   worker: true,
   codeParams: ['python'],
-  inputFiles: (p, baseDir) => [...tokenizerFiles(p.tokenizer, baseDir), TRAIN_SCRIPT],
+  inputFiles: (p, baseDir) => tokenizerFiles(p.tokenizer, baseDir),
+  // The training script is the node's code, not user data: it enters the code hash, never the pins.
+  codeFiles: ['train.py'],
   async run(ctx) {
     const p = ctx.params;
     const init = ctx.optionalInput('model');

@@ -83,7 +83,7 @@ async function torchScores(modelDir: string, docs: number[][]): Promise<{ docume
 
 describe('train.torch node', () => {
   it('trains a transformer on real prose, exports ONNX that eval.lm-loss scores exactly as PyTorch does, deterministically', async () => {
-    const run = await runGraph(pipeline({}));
+    const run = await runGraph(pipeline({}), { trust: true });
     try {
       expect(run.outcome('lm').error).toBeUndefined();
       expect(run.outcome('eval').error).toBeUndefined();
@@ -117,7 +117,7 @@ describe('train.torch node', () => {
       expect(m['split.tokens']).toBe(ref2.tokens);
 
       // Same seed, another workspace → byte-identical model.
-      const again = await runGraph(pipeline({}));
+      const again = await runGraph(pipeline({}), { trust: true });
       try {
         expect(again.artifact('lm', 'model').hash).toBe(ref.hash);
       } finally {
@@ -142,7 +142,7 @@ describe('train.torch node', () => {
         ['pairs.out', 'stage3.train'],
       ],
     );
-    const run = await runGraph(doc, { files: { 'pairs.jsonl': PAIRS } });
+    const run = await runGraph(doc, { files: { 'pairs.jsonl': PAIRS }, trust: true });
     try {
       expect(run.outcome('stage3').error).toBeUndefined();
       const dir = run.artifact('stage3', 'model').dir;
@@ -179,7 +179,7 @@ describe('train.torch node', () => {
       [noTorch, 'PyTorch is not installed'],
       [join(dir, 'no-such-python'), 'Python interpreter not found'],
     ] as const) {
-      const run = await runGraph(pipeline({ python })).catch((e: { diagnostics?: unknown }) => {
+      const run = await runGraph(pipeline({ python }), { trust: true }).catch((e: { diagnostics?: unknown }) => {
         throw new Error(JSON.stringify(e.diagnostics));
       });
       try {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -121,6 +121,7 @@ describe('distributed runs on BullMQ', () => {
     const { url } = await startRedis();
     const ws = join(dir, 'ws-queue');
     // The coordinator creates the store; workers on "other machines" reach it as a shared folder.
+    mkdirSync(join(ws, '.forge'), { recursive: true });
     const first = await cli(['runs', '-w', ws]);
     expect(first.code, first.stderr).toBe(0);
     startWorker(url, join(ws, '.forge'));
@@ -150,6 +151,7 @@ describe('distributed runs on BullMQ', () => {
 
     const { url } = await startRedis();
     const ws = join(dir, 'ws-kill');
+    mkdirSync(join(ws, '.forge'), { recursive: true });
     expect((await cli(['runs', '-w', ws])).code).toBe(0);
     const aLog: string[] = [];
     const a = startWorker(url, join(ws, '.forge'), aLog);

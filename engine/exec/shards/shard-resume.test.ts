@@ -3,8 +3,7 @@ import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Engine } from '../../engine.js';
-import { outputHashes, REPO } from '../../test/helpers.js';
+import { openEngine, outputHashes, REPO } from '../../test/helpers.js';
 import { SHARD_CACHE_DIR } from './shard-cache.js';
 
 const CLI = join(REPO, 'bin/forge.mjs');
@@ -67,7 +66,7 @@ function killWhenCached(ws: string, atFiles: number): Promise<number> {
 }
 
 async function runInProcess(ws: string) {
-  const engine = Engine.open(ws);
+  const engine = openEngine(ws);
   try {
     const { doc, file, baseDir } = engine.loadFile(join(dir, 'g.forge.json'));
     const summary = await engine.run(doc, { file, baseDir, trigger: 'test' });
