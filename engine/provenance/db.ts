@@ -2,6 +2,7 @@ import Database from 'better-sqlite3';
 import { hostname } from 'node:os';
 import { MIGRATIONS } from './migrations.js';
 import type { ProvenanceEvent } from './events.js';
+import { processAlive } from '../util/process.js';
 
 type Db = Database.Database;
 
@@ -211,11 +212,3 @@ export class ProvenanceDb {
   }
 }
 
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}

@@ -2,17 +2,10 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { CancelledError } from '../sdk/node-error.js';
 import type { Workspace } from '../workspace.js';
+import { processAlive } from '../util/process.js';
 
 const POLL_MS = 200;
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /**
  * One execution per cache key at a time, across every process sharing the workspace: an in-flight
@@ -43,7 +36,7 @@ export class ExecutionLeases {
       if (insert.run(key, executionId, process.pid, this.host, new Date().toISOString()).changes === 1) return waited;
       const h = holder.get(key) as { execution_id: string; pid: number; host: string } | undefined;
       // A holder on this host whose process is gone never releases: take over its lease.
-      if (h && h.host === this.host && !alive(h.pid)) {
+      if (h && h.host === this.host && !processAlive(h.pid)) {
         drop.run(key, h.execution_id);
         continue;
       }

@@ -1,17 +1,10 @@
 import { mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { processAlive } from '../util/process.js';
 
 const TMP_MARK = '.forge-tmp-';
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
 
 /** Temp folders a killed run left beside `target` (`<name>.forge-tmp-<pid>-…`), removed when their process is gone. */
 export function sweepDeadTemps(target: string): void {
@@ -25,7 +18,7 @@ export function sweepDeadTemps(target: string): void {
   for (const name of names) {
     if (!name.startsWith(prefix)) continue;
     const pid = Number(name.slice(prefix.length).split('-')[0]);
-    if (Number.isInteger(pid) && pid > 0 && !alive(pid)) rmSync(join(dirname(target), name), { recursive: true, force: true });
+    if (Number.isInteger(pid) && pid > 0 && !processAlive(pid)) rmSync(join(dirname(target), name), { recursive: true, force: true });
   }
 }
 
