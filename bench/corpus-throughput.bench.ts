@@ -39,7 +39,9 @@ function prose(): string[] {
 function agent(): string[] {
   const out: string[] = [];
   const dir = join(DATA, 'agent/bfcl');
-  for (const f of readdirSync(dir).filter((n) => n.startsWith('BFCL_') && !n.includes('multi_turn')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((n) => n.startsWith('BFCL_') && !n.includes('multi_turn'))
+    .sort()) {
     let answers = new Map<string, unknown>();
     try {
       answers = parseAnswers(readFileSync(join(dir, 'possible_answer', f), 'utf8'));
@@ -106,9 +108,23 @@ for (const [order, prune] of [
       model3 = {
         built: b.value,
         header: {
-          format: 'forge-ngram-lm', version: 1, smoothing: 'interpolated-modified-kneser-ney', order, vocabSize: tok.vocabSize, bos: tok.vocabSize, eos: tok.vocabSize + 1,
-          uniformSize: tok.vocabSize + 1, discounts: b.value.discounts, discountFallbackOrders: b.value.fallbackOrders, prune, ngrams: b.value.ngrams, pruned: b.value.pruned,
-          contexts: b.value.contexts, training: { documents: b.value.documents, tokens: b.value.tokens, predictedTokens: b.value.predictedTokens }, tokenizer: { file: 'tokenizer.json', sha256: tok.sha256, name: 'bench' }, files: {},
+          format: 'forge-ngram-lm',
+          version: 1,
+          smoothing: 'interpolated-modified-kneser-ney',
+          order,
+          vocabSize: tok.vocabSize,
+          bos: tok.vocabSize,
+          eos: tok.vocabSize + 1,
+          uniformSize: tok.vocabSize + 1,
+          discounts: b.value.discounts,
+          discountFallbackOrders: b.value.fallbackOrders,
+          prune,
+          ngrams: b.value.ngrams,
+          pruned: b.value.pruned,
+          contexts: b.value.contexts,
+          training: { documents: b.value.documents, tokens: b.value.tokens, predictedTokens: b.value.predictedTokens },
+          tokenizer: { file: 'tokenizer.json', sha256: tok.sha256, name: 'bench' },
+          files: {},
         },
       };
     }
@@ -212,7 +228,11 @@ async function engineRun(): Promise<Record<string, number>> {
 const e2e: Record<string, number>[] = [];
 for (let r = 0; r < REPS; r++) {
   e2e.push(await engineRun());
-  log(`  engine run ${r + 1}: ${Object.entries(e2e[r] as Record<string, number>).map(([k, v]) => `${k} ${fmt(v, 0)} ms`).join(', ')}`);
+  log(
+    `  engine run ${r + 1}: ${Object.entries(e2e[r] as Record<string, number>)
+      .map(([k, v]) => `${k} ${fmt(v, 0)} ms`)
+      .join(', ')}`,
+  );
 }
 const med = (k: string) => median(e2e.map((x) => x[k] as number));
 const mixInputTokens = tokens; // the mixer counts every token of both inputs
@@ -223,12 +243,20 @@ const rows: string[][] = [
   ['tokenize (MiniLM WordPiece via @huggingface/tokenizers)', `${fmt(tokens / (median(tokRuns) / 1000), 0)} tokens/s`, `${fmt(tokens, 0)} tokens, ${allDocs.length} docs`],
   ...trainRows.map((r) => {
     const total = median(r.countMs) + median(r.buildMs);
-    return [`KN training, ${r.label} (ids in: count + build)`, `**${fmt(tokens / (total / 1000), 0)} tokens/s**`, `count ${fmt(median(r.countMs), 0)} ms + build ${fmt(median(r.buildMs), 0)} ms; n-grams ${r.ngrams.map((x) => fmt(x, 0)).join(' / ')}`];
+    return [
+      `KN training, ${r.label} (ids in: count + build)`,
+      `**${fmt(tokens / (total / 1000), 0)} tokens/s**`,
+      `count ${fmt(median(r.countMs), 0)} ms + build ${fmt(median(r.buildMs), 0)} ms; n-grams ${r.ngrams.map((x) => fmt(x, 0)).join(' / ')}`,
+    ];
   }),
   ['trigram scoring (evaluator inner loop, ids in)', `${fmt(scored / (median(scoreMs) / 1000), 0)} tokens/s`, `model load ${fmt(loadMs, 0)} ms`],
   ['mixer plan, 1M-token target (counts known)', `${fmt(median(planMs), 1)} ms`, `${planned} picks from ${allDocs.length} docs`],
   ['near-dedup, MinHash 16×8 + LSH + exact verify', `${fmt(ndDocs.length / (median(ndMs) / 1000), 0)} docs/s`, `${ndDocs.length} docs in ${fmt(median(ndMs), 0)} ms`],
-  ['**engine** `transform.mixer` node (count all input tokens, plan, write 1M-token mix)', `**${fmt(mixInputTokens / (med('mix') / 1000), 0)} input tokens/s**`, `${fmt(med('mix'), 0)} ms for ${fmt(mixInputTokens, 0)} input tokens (worker start, DuckDB read and Parquet write included)`],
+  [
+    '**engine** `transform.mixer` node (count all input tokens, plan, write 1M-token mix)',
+    `**${fmt(mixInputTokens / (med('mix') / 1000), 0)} input tokens/s**`,
+    `${fmt(med('mix'), 0)} ms for ${fmt(mixInputTokens, 0)} input tokens (worker start, DuckDB read and Parquet write included)`,
+  ],
   ['**engine** `train.ngram` node, order 3, on the 1M-token mix', `**${fmt(trainTokens / (med('lm') / 1000), 0)} tokens/s**`, `${fmt(med('lm'), 0)} ms (tokenize + count + build + write model)`],
   ['**engine** `eval.lm-loss` node, 2 benchmarks × 500 docs', `${fmt(med('eval'), 0)} ms`, ''],
   ['engine run, 5 nodes cold / all cached', `${fmt(med('total'), 0)} ms / ${fmt(med('cached'), 0)} ms`, ''],

@@ -290,14 +290,42 @@ const cachedGoal = NODES === 500;
 const rows: string[][] = [
   [`cold run, ${NODES} nodes (fresh workspace)`, ms(median(cold)), ms(percentile(cold, 95)), ms(min(cold)), '', ''],
   ['cold, per node', ms(median(cold) / NODES, 3), ms(percentile(cold, 95) / NODES, 3), ms(min(cold) / NODES, 3), `< ${GOAL_COLD_PER_NODE_MS} ms`, ok(median(cold) / NODES < GOAL_COLD_PER_NODE_MS)],
-  [`all-cached rerun, ${NODES} nodes`, ms(median(cached)), ms(percentile(cached, 95)), ms(min(cached)), cachedGoal ? `< ${GOAL_CACHED_TOTAL_MS} ms` : '', cachedGoal ? ok(median(cached) < GOAL_CACHED_TOTAL_MS) : ''],
+  [
+    `all-cached rerun, ${NODES} nodes`,
+    ms(median(cached)),
+    ms(percentile(cached, 95)),
+    ms(min(cached)),
+    cachedGoal ? `< ${GOAL_CACHED_TOTAL_MS} ms` : '',
+    cachedGoal ? ok(median(cached) < GOAL_CACHED_TOTAL_MS) : '',
+  ],
   ['all-cached, per node', ms(median(cached) / NODES, 3), ms(percentile(cached, 95) / NODES, 3), ms(min(cached) / NODES, 3), '', ''],
   ['first cold run in a fresh process (JIT, module load; 1 sample, not in the stats)', ms(first.coldMs), '', '', '', ''],
   ['`Workspace.open` (new workspace)', ms(median(openMs), 1), ms(percentile(openMs, 95), 1), ms(min(openMs), 1), '', ''],
-  [`provenance write rate, \`ws.db.record\` (${PROV_EXECUTIONS * 3} events: started/artifact/finished), 1 event per transaction`, rate(median(rates)), `${rate(percentile(rates, 5))} (p5)`, `${rate(max(rates))} (max)`, '', ''],
-  ['… same events, 3 per transaction (`recordAll`; the engine commits 2 per executed node: started, then artifacts + finished)', rate(median(rates3)), `${rate(percentile(rates3, 5))} (p5)`, `${rate(max(rates3))} (max)`, '', ''],
+  [
+    `provenance write rate, \`ws.db.record\` (${PROV_EXECUTIONS * 3} events: started/artifact/finished), 1 event per transaction`,
+    rate(median(rates)),
+    `${rate(percentile(rates, 5))} (p5)`,
+    `${rate(max(rates))} (max)`,
+    '',
+    '',
+  ],
+  [
+    '… same events, 3 per transaction (`recordAll`; the engine commits 2 per executed node: started, then artifacts + finished)',
+    rate(median(rates3)),
+    `${rate(percentile(rates3, 5))} (p5)`,
+    `${rate(max(rates3))} (max)`,
+    '',
+    '',
+  ],
   ['… same events, 300 per transaction', rate(median(rates300)), `${rate(percentile(rates300, 5))} (p5)`, `${rate(max(rates300))} (max)`, '', ''],
-  [`provenance events during a cold run (${fmt(coldEvents, 0)} events / run time)`, rate(median(coldEventRates)), `${rate(percentile(coldEventRates, 5))} (p5)`, `${rate(max(coldEventRates))} (max)`, '', ''],
+  [
+    `provenance events during a cold run (${fmt(coldEvents, 0)} events / run time)`,
+    rate(median(coldEventRates)),
+    `${rate(percentile(coldEventRates, 5))} (p5)`,
+    `${rate(max(coldEventRates))} (max)`,
+    '',
+    '',
+  ],
 ];
 const table = markdownTable(['measurement', 'median', 'p95', 'min', 'goal', ''], rows);
 
@@ -308,12 +336,23 @@ const runMs = (r: Rep, which: Which) => (which === 'cold' ? r.coldMs : r.cachedM
 const runsPerRep = (which: Which) => (which === 'cold' ? 1 : CACHED_PER_REP);
 const perNodeUs = (which: Which, name: string) => median(reps.map((r) => ((partsOf(r, which).get(name) ?? 0) * 1000) / NODES / runsPerRep(which)));
 const totalUs = (which: Which) => median(reps.map((r) => (runMs(r, which) * 1000) / NODES / runsPerRep(which)));
-const restUs = (which: Which) =>
-  median(reps.map((r) => ((runMs(r, which) - [...partsOf(r, which).values()].reduce((a, b) => a + b, 0)) * 1000) / NODES / runsPerRep(which)));
+const restUs = (which: Which) => median(reps.map((r) => ((runMs(r, which) - [...partsOf(r, which).values()].reduce((a, b) => a + b, 0)) * 1000) / NODES / runsPerRep(which)));
 const share = (us: number, which: 'cold' | 'cached') => `${fmt((100 * us) / totalUs(which), 0)} %`;
 const breakdownRows: string[][] = [
-  ...COMPONENTS.map(([name, what]) => [what, `${fmt(perNodeUs('cold', name), 0)} µs`, share(perNodeUs('cold', name), 'cold'), `${fmt(perNodeUs('cached', name), 0)} µs`, share(perNodeUs('cached', name), 'cached')]),
-  ['rest: scheduler code (cache key = canonical JSON + sha256, UUIDs, promises), GC', `${fmt(restUs('cold'), 0)} µs`, share(restUs('cold'), 'cold'), `${fmt(restUs('cached'), 0)} µs`, share(restUs('cached'), 'cached')],
+  ...COMPONENTS.map(([name, what]) => [
+    what,
+    `${fmt(perNodeUs('cold', name), 0)} µs`,
+    share(perNodeUs('cold', name), 'cold'),
+    `${fmt(perNodeUs('cached', name), 0)} µs`,
+    share(perNodeUs('cached', name), 'cached'),
+  ]),
+  [
+    'rest: scheduler code (cache key = canonical JSON + sha256, UUIDs, promises), GC',
+    `${fmt(restUs('cold'), 0)} µs`,
+    share(restUs('cold'), 'cold'),
+    `${fmt(restUs('cached'), 0)} µs`,
+    share(restUs('cached'), 'cached'),
+  ],
   ['**total per node**', `**${fmt(totalUs('cold'), 0)} µs**`, '100 %', `**${fmt(totalUs('cached'), 0)} µs**`, '100 %'],
 ];
 const breakdownTable = markdownTable(['where the time goes (per node)', 'cold', 'share', 'cached', 'share'], breakdownRows);

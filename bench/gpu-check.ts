@@ -91,9 +91,31 @@ if (!existsSync(join(lmDir, 'model.onnx'))) {
   for (const p of paragraphs.slice(0, 200)) stream.addDocument(tok.encode(p));
   stream.write(join(lmDir, 'tokens.bin'), join(lmDir, 'mask.bin'));
   const arch = { vocabSize: tok.vocabSize + 1, eos: tok.vocabSize, context: 128, layers: 2, dModel: 256, heads: 8, ffn: 512 };
-  await runPython({ python: DEFAULT_PYTHON, workDir: lmDir, config: { mode: 'train', seed: 0, threads: 0, device: 'cpu', arch, tokens: join(lmDir, 'tokens.bin'), batch: 4, steps: 2, lr: 1e-3, minLr: 1e-4, warmupSteps: 0, weightDecay: 0, gradClip: 0, out: lmDir } });
+  await runPython({
+    python: DEFAULT_PYTHON,
+    workDir: lmDir,
+    config: {
+      mode: 'train',
+      seed: 0,
+      threads: 0,
+      device: 'cpu',
+      arch,
+      tokens: join(lmDir, 'tokens.bin'),
+      batch: 4,
+      steps: 2,
+      lr: 1e-3,
+      minLr: 1e-4,
+      warmupSteps: 0,
+      weightDecay: 0,
+      gradClip: 0,
+      out: lmDir,
+    },
+  });
   const { writeFileSync } = await import('node:fs');
-  writeFileSync(join(lmDir, 'model.json'), JSON.stringify({ format: 'forge-torch-lm', version: 1, arch, parameters: 0, tokenizer: { file: 'tokenizer.json', sha256: tok.sha256, name: 'tokenizer.json' }, stages: [], files: {} }));
+  writeFileSync(
+    join(lmDir, 'model.json'),
+    JSON.stringify({ format: 'forge-torch-lm', version: 1, arch, parameters: 0, tokenizer: { file: 'tokenizer.json', sha256: tok.sha256, name: 'tokenizer.json' }, stages: [], files: {} }),
+  );
 }
 const header = readTorchLmHeader(lmDir);
 const docs = paragraphs.slice(0, 400).map((p) => tok.encode(p));
@@ -103,7 +125,8 @@ await each(`eval.lm-loss (proxy LM 2×256, ${docs.length} docs)`, `${targets} to
   return () => lm.score(docs);
 });
 
-const cell = (v: number | string | undefined, cpu: number | string | undefined) => (typeof v === 'number' ? `${fmt(v, 0)}${typeof cpu === 'number' && v !== cpu ? ` (${fmt(v / cpu)}× CPU)` : ''}` : String(v ?? '–'));
+const cell = (v: number | string | undefined, cpu: number | string | undefined) =>
+  typeof v === 'number' ? `${fmt(v, 0)}${typeof cpu === 'number' && v !== cpu ? ` (${fmt(v / cpu)}× CPU)` : ''}` : String(v ?? '–');
 const table = markdownTable(
   ['path', 'unit', 'CPU', 'CUDA', 'WebGPU'],
   rows.map((r) => [r.path, r.unit, cell(r.per.cpu, undefined), cell(r.per.cuda, r.per.cpu), cell(r.per.webgpu, r.per.cpu)]),

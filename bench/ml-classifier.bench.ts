@@ -60,7 +60,16 @@ function agentVsProse(): Task {
   const agent = [...apiDocs().map((d) => d.text), ...bfclQuestions()];
   const prose = proseParagraphs();
   const n = Math.min(agent.length, prose.length, 3000);
-  const docs = [...rng.shuffle(agent).slice(0, n).map((t) => ({ text: prep(t), label: 'agent' })), ...rng.shuffle(prose).slice(0, n).map((t) => ({ text: prep(t), label: 'prose' }))];
+  const docs = [
+    ...rng
+      .shuffle(agent)
+      .slice(0, n)
+      .map((t) => ({ text: prep(t), label: 'agent' })),
+    ...rng
+      .shuffle(prose)
+      .slice(0, n)
+      .map((t) => ({ text: prep(t), label: 'prose' })),
+  ];
   return { name: 'agent vs prose', note: `${n} API docs + BFCL questions vs ${n} Gutenberg paragraphs`, ...split(docs, 3), epoch: 10, lr: 0.5 };
 }
 
@@ -89,7 +98,33 @@ interface Measure {
 function runFastText(task: Task, threads: number, trainFile: string, testFile: string): Measure {
   const out = join(DIR, 'ft-model');
   const t = performance.now();
-  const r = spawnSync(CLI!, ['supervised', '-input', trainFile, '-output', out, '-dim', String(DIM), '-epoch', String(task.epoch), '-lr', String(task.lr), '-wordNgrams', '2', '-bucket', String(BUCKET), '-thread', String(threads), '-loss', 'softmax', '-verbose', '2'], { encoding: 'utf8', maxBuffer: 1 << 26 });
+  const r = spawnSync(
+    CLI!,
+    [
+      'supervised',
+      '-input',
+      trainFile,
+      '-output',
+      out,
+      '-dim',
+      String(DIM),
+      '-epoch',
+      String(task.epoch),
+      '-lr',
+      String(task.lr),
+      '-wordNgrams',
+      '2',
+      '-bucket',
+      String(BUCKET),
+      '-thread',
+      String(threads),
+      '-loss',
+      'softmax',
+      '-verbose',
+      '2',
+    ],
+    { encoding: 'utf8', maxBuffer: 1 << 26 },
+  );
   const wall = (performance.now() - t) / 1000;
   if (r.status !== 0) throw new Error(`fasttext supervised failed: ${r.stderr}`);
   const all = [...`${r.stdout}${r.stderr}`.matchAll(/words\/sec\/thread:\s+(\d+)/g)];
@@ -110,7 +145,20 @@ function accuracy(model: FastTextModel, test: Task['test']): number {
 
 async function runOurs(task: Task, threads: number): Promise<Measure> {
   const t = performance.now();
-  const { model, stats } = await trainFastText(task.train, { dim: DIM, epoch: task.epoch, lr: task.lr, wordNgrams: 2, bucket: BUCKET, minn: 0, maxn: 0, minCount: 1, loss: 'softmax', threads, seed: 1, preprocess: 'none' });
+  const { model, stats } = await trainFastText(task.train, {
+    dim: DIM,
+    epoch: task.epoch,
+    lr: task.lr,
+    wordNgrams: 2,
+    bucket: BUCKET,
+    minn: 0,
+    maxn: 0,
+    minCount: 1,
+    loss: 'softmax',
+    threads,
+    seed: 1,
+    preprocess: 'none',
+  });
   const wall = (performance.now() - t) / 1000;
   return { wps: stats.wordsPerSecondPerThread, wall, acc: accuracy(model, task.test) };
 }
@@ -138,14 +186,18 @@ for (const task of tasks) {
         us.push(await runOurs(task, threads));
         if (CLI) ft.push(runFastText(task, threads, trainFile, testFile));
       }
-      log(`  threads ${threads} rep ${r + 1}: fastText ${fmt(ft.at(-1)?.wps ?? NaN, 0)} w/s/t, acc ${fmt(ft.at(-1)?.acc ?? NaN, 4)}; Forge ${fmt(us.at(-1)!.wps, 0)} w/s/t, acc ${fmt(us.at(-1)!.acc, 4)}`);
+      log(
+        `  threads ${threads} rep ${r + 1}: fastText ${fmt(ft.at(-1)?.wps ?? NaN, 0)} w/s/t, acc ${fmt(ft.at(-1)?.acc ?? NaN, 4)}; Forge ${fmt(us.at(-1)!.wps, 0)} w/s/t, acc ${fmt(us.at(-1)!.acc, 4)}`,
+      );
     }
     const med = (ms: Measure[], k: keyof Measure) => median(ms.map((x) => x[k]));
     const ratio = med(us, 'wps') / med(ft, 'wps');
     const dAcc = (med(us, 'acc') - med(ft, 'acc')) * 100;
     rows.push([task.name, String(threads), 'fastText 0.9.2 CLI', fmt(med(ft, 'wps'), 0), fmt(med(ft, 'wall'), 2), fmt(med(ft, 'acc') * 100, 2), '1.00×']);
     rows.push([task.name, String(threads), 'Forge trainer', fmt(med(us, 'wps'), 0), fmt(med(us, 'wall'), 2), fmt(med(us, 'acc') * 100, 2), `${fmt(ratio, 2)}×`]);
-    verdicts.push(`${task.name}, ${threads} thread(s): speed **${fmt(ratio, 2)}×** fastText, accuracy ${dAcc >= 0 ? '+' : ''}${fmt(dAcc, 2)} points → goal ${ratio >= 0.8 && Math.abs(dAcc) <= 0.5 ? 'met' : ratio >= 0.8 && dAcc > 0.5 ? 'met (more accurate)' : 'NOT met'}`);
+    verdicts.push(
+      `${task.name}, ${threads} thread(s): speed **${fmt(ratio, 2)}×** fastText, accuracy ${dAcc >= 0 ? '+' : ''}${fmt(dAcc, 2)} points → goal ${ratio >= 0.8 && Math.abs(dAcc) <= 0.5 ? 'met' : ratio >= 0.8 && dAcc > 0.5 ? 'met (more accurate)' : 'NOT met'}`,
+    );
   }
 }
 

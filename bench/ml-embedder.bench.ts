@@ -108,7 +108,11 @@ for (let r = 0; r < REPS; r++) {
   let a: Float32Array | undefined;
   let b: Float32Array | undefined;
   // Rotate the order each repetition, so that drift in machine load does not favour one side.
-  const steps = [async () => tOurs.push(await timeIt(async () => (a = await runOurs()))), async () => tTjs.push(await timeIt(async () => (b = await runTjs()))), async () => tRaw.push(await timeIt(runRaw))];
+  const steps = [
+    async () => tOurs.push(await timeIt(async () => (a = await runOurs()))),
+    async () => tTjs.push(await timeIt(async () => (b = await runTjs()))),
+    async () => tRaw.push(await timeIt(runRaw)),
+  ];
   for (let j = 0; j < steps.length; j++) await steps[(j + r) % steps.length]!();
   log(`rep ${r + 1}: ours ${fmt(tOurs.at(-1)!)} s, transformers.js ${fmt(tTjs.at(-1)!)} s, raw session.run ${fmt(tRaw.at(-1)!)} s`);
   if (r === 0 && a && b) {

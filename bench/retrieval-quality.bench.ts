@@ -160,13 +160,36 @@ async function main(): Promise<void> {
   const all = [...seeds.map((r) => ({ text: r.text, label: 'agent' })), ...general.map((r) => ({ text: r.text, label: 'general' }))];
   const held = all.map(() => rng.next() < 0.1);
   const train = all.filter((_, i) => !held[i]);
-  const { model } = await trainFastText(train, { dim: 100, epoch: 5, lr: 0.1, wordNgrams: 2, bucket: 200_000, minn: 0, maxn: 0, minCount: 1, loss: 'softmax', threads: 1, seed: 17, preprocess: 'lower-punct' });
+  const { model } = await trainFastText(train, {
+    dim: 100,
+    epoch: 5,
+    lr: 0.1,
+    wordNgrams: 2,
+    bucket: 200_000,
+    minn: 0,
+    maxn: 0,
+    minCount: 1,
+    loss: 'softmax',
+    threads: 1,
+    seed: 17,
+    preprocess: 'lower-punct',
+  });
   const agentIdx = model.labels.indexOf('__label__agent');
   const prob = (t: string) => model.probabilities(model.features(t))[agentIdx]!;
   const heldRows = all.filter((_, i) => held[i]);
-  const hm = binaryMetrics(confusion(heldRows.map((r) => r.label === 'agent'), heldRows.map((r) => prob(r.text) >= 0.5)));
+  const hm = binaryMetrics(
+    confusion(
+      heldRows.map((r) => r.label === 'agent'),
+      heldRows.map((r) => prob(r.text) >= 0.5),
+    ),
+  );
   const poolProb = Float64Array.from(poolTexts, prob);
-  const pm = binaryMetrics(confusion(labels, Array.from(poolProb, (p) => p >= 0.5)));
+  const pm = binaryMetrics(
+    confusion(
+      labels,
+      Array.from(poolProb, (p) => p >= 0.5),
+    ),
+  );
   const clsRows = [
     ['held-out split (seeds vs prose)', String(heldRows.length), fmt(hm.accuracy, 3), fmt(hm.precision, 3), fmt(hm.recall, 3), fmt(hm.f1, 3)],
     ['evaluation pool', String(pool.length), fmt(pm.accuracy, 3), fmt(pm.precision, 3), fmt(pm.recall, 3), fmt(pm.f1, 3)],
@@ -181,12 +204,26 @@ async function main(): Promise<void> {
   for (const name of [BM25, HYBRID, TFIDF]) {
     const s = scores[name]!;
     const val = (a: ArrayLike<number> | boolean[]) => Array.from(a as ArrayLike<number>).filter((_, i) => half[i]);
-    const chosen = thresholdForTarget(val(s), labels.filter((_, i) => half[i]), { metric: 'precision', value: 0.8 });
+    const chosen = thresholdForTarget(
+      val(s),
+      labels.filter((_, i) => half[i]),
+      { metric: 'precision', value: 0.8 },
+    );
     const t = chosen?.threshold ?? Infinity;
     const testIdx = pool.map((_, i) => i).filter((i) => !half[i]);
     const retrieved = testIdx.map((i) => s[i]! >= t);
-    const r = binaryMetrics(confusion(testIdx.map((i) => labels[i]!), retrieved));
-    const f = binaryMetrics(confusion(testIdx.map((i) => labels[i]!), testIdx.map((i, j) => retrieved[j]! && poolProb[i]! >= 0.5)));
+    const r = binaryMetrics(
+      confusion(
+        testIdx.map((i) => labels[i]!),
+        retrieved,
+      ),
+    );
+    const f = binaryMetrics(
+      confusion(
+        testIdx.map((i) => labels[i]!),
+        testIdx.map((i, j) => retrieved[j]! && poolProb[i]! >= 0.5),
+      ),
+    );
     pipeRows.push([name, chosen ? fmt(chosen.threshold, 4) : 'none', fmt(r.precision, 3), fmt(r.recall, 3), fmt(f.precision, 3), fmt(f.recall, 3)]);
   }
 
@@ -205,7 +242,9 @@ async function main(): Promise<void> {
     '',
     `Pool: ${pool.length} documents, ${nAgent} of them agent-like; rows per source: ${Object.entries(summary.by_source)
       .map(([k, v]) => `${k} ${v}`)
-      .join(', ')}. Seeds: ${seeds.length} (BFCL simple_python + multiple, the bundled Gorilla records; none in the pool); general text for the classifier: ${general.length} Gutenberg paragraphs not in the pool.`,
+      .join(
+        ', ',
+      )}. Seeds: ${seeds.length} (BFCL simple_python + multiple, the bundled Gorilla records; none in the pool); general text for the classifier: ${general.length} Gutenberg paragraphs not in the pool.`,
     '',
     'Retrieval, pool mode (every pool document scored against all seeds):',
     '',

@@ -317,12 +317,18 @@ log(`stream memory: ${data.records.toLocaleString('en-US')} records, ${fmt(data.
 
 const ours: Measured[] = [];
 const base: Measured[] = [];
-const nodeTimes = (o: Measured) => Object.entries(o.nodeMs ?? {}).map(([k, v]) => `${k} ${fmt(v / 1000, 1)} s`).join(', ');
+const nodeTimes = (o: Measured) =>
+  Object.entries(o.nodeMs ?? {})
+    .map(([k, v]) => `${k} ${fmt(v / 1000, 1)} s`)
+    .join(', ');
 for (let i = 0; i < REPS; i++) {
   const o = await runOurs(data, {});
   ours.push(o);
   if (o.error) log(`  rep ${i + 1}/${REPS} forge:  FAILED after ${fmt(o.wallMs / 1000, 1)} s, peak RSS ${mib(o.peakRss)}: ${o.error}`);
-  else log(`  rep ${i + 1}/${REPS} forge:  ${fmt(o.wallMs / 1000, 1)} s, ${fmt(mbps(o.wallMs), 1)} MB/s, peak RSS ${mib(o.peakRss)} (polled ${mib(o.polledTreeRss)}), ${o.rows} rows kept; nodes ${nodeTimes(o)}`);
+  else
+    log(
+      `  rep ${i + 1}/${REPS} forge:  ${fmt(o.wallMs / 1000, 1)} s, ${fmt(mbps(o.wallMs), 1)} MB/s, peak RSS ${mib(o.peakRss)} (polled ${mib(o.polledTreeRss)}), ${o.rows} rows kept; nodes ${nodeTimes(o)}`,
+    );
   const b = await runBaseline(data);
   base.push(b);
   log(`  rep ${i + 1}/${REPS} duckdb: ${fmt(b.wallMs / 1000, 1)} s, ${fmt(mbps(b.wallMs), 1)} MB/s, peak RSS ${mib(b.peakRss)} (polled ${mib(b.polledTreeRss)}), ${b.rows} rows kept`);
@@ -363,7 +369,16 @@ const bounds: [string, number, number][] = [];
 {
   const runStart = mark(/^run \S+: \d+ node/);
   const edges = [0, runStart, mark(/^▶ load/), mark(/^✔ load/), mark(/^▶ keep/), mark(/^✔ keep/), mark(/^▶ write/), mark(/^✔ write/), phaseRun.wallMs];
-  const names = ['process start, open workspace, hash the input file (preflight)', 'run start → load starts', 'load: source.jsonl (read_json → Parquet shards)', 'between', 'keep: transform.filter (kept + rejected shards)', 'between', 'write: sink.write (Parquet → JSONL, hash the output)', 'summary and exit'];
+  const names = [
+    'process start, open workspace, hash the input file (preflight)',
+    'run start → load starts',
+    'load: source.jsonl (read_json → Parquet shards)',
+    'between',
+    'keep: transform.filter (kept + rejected shards)',
+    'between',
+    'write: sink.write (Parquet → JSONL, hash the output)',
+    'summary and exit',
+  ];
   names.forEach((n, i) => bounds.push([n, edges[i] as number, edges[i + 1] as number]));
 }
 const phaseRows = bounds

@@ -41,10 +41,13 @@ const tok = loadTokenizer(TOKENIZER, '/');
 
 async function nodeRun(): Promise<{ ms: number; modelDir: string; close: () => void }> {
   const run = await runGraph(
-    graph([
-      { id: 'prose', type: 'source.text-folder', params: { pattern: GRIMM, unit: 'paragraph', minChars: 40 } },
-      { id: 'lm', type: 'train.torch', params: { tokenizer: TOKENIZER, ...ARCH, ...TRAIN, threads: THREADS } },
-    ], [['prose.out', 'lm.train']]),
+    graph(
+      [
+        { id: 'prose', type: 'source.text-folder', params: { pattern: GRIMM, unit: 'paragraph', minChars: 40 } },
+        { id: 'lm', type: 'train.torch', params: { tokenizer: TOKENIZER, ...ARCH, ...TRAIN, threads: THREADS } },
+      ],
+      [['prose.out', 'lm.train']],
+    ),
   );
   const o = run.outcome('lm');
   if (o.error) throw new Error(o.error);
@@ -94,7 +97,11 @@ for (let r = 0; r < REPS; r++) {
   const t0 = performance.now();
   const scores = await lm.score(docs);
   onnxMs.push(performance.now() - t0);
-  const ev = await runPython({ python: DEFAULT_PYTHON, workDir: WORK, config: { mode: 'eval', seed: 0, threads: THREADS, device: 'cpu', arch: header.arch, init: modelDir, tokens: join(WORK, 'eval.bin'), offsets: join(WORK, 'offsets.json') } });
+  const ev = await runPython({
+    python: DEFAULT_PYTHON,
+    workDir: WORK,
+    config: { mode: 'eval', seed: 0, threads: THREADS, device: 'cpu', arch: header.arch, init: modelDir, tokens: join(WORK, 'eval.bin'), offsets: join(WORK, 'offsets.json') },
+  });
   const e = ev.find((x) => x.event === 'eval') as unknown as { seconds: number; documents: [number, number][] };
   torchMs.push(e.seconds * 1000);
   scores.forEach((s, i) => (maxDiff = Math.max(maxDiff, Math.abs(s.nll / s.predictions - (e.documents[i] as [number, number])[0] / (e.documents[i] as [number, number])[1]))));

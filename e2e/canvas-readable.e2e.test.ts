@@ -95,10 +95,13 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     await loadDoc(shuffled as GraphDocument);
     await page.getByTestId('tb-edit.layout').click();
     await expect
-      .poll(async () => {
-        const d = await page.evaluate<GraphDocument>('window.__forge.doc()');
-        return new Set(d.nodes.map((n) => `${n.position?.x},${n.position?.y}`)).size;
-      }, { timeout: 30_000 })
+      .poll(
+        async () => {
+          const d = await page.evaluate<GraphDocument>('window.__forge.doc()');
+          return new Set(d.nodes.map((n) => `${n.position?.x},${n.position?.y}`)).size;
+        },
+        { timeout: 30_000 },
+      )
       .toBe(EXAMPLE.nodes.length);
     const rects = await page.locator('.react-flow__node').evaluateAll((els) => els.map((e) => e.getBoundingClientRect()).map((r) => [r.left, r.top, r.right, r.bottom]));
     const overlaps = rects.flatMap((a, i) => rects.slice(i + 1).filter((b) => a[0]! < b[2]! && b[0]! < a[2]! && a[1]! < b[3]! && b[1]! < a[3]!)).length;
@@ -146,11 +149,24 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     // The graph holds user code (SQL): the app asks before it runs it.
     await page.getByTestId('trust-dialog').waitFor();
     await page.getByTestId('trust-confirm').click();
-    await expect.poll(() => page.locator('[data-testid="toast"]').filter({ hasText: /Run finished/ }).count(), { timeout: 120_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(
+        () =>
+          page
+            .locator('[data-testid="toast"]')
+            .filter({ hasText: /Run finished/ })
+            .count(),
+        { timeout: 120_000 },
+      )
+      .toBeGreaterThan(0);
     expect(bodies.length).toBeGreaterThan(0);
     expect((bodies[0] as { continueOnFailure?: boolean }).continueOnFailure).toBe(true);
     expect(await page.getAttribute('[data-testid="node-bad"]', 'data-state')).toBe('failed');
-    const toast = await page.locator('[data-testid="toast"]').filter({ hasText: /Run finished/ }).last().textContent();
+    const toast = await page
+      .locator('[data-testid="toast"]')
+      .filter({ hasText: /Run finished/ })
+      .last()
+      .textContent();
     expect(toast).toMatch(/1 failed/);
     // src and good executed; bad failed; after_bad was skipped.
     expect(toast).toMatch(/2 ran · 0 cached · 1 failed/);

@@ -138,7 +138,7 @@ describe.skipIf(!chromiumAvailable())(`canvas e2e (Chromium at ${CHROMIUM})`, ()
     await page.getByTestId('param-path').fill('data/input.jsonl');
     await page.getByTestId('param-idField').fill('id');
     await select(ids.filter);
-    await typeInMonaco('param-where', "length(text) > 10");
+    await typeInMonaco('param-where', 'length(text) > 10');
     await select(ids.sample);
     await page.getByTestId('param-mode').selectOption('sample');
     await page.getByTestId('param-rows').fill('5');
@@ -202,7 +202,12 @@ describe.skipIf(!chromiumAvailable())(`canvas e2e (Chromium at ${CHROMIUM})`, ()
     const executed = detail.executions.filter((e) => !e.cached && e.status !== 'skipped').map((e) => e.nodeId);
     expect(executed).toEqual([ids.sample]);
     // Its upstream was reused from the cache, and nothing downstream ran.
-    expect(detail.executions.filter((e) => e.cached).map((e) => e.nodeId).sort()).toEqual([ids.src, ids.filter].sort());
+    expect(
+      detail.executions
+        .filter((e) => e.cached)
+        .map((e) => e.nodeId)
+        .sort(),
+    ).toEqual([ids.src, ids.filter].sort());
     expect(detail.executions.some((e) => e.nodeId === ids.write)).toBe(false);
     expect(await nodeState(ids.write)).toBe('stale');
     await page.getByTestId('tab-history').click();

@@ -148,7 +148,10 @@ async function chooseWorkspace(): Promise<void> {
 }
 
 function createWindow(): BrowserWindow {
-  const saved = clampToDisplays(state.state.window, screen.getAllDisplays().map((d) => d.workArea));
+  const saved = clampToDisplays(
+    state.state.window,
+    screen.getAllDisplays().map((d) => d.workArea),
+  );
   const w = new BrowserWindow({
     x: saved.x,
     y: saved.y,
@@ -214,7 +217,11 @@ function registerIpc(): void {
   ipcMain.handle('forge:save-file', async (e, opts: { title: string; defaultName: string; content: string }) => {
     const owner = BrowserWindow.fromWebContents(e.sender);
     if (!owner) return null;
-    const r = await dialog.showSaveDialog(owner, { title: opts.title, defaultPath: join(engine?.workspace ?? app.getPath('documents'), opts.defaultName), filters: [{ name: 'JSON', extensions: ['json'] }] });
+    const r = await dialog.showSaveDialog(owner, {
+      title: opts.title,
+      defaultPath: join(engine?.workspace ?? app.getPath('documents'), opts.defaultName),
+      filters: [{ name: 'JSON', extensions: ['json'] }],
+    });
     if (r.canceled || !r.filePath) return null;
     writeFileSync(r.filePath, opts.content);
     return r.filePath;
@@ -256,26 +263,29 @@ else {
     void app.whenReady().then(() => openFile(file));
   });
 
-  app.whenReady().then(async () => {
-    state = new StateFile(join(app.getPath('userData'), 'state.json'));
-    // Nothing in the renderer needs camera, mic, notifications…
-    session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
-    registerIpc();
-    refreshMenu();
-    win = createWindow();
-    win.on('closed', () => (win = null));
-    const fileArg = process.argv.slice(1).find((a) => a.endsWith('.forge.json') && existsSync(a));
-    try {
-      if (fileArg && !argValue('workspace')) await boot(dirname(resolve(fileArg)), basename(fileArg));
-      else await boot(defaultWorkspace());
-    } catch (err) {
-      dialog.showErrorBox('Forge Studio could not start its engine', (err as Error).message);
+  app.whenReady().then(
+    async () => {
+      state = new StateFile(join(app.getPath('userData'), 'state.json'));
+      // Nothing in the renderer needs camera, mic, notifications…
+      session.defaultSession.setPermissionRequestHandler((_wc, _perm, cb) => cb(false));
+      registerIpc();
+      refreshMenu();
+      win = createWindow();
+      win.on('closed', () => (win = null));
+      const fileArg = process.argv.slice(1).find((a) => a.endsWith('.forge.json') && existsSync(a));
+      try {
+        if (fileArg && !argValue('workspace')) await boot(dirname(resolve(fileArg)), basename(fileArg));
+        else await boot(defaultWorkspace());
+      } catch (err) {
+        dialog.showErrorBox('Forge Studio could not start its engine', (err as Error).message);
+        app.quit();
+      }
+    },
+    (err: unknown) => {
+      process.stderr.write(`${String(err)}\n`);
       app.quit();
-    }
-  }, (err: unknown) => {
-    process.stderr.write(`${String(err)}\n`);
-    app.quit();
-  });
+    },
+  );
 
   app.on('before-quit', () => {
     quitting = true;

@@ -33,9 +33,15 @@ function oneLine(s: string): string {
 export function apiDocs(): { text: string; domain: string; hub: string }[] {
   const dir = join(SHARED_DATASETS, 'agent', 'gorilla-api-docs');
   const out: { text: string; domain: string; hub: string }[] = [];
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('_api.jsonl')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith('_api.jsonl'))
+    .sort()) {
     for (const r of jsonl(join(dir, f))) {
-      const text = oneLine(Object.entries(r).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('\n'));
+      const text = oneLine(
+        Object.entries(r)
+          .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join('\n'),
+      );
       out.push({ text, domain: String(r.domain ?? ''), hub: f.replace('_api.jsonl', '') });
     }
   }
@@ -46,7 +52,9 @@ export function apiDocs(): { text: string; domain: string; hub: string }[] {
 export function bfclQuestions(): string[] {
   const dir = join(SHARED_DATASETS, 'agent', 'bfcl');
   const out: string[] = [];
-  for (const f of readdirSync(dir).filter((f) => f.startsWith('BFCL_v4_') && f.endsWith('.json')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((f) => f.startsWith('BFCL_v4_') && f.endsWith('.json'))
+    .sort()) {
     for (const r of jsonl(join(dir, f))) {
       const q = r.question as { role: string; content: string }[][] | undefined;
       const content = q?.flat().find((m) => m.role === 'user')?.content;
@@ -60,7 +68,9 @@ export function bfclQuestions(): string[] {
 export function proseParagraphs(minChars = 200): string[] {
   const dir = join(SHARED_DATASETS, 'general', 'gutenberg');
   const out: string[] = [];
-  for (const f of readdirSync(dir).filter((f) => f.endsWith('.txt')).sort()) {
+  for (const f of readdirSync(dir)
+    .filter((f) => f.endsWith('.txt'))
+    .sort()) {
     let t = readFileSync(join(dir, f), 'utf8');
     const s = t.indexOf('*** START');
     const e = t.indexOf('*** END');
@@ -75,7 +85,16 @@ export function mixedTexts(n: number, seed = 1): string[] {
   const rng = new Rng(seed);
   const pick = (xs: string[], k: number) => rng.shuffle([...xs]).slice(0, k);
   const k = Math.ceil(n / 3);
-  return rng.shuffle([...pick(apiDocs().map((d) => d.text), k), ...pick(bfclQuestions(), k), ...pick(proseParagraphs(), k)]).slice(0, n);
+  return rng
+    .shuffle([
+      ...pick(
+        apiDocs().map((d) => d.text),
+        k,
+      ),
+      ...pick(bfclQuestions(), k),
+      ...pick(proseParagraphs(), k),
+    ])
+    .slice(0, n);
 }
 
 export function sharedDataAvailable(): boolean {

@@ -170,13 +170,30 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
         const p = await previewArtifact(engine.ws.store.ref(hash), engine.ws.tmpDir, 0, Number(values.limit ?? 10));
         if (values.json || p.kind !== 'dataset') return print(JSON.stringify(p.kind === 'dataset' ? p : p.data, null, 2));
         const cols = (p.schema ?? []).map((c) => c.name);
-        print(table(cols, p.records.map((r) => cols.map((c) => truncate(r[c])))));
+        print(
+          table(
+            cols,
+            p.records.map((r) => cols.map((c) => truncate(r[c]))),
+          ),
+        );
         return print(`${p.records.length} of ${p.rows ?? '?'} rows`);
       }
       case 'nodes': {
         const types = engine.registry.list();
-        if (values.json) return print(JSON.stringify(types.map((t) => engine.registry.info(t.type)), null, 2));
-        return print(table(['type', 'v', 'category', 'title', 'inputs', 'outputs'], types.map((t) => [t.type, t.version, t.category, t.title, Object.keys(t.inputs).join(','), Object.keys(t.outputs).join(',')])));
+        if (values.json)
+          return print(
+            JSON.stringify(
+              types.map((t) => engine.registry.info(t.type)),
+              null,
+              2,
+            ),
+          );
+        return print(
+          table(
+            ['type', 'v', 'category', 'title', 'inputs', 'outputs'],
+            types.map((t) => [t.type, t.version, t.category, t.title, Object.keys(t.inputs).join(','), Object.keys(t.outputs).join(',')]),
+          ),
+        );
       }
       case 'models':
         return modelsCommand(args, values.json ?? false, values.quiet ?? false);
@@ -283,7 +300,7 @@ function print(text: string, code = 0): number {
 }
 
 function truncate(v: unknown): string {
-  const s = typeof v === 'string' ? v : JSON.stringify(v) ?? '';
+  const s = typeof v === 'string' ? v : (JSON.stringify(v) ?? '');
   const flat = s.replace(/\s+/g, ' ');
   return flat.length > 60 ? `${flat.slice(0, 57)}…` : flat;
 }

@@ -145,6 +145,9 @@ export async function modelsCommand(args: readonly string[], asJson: boolean, qu
   const r = await pullModel(spec, { progress: quiet ? undefined : (line) => process.stderr.write(tty ? `\r\u001b[2K${line}` : `${line}\n`) });
   if (tty && !quiet) process.stderr.write('\n');
   if (asJson) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-  else process.stdout.write(`${r.dir}\n${r.files.map((f) => `  ${f.file}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…${f.verified ? ' (verified)' : ''}`).join('\n')}\nuse it as the embedder's model: "${r.dir}"\n`);
+  else
+    process.stdout.write(
+      `${r.dir}\n${r.files.map((f) => `  ${f.file}  ${f.bytes} bytes  sha256 ${f.sha256.slice(0, 16)}…${f.verified ? ' (verified)' : ''}`).join('\n')}\nuse it as the embedder's model: "${r.dir}"\n`,
+    );
   return 0;
 }

@@ -7,12 +7,21 @@ const json = (v: unknown) => out(JSON.stringify(v, null, 2));
 
 export function runsCommand(engine: Engine, limit: number, asJson: boolean): number {
   const runs = engine.ws.queries.listRuns(limit);
-  if (asJson) return json(runs), 0;
-  if (runs.length === 0) return out('no runs yet'), 0;
+  if (asJson) return (json(runs), 0);
+  if (runs.length === 0) return (out('no runs yet'), 0);
   out(
     table(
       ['run', 'started', 'status', 'mode', 'ran', 'cached', 'failed', 'graph'],
-      runs.map((r) => [r.id, r.startedAt.replace('T', ' ').slice(0, 19), r.status, r.target ? `${r.mode} ${r.target}` : r.mode, r.executed, r.cached, r.failed, r.graphName ?? r.graphPath ?? short(r.graphHash)]),
+      runs.map((r) => [
+        r.id,
+        r.startedAt.replace('T', ' ').slice(0, 19),
+        r.status,
+        r.target ? `${r.mode} ${r.target}` : r.mode,
+        r.executed,
+        r.cached,
+        r.failed,
+        r.graphName ?? r.graphPath ?? short(r.graphHash),
+      ]),
     ),
   );
   return 0;
@@ -20,7 +29,7 @@ export function runsCommand(engine: Engine, limit: number, asJson: boolean): num
 
 export function showCommand(engine: Engine, runRef: string, asJson: boolean): number {
   const run = engine.ws.queries.run(engine.ws.queries.resolveRunId(runRef));
-  if (asJson) return json(run), 0;
+  if (asJson) return (json(run), 0);
   out(`run ${run.id}  ${run.status}  (${run.trigger}, ${run.mode}${run.target ? ` ${run.target}` : ''})`);
   out(`graph ${run.graphName ?? ''} ${run.graphPath ?? ''} ${short(run.graphHash)}`);
   out(`started ${run.startedAt}  finished ${run.finishedAt ?? '-'}`);
@@ -54,7 +63,7 @@ export function showCommand(engine: Engine, runRef: string, asJson: boolean): nu
 
 export function lineageCommand(engine: Engine, artifactRef: string, asJson: boolean): number {
   const steps = engine.ws.queries.lineage(engine.ws.queries.resolveArtifactHash(artifactRef));
-  if (asJson) return json(steps), 0;
+  if (asJson) return (json(steps), 0);
   for (const [i, s] of steps.entries()) {
     const e = s.execution;
     out(`${'  '.repeat(Math.min(i, 1))}${short(s.artifact)} (${s.kind ?? '?'})`);
@@ -73,7 +82,7 @@ export function lineageCommand(engine: Engine, artifactRef: string, asJson: bool
 export function diffCommand(engine: Engine, a: string, b: string, asJson: boolean): number {
   const q = engine.ws.queries;
   const d = q.diff(q.resolveRunId(a), q.resolveRunId(b));
-  if (asJson) return json(d), 0;
+  if (asJson) return (json(d), 0);
   out(`diff ${d.a} → ${d.b}${d.graphChanged ? ' (graph changed)' : ' (same graph)'}`);
   const rows = d.nodes.map((n) => [
     n.nodeId,

@@ -4,7 +4,6 @@ import type { NodeRegistry } from '../registry.js';
 
 export { WORKER_HELP } from './worker-help.js';
 
-
 /** `forge worker`: serves the queue until SIGINT/SIGTERM, then finishes its current units and exits. */
 export async function workerCommand(o: { queue?: string; store?: string; concurrency?: string }, loadRegistry: () => Promise<NodeRegistry>): Promise<number> {
   if (!o.queue || !o.store) {

@@ -70,7 +70,10 @@ export async function planGraph(ws: Workspace, registry: NodeRegistry, graph: Va
         known.set(id, null);
         nodes.push({ ...base, action: 'error', cacheKey: null, reasons: [outputs] });
       } else {
-        known.set(id, outputs.map((o) => outputInfo(ws, o)));
+        known.set(
+          id,
+          outputs.map((o) => outputInfo(ws, o)),
+        );
         nodes.push({ ...base, action: 'pinned', cacheKey: 'pinned', reasons: [], outputs });
       }
       continue;
@@ -86,7 +89,10 @@ export async function planGraph(ws: Workspace, registry: NodeRegistry, graph: Va
     const forced = plan.forced.has(id);
     const hit = ident && !forced ? lookupCache(ws, ident.cacheKey) : null;
     if (hit) {
-      known.set(id, hit.outputs.map((o) => outputInfo(ws, o)));
+      known.set(
+        id,
+        hit.outputs.map((o) => outputInfo(ws, o)),
+      );
       nodes.push({ ...base, action: 'cached', cacheKey: ident?.cacheKey ?? null, reasons: [], reusedExecutionId: hit.executionId, outputs: hit.outputs });
       continue;
     }

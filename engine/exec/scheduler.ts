@@ -202,7 +202,9 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         variant: inst.variant,
         outputs: Object.fromEntries(Object.entries(def.outputs).map(([p, spec]) => [p, { kind: spec.kind, dir: ws.store.createStaging(executionId, p) }])),
         // scale hook: shard-level resume cache for shard-parallel nodes (not when forced: --force recomputes every shard).
-        shardCache: plan.forced.has(id) ? undefined : shardCacheSlot(ws.store.forgeDir, { nodeType: def.type, nodeVersion: def.version, codeHash: facts.codeHash, params: inst.params, files: facts.files, seed: graph.doc.seed }),
+        shardCache: plan.forced.has(id)
+          ? undefined
+          : shardCacheSlot(ws.store.forgeDir, { nodeType: def.type, nodeVersion: def.version, codeHash: facts.codeHash, params: inst.params, files: facts.files, seed: graph.doc.seed }),
       };
       const result = await executor.run(
         def,

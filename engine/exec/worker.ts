@@ -9,13 +9,9 @@ export interface WorkerTask {
   port: MessagePort;
 }
 
-export type WorkerMessage =
-  | { type: 'progress'; done: number; total?: number; message?: string }
-  | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
+export type WorkerMessage = { type: 'progress'; done: number; total?: number; message?: string } | { type: 'log'; level: 'info' | 'warn' | 'error'; message: string };
 
-export type WorkerOutcome =
-  | { ok: true; result: UnitResult }
-  | { ok: false; error: { name: string; message: string; location?: NodeError['location']; stack?: string } };
+export type WorkerOutcome = { ok: true; result: UnitResult } | { ok: false; error: { name: string; message: string; location?: NodeError['location']; stack?: string } };
 
 /**
  * Piscina entry: runs one unit and reports progress and logs over the task's MessagePort.

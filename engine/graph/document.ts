@@ -29,7 +29,10 @@ export const sweepSchema = z
   .object({
     /** Dot path into params, e.g. `agentShare` or `shares.agent`. */
     param: z.string().min(1).optional(),
-    values: z.array(z.union([z.number(), z.string(), z.boolean()])).min(1).optional(),
+    values: z
+      .array(z.union([z.number(), z.string(), z.boolean()]))
+      .min(1)
+      .optional(),
     dirichlet: z
       .object({
         params: z.array(z.string().min(1)).min(2),

@@ -19,9 +19,7 @@ export function parseGraphText(text: string, file?: string): GraphDocument {
     const message = (err as Error).message;
     const pos = /position (\d+)/.exec(message);
     const line = pos ? lineOfOffset(text, Number(pos[1])) : undefined;
-    throw new GraphLoadError(`graph document is not valid JSON: ${message}`, [
-      { severity: 'error', code: 'invalid-json', file, line, message: `not valid JSON: ${message}` },
-    ]);
+    throw new GraphLoadError(`graph document is not valid JSON: ${message}`, [{ severity: 'error', code: 'invalid-json', file, line, message: `not valid JSON: ${message}` }]);
   }
   return parseGraphValue(raw, file);
 }

@@ -28,9 +28,7 @@ const MIGRATIONS: Record<number, Migration> = {
 /** Brings a parsed document up to the current version, or explains why it cannot. */
 export function migrateDocument(raw: unknown, file?: string): Raw {
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
-    throw new GraphLoadError('not a Forge graph document: expected a JSON object', [
-      { severity: 'error', code: 'not-a-graph', file, message: 'expected a JSON object at the top level' },
-    ]);
+    throw new GraphLoadError('not a Forge graph document: expected a JSON object', [{ severity: 'error', code: 'not-a-graph', file, message: 'expected a JSON object at the top level' }]);
   }
   let doc = raw as Raw;
   if (doc.format !== GRAPH_FORMAT) {
@@ -40,9 +38,7 @@ export function migrateDocument(raw: unknown, file?: string): Raw {
   }
   const declared = doc.version;
   if (typeof declared !== 'number' || !Number.isInteger(declared) || declared < 1) {
-    throw new GraphLoadError('graph document has no valid "version"', [
-      { severity: 'error', code: 'bad-version', file, field: 'version', message: 'expected a positive integer version' },
-    ]);
+    throw new GraphLoadError('graph document has no valid "version"', [{ severity: 'error', code: 'bad-version', file, field: 'version', message: 'expected a positive integer version' }]);
   }
   let version: number = declared;
   if (version > GRAPH_VERSION) {

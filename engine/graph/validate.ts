@@ -127,7 +127,13 @@ export function validateGraph(doc: GraphDocument, registry: NodeRegistry, file?:
     const existing = ports.get(edge.to.port);
     switch (edgeProblem(out, inp, existing !== undefined)) {
       case 'unknown-output':
-        error({ code: 'unknown-port', nodeId: from.id, edgeId, field: 'from.port', message: `${from.type} has no output "${edge.from.port}" (outputs: ${Object.keys(fromDef.outputs).join(', ') || 'none'})` });
+        error({
+          code: 'unknown-port',
+          nodeId: from.id,
+          edgeId,
+          field: 'from.port',
+          message: `${from.type} has no output "${edge.from.port}" (outputs: ${Object.keys(fromDef.outputs).join(', ') || 'none'})`,
+        });
         return;
       case 'unknown-input':
         error({ code: 'unknown-port', nodeId: to.id, edgeId, field: 'to.port', message: `${to.type} has no input "${edge.to.port}" (inputs: ${Object.keys(toDef.inputs).join(', ') || 'none'})` });

@@ -59,10 +59,12 @@ export class ProvenanceDb {
       throw new ProvenanceDbError(`provenance database schema version ${current} is newer than this engine supports (${MIGRATIONS.length}); upgrade Forge`);
     }
     for (let v = current; v < MIGRATIONS.length; v++) {
-      this.db.transaction(() => {
-        this.db.exec(MIGRATIONS[v] as string);
-        this.db.pragma(`user_version = ${v + 1}`);
-      }).immediate();
+      this.db
+        .transaction(() => {
+          this.db.exec(MIGRATIONS[v] as string);
+          this.db.pragma(`user_version = ${v + 1}`);
+        })
+        .immediate();
     }
   }
 
@@ -86,12 +88,14 @@ export class ProvenanceDb {
   /** Drops the query tables' rows and replays the event log into them. */
   rebuildFromEvents(): number {
     const rows = this.db.prepare('SELECT ts, payload FROM events ORDER BY seq').all() as { ts: string; payload: string }[];
-    this.db.transaction(() => {
-      for (const t of ['execution_files', 'execution_outputs', 'execution_inputs', 'artifacts', 'executions', 'runs', 'graphs']) {
-        this.db.exec(`DELETE FROM ${t}`);
-      }
-      for (const r of rows) this.apply(JSON.parse(r.payload) as ProvenanceEvent, r.ts);
-    }).immediate();
+    this.db
+      .transaction(() => {
+        for (const t of ['execution_files', 'execution_outputs', 'execution_inputs', 'artifacts', 'executions', 'runs', 'graphs']) {
+          this.db.exec(`DELETE FROM ${t}`);
+        }
+        for (const r of rows) this.apply(JSON.parse(r.payload) as ProvenanceEvent, r.ts);
+      })
+      .immediate();
     return rows.length;
   }
 
@@ -127,9 +131,7 @@ export class ProvenanceDb {
    * process after a sweep began is always seen as live.
    */
   isExecutionLive(executionId: string): boolean {
-    return (
-      this.db.prepare("SELECT 1 FROM executions e JOIN runs r ON r.id = e.run_id WHERE e.id = ? AND e.status = 'running' AND r.status = 'running'").get(executionId) !== undefined
-    );
+    return this.db.prepare("SELECT 1 FROM executions e JOIN runs r ON r.id = e.run_id WHERE e.id = ? AND e.status = 'running' AND r.status = 'running'").get(executionId) !== undefined;
   }
 
   close(): void {
@@ -139,9 +141,7 @@ export class ProvenanceDb {
   private buildAppliers(): Record<ProvenanceEvent['type'], (e: never, ts: string) => void> {
     const db = this.db;
     const insGraph = db.prepare('INSERT OR IGNORE INTO graphs (hash, name, doc, created_at) VALUES (?, ?, ?, ?)');
-    const insRun = db.prepare(
-      'INSERT INTO runs (id, graph_hash, graph_path, trigger, mode, target, status, started_at, environment, pid, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-    );
+    const insRun = db.prepare('INSERT INTO runs (id, graph_hash, graph_path, trigger, mode, target, status, started_at, environment, pid, host) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)');
     const insExec = db.prepare(
       `INSERT INTO executions (id, run_id, node_id, node_type, node_version, code_hash, params, cache_key, cached, reused_execution_id, status, started_at, finished_at, duration_ms)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -149,12 +149,8 @@ export class ProvenanceDb {
     const insInput = db.prepare('INSERT OR REPLACE INTO execution_inputs (execution_id, port, artifact_hash) VALUES (?, ?, ?)');
     const insOutput = db.prepare('INSERT OR REPLACE INTO execution_outputs (execution_id, port, artifact_hash) VALUES (?, ?, ?)');
     const insFile = db.prepare('INSERT OR REPLACE INTO execution_files (execution_id, path, hash, bytes) VALUES (?, ?, ?, ?)');
-    const insArtifact = db.prepare(
-      'INSERT OR IGNORE INTO artifacts (hash, kind, bytes, rows, schema, manifest, producer_execution_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
-    );
-    const finishExec = db.prepare(
-      'UPDATE executions SET status = ?, finished_at = ?, duration_ms = ?, error = ?, error_location = ?, logs = ?, device = ? WHERE id = ?',
-    );
+    const insArtifact = db.prepare('INSERT OR IGNORE INTO artifacts (hash, kind, bytes, rows, schema, manifest, producer_execution_id, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)');
+    const finishExec = db.prepare('UPDATE executions SET status = ?, finished_at = ?, duration_ms = ?, error = ?, error_location = ?, logs = ?, device = ? WHERE id = ?');
     const finishRun = db.prepare('UPDATE runs SET status = ?, finished_at = ?, error = ? WHERE id = ?');
     const interruptExecs = db.prepare("UPDATE executions SET status = 'interrupted', finished_at = ? WHERE run_id = ? AND status = 'running'");
 
@@ -181,16 +177,7 @@ export class ProvenanceDb {
         insArtifact.run(m.hash, m.kind, m.bytes, m.rows ?? null, m.schema ? JSON.stringify(m.schema) : null, JSON.stringify(m), e.executionId, ts);
       },
       'execution.finished': (e: Extract<ProvenanceEvent, { type: 'execution.finished' }>, ts) => {
-        finishExec.run(
-          e.status,
-          ts,
-          e.durationMs,
-          e.error,
-          e.errorLocation ? JSON.stringify(e.errorLocation) : null,
-          e.logs.length > 0 ? e.logs.join('\n') : null,
-          e.device,
-          e.executionId,
-        );
+        finishExec.run(e.status, ts, e.durationMs, e.error, e.errorLocation ? JSON.stringify(e.errorLocation) : null, e.logs.length > 0 ? e.logs.join('\n') : null, e.device, e.executionId);
         for (const o of e.outputs) insOutput.run(e.executionId, o.port, o.hash);
       },
       'execution.skipped': (e: Extract<ProvenanceEvent, { type: 'execution.skipped' }>, ts) => {
@@ -211,4 +198,3 @@ export class ProvenanceDb {
     };
   }
 }
-

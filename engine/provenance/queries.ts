@@ -161,9 +161,7 @@ export class ProvenanceQueries {
 
   /** The newest succeeded, non-cached execution with this cache key whose outputs all still exist. */
   findCached(cacheKey: string, exists: (hash: string) => boolean): { executionId: string; outputs: PortHash[] } | null {
-    const candidates = this.p.db
-      .prepare("SELECT id FROM executions WHERE cache_key = ? AND status = 'succeeded' AND cached = 0 ORDER BY finished_at DESC LIMIT 5")
-      .all(cacheKey) as { id: string }[];
+    const candidates = this.p.db.prepare("SELECT id FROM executions WHERE cache_key = ? AND status = 'succeeded' AND cached = 0 ORDER BY finished_at DESC LIMIT 5").all(cacheKey) as { id: string }[];
     for (const c of candidates) {
       const outputs = this.outputsOf(c.id);
       if (outputs.every((o) => exists(o.hash))) return { executionId: c.id, outputs };
@@ -257,27 +255,24 @@ export class ProvenanceQueries {
       a,
       b,
       graphChanged: ra.graphHash !== rb.graphHash,
-      nodes: ids
-        .map((nodeId) => {
-          const x = ea.get(nodeId);
-          const y = eb.get(nodeId);
-          const fields = [...new Set([...Object.keys(x?.params ?? {}), ...Object.keys(y?.params ?? {})])].sort();
-          const paramsChanged = fields
-            .filter((f) => JSON.stringify(x?.params[f]) !== JSON.stringify(y?.params[f]))
-            .map((f) => ({ field: f, a: x?.params[f], b: y?.params[f] }));
-          const outA = JSON.stringify(x?.outputs ?? []);
-          const outB = JSON.stringify(y?.outputs ?? []);
-          return {
-            nodeId,
-            inA: !!x,
-            inB: !!y,
-            paramsChanged: x && y ? paramsChanged : [],
-            codeChanged: !!x && !!y && x.codeHash !== y.codeHash && x.codeHash !== '' && y.codeHash !== '',
-            outputsChanged: outA !== outB,
-            statusA: x ? (x.cached ? 'cached' : x.status) : null,
-            statusB: y ? (y.cached ? 'cached' : y.status) : null,
-          };
-        }),
+      nodes: ids.map((nodeId) => {
+        const x = ea.get(nodeId);
+        const y = eb.get(nodeId);
+        const fields = [...new Set([...Object.keys(x?.params ?? {}), ...Object.keys(y?.params ?? {})])].sort();
+        const paramsChanged = fields.filter((f) => JSON.stringify(x?.params[f]) !== JSON.stringify(y?.params[f])).map((f) => ({ field: f, a: x?.params[f], b: y?.params[f] }));
+        const outA = JSON.stringify(x?.outputs ?? []);
+        const outB = JSON.stringify(y?.outputs ?? []);
+        return {
+          nodeId,
+          inA: !!x,
+          inB: !!y,
+          paramsChanged: x && y ? paramsChanged : [],
+          codeChanged: !!x && !!y && x.codeHash !== y.codeHash && x.codeHash !== '' && y.codeHash !== '',
+          outputsChanged: outA !== outB,
+          statusA: x ? (x.cached ? 'cached' : x.status) : null,
+          statusB: y ? (y.cached ? 'cached' : y.status) : null,
+        };
+      }),
     };
   }
 

@@ -62,7 +62,18 @@ export class RunRecorder {
   executionSucceeded(executionId: string, r: { durationMs: number; logs: string[]; device: string | null; published: ArtifactManifest[]; outputs: PortHash[] }): void {
     this.db.recordAll([
       ...this.publishedEvents(executionId, r.published),
-      { type: 'execution.finished', runId: this.runId, executionId, status: 'succeeded', durationMs: r.durationMs, error: null, errorLocation: null, logs: r.logs, device: r.device, outputs: r.outputs },
+      {
+        type: 'execution.finished',
+        runId: this.runId,
+        executionId,
+        status: 'succeeded',
+        durationMs: r.durationMs,
+        error: null,
+        errorLocation: null,
+        logs: r.logs,
+        device: r.device,
+        outputs: r.outputs,
+      },
     ]);
   }
 

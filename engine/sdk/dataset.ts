@@ -21,9 +21,7 @@ export const PARQUET_ROW_GROUP = 32768;
 export const PARQUET_OPTIONS = `FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1, ROW_GROUP_SIZE ${PARQUET_ROW_GROUP}`;
 
 export function shardPaths(ref: ArtifactRef): string[] {
-  return ref.manifest.files
-    .filter((f) => f.path.startsWith(`${SHARD_DIR}/`) && f.path.endsWith('.parquet'))
-    .map((f) => join(ref.dir, f.path));
+  return ref.manifest.files.filter((f) => f.path.startsWith(`${SHARD_DIR}/`) && f.path.endsWith('.parquet')).map((f) => join(ref.dir, f.path));
 }
 
 /** A DuckDB table expression reading a dataset artifact, e.g. `FROM ${datasetSql(ref)}`. */
@@ -77,12 +75,7 @@ export const SCRATCH_OPTIONS = `FORMAT parquet, COMPRESSION uncompressed, ROW_GR
  * shards of `out`, `shardRows()` rows each, written in parallel. `select` is the select list over
  * the file read with `file_row_number`, which it must drop (the default) or turn into a column.
  */
-export async function writeShardsFromParquet(
-  conn: DuckDBConnection,
-  file: string,
-  out: OutputBuilder,
-  select = '* EXCLUDE (file_row_number)',
-): Promise<{ rows: number; schema: ColumnInfo[] }> {
+export async function writeShardsFromParquet(conn: DuckDBConnection, file: string, out: OutputBuilder, select = '* EXCLUDE (file_row_number)'): Promise<{ rows: number; schema: ColumnInfo[] }> {
   const dir = join(out.dir, SHARD_DIR);
   mkdirSync(dir, { recursive: true });
   const first = existingShards(dir).length;

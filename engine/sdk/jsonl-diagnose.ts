@@ -132,7 +132,11 @@ export function startsWithJsonArray(path: string): boolean {
   try {
     const buf = Buffer.alloc(4096);
     const n = readSync(fd, buf, 0, buf.length, 0);
-    const head = buf.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '').trimStart();
+    const head = buf
+      .subarray(0, n)
+      .toString('utf8')
+      .replace(/^\uFEFF/, '')
+      .trimStart();
     return head.startsWith('[');
   } finally {
     closeSync(fd);

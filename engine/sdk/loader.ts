@@ -88,9 +88,7 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
         throw await located(`${String(row.missing_ids)} record(s) have no "${spec.idField}"`, { field: spec.idField, string: false });
       }
       // The duplicate that appears first in the file, so the message is the same on every run.
-      const dup = await conn.runAndReadAll(
-        `SELECT id, count(*)::BIGINT AS n FROM ${staged} GROUP BY 1 HAVING count(*) > 1 ORDER BY min(file_row_number) LIMIT 1`,
-      );
+      const dup = await conn.runAndReadAll(`SELECT id, count(*)::BIGINT AS n FROM ${staged} GROUP BY 1 HAVING count(*) > 1 ORDER BY min(file_row_number) LIMIT 1`);
       const d = dup.getRowObjects()[0];
       if (d) {
         const id = String(d.id);

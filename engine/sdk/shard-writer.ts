@@ -28,11 +28,7 @@ export function shardWriters(): number {
  * killed process never leaves a truncated shard that a later run would take for a finished one.
  * `onWritten` runs after each shard, in completion order.
  */
-export async function writeShardFiles(
-  jobs: ShardJob[],
-  parquetOptions: string,
-  opts: { signal?: AbortSignal; onWritten?: (w: ShardWritten) => void; instance?: DuckDBInstance } = {},
-): Promise<void> {
+export async function writeShardFiles(jobs: ShardJob[], parquetOptions: string, opts: { signal?: AbortSignal; onWritten?: (w: ShardWritten) => void; instance?: DuckDBInstance } = {}): Promise<void> {
   if (jobs.length === 0) return;
   // Jobs built from user SQL bring their own confined single-threaded instance (engine/security).
   const instance = opts.instance ?? (await shardWriterInstance());

@@ -56,8 +56,7 @@ export async function mapShards(
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   const cache = ctx.shardCache;
   if (cache) mkdirSync(cache.dir, { recursive: true });
-  const cachePath = (port: string, shard: InputShard) =>
-    cache ? join(cache.dir, `${stripPrefix(hashValue('forge-shard-v1', { node: cache.nodeKey, port, input: shard.hash }))}.parquet`) : undefined;
+  const cachePath = (port: string, shard: InputShard) => (cache ? join(cache.dir, `${stripPrefix(hashValue('forge-shard-v1', { node: cache.nodeKey, port, input: shard.hash }))}.parquet`) : undefined);
 
   const jobs: (ShardJob & { shard: InputShard; cached?: string })[] = [];
   const reused = new Set<number>();
@@ -104,7 +103,9 @@ export async function mapShards(
   for (const port of ports) outputs[port] = await describeShards(conn, dirs[port] as string, ctx.output(port));
   const executed = [...pending].sort((a, b) => a - b);
   const reusedList = [...reused].sort((a, b) => a - b);
-  ctx.log(`shards: ${executed.length} of ${total} executed${reusedList.length > 0 ? `, ${reusedList.length} reused from the shard cache (${ranges(reusedList)})` : ''}${executed.length > 0 && reusedList.length > 0 ? `; executed ${ranges(executed)}` : ''}`);
+  ctx.log(
+    `shards: ${executed.length} of ${total} executed${reusedList.length > 0 ? `, ${reusedList.length} reused from the shard cache (${ranges(reusedList)})` : ''}${executed.length > 0 && reusedList.length > 0 ? `; executed ${ranges(executed)}` : ''}`,
+  );
   return { outputs, shards: total, executed, reused: reusedList };
 }
 
@@ -129,7 +130,7 @@ function publishToCache(file: string, cached: string): void {
 /** `0-3, 7, 9-12`: compact shard lists for logs. */
 export function ranges(sorted: number[]): string {
   const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
+  for (let i = 0; i < sorted.length;) {
     let j = i;
     while (j + 1 < sorted.length && (sorted[j + 1] as number) === (sorted[j] as number) + 1) j++;
     parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);

@@ -6,7 +6,6 @@ import { processAlive } from '../util/process.js';
 
 const POLL_MS = 200;
 
-
 /**
  * One execution per cache key at a time, across every process sharing the workspace: an in-flight
  * lease row in SQLite. A second run that needs the same result waits for the first and then reuses

@@ -5,7 +5,6 @@ import { processAlive } from '../util/process.js';
 
 const TMP_MARK = '.forge-tmp-';
 
-
 /** Temp folders a killed run left beside `target` (`<name>.forge-tmp-<pid>-…`), removed when their process is gone. */
 export function sweepDeadTemps(target: string): void {
   const prefix = `${basename(target)}${TMP_MARK}`;

@@ -159,14 +159,7 @@ export interface RunPermission {
  * The one gate every client passes (CLI, server, tests): refuses a graph that needs trust unless
  * the user gave it now or earlier for the same fingerprint. Consent given now is remembered.
  */
-export async function assertRunAllowed(
-  ws: Workspace,
-  registry: NodeRegistry,
-  graph: ValidGraph,
-  baseDir: string,
-  granted: readonly string[],
-  permission: RunPermission,
-): Promise<TrustAssessment> {
+export async function assertRunAllowed(ws: Workspace, registry: NodeRegistry, graph: ValidGraph, baseDir: string, granted: readonly string[], permission: RunPermission): Promise<TrustAssessment> {
   const a = await assessTrust(graph, registry, baseDir, ws.root, [...granted, ...(permission.allow ?? [])]);
   if (a.needsTrust.length === 0) return a;
   const store = new TrustStore(ws);

@@ -89,7 +89,16 @@ export function createRoutes(engine: Engine, hub: RunHub) {
 
   const routes: [string, RegExp, Handler][] = [
     ['GET', /^\/api\/health$/, (_q, res) => sendJson(res, 200, { ok: true, version: ENGINE_VERSION, workspace: engine.ws.root })],
-    ['GET', /^\/api\/node-types$/, (_q, res) => sendJson(res, 200, engine.registry.list().map((t) => engine.registry.info(t.type)))],
+    [
+      'GET',
+      /^\/api\/node-types$/,
+      (_q, res) =>
+        sendJson(
+          res,
+          200,
+          engine.registry.list().map((t) => engine.registry.info(t.type)),
+        ),
+    ],
     ['GET', /^\/api\/graph-schema$/, (_q, res) => sendJson(res, 200, graphJsonSchema())],
     workersRoute,
     [
@@ -111,7 +120,11 @@ export function createRoutes(engine: Engine, hub: RunHub) {
       /^\/api\/graphs$/,
       (_q, res) => {
         const files = globSync('**/*.forge.json', { cwd: engine.ws.root, ignore: ['**/node_modules/**', '**/.forge/**'], followSymbolicLinks: false }).sort();
-        sendJson(res, 200, files.map((path) => ({ path })));
+        sendJson(
+          res,
+          200,
+          files.map((path) => ({ path })),
+        );
       },
     ],
     [
@@ -271,7 +284,11 @@ export function createRoutes(engine: Engine, hub: RunHub) {
         const hash = artifactHash(m);
         const { offset, limit } = readQuery(url, PreviewQuery);
         if (!engine.ws.store.has(hash)) throw new HttpError(404, 'no such artifact');
-        sendJson(res, 200, await previewArtifact(engine.ws.store.ref(hash), engine.ws.tmpDir, offset, limit, (h) => (ArtifactHash.safeParse(h).success && engine.ws.store.has(h) ? engine.ws.store.ref(h) : null)));
+        sendJson(
+          res,
+          200,
+          await previewArtifact(engine.ws.store.ref(hash), engine.ws.tmpDir, offset, limit, (h) => (ArtifactHash.safeParse(h).success && engine.ws.store.has(h) ? engine.ws.store.ref(h) : null)),
+        );
       },
     ],
     ['GET', /^\/api\/artifacts\/([^/]+)\/lineage$/, (_q, res, _u, m) => sendJson(res, 200, q.lineage(artifactHash(m)))],

@@ -43,9 +43,10 @@ export async function projectEmbeddings(ref: ArtifactRef, tmpDir: string, resolv
     const hasSource = source?.kind === 'dataset' && (source.manifest.schema ?? []).some((c) => c.name === 'source');
     const ids = `(SELECT CAST(id AS VARCHAR) AS id, file_row_number::BIGINT AS pos FROM read_parquet(${sqlString(join(ref.dir, IDS_FILE))}, file_row_number = true))`;
     const wanted = `(SELECT unnest([${rows.join(',') || '-1'}]::BIGINT[]) AS pos)`;
-    const query = hasSource && source
-      ? `SELECT i.pos, i.id, CAST(d.source AS VARCHAR) AS grp FROM ${ids} i JOIN ${wanted} w USING (pos) LEFT JOIN (SELECT CAST(id AS VARCHAR) AS id, source FROM ${datasetSql(source)}) d USING (id) ORDER BY i.pos`
-      : `SELECT i.pos, i.id, NULL AS grp FROM ${ids} i JOIN ${wanted} w USING (pos) ORDER BY i.pos`;
+    const query =
+      hasSource && source
+        ? `SELECT i.pos, i.id, CAST(d.source AS VARCHAR) AS grp FROM ${ids} i JOIN ${wanted} w USING (pos) LEFT JOIN (SELECT CAST(id AS VARCHAR) AS id, source FROM ${datasetSql(source)}) d USING (id) ORDER BY i.pos`
+        : `SELECT i.pos, i.id, NULL AS grp FROM ${ids} i JOIN ${wanted} w USING (pos) ORDER BY i.pos`;
     const found = new Map<number, { id: string; grp: string | null }>();
     for (const r of (await conn.runAndReadAll(query)).getRowObjectsJson()) {
       found.set(Number(r.pos), { id: String(r.id), grp: r.grp === null || r.grp === undefined ? null : String(r.grp) });

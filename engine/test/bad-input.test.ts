@@ -257,8 +257,7 @@ describe('bad input', () => {
       const executionId = node.executionId as string;
       expect(executionId).toBeTruthy();
       const row = engine.ws.db.db.prepare('SELECT node_id, status, error, error_location FROM executions WHERE id = ?').get(executionId) as
-        | { node_id: string; status: string; error: string; error_location: string | null }
-        | undefined;
+        { node_id: string; status: string; error: string; error_location: string | null } | undefined;
       expect(row).toMatchObject({ node_id: c.failed.nodeId, status: 'failed', error: node.error });
       expectLocation(JSON.parse(row?.error_location ?? '{}') as Expected, c.failed);
       expect(count(engine, 'SELECT count(*) n FROM artifacts WHERE producer_execution_id = ?', executionId)).toBe(0);

@@ -91,7 +91,10 @@ describe('cached runs of the example graph', () => {
     const engine = openEngine(project);
     try {
       await runFile(engine, project);
-      appendFileSync(join(project, 'resources/data/agent/torchhub_api.jsonl'), `${JSON.stringify({ api_name: 'x', description: 'A brand new API documentation record, long enough to pass the filter node: it loads a pretrained vision transformer from Torch Hub and returns logits.' })}\n`);
+      appendFileSync(
+        join(project, 'resources/data/agent/torchhub_api.jsonl'),
+        `${JSON.stringify({ api_name: 'x', description: 'A brand new API documentation record, long enough to pass the filter node: it loads a pretrained vision transformer from Torch Hub and returns logits.' })}\n`,
+      );
       const run = await runFile(engine, project);
       expect(executedNodes(engine, run.runId)).toEqual(['api_docs', 'mix', 'shuffle', 'split', 'substantial', 'write_train']);
       expect(cachedNodes(engine, run.runId)).toEqual(['prose']);
@@ -128,9 +131,9 @@ describe('run modes', () => {
       expect(executedNodes(engine, run.runId)).toEqual(['shuffle', 'split', 'write_train']);
       expect(cachedNodes(engine, run.runId)).toEqual(['api_docs', 'mix', 'prose', 'substantial']);
       // Deterministic nodes re-executed produce the same artifacts as before.
-      const outputs = engine.ws.db.db
-        .prepare("SELECT count(DISTINCT o.artifact_hash) AS n FROM execution_outputs o JOIN executions e ON e.id = o.execution_id WHERE e.node_id = 'split'")
-        .get() as { n: number };
+      const outputs = engine.ws.db.db.prepare("SELECT count(DISTINCT o.artifact_hash) AS n FROM execution_outputs o JOIN executions e ON e.id = o.execution_id WHERE e.node_id = 'split'").get() as {
+        n: number;
+      };
       expect(outputs.n).toBe(2);
       expect(readdirSync(join(project, '.forge/staging'))).toEqual([]);
     } finally {

@@ -34,7 +34,7 @@ describe('dataset bytes depend only on rows', () => {
     }
   });
 
-  it('a failing COPY rejects with DuckDB\'s error, restores the thread count, and does not block the next one', async () => {
+  it("a failing COPY rejects with DuckDB's error, restores the thread count, and does not block the next one", async () => {
     const instance = await duckdbInstance({ tempDirectory: join(dir, 'tmp') });
     const conn = await instance.connect();
     try {

@@ -116,8 +116,7 @@ describe('provenance', () => {
       await runFile(engine, project);
       await runFile(engine, project, QUICKSTART, { mode: 'from', target: 'split' });
       const db = engine.ws.db.db;
-      const snapshot = () =>
-        ['runs', 'executions', 'artifacts', 'execution_inputs', 'execution_outputs', 'execution_files', 'graphs'].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all());
+      const snapshot = () => ['runs', 'executions', 'artifacts', 'execution_inputs', 'execution_outputs', 'execution_files', 'graphs'].map((t) => db.prepare(`SELECT * FROM ${t} ORDER BY 1, 2`).all());
       const before = snapshot();
       expect(engine.ws.db.rebuildFromEvents()).toBeGreaterThan(20);
       expect(snapshot()).toEqual(before);

@@ -58,7 +58,13 @@ describe('node type versions', () => {
     try {
       const result = engine.validate(doc('test.counter', 1, { n: 4 }));
       expect(result.diagnostics).toEqual([
-        expect.objectContaining({ severity: 'warning', code: 'migrated-type-version', nodeId: 'c', field: 'typeVersion', message: expect.stringMatching(/from test\.counter version 1 to 3/) as unknown }),
+        expect.objectContaining({
+          severity: 'warning',
+          code: 'migrated-type-version',
+          nodeId: 'c',
+          field: 'typeVersion',
+          message: expect.stringMatching(/from test\.counter version 1 to 3/) as unknown,
+        }),
       ]);
       expect(result.graph?.params.get('c')).toEqual({ count: 4, scale: 1 });
 
@@ -93,13 +99,23 @@ describe('node type versions', () => {
       const refused = engine.validate(doc('test.strict', 1, { count: 1 }));
       expect(refused.graph).toBeUndefined();
       expect(refused.diagnostics).toEqual([
-        expect.objectContaining({ severity: 'error', code: 'outdated-type-version', nodeId: 'c', message: expect.stringMatching(/test\.strict version 1; this engine has version 2 and no migration from version 1/) as unknown }),
+        expect.objectContaining({
+          severity: 'error',
+          code: 'outdated-type-version',
+          nodeId: 'c',
+          message: expect.stringMatching(/test\.strict version 1; this engine has version 2 and no migration from version 1/) as unknown,
+        }),
       ]);
       await expect(engine.run(doc('test.strict', 1, { count: 1 }), { baseDir: project })).rejects.toBeInstanceOf(GraphLoadError);
 
       const failed = engine.validate(doc('test.counter', 1, { n: 'four' }));
       expect(failed.diagnostics).toEqual([
-        expect.objectContaining({ severity: 'error', code: 'outdated-type-version', nodeId: 'c', message: expect.stringMatching(/cannot migrate test\.counter params from version 1 to 3: param "n" must be a number/) as unknown }),
+        expect.objectContaining({
+          severity: 'error',
+          code: 'outdated-type-version',
+          nodeId: 'c',
+          message: expect.stringMatching(/cannot migrate test\.counter params from version 1 to 3: param "n" must be a number/) as unknown,
+        }),
       ]);
     } finally {
       engine.close();

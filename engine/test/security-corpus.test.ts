@@ -37,13 +37,36 @@ const csv = (name: string, content: string | Buffer, params: Record<string, unkn
   content,
   node: { type: 'source.csv', params: { path: `${slug(name)}.csv`, ...params } },
 });
-const parquet = (name: string, content: string | Buffer): Case => ({ name: `parquet: ${name}`, file: `${slug(name)}.parquet`, content, node: { type: 'source.parquet', params: { path: `${slug(name)}.parquet` } } });
-const apiDocs = (name: string, content: string): Case => ({ name: `api-docs: ${name}`, file: `${slug(name)}.api.jsonl`, content, node: { type: 'source.api-docs', params: { path: `${slug(name)}.api.jsonl` } } });
-const openapi = (name: string, content: string, ext = 'json'): Case => ({ name: `openapi: ${name}`, file: `${slug(name)}.${ext}`, content, node: { type: 'source.openapi', params: { path: `${slug(name)}.${ext}` } } });
-const bfcl = (name: string, content: string): Case => ({ name: `bfcl: ${name}`, file: `BFCL_v4_${slug(name).replace(/-/g, '_')}.json`, content, node: { type: 'source.bfcl', params: { path: `BFCL_v4_${slug(name).replace(/-/g, '_')}.json`, requireAnswers: false } } });
+const parquet = (name: string, content: string | Buffer): Case => ({
+  name: `parquet: ${name}`,
+  file: `${slug(name)}.parquet`,
+  content,
+  node: { type: 'source.parquet', params: { path: `${slug(name)}.parquet` } },
+});
+const apiDocs = (name: string, content: string): Case => ({
+  name: `api-docs: ${name}`,
+  file: `${slug(name)}.api.jsonl`,
+  content,
+  node: { type: 'source.api-docs', params: { path: `${slug(name)}.api.jsonl` } },
+});
+const openapi = (name: string, content: string, ext = 'json'): Case => ({
+  name: `openapi: ${name}`,
+  file: `${slug(name)}.${ext}`,
+  content,
+  node: { type: 'source.openapi', params: { path: `${slug(name)}.${ext}` } },
+});
+const bfcl = (name: string, content: string): Case => ({
+  name: `bfcl: ${name}`,
+  file: `BFCL_v4_${slug(name).replace(/-/g, '_')}.json`,
+  content,
+  node: { type: 'source.bfcl', params: { path: `BFCL_v4_${slug(name).replace(/-/g, '_')}.json`, requireAnswers: false } },
+});
 
 function slug(s: string): string {
-  return s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+  return s
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-|-$/g, '');
 }
 
 const GOOD = '{"text":"fine"}\n';
@@ -106,7 +129,12 @@ function corpus(): Case[] {
     bfcl('question not list', '{"id":"simple_0","question":"hi","function":[]}\n'),
   );
   const bomb = ['openapi: 3.0.0', 'a0: &a0 ["x","x","x","x","x","x","x","x","x"]'];
-  for (let i = 1; i < 9; i++) bomb.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]`);
+  for (let i = 1; i < 9; i++)
+    bomb.push(
+      `a${i}: &a${i} [${Array(9)
+        .fill(`*a${i - 1}`)
+        .join(',')}]`,
+    );
   cases.push(openapi('alias bomb', `${bomb.join('\n')}\npaths:\n  /x:\n    get:\n      summary: *a8\n`, 'yaml'));
   return cases;
 }
@@ -125,7 +153,8 @@ describe('bad-input corpus', () => {
     cases.forEach((c, i) => {
       const n = summary.nodes.find((o) => o.nodeId === `c${i}`);
       if (n?.state !== 'failed') problems.push(`${c.name}: ${n?.state ?? 'missing'}`);
-      else if (/internal error/.test(n.error ?? '') || !n.location?.nodeId || (!n.location.file && !n.location.field)) problems.push(`${c.name}: unclear error ${JSON.stringify(n.location)} ${n.error}`);
+      else if (/internal error/.test(n.error ?? '') || !n.location?.nodeId || (!n.location.file && !n.location.field))
+        problems.push(`${c.name}: unclear error ${JSON.stringify(n.location)} ${n.error}`);
     });
     expect(problems).toEqual([]);
     // A broken line is named by its number.
@@ -137,7 +166,18 @@ describe('bad-input corpus', () => {
   });
 
   it('graph documents that are not graphs are refused with a located message', () => {
-    const bad = ['', 'null', '[]', '{}', '{"format":"forge-graph"}', '{"format":"forge-graph","version":99,"nodes":[]}', '{"format":"forge-graph","version":2,"nodes":[{"id":1}]}', '{"format":"forge-graph","version":2,"nodes":"x"}', '{', `${'['.repeat(10_000)}${']'.repeat(10_000)}`];
+    const bad = [
+      '',
+      'null',
+      '[]',
+      '{}',
+      '{"format":"forge-graph"}',
+      '{"format":"forge-graph","version":99,"nodes":[]}',
+      '{"format":"forge-graph","version":2,"nodes":[{"id":1}]}',
+      '{"format":"forge-graph","version":2,"nodes":"x"}',
+      '{',
+      `${'['.repeat(10_000)}${']'.repeat(10_000)}`,
+    ];
     for (const text of bad) expect(() => parseGraphText(text, 'g.forge.json'), text.slice(0, 40)).toThrow(GraphLoadError);
   });
 });
@@ -145,13 +185,20 @@ describe('bad-input corpus', () => {
 describe('fuzzing the parsers a stranger reaches (fast-check)', () => {
   it('graph parsing either succeeds or throws a GraphLoadError', () => {
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify({ format: 'forge-graph', version: 2, nodes: v }))), (text) => {
-        try {
-          parseGraphText(text, 'fuzz.forge.json');
-        } catch (err) {
-          expect(err).toBeInstanceOf(GraphLoadError);
-        }
-      }),
+      fc.property(
+        fc.oneof(
+          fc.string(),
+          fc.json(),
+          fc.jsonValue().map((v) => JSON.stringify({ format: 'forge-graph', version: 2, nodes: v })),
+        ),
+        (text) => {
+          try {
+            parseGraphText(text, 'fuzz.forge.json');
+          } catch (err) {
+            expect(err).toBeInstanceOf(GraphLoadError);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });

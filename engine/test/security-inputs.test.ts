@@ -50,7 +50,10 @@ describe('hostile inputs are bounded', () => {
     writeSync(fd, '"}\n');
     closeSync(fd);
     const engine = openEngine(project);
-    const s = await engine.run(one({ id: 'src', type: 'source.jsonl', params: { path: 'long.jsonl' } } as GraphDocument['nodes'][number]), { baseDir: join(project, 'resources/examples'), trigger: 'test' });
+    const s = await engine.run(one({ id: 'src', type: 'source.jsonl', params: { path: 'long.jsonl' } } as GraphDocument['nodes'][number]), {
+      baseDir: join(project, 'resources/examples'),
+      trigger: 'test',
+    });
     engine.close();
     expect(s.nodes[0]?.state).toBe('failed');
     expect(s.nodes[0]?.location).toMatchObject({ nodeId: 'src', file: 'long.jsonl', line: 1 });
@@ -66,7 +69,12 @@ describe('hostile inputs are bounded', () => {
 
   it('a YAML alias bomb is refused naming the file, without expanding it', async () => {
     const lines = ['openapi: 3.0.0', 'a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]'];
-    for (let i = 1; i < 10; i++) lines.push(`a${i}: &a${i} [${Array(9).fill(`*a${i - 1}`).join(',')}]`);
+    for (let i = 1; i < 10; i++)
+      lines.push(
+        `a${i}: &a${i} [${Array(9)
+          .fill(`*a${i - 1}`)
+          .join(',')}]`,
+      );
     lines.push('paths:', '  /x:', '    get:', '      summary: *a9');
     const n = await runOne({ id: 'spec', type: 'source.openapi', params: { path: 'bomb.yaml' } } as GraphDocument['nodes'][number], { 'bomb.yaml': `${lines.join('\n')}\n` });
     expect(n?.state).toBe('failed');
@@ -96,8 +104,7 @@ describe('graph limits', () => {
   it('caps sweep size with a clear error, raised by sweep.maxVariants', () => {
     const project = tempProject();
     const engine = openEngine(project);
-    const node = (sweep: Record<string, unknown>) =>
-      one({ id: 'f', type: 'transform.sample', params: { mode: 'shuffle' }, sweep } as unknown as GraphDocument['nodes'][number]);
+    const node = (sweep: Record<string, unknown>) => one({ id: 'f', type: 'transform.sample', params: { mode: 'shuffle' }, sweep } as unknown as GraphDocument['nodes'][number]);
     const values = Array.from({ length: 100_000 }, (_, i) => i + 1);
     const big = engine.validate(node({ param: 'rows', values }));
     expect(big.graph).toBeUndefined();
@@ -113,7 +120,9 @@ describe('graph limits', () => {
     const engine = openEngine(project);
     const typo = engine.validate(one({ id: 'src', type: 'source.jsonl', params: { path: 'x.jsonl', txetField: 'body' } } as GraphDocument['nodes'][number]));
     expect(typo.graph).toBeUndefined();
-    expect(typo.diagnostics).toContainEqual(expect.objectContaining({ severity: 'error', code: 'unknown-param', nodeId: 'src', field: 'params.txetField', message: expect.stringMatching(/did you mean "textField"\?/) }));
+    expect(typo.diagnostics).toContainEqual(
+      expect.objectContaining({ severity: 'error', code: 'unknown-param', nodeId: 'src', field: 'params.txetField', message: expect.stringMatching(/did you mean "textField"\?/) }),
+    );
     const other = engine.validate(one({ id: 'src', type: 'source.jsonl', params: { path: 'x.jsonl', comment: 'mine' } } as GraphDocument['nodes'][number]));
     expect(other.graph).toBeDefined();
     expect(other.diagnostics).toContainEqual(expect.objectContaining({ severity: 'warning', field: 'params.comment' }));

@@ -29,10 +29,7 @@ describe('file access and trust are enforced by the engine', () => {
     const project = tempProject();
     const outside = outsideDir();
     const engine = openEngine(project);
-    const doc = graph([
-      source,
-      { id: 'rep', type: 'sink.report', params: { folder: outside } },
-    ]);
+    const doc = graph([source, { id: 'rep', type: 'sink.report', params: { folder: outside } }]);
     const baseDir = join(project, EXAMPLES);
     await expect(engine.run(doc, { baseDir, trigger: 'test' })).rejects.toThrow(UntrustedGraphError);
     await expect(engine.run(doc, { baseDir, trigger: 'test' })).rejects.toThrow(/rep params\.folder: .*forge-outside-/);

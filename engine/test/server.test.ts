@@ -95,9 +95,12 @@ describe('engine server', () => {
     const { runId } = (await res.json()) as { runId: string };
     await finished;
     ws.close();
-    expect(events.filter((e) => e.type === 'node.finished').map((e) => (e as { nodeId: string }).nodeId).sort()).toEqual(
-      ['api_docs', 'mix', 'prose', 'shuffle', 'split', 'substantial', 'write_train'],
-    );
+    expect(
+      events
+        .filter((e) => e.type === 'node.finished')
+        .map((e) => (e as { nodeId: string }).nodeId)
+        .sort(),
+    ).toEqual(['api_docs', 'mix', 'prose', 'shuffle', 'split', 'substantial', 'write_train']);
 
     const run = (await (await fetch(`${base}/api/runs/${runId}`, { headers: auth })).json()) as { status: string; executions: { nodeId: string; outputs: { port: string; hash: string }[] }[] };
     expect(run.status).toBe('succeeded');

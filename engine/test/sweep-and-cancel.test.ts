@@ -27,9 +27,9 @@ function sweepGraph(values: number[]): GraphDocument {
 }
 
 function fitMeta(engine: Engine, runId: string): Record<string, unknown> {
-  const row = engine.ws.db.db
-    .prepare("SELECT o.artifact_hash AS h FROM executions e JOIN execution_outputs o ON o.execution_id = e.id WHERE e.run_id = ? AND e.node_id = 'fit'")
-    .get(runId) as { h: string };
+  const row = engine.ws.db.db.prepare("SELECT o.artifact_hash AS h FROM executions e JOIN execution_outputs o ON o.execution_id = e.id WHERE e.run_id = ? AND e.node_id = 'fit'").get(runId) as {
+    h: string;
+  };
   return engine.ws.store.manifest(row.h).meta;
 }
 
@@ -40,15 +40,7 @@ describe('sweeps', () => {
     try {
       const first = await engine.run(sweepGraph([1, 2, 3]), { baseDir: project });
       expect(first.status).toBe('succeeded');
-      expect(executedNodes(engine, first.runId)).toEqual([
-        'fit',
-        'sq[x.value=1]',
-        'sq[x.value=2]',
-        'sq[x.value=3]',
-        'x[x.value=1]',
-        'x[x.value=2]',
-        'x[x.value=3]',
-      ]);
+      expect(executedNodes(engine, first.runId)).toEqual(['fit', 'sq[x.value=1]', 'sq[x.value=2]', 'sq[x.value=3]', 'x[x.value=1]', 'x[x.value=2]', 'x[x.value=3]']);
       const meta = fitMeta(engine, first.runId);
       expect(meta.n).toBe(3);
       expect(meta.sum).toBe(2 + 5 + 10);

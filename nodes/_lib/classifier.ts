@@ -23,7 +23,10 @@ export function writeClassifierArtifact(out: OutputBuilder, model: FastTextModel
   writeFileSync(out.file(MODEL_MANIFEST), `${JSON.stringify(manifest)}\n`);
   if (opts.writeBin) writeFileSync(out.file(MODEL_BIN), writeFastText(model));
   out.setMeta('format', 'forge.fasttext');
-  out.setMeta('labels', model.labels.map((l) => displayLabel(l)));
+  out.setMeta(
+    'labels',
+    model.labels.map((l) => displayLabel(l)),
+  );
   out.setMeta('dim', model.args.dim);
   out.setMeta('loss', model.args.loss);
   out.setMeta('vocabulary', model.dict.nwords);

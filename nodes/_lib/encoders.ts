@@ -181,7 +181,20 @@ export class TransformerEncoder implements TextEncoderModel {
     const outputName = ['last_hidden_state', 'token_embeddings', 'sentence_embedding'].find((o) => outs.includes(o)) ?? outs[0]!;
 
     // Probe with the tokenizer's largest id: a model with a smaller vocabulary fails here, clearly.
-    const enc = new TransformerEncoder(String(config._name_or_path ?? dir.split(/[\\/]/).filter(Boolean).pop()), modelHash, 0, device, pooling, maxLength, session, tokenizer, inputNames, outputName, false, opts.batchSize);
+    const enc = new TransformerEncoder(
+      String(config._name_or_path ?? dir.split(/[\\/]/).filter(Boolean).pop()),
+      modelHash,
+      0,
+      device,
+      pooling,
+      maxLength,
+      session,
+      tokenizer,
+      inputNames,
+      outputName,
+      false,
+      opts.batchSize,
+    );
     let probe: ort.Tensor;
     try {
       probe = await enc.run([Int32Array.of(tokenizer.vocabSize - 1)], 1);

@@ -124,7 +124,10 @@ describe('ML nodes in a graph', () => {
       expect(chart.layer.length).toBe(2);
 
       // The provider actually used is recorded per execution.
-      const devices = engine.ws.db.db.prepare('SELECT node_id, device FROM executions WHERE run_id = ? AND node_id IN (?, ?) ORDER BY node_id').all(first.runId, 'embed_pool', 'embed_seeds') as { node_id: string; device: string }[];
+      const devices = engine.ws.db.db.prepare('SELECT node_id, device FROM executions WHERE run_id = ? AND node_id IN (?, ?) ORDER BY node_id').all(first.runId, 'embed_pool', 'embed_seeds') as {
+        node_id: string;
+        device: string;
+      }[];
       expect(devices.map((d) => d.device)).toEqual(['cpu', 'cpu']);
 
       const second = await runFile(engine, project, GRAPH);

@@ -87,7 +87,8 @@ export function thresholdForTarget(scores: ArrayLike<number>, labels: ArrayLike<
   }
   for (const s of st) {
     const p = at(s);
-    if (p.recall >= target.value) return { ...p, reason: `highest threshold with recall ≥ ${target.value} on ${scores.length} labelled rows (${positives} positive): precision there ${p.precision.toFixed(3)}` };
+    if (p.recall >= target.value)
+      return { ...p, reason: `highest threshold with recall ≥ ${target.value} on ${scores.length} labelled rows (${positives} positive): precision there ${p.precision.toFixed(3)}` };
   }
   return undefined;
 }

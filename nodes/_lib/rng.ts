@@ -42,9 +42,7 @@ export function orderKey(seed: number, salt: string, id: string): number {
 /** Indices 0..n-1 in a seeded order decided by each item's id (independent of input order). */
 export function seededOrder(ids: readonly string[], seed: number, salt: string): number[] {
   const keys = ids.map((id) => orderKey(seed, salt, id));
-  return ids
-    .map((_, i) => i)
-    .sort((a, b) => (keys[a] as number) - (keys[b] as number) || ((ids[a] as string) < (ids[b] as string) ? -1 : (ids[a] as string) > (ids[b] as string) ? 1 : a - b));
+  return ids.map((_, i) => i).sort((a, b) => (keys[a] as number) - (keys[b] as number) || ((ids[a] as string) < (ids[b] as string) ? -1 : (ids[a] as string) > (ids[b] as string) ? 1 : a - b));
 }
 
 /** mulberry32 with a mixed seed and the distributions the ML nodes draw from. */

@@ -17,8 +17,37 @@ describe('loading fastText models', () => {
   it.skipIf(!CLI)('a .bin and its .ftz score rows like `fasttext predict-prob`', async () => {
     const dir = tempDir();
     const train = join(dir, 'train.txt');
-    writeFileSync(train, twoClassCorpus(300, 0).map((d) => `__label__${d.label} ${d.text}`).join('\n') + '\n');
-    execFileSync(CLI!, ['supervised', '-input', train, '-output', join(dir, 'm'), '-dim', '8', '-epoch', '5', '-lr', '0.5', '-thread', '1', '-verbose', '0', '-wordNgrams', '2', '-minn', '2', '-maxn', '4', '-bucket', '20000']);
+    writeFileSync(
+      train,
+      twoClassCorpus(300, 0)
+        .map((d) => `__label__${d.label} ${d.text}`)
+        .join('\n') + '\n',
+    );
+    execFileSync(CLI!, [
+      'supervised',
+      '-input',
+      train,
+      '-output',
+      join(dir, 'm'),
+      '-dim',
+      '8',
+      '-epoch',
+      '5',
+      '-lr',
+      '0.5',
+      '-thread',
+      '1',
+      '-verbose',
+      '0',
+      '-wordNgrams',
+      '2',
+      '-minn',
+      '2',
+      '-maxn',
+      '4',
+      '-bucket',
+      '20000',
+    ]);
     execFileSync(CLI!, ['quantize', '-output', join(dir, 'm'), '-input', train, '-qnorm', '-cutoff', '400', '-verbose', '0']);
     const texts = twoClassCorpus(20, 3000).map((d) => d.text);
     writeFileSync(join(dir, 'test.txt'), texts.join('\n') + '\n');
@@ -45,6 +74,10 @@ describe('loading fastText models', () => {
     writeFileSync(join(dir, 'text.bin'), 'hello, this is not a model at all');
     await expect(runNode(load, { inputs: {}, params: { path: 'nope.bin' }, baseDir: dir })).rejects.toThrow(/file not found/);
     await expect(runNode(load, { inputs: {}, params: { path: 'empty.bin' }, baseDir: dir })).rejects.toThrow(/file is empty/);
-    await expect(runNode(load, { inputs: {}, params: { path: 'text.bin' }, baseDir: dir })).rejects.toMatchObject({ name: 'NodeError', location: { file: 'text.bin' }, message: expect.stringMatching(/not a readable fastText model: not a fastText model/) });
+    await expect(runNode(load, { inputs: {}, params: { path: 'text.bin' }, baseDir: dir })).rejects.toMatchObject({
+      name: 'NodeError',
+      location: { file: 'text.bin' },
+      message: expect.stringMatching(/not a readable fastText model: not a fastText model/),
+    });
   });
 });

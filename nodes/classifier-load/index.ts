@@ -19,7 +19,8 @@ export default defineNode({
   version: 1,
   category: 'ML',
   title: 'Classifier: load fastText',
-  description: 'Loads an existing fastText supervised model (.bin, or quantized .ftz) — language id, quality filters — as a model artifact: the same predictions as the fasttext command, plus an ONNX export.',
+  description:
+    'Loads an existing fastText supervised model (.bin, or quantized .ftz) — language id, quality filters — as a model artifact: the same predictions as the fasttext command, plus an ONNX export.',
   inputs: {},
   outputs: { model: { kind: 'model' } },
   params,
@@ -41,7 +42,8 @@ export default defineNode({
     const m = loaded.model;
     const model = new FastTextModel(m.args, m.dict, m.input, m.output, p.preprocess);
     const labels = model.labels.map((l) => displayLabel(l, model.args.label));
-    if (p.positiveLabel !== undefined && !labels.includes(p.positiveLabel)) throw new NodeError(`the model has no label "${p.positiveLabel}" (labels: ${labels.slice(0, 20).join(', ')}${labels.length > 20 ? ', …' : ''})`, { field: 'params.positiveLabel' });
+    if (p.positiveLabel !== undefined && !labels.includes(p.positiveLabel))
+      throw new NodeError(`the model has no label "${p.positiveLabel}" (labels: ${labels.slice(0, 20).join(', ')}${labels.length > 20 ? ', …' : ''})`, { field: 'params.positiveLabel' });
     const out = ctx.output('model');
     writeClassifierArtifact(
       out,
@@ -53,7 +55,9 @@ export default defineNode({
     copyFileSync(abs, out.file(`original${extname(abs) || '.bin'}`));
     out.setMeta('quantized', loaded.quantized);
     ctx.setDevice('cpu');
-    ctx.log(`loaded ${loaded.quantized ? 'quantized ' : ''}fastText model: ${labels.length} labels, ${model.dict.nwords} words, dim ${model.args.dim}, loss ${model.args.loss}, ${model.args.wordNgrams}-gram words, char n-grams ${model.args.minn}-${model.args.maxn}`);
+    ctx.log(
+      `loaded ${loaded.quantized ? 'quantized ' : ''}fastText model: ${labels.length} labels, ${model.dict.nwords} words, dim ${model.args.dim}, loss ${model.args.loss}, ${model.args.wordNgrams}-gram words, char n-grams ${model.args.minn}-${model.args.maxn}`,
+    );
   },
   module: import.meta.url,
 });

@@ -44,6 +44,8 @@ describe('classifier scoring node', () => {
     const data = await makeDataset([{ id: 1, text: 'once upon a time', source: 's' }]);
     const run = await runNode(score, { inputs: { model, in: data }, params: { positiveLabel: 'general', scoreColumn: 'p_prose' } });
     expect((await readDataset(run.outputs.out!))[0]!.p_prose as number).toBeGreaterThan(0.5);
-    await expect(runNode(score, { inputs: { model, in: data }, params: { positiveLabel: 'nope' } })).rejects.toThrow(/no label "nope" \(labels: agent, general\)|no label "nope" \(labels: general, agent\)/);
+    await expect(runNode(score, { inputs: { model, in: data }, params: { positiveLabel: 'nope' } })).rejects.toThrow(
+      /no label "nope" \(labels: agent, general\)|no label "nope" \(labels: general, agent\)/,
+    );
   });
 });

@@ -27,7 +27,8 @@ export default defineNode({
   version: 1,
   category: 'ML',
   title: 'Classifier: score',
-  description: 'Scores every row with a fastText-style classifier: writes the probability of one label as a score column and the top label (optionally every label’s probability). Deciding is left to the Threshold node.',
+  description:
+    'Scores every row with a fastText-style classifier: writes the probability of one label as a score column and the top label (optionally every label’s probability). Deciding is left to the Threshold node.',
   inputs: { model: { kind: 'model' }, in: { kind: 'dataset' } },
   outputs: { out: { kind: 'dataset', title: 'scored' } },
   params,
@@ -79,7 +80,11 @@ export default defineNode({
       const src = await positionedSql(conn, data);
       const kept = keptColumns(data, 'd', names);
       const added = names.map((c) => `s.${sqlIdent(c)}`).join(', ');
-      const out = await writeDatasetFromQuery(conn, `SELECT ${kept ? `${kept}, ` : ''}${added} FROM ${src} d JOIN temp.main.${sqlIdent(table)} s ON s.pos = d.${POS} ORDER BY d.${POS}`, ctx.output('out'));
+      const out = await writeDatasetFromQuery(
+        conn,
+        `SELECT ${kept ? `${kept}, ` : ''}${added} FROM ${src} d JOIN temp.main.${sqlIdent(table)} s ON s.pos = d.${POS} ORDER BY d.${POS}`,
+        ctx.output('out'),
+      );
       ctx.log(`scored ${out.rows} rows (${p.scoreColumn} = P(${wanted})) with the ${p.backend} backend on ${device} in ${seconds.toFixed(2)} s`);
     } finally {
       await dropTemp(conn, table);

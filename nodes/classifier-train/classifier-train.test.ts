@@ -30,7 +30,14 @@ describe('classifier training node', () => {
     const run = await runNode(train, { inputs, params: small, seed: 3 });
     const model = run.outputs.model!;
     expect(model.manifest.files.map((f) => f.path).sort()).toEqual(['model.bin', 'model.json', 'model.onnx']);
-    expect(model.manifest.meta).toMatchObject({ format: 'forge.fasttext', labels: expect.arrayContaining(['agent', 'general']), dim: 8, loss: 'softmax', positiveLabel: 'agent', preprocess: 'lower-punct' });
+    expect(model.manifest.meta).toMatchObject({
+      format: 'forge.fasttext',
+      labels: expect.arrayContaining(['agent', 'general']),
+      dim: 8,
+      loss: 'softmax',
+      positiveLabel: 'agent',
+      preprocess: 'lower-punct',
+    });
     expect(decodeModel(readFileSync(join(model.dir, 'model.onnx'))).outputs).toEqual(['probs', 'hidden']);
     const m = JSON.parse(readFileSync(join(run.outputs.metrics!.dir, 'metrics.json'), 'utf8')) as Record<string, number | string>;
     expect(m).toMatchObject({ accuracy: 1, precision: 1, recall: 1, f1: 1, positives_in: 100, negatives_in: 100, positive_label: 'agent' });

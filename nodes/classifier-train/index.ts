@@ -14,7 +14,12 @@ const params = z
     textColumn: z.string().min(1).default('text').meta({ title: 'Text column' }),
     positiveLabel: label.default('positive').meta({ title: 'Positive label' }),
     negativeLabel: label.default('negative').meta({ title: 'Negative label' }),
-    holdout: z.number().min(0).max(0.9).default(0.1).meta({ title: 'Held-out fraction', description: 'Rows (chosen by a hash of id and the graph seed) kept out of training to measure accuracy / precision / recall / F1' }),
+    holdout: z
+      .number()
+      .min(0)
+      .max(0.9)
+      .default(0.1)
+      .meta({ title: 'Held-out fraction', description: 'Rows (chosen by a hash of id and the graph seed) kept out of training to measure accuracy / precision / recall / F1' }),
     dim: z.number().int().min(1).max(1024).default(100).meta({ title: 'Dimensions' }),
     epoch: z.number().int().min(1).max(1000).default(5).meta({ title: 'Epochs' }),
     lr: z.number().gt(0).max(10).default(0.1).meta({ title: 'Learning rate', description: 'Decays linearly to 0 over training' }),
@@ -24,7 +29,13 @@ const params = z
     maxn: z.number().int().min(0).max(20).default(0).meta({ title: 'Max char n-gram', description: '0 = no char n-grams (fastText supervised default)' }),
     minCount: z.number().int().min(1).default(1).meta({ title: 'Min word count' }),
     loss: z.enum(['softmax', 'hs', 'ova']).default('softmax').meta({ title: 'Loss', description: 'softmax, hierarchical softmax, or one-vs-all' }),
-    threads: z.number().int().min(1).max(64).default(1).meta({ title: 'Threads', description: '1 = deterministic (same seed, same model); more = Hogwild! lock-free SGD in worker threads, faster but not reproducible' }),
+    threads: z
+      .number()
+      .int()
+      .min(1)
+      .max(64)
+      .default(1)
+      .meta({ title: 'Threads', description: '1 = deterministic (same seed, same model); more = Hogwild! lock-free SGD in worker threads, faster but not reproducible' }),
     preprocess: z.enum(PREPROCESS).default('lower-punct').meta({ title: 'Preprocessing', description: 'Applied to texts before splitting on whitespace; stored with the model' }),
     compact: z.boolean().default(false).meta({ title: 'Compact', description: 'Keep only hash buckets seen in training (much smaller model; unseen n-grams ignored; no fastText .bin)' }),
     writeFastTextBin: z.boolean().default(true).meta({ title: 'Also write model.bin', description: 'The model in fastText format, for the fasttext command line' }),
@@ -97,7 +108,12 @@ export default defineNode({
     const posIndex = model.labels.indexOf(LABEL_PREFIX + p.positiveLabel);
     const scores = held.map((h) => model.probabilities(model.features(h.text))[posIndex]!);
     const actual = held.map((h) => h.positive);
-    const m = binaryMetrics(confusion(actual, scores.map((s) => s >= 0.5)));
+    const m = binaryMetrics(
+      confusion(
+        actual,
+        scores.map((s) => s >= 0.5),
+      ),
+    );
     const { averagePrecision } = prCurve(scores, actual);
     const metrics: Record<string, number | string> = {
       ...binaryMetricValues(m, averagePrecision),
@@ -117,7 +133,10 @@ export default defineNode({
     // Timings stay in the log: artifacts hold only what the inputs determine.
     const training = { params: p, seed: ctx.seed, examples: train.length, tokens: stats.tokens, avgLoss: stats.avgLoss, threads: stats.threads };
     writeClassifierArtifact(ctx.output('model'), model, { positiveLabel: LABEL_PREFIX + p.positiveLabel, training, heldOut: metrics }, { writeBin: p.writeFastTextBin && !p.compact });
-    if (held.length > 0) ctx.log(`held-out (${held.length} rows, positive = ${displayLabel(p.positiveLabel)}): accuracy ${m.accuracy.toFixed(4)}, precision ${m.precision.toFixed(4)}, recall ${m.recall.toFixed(4)}, F1 ${m.f1.toFixed(4)}`);
+    if (held.length > 0)
+      ctx.log(
+        `held-out (${held.length} rows, positive = ${displayLabel(p.positiveLabel)}): accuracy ${m.accuracy.toFixed(4)}, precision ${m.precision.toFixed(4)}, recall ${m.recall.toFixed(4)}, F1 ${m.f1.toFixed(4)}`,
+      );
   },
   module: import.meta.url,
 });

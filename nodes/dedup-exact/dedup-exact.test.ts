@@ -39,8 +39,15 @@ async function dedupWith(normalize: string) {
 describe('transform.dedup-exact', () => {
   it('keeps the first of each normalised-hash group and routes the rest to dropped', async () => {
     const lower = await dedupWith('lowercase');
-    expect(lower.kept.map((r) => [r.id, r.duplicate_count])).toEqual([['a', '3'], ['c', '1'], ['d', '1']]);
-    expect(lower.dropped.map((r) => [r.id, r.duplicate_of])).toEqual([['b', 'a'], ['e', 'a']]);
+    expect(lower.kept.map((r) => [r.id, r.duplicate_count])).toEqual([
+      ['a', '3'],
+      ['c', '1'],
+      ['d', '1'],
+    ]);
+    expect(lower.dropped.map((r) => [r.id, r.duplicate_of])).toEqual([
+      ['b', 'a'],
+      ['e', 'a'],
+    ]);
     expect(lower.meta).toMatchObject({ rows_in: 5, kept: 3, dropped: 2, duplicate_groups: 1 });
 
     const alnum = await dedupWith('alphanumeric');

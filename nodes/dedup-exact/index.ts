@@ -6,8 +6,7 @@ import { orderedDatasetSql } from '../_corpus/records.js';
 const params = z.object({
   normalize: z.enum(['exact', 'whitespace', 'lowercase', 'alphanumeric']).default('lowercase').meta({
     title: 'Normalise before hashing',
-    description:
-      'exact: the text as is (Unicode NFC); whitespace: trim and collapse whitespace; lowercase: also lower-case; alphanumeric: also drop punctuation and symbols',
+    description: 'exact: the text as is (Unicode NFC); whitespace: trim and collapse whitespace; lowercase: also lower-case; alphanumeric: also drop punctuation and symbols',
   }),
 });
 
@@ -42,9 +41,7 @@ export default defineNode({
     const ref = ctx.input('in');
     const conn = await ctx.duckdb();
     await conn.run(`CREATE TEMP TABLE t AS SELECT *, sha256(${normalizedSql(ctx.params.normalize)}) AS text_hash FROM ${orderedDatasetSql(ref)}`);
-    await conn.run(
-      `CREATE TEMP TABLE g AS SELECT text_hash, arg_min(id, __ord) AS keep_id, min(__ord) AS keep_ord, count(*)::BIGINT AS n FROM t GROUP BY text_hash`,
-    );
+    await conn.run(`CREATE TEMP TABLE g AS SELECT text_hash, arg_min(id, __ord) AS keep_id, min(__ord) AS keep_ord, count(*)::BIGINT AS n FROM t GROUP BY text_hash`);
     const kept = await writeDatasetFromQuery(
       conn,
       `SELECT t.* EXCLUDE (__ord), g.n AS duplicate_count FROM t JOIN g ON t.text_hash = g.text_hash AND t.__ord = g.keep_ord ORDER BY t.__ord`,

@@ -69,7 +69,13 @@ describe('transform.dedup-near node', () => {
     docs.push({ id: 'near_of_d005', text: edit(t(5), [100]) }); // J = 191/201
     docs.push({ id: 'near2_of_d005', text: edit(t(5), [20, 150]) }); // J to d005 = 186/206
     docs.push({ id: 'copy_of_d040', text: t(40).toUpperCase() }); // J = 1 after lower-casing
-    docs.push({ id: 'far_of_d070', text: edit(t(70), Array.from({ length: 40 }, (_, k) => k * 5)) }); // J well below 0.8
+    docs.push({
+      id: 'far_of_d070',
+      text: edit(
+        t(70),
+        Array.from({ length: 40 }, (_, k) => k * 5),
+      ),
+    }); // J well below 0.8
     const jsonl = docs.map((d) => JSON.stringify(d)).join('\n');
     const run = await runGraph(
       graph(

@@ -44,8 +44,10 @@ export default defineNode({
     const ids = rows.map((r) => String(r[1]));
     const texts = rows.map((r) => (r[2] === null || r[2] === undefined ? '' : String(r[2])));
     throwIfAborted(ctx.signal);
-    const res = findNearDuplicates(texts, { unit: p.unit, ngram: p.ngram, bands: p.bands, rows: p.rows, threshold: p.threshold, verify: p.verify, seed: ctx.seed, maxBucket: p.maxBucket, lowercase: p.lowercase }, (done, total) =>
-      ctx.progress(done, total, 'MinHash signatures'),
+    const res = findNearDuplicates(
+      texts,
+      { unit: p.unit, ngram: p.ngram, bands: p.bands, rows: p.rows, threshold: p.threshold, verify: p.verify, seed: ctx.seed, maxBucket: p.maxBucket, lowercase: p.lowercase },
+      (done, total) => ctx.progress(done, total, 'MinHash signatures'),
     );
     throwIfAborted(ctx.signal);
     const size = new Map<number, number>();
@@ -54,14 +56,18 @@ export default defineNode({
       const root = res.root[i] as number;
       return [String(ords[i]), ids[root] as string, String(ords[root]), size.get(root) ?? 1, root === i, round(res.similarity[i] as number, 6)];
     });
-    const d = await tempTable(conn, [
-      { name: 'ord', type: 'BIGINT' },
-      { name: 'cluster_id', type: 'VARCHAR' },
-      { name: 'cluster_ord', type: 'BIGINT' },
-      { name: 'cluster_size', type: 'BIGINT' },
-      { name: 'is_representative', type: 'BOOLEAN' },
-      { name: 'jaccard', type: 'DOUBLE' },
-    ], decisions);
+    const d = await tempTable(
+      conn,
+      [
+        { name: 'ord', type: 'BIGINT' },
+        { name: 'cluster_id', type: 'VARCHAR' },
+        { name: 'cluster_ord', type: 'BIGINT' },
+        { name: 'cluster_size', type: 'BIGINT' },
+        { name: 'is_representative', type: 'BOOLEAN' },
+        { name: 'jaccard', type: 'DOUBLE' },
+      ],
+      decisions,
+    );
     const join = `FROM t JOIN ${d} d ON d.ord = t.__ord`;
     const kept = await writeDatasetFromQuery(conn, `SELECT t.* EXCLUDE (__ord), d.cluster_size ${join} WHERE d.is_representative ORDER BY t.__ord`, ctx.output('out'));
     const dropped = await writeDatasetFromQuery(

@@ -99,7 +99,12 @@ describe('tiny random BERT with the real MiniLM tokenizer', () => {
   it('mean-pooled embeddings equal a plain TypeScript forward pass of the same weights', async () => {
     const enc = await TransformerEncoder.open(dir, { ...cpu, batchSize: 3 });
     expect(enc.dim).toBe(16);
-    const texts = ['The quick brown fox jumps over the lazy dog.', 'Load a pretrained ResNet-50 from Torch Hub.', 'hi', 'Once upon a time, in a kingdom far away, there lived a miller and his three sons.'];
+    const texts = [
+      'The quick brown fox jumps over the lazy dog.',
+      'Load a pretrained ResNet-50 from Torch Hub.',
+      'hi',
+      'Once upon a time, in a kingdom far away, there lived a miller and his three sons.',
+    ];
     const { data } = await enc.encode(texts);
     const tok = TextTokenizer.load(dir);
     texts.forEach((t, i) => {
@@ -217,7 +222,14 @@ describe('embedder errors', () => {
     expect((await failure({ model: hand, overLength: 'error' }, [{ id: 1, text: 'a b c d '.repeat(10), source: 's' }])).message).toMatch(/exceed the model's 16 tokens \(first at row 1\)/);
     const table = Float32Array.from({ length: 24 }, (_, i) => (i === 6 * 3 ? NaN : 1));
     const nan = writeHandModel(join(tempDir(), 'nan'), { table });
-    expect((await failure({ model: nan }, [{ id: 1, text: 'a', source: 's' }, { id: 2, text: 'c', source: 's' }])).message).toMatch(/NaN or infinite values \(first at row 2\)/);
+    expect(
+      (
+        await failure({ model: nan }, [
+          { id: 1, text: 'a', source: 's' },
+          { id: 2, text: 'c', source: 's' },
+        ])
+      ).message,
+    ).toMatch(/NaN or infinite values \(first at row 2\)/);
   });
 
   it('an explicit GPU provider that cannot start is a clear error; auto falls back', async () => {

@@ -23,10 +23,25 @@ const params = z.object({
       widget: 'folder',
     }),
   textColumn: z.string().min(1).default('text').meta({ title: 'Text column' }),
-  provider: z.enum(PROVIDER_CHOICES).default('auto').meta({ title: 'Execution provider', description: 'auto tries CUDA, then WebGPU (on Linux only with a Vulkan loader), then the CPU, and logs why a GPU was skipped; an explicit GPU is always tried and fails if unavailable' }),
+  provider: z.enum(PROVIDER_CHOICES).default('auto').meta({
+    title: 'Execution provider',
+    description: 'auto tries CUDA, then WebGPU (on Linux only with a Vulkan loader), then the CPU, and logs why a GPU was skipped; an explicit GPU is always tried and fails if unavailable',
+  }),
   threads: z.number().int().min(0).max(256).default(0).meta({ title: 'Intra-op threads', description: '0 = one per core (ONNX Runtime default)' }),
-  batchSize: z.number().int().min(1).max(4096).default(32).meta({ title: 'Batch size', description: 'Texts per model call at full length; texts are length-sorted and shorter ones packed more per call under the same padded-token budget' }),
-  maxLength: z.number().int().min(2).max(65536).optional().meta({ title: 'Max tokens', description: "Truncation length; default from the model folder (sentence_bert_config.json, tokenizer_config.json, config.json)" }),
+  batchSize: z
+    .number()
+    .int()
+    .min(1)
+    .max(4096)
+    .default(32)
+    .meta({ title: 'Batch size', description: 'Texts per model call at full length; texts are length-sorted and shorter ones packed more per call under the same padded-token budget' }),
+  maxLength: z
+    .number()
+    .int()
+    .min(2)
+    .max(65536)
+    .optional()
+    .meta({ title: 'Max tokens', description: 'Truncation length; default from the model folder (sentence_bert_config.json, tokenizer_config.json, config.json)' }),
   pooling: z.enum(['auto', 'mean', 'cls']).default('auto').meta({ title: 'Pooling', description: 'auto reads 1_Pooling/config.json; else mean pooling with the attention mask' }),
   normalize: z.boolean().default(true).meta({ title: 'L2-normalise', description: 'Unit-length vectors, so a dot product is the cosine similarity' }),
   overLength: z.enum(['truncate', 'error']).default('truncate').meta({ title: 'Texts over max length', description: 'truncate (logged with a count) or fail' }),
@@ -77,7 +92,10 @@ export default defineNode({
     if (empty.length > 0 && p.emptyText === 'error') {
       const ids = await conn.runAndReadAll(`SELECT CAST(id AS VARCHAR) AS id FROM ${await positionedSql(conn, src)} WHERE ${POS} IN (${empty.slice(0, 5).join(', ')}) ORDER BY ${POS}`);
       const list = ids.getRowObjectsJS().map((r) => String(r.id));
-      throw new NodeError(`${empty.length} row(s) have an empty or NULL ${sqlIdent(p.textColumn)} (ids ${list.join(', ')}${empty.length > 5 ? ', …' : ''}); filter them out first or set emptyText to "embed"`, { field: 'params.emptyText' });
+      throw new NodeError(
+        `${empty.length} row(s) have an empty or NULL ${sqlIdent(p.textColumn)} (ids ${list.join(', ')}${empty.length > 5 ? ', …' : ''}); filter them out first or set emptyText to "embed"`,
+        { field: 'params.emptyText' },
+      );
     }
 
     const log = (m: string, level?: 'info' | 'warn') => ctx.log(m, level);
@@ -100,7 +118,9 @@ export default defineNode({
       const { ids, truncated, firstTruncated } = tr.tokenizeAll(inputs);
       if (truncated > 0 && p.overLength === 'error') {
         await tr.close();
-        throw new NodeError(`${truncated} text(s) exceed the model's ${tr.maxLength} tokens (first at row ${firstTruncated + 1}); shorten or chunk them, or set overLength to "truncate"`, { field: 'params.overLength' });
+        throw new NodeError(`${truncated} text(s) exceed the model's ${tr.maxLength} tokens (first at row ${firstTruncated + 1}); shorten or chunk them, or set overLength to "truncate"`, {
+          field: 'params.overLength',
+        });
       }
       run = async () => ({ data: await tr.encodeIds(ids, hooks), truncated });
     }

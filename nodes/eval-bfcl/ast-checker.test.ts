@@ -115,7 +115,9 @@ describe('BFCL AST checker', () => {
   });
 
   it('parallel calls match in any order, one model call per expected call', () => {
-    const functions: FunctionDoc[] = [{ name: 'spotify.play', parameters: { properties: { artist: { type: 'string' } as never, duration: { type: 'integer' } as never }, required: ['artist', 'duration'] } }];
+    const functions: FunctionDoc[] = [
+      { name: 'spotify.play', parameters: { properties: { artist: { type: 'string' } as never, duration: { type: 'integer' } as never }, required: ['artist', 'duration'] } },
+    ];
     const answer = [{ 'spotify.play': { artist: ['Taylor Swift'], duration: [20] } }, { 'spotify.play': { artist: ['Maroon 5'], duration: [15] } }];
     const a = { name: 'spotify_play', args: { artist: 'maroon 5', duration: 15 } };
     const b = { name: 'spotify_play', args: { artist: 'Taylor Swift', duration: 20 } };
@@ -134,6 +136,6 @@ describe('BFCL AST checker', () => {
     expect(checkItem('simple_java', functions, [{ name: 'f', args: { x: 2, n: 50 } }], required)).toMatchObject({ valid: false, error: 'missing_optional' });
     expect(convertLiteral('1.5f', 'float')).toBe(1.5);
     expect(convertLiteral('abc', 'integer')).toBeUndefined();
-    expect(standardize("New York, NY")).toBe(standardize('new-york ny'));
+    expect(standardize('New York, NY')).toBe(standardize('new-york ny'));
   });
 });

@@ -117,7 +117,10 @@ export function expectedType(schemaType: string | undefined): Expected {
 
 /** BFCL's string normalisation. */
 export function standardize(s: string): string {
-  return s.replace(/[ ,./\-_*^]/g, '').toLowerCase().replace(/'/g, '"');
+  return s
+    .replace(/[ ,./\-_*^]/g, '')
+    .toLowerCase()
+    .replace(/'/g, '"');
 }
 
 function hasType(v: unknown, t: Expected): boolean {
@@ -359,7 +362,8 @@ export function answerContradictions(functions: FunctionDoc[], answer: GroundTru
         continue;
       }
       const options = allowed.filter((v) => v !== '' && v !== null);
-      if (options.length > 0 && !allowed.includes('') && !options.some((v) => !('valid' in typeCheck(k, v, props[k], lang)))) out.push(`${name}.${k}: no allowed value has type ${String(props[k]?.type)}`);
+      if (options.length > 0 && !allowed.includes('') && !options.some((v) => !('valid' in typeCheck(k, v, props[k], lang))))
+        out.push(`${name}.${k}: no allowed value has type ${String(props[k]?.type)}`);
     }
   }
   return out;

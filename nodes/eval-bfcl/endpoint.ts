@@ -74,7 +74,10 @@ export function requestBody(model: string, messages: Message[], functions: Funct
   return {
     model,
     messages: messages.map((m) => ({ role: m.role, content: m.content })),
-    tools: functions.map((f) => ({ type: 'function', function: { name: toolName(f.name), description: (f as unknown as Obj).description ?? '', parameters: toJsonSchema(f.parameters ?? { type: 'dict', properties: {} }) } })),
+    tools: functions.map((f) => ({
+      type: 'function',
+      function: { name: toolName(f.name), description: (f as unknown as Obj).description ?? '', parameters: toJsonSchema(f.parameters ?? { type: 'dict', properties: {} }) },
+    })),
     tool_choice: 'auto',
     temperature,
     max_tokens: maxTokens,

@@ -26,7 +26,13 @@ function toolReply(calls: [string, string][]): unknown {
     id: 'chatcmpl-rec',
     object: 'chat.completion',
     model: 'recorded',
-    choices: [{ index: 0, finish_reason: 'tool_calls', message: { role: 'assistant', content: null, tool_calls: calls.map(([name, args], i) => ({ id: `call_${i}`, type: 'function', function: { name, arguments: args } })) } }],
+    choices: [
+      {
+        index: 0,
+        finish_reason: 'tool_calls',
+        message: { role: 'assistant', content: null, tool_calls: calls.map(([name, args], i) => ({ id: `call_${i}`, type: 'function', function: { name, arguments: args } })) },
+      },
+    ],
   };
 }
 

@@ -19,7 +19,10 @@ const params = z.object({
     title: 'Generations from',
     description: 'endpoint: an OpenAI-compatible chat-completions server (tools API); jsonl: a file of model outputs; ground-truth: the answers themselves (checks the checker)',
   }),
-  baseUrl: z.string().default('').meta({ title: 'Endpoint base URL', description: 'e.g. http://localhost:8000/v1 (vLLM), http://localhost:8080/v1 (llama.cpp server), http://localhost:11434/v1 (Ollama). Empty: the node is skipped' }),
+  baseUrl: z.string().default('').meta({
+    title: 'Endpoint base URL',
+    description: 'e.g. http://localhost:8000/v1 (vLLM), http://localhost:8080/v1 (llama.cpp server), http://localhost:11434/v1 (Ollama). Empty: the node is skipped',
+  }),
   model: z.string().default('').meta({ title: 'Model name', description: 'as the endpoint knows it' }),
   apiKeyEnv: z.string().default('').meta({ title: 'API key variable', description: 'Name of the environment variable holding the key (never the key itself); empty: no key' }),
   temperature: z.number().min(0).max(2).default(0).meta({ title: 'Temperature' }),
@@ -74,7 +77,7 @@ export default defineNode({
   category: 'Evaluation',
   title: 'BFCL function calling',
   description:
-    'Function-calling accuracy per BFCL category with an AST checker that follows BFCL\'s rules (types and coercions, optional parameters, string normalisation, order-free parallel calls, irrelevance = no call). Generations come from an OpenAI-compatible endpoint (tools API; concurrency, retries, rate limit; replies kept in the results so a rerun with them connected as cache costs nothing) or from a JSONL of outputs. Outputs a Table-7-like accuracy table, per-item results, metrics and a chart.',
+    "Function-calling accuracy per BFCL category with an AST checker that follows BFCL's rules (types and coercions, optional parameters, string normalisation, order-free parallel calls, irrelevance = no call). Generations come from an OpenAI-compatible endpoint (tools API; concurrency, retries, rate limit; replies kept in the results so a rerun with them connected as cache costs nothing) or from a JSONL of outputs. Outputs a Table-7-like accuracy table, per-item results, metrics and a chart.",
   inputs: { cache: { kind: 'dataset', title: 'earlier results (reply cache)', optional: true } },
   outputs: {
     metrics: { kind: 'metrics' },
@@ -127,7 +130,18 @@ export default defineNode({
       if (cacheRef) {
         for await (const rows of readColumns(conn, cacheRef, ['request_hash', 'response'])) for (const r of rows) if (r[0] && r[1]) cache.set(String(r[0]), String(r[1]));
       }
-      const endpoint = new ChatEndpoint({ baseUrl: p.baseUrl, model: p.model, apiKey, temperature: p.temperature, maxTokens: p.maxTokens, concurrency: p.concurrency, retries: p.retries, requestsPerMinute: p.requestsPerMinute, timeoutMs: p.timeoutSec * 1000, signal: ctx.signal });
+      const endpoint = new ChatEndpoint({
+        baseUrl: p.baseUrl,
+        model: p.model,
+        apiKey,
+        temperature: p.temperature,
+        maxTokens: p.maxTokens,
+        concurrency: p.concurrency,
+        retries: p.retries,
+        requestsPerMinute: p.requestsPerMinute,
+        timeoutMs: p.timeoutSec * 1000,
+        signal: ctx.signal,
+      });
       let cached = 0;
       await endpoint.map(
         cases,

@@ -28,7 +28,13 @@ export function summaryRows(cats: readonly CategoryScore[]): TableRow[] {
   const groups = [...new Set(rows.map((r) => r.group))];
   const summaries: TableRow[] = groups.map((g) => {
     const rs = rows.filter((r) => r.group === g);
-    return { group: g, category: `${g} (mean)`, items: rs.reduce((a, r) => a + r.items, 0), correct: rs.reduce((a, r) => a + r.correct, 0), accuracy: rs.reduce((a, r) => a + r.accuracy, 0) / rs.length };
+    return {
+      group: g,
+      category: `${g} (mean)`,
+      items: rs.reduce((a, r) => a + r.items, 0),
+      correct: rs.reduce((a, r) => a + r.correct, 0),
+      accuracy: rs.reduce((a, r) => a + r.accuracy, 0) / rs.length,
+    };
   });
   if (summaries.length > 0) {
     summaries.push({

@@ -15,9 +15,21 @@ const params = z.object({
     title: 'One benchmark per',
     description: 'input: each connected dataset is a benchmark named after its node; source: each distinct value of the source column is one',
   }),
-  names: z.record(z.string(), z.string().min(1).regex(/^[A-Za-z0-9_-]+$/)).default({}).meta({ title: 'Benchmark names', description: 'Rename benchmarks: { "<node id or source>": "name" }' }),
+  names: z
+    .record(
+      z.string(),
+      z
+        .string()
+        .min(1)
+        .regex(/^[A-Za-z0-9_-]+$/),
+    )
+    .default({})
+    .meta({ title: 'Benchmark names', description: 'Rename benchmarks: { "<node id or source>": "name" }' }),
   maxDocuments: z.number().int().min(0).default(0).meta({ title: 'Documents per benchmark', description: 'Score the first N documents of each benchmark (0 = all)' }),
-  provider: z.enum(PROVIDER_CHOICES).default('auto').meta({ title: 'Execution provider (neural LMs)', description: 'ONNX Runtime provider for forge-torch-lm models: auto tries CUDA, WebGPU, then CPU' }),
+  provider: z
+    .enum(PROVIDER_CHOICES)
+    .default('auto')
+    .meta({ title: 'Execution provider (neural LMs)', description: 'ONNX Runtime provider for forge-torch-lm models: auto tries CUDA, WebGPU, then CPU' }),
   threads: z.number().int().min(0).max(256).default(0).meta({ title: 'CPU threads (neural LMs)', description: '0: one per core' }),
 });
 
@@ -73,7 +85,9 @@ export function lossChart(benches: Bench[], title: string): Record<string, unkno
 function benchName(item: InputItem, all: InputItem[]): string {
   const same = all.filter((i) => i.fromNode === item.fromNode);
   if (same.length === 1) return item.fromNode;
-  const v = Object.entries(item.variant).map(([k, x]) => `${k}=${String(x)}`).join(',');
+  const v = Object.entries(item.variant)
+    .map(([k, x]) => `${k}=${String(x)}`)
+    .join(',');
   return `${item.fromNode}[${v || same.indexOf(item)}]`;
 }
 
@@ -198,7 +212,9 @@ export default defineNode({
     m['mean.nll'] = round(list.reduce((a, b) => a + b.nll / b.predictions, 0) / list.length, 6);
     Object.assign(m, scorer.metrics);
     writeMetrics(ctx.output('metrics'), m);
-    const variant = Object.entries(ctx.variant).map(([k, v]) => `${k} = ${String(v)}`).join(', ');
+    const variant = Object.entries(ctx.variant)
+      .map(([k, v]) => `${k} = ${String(v)}`)
+      .join(', ');
     await writeChart(ctx.output('chart'), lossChart(list, `${scorer.describe}${variant ? `; ${variant}` : ''}`));
     ctx.log(list.map((b) => `${b.name}: NLL ${(b.nll / b.predictions).toFixed(4)} nats/token, ppl ${Math.exp(b.nll / b.predictions).toFixed(2)} over ${b.predictions} tokens`).join('; '));
   },

@@ -23,7 +23,10 @@ function ternary(r: readonly number[]): { x: number; y: number } {
  * optimum and the best sampled mix marked.
  */
 export function surfaceChart(s: SurfaceInput): Record<string, unknown> {
-  const title = { text: 'Fitted mixing law', subtitle: `objective = mean benchmark loss; shares: ${s.labels.join(' / ')}${s.validation !== undefined ? `; validation loss at the optimum ${s.validation.toFixed(4)}` : ''}` };
+  const title = {
+    text: 'Fitted mixing law',
+    subtitle: `objective = mean benchmark loss; shares: ${s.labels.join(' / ')}${s.validation !== undefined ? `; validation loss at the optimum ${s.validation.toFixed(4)}` : ''}`,
+  };
   const describe = (r: readonly number[]) => s.labels.map((l, j) => `${l} ${(r[j] as number).toFixed(2)}`).join(', ');
   if (s.labels.length === 3) {
     const cells = s.grid.map((r, i) => ({ ...ternary(r), loss: round(s.predicted[i] as number, 5), shares: describe(r) }));
@@ -36,9 +39,37 @@ export function surfaceChart(s: SurfaceInput): Record<string, unknown> {
     return {
       title,
       layer: [
-        { data: { values: cells }, mark: { type: 'square', size: 40, tooltip: true }, encoding: { x: { field: 'x', type: 'quantitative', ...axis }, y: { field: 'y', type: 'quantitative', ...axis }, color: { field: 'loss', type: 'quantitative', title: 'predicted loss', scale: { scheme: 'viridis', reverse: true } }, tooltip: [{ field: 'shares' }, { field: 'loss', format: '.4f' }] } },
-        { data: { values: marks }, mark: { type: 'point', filled: true, size: 90, stroke: 'white', tooltip: true }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, shape: { field: 'what', type: 'nominal', title: null }, tooltip: [{ field: 'what' }, { field: 'shares' }, { field: 'loss', format: '.4f' }] } },
-        { data: { values: [{ x: -0.02, y: -0.04, t: s.labels[0] }, { x: 1.02, y: -0.04, t: s.labels[1] }, { x: 0.5, y: 0.9, t: s.labels[2] }] }, mark: { type: 'text', fontSize: 12 }, encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, text: { field: 't' } } },
+        {
+          data: { values: cells },
+          mark: { type: 'square', size: 40, tooltip: true },
+          encoding: {
+            x: { field: 'x', type: 'quantitative', ...axis },
+            y: { field: 'y', type: 'quantitative', ...axis },
+            color: { field: 'loss', type: 'quantitative', title: 'predicted loss', scale: { scheme: 'viridis', reverse: true } },
+            tooltip: [{ field: 'shares' }, { field: 'loss', format: '.4f' }],
+          },
+        },
+        {
+          data: { values: marks },
+          mark: { type: 'point', filled: true, size: 90, stroke: 'white', tooltip: true },
+          encoding: {
+            x: { field: 'x', type: 'quantitative' },
+            y: { field: 'y', type: 'quantitative' },
+            shape: { field: 'what', type: 'nominal', title: null },
+            tooltip: [{ field: 'what' }, { field: 'shares' }, { field: 'loss', format: '.4f' }],
+          },
+        },
+        {
+          data: {
+            values: [
+              { x: -0.02, y: -0.04, t: s.labels[0] },
+              { x: 1.02, y: -0.04, t: s.labels[1] },
+              { x: 0.5, y: 0.9, t: s.labels[2] },
+            ],
+          },
+          mark: { type: 'text', fontSize: 12 },
+          encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' }, text: { field: 't' } },
+        },
       ],
       width: 320,
       height: 290,
@@ -48,8 +79,16 @@ export function surfaceChart(s: SurfaceInput): Record<string, unknown> {
   return {
     title,
     layer: [
-      { data: { values: curve }, mark: { type: 'point', size: 10 }, encoding: { x: { field: 'share', type: 'quantitative', title: `${s.labels[0]} share` }, y: { field: 'loss', type: 'quantitative', scale: { zero: false }, title: 'objective (nats/token)' } } },
-      { data: { values: s.points.map((p) => ({ share: p.r[0], loss: round(p.loss, 5) })) }, mark: { type: 'point', filled: true, color: 'black', size: 60 }, encoding: { x: { field: 'share', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative' } } },
+      {
+        data: { values: curve },
+        mark: { type: 'point', size: 10 },
+        encoding: { x: { field: 'share', type: 'quantitative', title: `${s.labels[0]} share` }, y: { field: 'loss', type: 'quantitative', scale: { zero: false }, title: 'objective (nats/token)' } },
+      },
+      {
+        data: { values: s.points.map((p) => ({ share: p.r[0], loss: round(p.loss, 5) })) },
+        mark: { type: 'point', filled: true, color: 'black', size: 60 },
+        encoding: { x: { field: 'share', type: 'quantitative' }, y: { field: 'loss', type: 'quantitative' } },
+      },
       { data: { values: [{ share: s.optimum[0] }] }, mark: { type: 'rule', strokeDash: [4, 3] }, encoding: { x: { field: 'share', type: 'quantitative' } } },
     ],
     width: 320,

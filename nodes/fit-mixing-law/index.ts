@@ -17,8 +17,14 @@ const params = z.object({
   metrics: z.array(z.string().min(1)).default([]).meta({ title: 'Benchmarks to fit', description: 'Default: every *.nll metric except all.nll / mean.nll' }),
   weights: z.record(z.string(), z.number().min(0)).default({}).meta({ title: 'Objective weights', description: 'Weight of each benchmark in the objective (default 1 each)' }),
   ridgeLambda: z.number().min(0).default(1e-4).meta({ title: 'Ridge λ (RegMix baseline)' }),
-  bootstrap: z.number().int().min(0).max(5000).default(200).meta({ title: 'Bootstrap resamples', description: 'For the optimum\'s uncertainty (0: none)' }),
-  gridSteps: z.number().int().min(4).max(400).default(100).meta({ title: 'Simplex grid steps', description: 'The optimum is searched on shares in multiples of 1/steps, within the sampled range of each share' }),
+  bootstrap: z.number().int().min(0).max(5000).default(200).meta({ title: 'Bootstrap resamples', description: "For the optimum's uncertainty (0: none)" }),
+  gridSteps: z
+    .number()
+    .int()
+    .min(4)
+    .max(400)
+    .default(100)
+    .meta({ title: 'Simplex grid steps', description: 'The optimum is searched on shares in multiples of 1/steps, within the sampled range of each share' }),
 });
 
 interface Point {
@@ -56,8 +62,19 @@ interface Fitted {
 function fitAll(points: readonly Point[], names: readonly string[], lambda: number): Fitted {
   const R = points.map((p) => p.r);
   return {
-    law: names.map((n) => fitLaw(R, points.map((p) => p.values[n] as number))),
-    ridge: names.map((n) => fitRidge(R, points.map((p) => p.values[n] as number), lambda)),
+    law: names.map((n) =>
+      fitLaw(
+        R,
+        points.map((p) => p.values[n] as number),
+      ),
+    ),
+    ridge: names.map((n) =>
+      fitRidge(
+        R,
+        points.map((p) => p.values[n] as number),
+        lambda,
+      ),
+    ),
   };
 }
 
@@ -93,7 +110,8 @@ export default defineNode({
     const label = (k: string) => p.names[k] ?? k.split('.').pop() ?? k;
 
     const fitted = fitAll(points, names, p.ridgeLambda);
-    const objective = (f: Fitted, kind: 'law' | 'ridge') => (r: number[]) => names.reduce((a, _n, i) => a + (w[i] as number) * (kind === 'law' ? evalLaw(f.law[i] as LawFit, r) : evalRidge(f.ridge[i] as RidgeFit, r)), 0) / wsum;
+    const objective = (f: Fitted, kind: 'law' | 'ridge') => (r: number[]) =>
+      names.reduce((a, _n, i) => a + (w[i] as number) * (kind === 'law' ? evalLaw(f.law[i] as LawFit, r) : evalRidge(f.ridge[i] as RidgeFit, r)), 0) / wsum;
     const lo = keys.map((_, j) => Math.min(...points.map((pt) => pt.r[j] as number)));
     const hi = keys.map((_, j) => Math.max(...points.map((pt) => pt.r[j] as number)));
     const grid = simplexGrid(keys.length, p.gridSteps, lo, hi);

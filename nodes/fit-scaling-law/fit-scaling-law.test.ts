@@ -93,7 +93,10 @@ describe('fit.scaling-law node', () => {
 
   it('also fits several metrics nodes wired to the fan-in port outside a sweep (x from a metric)', async () => {
     const nodes = GRID.slice(0, 6).map((r, i) => ({ id: `p${i}`, type: 'test.synthetic-loss', params: { r, i, x: r } }));
-    const doc = graph([...nodes, { id: 'fit', type: 'fit.scaling-law', params: { param: 'share', metrics: ['agent.nll'] } }], nodes.map((n) => [`${n.id}.metrics`, 'fit.points'] as [string, string]));
+    const doc = graph(
+      [...nodes, { id: 'fit', type: 'fit.scaling-law', params: { param: 'share', metrics: ['agent.nll'] } }],
+      nodes.map((n) => [`${n.id}.metrics`, 'fit.points'] as [string, string]),
+    );
     const run = await runGraph(doc, { registry });
     try {
       expect(run.outcome('fit').error).toBeUndefined();

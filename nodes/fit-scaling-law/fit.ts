@@ -56,7 +56,11 @@ export function fitExp(xs: readonly number[], ys: readonly number[]): ExpFit {
   const span = hi - lo || 1;
   // Centre x so exp(t·x) stays well conditioned; c, k are mapped back at the end.
   const x0 = lo;
-  const at = (t: number) => linear2(xs.map((x) => Math.exp(t * (x - x0))), ys);
+  const at = (t: number) =>
+    linear2(
+      xs.map((x) => Math.exp(t * (x - x0))),
+      ys,
+    );
   const T = 60 / span;
   const steps = 1200;
   let best = { t: T / steps, sse: Infinity };

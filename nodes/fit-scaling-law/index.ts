@@ -131,7 +131,9 @@ export default defineNode({
     const excluded = allPoints.filter((pt) => !inRange(pt.x)).sort((a, b) => a.x - b.x);
     const distinct = new Set(points.map((pt) => pt.x));
     if (distinct.size < 3) {
-      throw new NodeError(`${distinct.size} distinct value(s) of ${param}${excluded.length > 0 ? ` in the fit range (${excluded.length} point(s) outside)` : ''}; fitting needs at least 3`, { field: excluded.length > 0 ? 'params.xMin' : 'inputs.points' });
+      throw new NodeError(`${distinct.size} distinct value(s) of ${param}${excluded.length > 0 ? ` in the fit range (${excluded.length} point(s) outside)` : ''}; fitting needs at least 3`, {
+        field: excluded.length > 0 ? 'params.xMin' : 'inputs.points',
+      });
     }
     const common = Object.keys(points[0]?.values ?? {}).filter((k) => points.every((pt) => k in pt.values));
     let names = p.metrics.length > 0 ? p.metrics : common.filter((k) => k.endsWith('.nll') && k !== 'all.nll' && k !== 'mean.nll');
@@ -144,14 +146,27 @@ export default defineNode({
     const lo = xs[0] as number;
     const hi = xs[xs.length - 1] as number;
     const fitSeries = (name: string, ys: number[]): Series => ({ name, xs, ys, exp: fitExp(xs, ys), poly: fitQuadratic(xs, ys) });
-    const series = names.map((n) => fitSeries(n, sorted.map((pt) => pt.values[n] as number)));
+    const series = names.map((n) =>
+      fitSeries(
+        n,
+        sorted.map((pt) => pt.values[n] as number),
+      ),
+    );
     const w = names.map((n) => p.weights[n] ?? 1);
     const wsum = w.reduce((a, b) => a + b, 0);
     if (wsum <= 0) throw new NodeError('the objective weights sum to 0', { field: 'params.weights' });
     const objectiveY = sorted.map((pt) => names.reduce((a, n, i) => a + (w[i] as number) * (pt.values[n] as number), 0) / wsum);
     const objective = fitSeries(OBJECTIVE, objectiveY);
 
-    const m: Record<string, MetricValue> = { param, points: points.length, excluded_points: excluded.length, distinct_values: distinct.size, range_min: lo, range_max: hi, metrics_fitted: names.join(',') };
+    const m: Record<string, MetricValue> = {
+      param,
+      points: points.length,
+      excluded_points: excluded.length,
+      distinct_values: distinct.size,
+      range_min: lo,
+      range_max: hi,
+      metrics_fitted: names.join(','),
+    };
     const observedArgmin = (ys: number[]) => {
       const byX = new Map<number, number[]>();
       xs.forEach((x, i) => byX.set(x, [...(byX.get(x) ?? []), ys[i] as number]));

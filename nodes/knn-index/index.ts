@@ -38,7 +38,19 @@ export default defineNode({
     const seconds = (performance.now() - t0) / 1000;
     const out = ctx.output('out');
     index.save(out.file(INDEX_FILE));
-    const m: IndexMeta = { format: 'forge.index', formatVersion: 1, type: 'hnsw', library: 'usearch', metric: 'ip', dim: meta.dim, count: meta.count, connectivity: p.connectivity, expansionAdd: p.expansionAdd, embeddings: ref.hash, normalized: true };
+    const m: IndexMeta = {
+      format: 'forge.index',
+      formatVersion: 1,
+      type: 'hnsw',
+      library: 'usearch',
+      metric: 'ip',
+      dim: meta.dim,
+      count: meta.count,
+      connectivity: p.connectivity,
+      expansionAdd: p.expansionAdd,
+      embeddings: ref.hash,
+      normalized: true,
+    };
     writeFileSync(out.file(INDEX_META), `${JSON.stringify(m, null, 2)}\n`);
     for (const [k, v] of Object.entries(m)) out.setMeta(k, v);
     out.setRows(meta.count);

@@ -17,12 +17,15 @@ export const PORTS = ['a', 'b', 'c', 'd'] as const;
 const perPort = <T extends z.ZodType>(t: T) => z.object({ a: t.optional(), b: t.optional(), c: t.optional(), d: t.optional() }).strict();
 
 const params = z.object({
-  names: perPort(z.string().min(1).regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'))
+  names: perPort(
+    z
+      .string()
+      .min(1)
+      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only'),
+  )
     .default({})
     .meta({ title: 'Names', description: 'Role of each input, e.g. { "a": "agent", "b": "general" }; used in metrics and the chart (default: the port letter)' }),
-  shares: perPort(z.number().min(0).max(1))
-    .default({})
-    .meta({ title: 'Token shares', description: 'Target share of tokens per connected input, summing to 1, e.g. { "a": 0.3, "b": 0.7 }' }),
+  shares: perPort(z.number().min(0).max(1)).default({}).meta({ title: 'Token shares', description: 'Target share of tokens per connected input, summing to 1, e.g. { "a": 0.3, "b": 0.7 }' }),
   agentShare: z.number().min(0).max(1).optional().meta({
     title: 'Agent share (input a)',
     description: 'One number for the two-role case and for sweeps: input a gets this share; the other inputs split the rest in proportion to their shares (equally when none are given)',
@@ -33,7 +36,11 @@ const params = z.object({
     description: 'upsample: repeat it, up to Max epochs, then shrink the total; shrink: never repeat, shrink the total so every share still holds',
   }),
   maxEpochs: z.number().min(1).max(100).default(4).meta({ title: 'Max epochs (upsample)' }),
-  tokenizer: z.string().min(1).default(WORDS).meta({ title: 'Tokenizer', description: `tokenizer.json (or its folder) that counts tokens; ${WORDS} counts words and punctuation`, widget: 'file' }),
+  tokenizer: z
+    .string()
+    .min(1)
+    .default(WORDS)
+    .meta({ title: 'Tokenizer', description: `tokenizer.json (or its folder) that counts tokens; ${WORDS} counts words and punctuation`, widget: 'file' }),
 });
 
 type Params = z.output<typeof params>;
@@ -97,10 +104,7 @@ export function compositionChart(plan: MixPlan): Record<string, unknown> {
         { field: 'epochs', type: 'quantitative' },
       ],
     },
-    layer: [
-      { mark: { type: 'arc', outerRadius: 110, stroke: 'white' } },
-      { mark: { type: 'text', radius: 138, fontSize: 12 }, encoding: { text: { field: 'label', type: 'nominal' } } },
-    ],
+    layer: [{ mark: { type: 'arc', outerRadius: 110, stroke: 'white' } }, { mark: { type: 'text', radius: 138, fontSize: 12 }, encoding: { text: { field: 'label', type: 'nominal' } } }],
     view: { stroke: null },
     width: 300,
     height: 300,
@@ -142,8 +146,14 @@ export default defineNode({
     // A fit's predicted optimum (fit.mixing-law: optimum.<node>.shares.<port>) replaces the share params.
     const fitRef = ctx.optionalInput('sharesFrom');
     const fromFit = fitRef ? sharesFromFit(fitRef.dir) : undefined;
-    if (fromFit && Object.keys(fromFit).length === 0) throw new NodeError('the connected metrics hold no optimum.<node>.shares.<port> values (connect a fit.mixing-law output)', { field: 'inputs.sharesFrom' });
-    if (fromFit) ctx.log(`shares from the fit: ${Object.entries(fromFit).map(([k, v]) => `${k} ${v}`).join(', ')}`);
+    if (fromFit && Object.keys(fromFit).length === 0)
+      throw new NodeError('the connected metrics hold no optimum.<node>.shares.<port> values (connect a fit.mixing-law output)', { field: 'inputs.sharesFrom' });
+    if (fromFit)
+      ctx.log(
+        `shares from the fit: ${Object.entries(fromFit)
+          .map(([k, v]) => `${k} ${v}`)
+          .join(', ')}`,
+      );
     const resolved = fromFit ? resolveShares(connected, fromFit, undefined) : resolveShares(connected, p.shares, p.agentShare);
     if ('error' in resolved) throw new NodeError(resolved.error, { field: resolved.field });
     const names = connected.map((port) => p.names[port] ?? port);
@@ -155,7 +165,8 @@ export default defineNode({
     const counted: Counted[] = [];
     for (const port of connected) counted.push(await countTokens(conn, ctx.input(port), tok, ctx, port));
     for (const [i, c] of counted.entries()) {
-      if (c.ids.length === 0 && (resolved.shares[i] as number) > 0) throw new NodeError(`input ${connected[i]} (${names[i]}) is empty but has share ${resolved.shares[i]}`, { field: `inputs.${connected[i]}` });
+      if (c.ids.length === 0 && (resolved.shares[i] as number) > 0)
+        throw new NodeError(`input ${connected[i]} (${names[i]}) is empty but has share ${resolved.shares[i]}`, { field: `inputs.${connected[i]}` });
     }
     const plan = planMix(
       counted.map((c, i) => ({ name: names[i] as string, ids: c.ids, tokens: c.tokens })),
@@ -181,15 +192,19 @@ export default defineNode({
       const id = `${collide ? `${names[pk.source]}/` : ''}${base}${pk.epoch > 1 ? `@e${pk.epoch}` : ''}`;
       return [connected[pk.source] as string, String(c.ords[pk.doc]), id, names[pk.source] as string, pk.epoch, c.tokens[pk.doc] as number, orderKey(ctx.seed, 'mix', id)];
     });
-    const sel = await tempTable(conn, [
-      { name: 'port', type: 'VARCHAR' },
-      { name: 'ord', type: 'BIGINT' },
-      { name: 'new_id', type: 'VARCHAR' },
-      { name: 'mix_source', type: 'VARCHAR' },
-      { name: 'epoch', type: 'BIGINT' },
-      { name: 'tokens', type: 'BIGINT' },
-      { name: 'position', type: 'BIGINT' },
-    ], picks);
+    const sel = await tempTable(
+      conn,
+      [
+        { name: 'port', type: 'VARCHAR' },
+        { name: 'ord', type: 'BIGINT' },
+        { name: 'new_id', type: 'VARCHAR' },
+        { name: 'mix_source', type: 'VARCHAR' },
+        { name: 'epoch', type: 'BIGINT' },
+        { name: 'tokens', type: 'BIGINT' },
+        { name: 'position', type: 'BIGINT' },
+      ],
+      picks,
+    );
 
     const parts: string[] = [];
     for (const port of connected) {
@@ -233,7 +248,10 @@ export default defineNode({
     out.setMeta('tokenizer', tok.name);
     for (const s of plan.sources) out.setMeta(`tokens.${s.name}`, s.tokens);
     await writeChart(ctx.output('chart'), compositionChart(plan));
-    const summary = plan.sources.map((s) => `${s.name} ${s.tokens} tokens (${plan.totalTokens > 0 ? ((100 * s.tokens) / plan.totalTokens).toFixed(2) : 0}% vs ${(100 * s.targetShare).toFixed(2)}% target, ${s.epochs.toFixed(2)} epochs)`);
+    const summary = plan.sources.map(
+      (s) =>
+        `${s.name} ${s.tokens} tokens (${plan.totalTokens > 0 ? ((100 * s.tokens) / plan.totalTokens).toFixed(2) : 0}% vs ${(100 * s.targetShare).toFixed(2)}% target, ${s.epochs.toFixed(2)} epochs)`,
+    );
     ctx.log(`mixed ${plan.totalTokens} tokens in ${plan.picks.length} documents: ${summary.join('; ')}`);
     if (plan.scale < 1) {
       ctx.log(

@@ -155,11 +155,7 @@ function sum(xs: ArrayLike<number>): number {
  * others split the rest in proportion to their configured shares (equally when none are given).
  * Returns an error message (and the offending field) instead of shares when they do not work.
  */
-export function resolveShares(
-  ports: readonly string[],
-  shares: Partial<Record<string, number>>,
-  agentShare: number | undefined,
-): { shares: number[] } | { error: string; field: string } {
+export function resolveShares(ports: readonly string[], shares: Partial<Record<string, number>>, agentShare: number | undefined): { shares: number[] } | { error: string; field: string } {
   for (const k of Object.keys(shares)) {
     if (!ports.includes(k)) return { error: `a share is set for input "${k}", which is not connected`, field: `shares.${k}` };
   }
@@ -175,7 +171,7 @@ export function resolveShares(
     }
     const total = given.reduce((a, b) => a + b, 0);
     const restShares = rest.map((p) => (given.length === 0 ? 1 / rest.length : total > 0 ? (shares[p] as number) / total : 0));
-    if (given.length > 0 && total <= 0 && agentShare < 1) return { error: 'the other inputs\' shares are all 0, so nothing can fill 1 − agentShare', field: 'shares' };
+    if (given.length > 0 && total <= 0 && agentShare < 1) return { error: "the other inputs' shares are all 0, so nothing can fill 1 − agentShare", field: 'shares' };
     return { shares: [agentShare, ...restShares.map((s) => s * (1 - agentShare))] };
   }
   const missing = ports.find((p) => shares[p] === undefined);

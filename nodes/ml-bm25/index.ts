@@ -13,7 +13,10 @@ const params = z
     m: z.number().int().min(1).max(1000).default(3).meta({ title: 'm', description: 'A pool document scores the mean of its m best normalised BM25 scores over the seeds (1 = the best seed only)' }),
     k1: z.number().min(0).max(10).default(1.2).meta({ title: 'BM25 k1', description: 'Term-frequency saturation' }),
     b: z.number().min(0).max(1).default(0.75).meta({ title: 'BM25 b', description: 'Document-length normalisation' }),
-    normalize: z.enum(['self', 'best']).default('self').meta({ title: 'Per-seed scale', description: "self: divide a seed's scores by its score against itself (an upper bound); best: by its best pool match" }),
+    normalize: z
+      .enum(['self', 'best'])
+      .default('self')
+      .meta({ title: 'Per-seed scale', description: "self: divide a seed's scores by its score against itself (an upper bound); best: by its best pool match" }),
     denseScoreColumn: z.string().min(1).default('similarity').meta({ title: 'Dense score column', description: 'Column of the "dense" input fused with BM25 by reciprocal rank fusion' }),
     rrfK: z.number().int().min(1).max(10000).default(60).meta({ title: 'RRF k', description: 'Fused score = Σ 1 / (k + rank) over BM25 and the dense scores' }),
     threshold: z.number().optional().meta({ title: 'Score threshold', description: 'Keep documents scoring at least this (BM25 scores are in [0, 1]; fused scores are at most 2 / (k + 1))' }),
@@ -32,7 +35,12 @@ export default defineNode({
   inputs: {
     seeds: { kind: 'dataset', title: 'seed documents' },
     pool: { kind: 'dataset', title: 'pool documents' },
-    dense: { kind: 'dataset', optional: true, title: 'dense scores (optional)', description: 'The pool with a dense similarity column (e.g. the retriever’s retrieved + rest), joined by id, for hybrid scoring' },
+    dense: {
+      kind: 'dataset',
+      optional: true,
+      title: 'dense scores (optional)',
+      description: 'The pool with a dense similarity column (e.g. the retriever’s retrieved + rest), joined by id, for hybrid scoring',
+    },
   },
   outputs: { retrieved: { kind: 'dataset' }, rest: { kind: 'dataset' }, metrics: { kind: 'metrics' } },
   params,

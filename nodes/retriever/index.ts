@@ -27,9 +27,20 @@ const params = z
     target: z
       .object({ metric: z.enum(['precision', 'recall']), value: z.number().gt(0).max(1) })
       .optional()
-      .meta({ title: 'Threshold for a target', description: 'With a label column in the pool dataset: choose the similarity threshold that reaches this precision (most recall) or recall (most precision) on the labelled rows, instead of a fixed threshold' }),
-    labelColumn: z.string().min(1).optional().meta({ title: 'Label column (for a target)', description: 'A boolean column of the pool dataset: true = the document is what you want to retrieve; NULL = unlabelled' }),
-    search: z.enum(['exact', 'hnsw']).default('exact').meta({ title: 'Search', description: 'exact: blocked matrix products (ONNX Runtime); hnsw: approximate, from a connected HNSW index or one built in memory' }),
+      .meta({
+        title: 'Threshold for a target',
+        description:
+          'With a label column in the pool dataset: choose the similarity threshold that reaches this precision (most recall) or recall (most precision) on the labelled rows, instead of a fixed threshold',
+      }),
+    labelColumn: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ title: 'Label column (for a target)', description: 'A boolean column of the pool dataset: true = the document is what you want to retrieve; NULL = unlabelled' }),
+    search: z
+      .enum(['exact', 'hnsw'])
+      .default('exact')
+      .meta({ title: 'Search', description: 'exact: blocked matrix products (ONNX Runtime); hnsw: approximate, from a connected HNSW index or one built in memory' }),
     expansionSearch: z.number().int().min(1).max(4096).default(DEFAULT_HNSW.expansionSearch).meta({ title: 'HNSW search beam (ef)' }),
     provider: z.enum(PROVIDER_CHOICES).default('auto').meta({ title: 'Execution provider (exact search)' }),
     threads: z.number().int().min(0).max(256).default(0).meta({ title: 'Threads', description: '0 = all cores' }),
@@ -37,7 +48,10 @@ const params = z
     scoreColumn: z.string().min(1).default('similarity').meta({ title: 'Score column' }),
     seedColumn: z.string().min(1).default('nearest_seed').meta({ title: 'Nearest-seed column' }),
   })
-  .refine((p) => p.mode === 'per-seed' || p.threshold !== undefined || p.targetCount !== undefined || p.target !== undefined, { message: 'pool mode needs a threshold, a target count or a target precision / recall', path: ['threshold'] })
+  .refine((p) => p.mode === 'per-seed' || p.threshold !== undefined || p.targetCount !== undefined || p.target !== undefined, {
+    message: 'pool mode needs a threshold, a target count or a target precision / recall',
+    path: ['threshold'],
+  })
   .refine((p) => p.target === undefined || (p.labelColumn !== undefined && p.mode === 'pool'), { message: 'a target precision / recall needs a label column, in pool mode', path: ['target'] });
 
 function prepared(ref: ArtifactRef, port: string, log: (m: string) => void): { meta: EmbeddingsMeta; data: Float32Array } {
@@ -78,15 +92,18 @@ export default defineNode({
     const pool = prepared(poolRef, 'pool', log);
     const dim = seeds.meta.dim;
     if (pool.meta.dim !== dim) throw new NodeError(`seed embeddings have ${dim} dimensions, pool embeddings ${pool.meta.dim}: embed both with the same model`, { field: 'inputs.pool' });
-    if (seeds.meta.modelHash !== pool.meta.modelHash) ctx.log(`seed and pool embeddings come from different models (${seeds.meta.model} vs ${pool.meta.model}); similarities may be meaningless`, 'warn');
+    if (seeds.meta.modelHash !== pool.meta.modelHash)
+      ctx.log(`seed and pool embeddings come from different models (${seeds.meta.model} vs ${pool.meta.model}); similarities may be meaningless`, 'warn');
     const nPool = pool.meta.count;
     const nSeeds = seeds.meta.count;
-    if ((poolData.manifest.rows ?? -1) !== nPool) throw new NodeError(`pool embeddings have ${nPool} rows but the pool dataset has ${poolData.manifest.rows}: embed the pool dataset that is connected here`, { field: 'inputs.poolData' });
+    if ((poolData.manifest.rows ?? -1) !== nPool)
+      throw new NodeError(`pool embeddings have ${nPool} rows but the pool dataset has ${poolData.manifest.rows}: embed the pool dataset that is connected here`, { field: 'inputs.poolData' });
     const conn = await ctx.duckdb();
     const src = await positionedSql(conn, poolData);
     if (pool.meta.dataset !== poolData.hash) {
       const bad = await conn.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${src} d JOIN ${idsSql(poolRef)} e ON d.${POS} = e.${POS} WHERE d.id IS DISTINCT FROM e.id`);
-      if (Number(bad.getRowObjectsJS()[0]?.n ?? 0) > 0) throw new NodeError('pool embeddings are not aligned with the pool dataset (ids differ by row): embed the pool dataset that is connected here', { field: 'inputs.poolData' });
+      if (Number(bad.getRowObjectsJS()[0]?.n ?? 0) > 0)
+        throw new NodeError('pool embeddings are not aligned with the pool dataset (ids differ by row): embed the pool dataset that is connected here', { field: 'inputs.poolData' });
     }
 
     // pool mode: every pool document queries the seed set; per-seed mode: every seed queries the pool.

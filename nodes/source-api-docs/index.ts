@@ -9,7 +9,10 @@ import { loadTokenizer, tokenizerFiles } from '../_corpus/tokenizer.js';
 import { renderRecord } from './render.js';
 
 const params = z.object({
-  path: z.string().min(1).meta({ title: 'JSONL file, folder or glob', description: 'One API documentation record (a JSON object) per line, or a file holding one JSON array of records', widget: 'file' }),
+  path: z
+    .string()
+    .min(1)
+    .meta({ title: 'JSONL file, folder or glob', description: 'One API documentation record (a JSON object) per line, or a file holding one JSON array of records', widget: 'file' }),
   include: z.string().min(1).default('**/*.jsonl').meta({ title: 'Files in a folder (glob)' }),
   format: z.enum(['keyvalue', 'markdown', 'json']).default('keyvalue').meta({ title: 'Render as', description: '"field: value" lines, Markdown, or compact JSON' }),
   fields: z.array(z.string().min(1)).default([]).meta({ title: 'Fields', description: 'Fields to render, in order; empty renders every field' }),

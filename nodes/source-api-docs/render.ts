@@ -30,7 +30,11 @@ function inline(v: unknown, skipEmpty: boolean): string {
   if (typeof v === 'string') return v;
   if (typeof v === 'number' || typeof v === 'boolean') return String(v);
   if (v === null || v === undefined) return '';
-  if (Array.isArray(v)) return v.filter((x) => !skipEmpty || !isEmpty(x)).map((x) => inline(x, skipEmpty)).join(', ');
+  if (Array.isArray(v))
+    return v
+      .filter((x) => !skipEmpty || !isEmpty(x))
+      .map((x) => inline(x, skipEmpty))
+      .join(', ');
   return Object.entries(v as Obj)
     .filter(([, x]) => !skipEmpty || !isEmpty(x))
     .map(([k, x]) => `${k}: ${isObj(x) || Array.isArray(x) ? JSON.stringify(x) : inline(x, skipEmpty)}`)

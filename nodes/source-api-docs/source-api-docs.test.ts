@@ -39,7 +39,9 @@ describe('API doc rendering', () => {
   });
 
   it('renders Markdown with a heading and selected fields only', () => {
-    expect(renderRecord(REC, { format: 'markdown', fields: ['api_name', 'description'], exclude: [], titleField: 'api_name', skipEmpty: true })).toBe('# slow_r50\n\n**description**: A 3D ResNet video classifier.');
+    expect(renderRecord(REC, { format: 'markdown', fields: ['api_name', 'description'], exclude: [], titleField: 'api_name', skipEmpty: true })).toBe(
+      '# slow_r50\n\n**description**: A 3D ResNet video classifier.',
+    );
   });
 });
 
@@ -71,7 +73,10 @@ describe('source.api-docs node', () => {
   });
 
   it('accepts a file holding one JSON array of records, numbered by position', async () => {
-    const run = await runGraph(graph([{ id: 'docs', type: 'source.api-docs', params: { path: 'd.json' } }]), { registry, files: { 'd.json': '[\n  {"api_name": "a", "description": "first"},\n  {"api_name": "b", "description": "second"}\n]\n' } });
+    const run = await runGraph(graph([{ id: 'docs', type: 'source.api-docs', params: { path: 'd.json' } }]), {
+      registry,
+      files: { 'd.json': '[\n  {"api_name": "a", "description": "first"},\n  {"api_name": "b", "description": "second"}\n]\n' },
+    });
     try {
       expect(run.outcome('docs').error).toBeUndefined();
       const rows = await run.rows('docs');

@@ -121,7 +121,10 @@ export function pyLiteral(v: unknown): string {
   if (typeof v === 'number') return String(v);
   if (typeof v === 'string') return `'${v.replaceAll('\\', '\\\\').replaceAll("'", "\\'")}'`;
   if (Array.isArray(v)) return `[${v.map(pyLiteral).join(', ')}]`;
-  if (isObj(v)) return `{${Object.entries(v).map(([k, x]) => `${pyLiteral(k)}: ${pyLiteral(x)}`).join(', ')}}`;
+  if (isObj(v))
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${pyLiteral(k)}: ${pyLiteral(x)}`)
+      .join(', ')}}`;
   return String(v);
 }
 

@@ -19,7 +19,13 @@ describe('BFCL rendering', () => {
   });
 
   it('renders tools, the user turn and the assistant call', () => {
-    const [item] = parseItems(JSON.stringify({ id: 'x_0', question: [[{ role: 'user', content: 'Area of a 10 by 5 triangle?' }]], function: [{ name: 'area', parameters: { type: 'dict', properties: { b: { type: 'integer' } }, required: ['b'] } }] }));
+    const [item] = parseItems(
+      JSON.stringify({
+        id: 'x_0',
+        question: [[{ role: 'user', content: 'Area of a 10 by 5 triangle?' }]],
+        function: [{ name: 'area', parameters: { type: 'dict', properties: { b: { type: 'integer' } }, required: ['b'] } }],
+      }),
+    );
     const text = renderItem(item?.functions ?? [], item?.turns ?? [], [{ area: { b: [10] } }], { functionFormat: 'signature', withAnswers: true });
     expect(text).toBe('Tools:\narea(b: integer)\nUser: Area of a 10 by 5 triangle?\nAssistant: area(b=10)');
   });
@@ -27,10 +33,9 @@ describe('BFCL rendering', () => {
 
 describe('source.bfcl node', () => {
   it('loads real BFCL files joined with possible_answer, multi-turn docs included', async () => {
-    const run = await runGraph(
-      graph([{ id: 'bfcl', type: 'source.bfcl', params: { path: BFCL, include: 'BFCL_v4_{simple_python,irrelevance,multi_turn_base}.json', tokenizer: TOKENIZER } }]),
-      { registry },
-    );
+    const run = await runGraph(graph([{ id: 'bfcl', type: 'source.bfcl', params: { path: BFCL, include: 'BFCL_v4_{simple_python,irrelevance,multi_turn_base}.json', tokenizer: TOKENIZER } }]), {
+      registry,
+    });
     try {
       expect(run.outcome('bfcl').error).toBeUndefined();
       const meta = run.artifact('bfcl', 'out').manifest.meta;

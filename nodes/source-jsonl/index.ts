@@ -12,7 +12,10 @@ const params = z.object({
   format: z.enum(['auto', 'jsonl', 'array']).default('auto').meta({ title: 'Format', description: 'JSON Lines, one JSON array, or detect' }),
   textField: z.string().min(1).default('text').meta({ title: 'Text field' }),
   idField: z.string().optional().meta({ title: 'Id field', description: 'Leave empty to number records as <source>:<n>' }),
-  source: z.string().optional().meta({ title: 'Source name', description: 'Set: every record gets this source. Empty: a "source" field of the records is kept as it is, and records without one get the file name' }),
+  source: z
+    .string()
+    .optional()
+    .meta({ title: 'Source name', description: 'Set: every record gets this source. Empty: a "source" field of the records is kept as it is, and records without one get the file name' }),
   maxRecordMB: z
     .number()
     .int()

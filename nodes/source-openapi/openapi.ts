@@ -78,7 +78,10 @@ export function parseSpec(doc: unknown, opts: RenderOptions): ApiDoc {
     for (const method of METHODS) {
       const op = item[method];
       if (!isObj(op)) continue;
-      const params = mergeParams(shared.map((p) => r.deref(p)), (Array.isArray(op.parameters) ? op.parameters : []).map((p) => r.deref(p)));
+      const params = mergeParams(
+        shared.map((p) => r.deref(p)),
+        (Array.isArray(op.parameters) ? op.parameters : []).map((p) => r.deref(p)),
+      );
       const tags = (Array.isArray(op.tags) ? op.tags : []).map(str).filter(Boolean);
       const summary = oneLine(str(op.summary));
       const lines: string[] = [];

@@ -31,12 +31,20 @@ const PETSTORE = {
     },
     '/pets/{petId}': {
       parameters: [{ name: 'petId', in: 'path', required: true, description: 'The id of the pet', schema: { type: 'string' } }],
-      get: { operationId: 'showPetById', summary: 'Info for a specific pet', responses: { '200': { description: 'Expected response', content: { 'application/json': { schema: { $ref: '#/components/schemas/Pet' } } } } } },
+      get: {
+        operationId: 'showPetById',
+        summary: 'Info for a specific pet',
+        responses: { '200': { description: 'Expected response', content: { 'application/json': { schema: { $ref: '#/components/schemas/Pet' } } } } },
+      },
     },
   },
   components: {
     schemas: {
-      Pet: { type: 'object', required: ['id', 'name'], properties: { id: { type: 'integer', format: 'int64' }, name: { type: 'string' }, tag: { type: 'string' }, parent: { $ref: '#/components/schemas/Pet' } } },
+      Pet: {
+        type: 'object',
+        required: ['id', 'name'],
+        properties: { id: { type: 'integer', format: 'int64' }, name: { type: 'string' }, tag: { type: 'string' }, parent: { $ref: '#/components/schemas/Pet' } },
+      },
       Pets: { type: 'array', items: { $ref: '#/components/schemas/Pet' } },
     },
   },
@@ -91,7 +99,20 @@ describe('OpenAPI rendering', () => {
 
 describe('source.openapi node', () => {
   it('loads a folder of JSON and YAML specs with counts and real-tokenizer tokens', async () => {
-    const yaml = ['openapi: 3.0.0', 'info:', '  title: Weather', '  version: "1"', 'paths:', '  /forecast:', '    get:', '      summary: Get the forecast', '      responses:', "        '200':", '          description: ok', ''].join('\n');
+    const yaml = [
+      'openapi: 3.0.0',
+      'info:',
+      '  title: Weather',
+      '  version: "1"',
+      'paths:',
+      '  /forecast:',
+      '    get:',
+      '      summary: Get the forecast',
+      '      responses:',
+      "        '200':",
+      '          description: ok',
+      '',
+    ].join('\n');
     const run = await runGraph(graph([{ id: 'specs', type: 'source.openapi', params: { path: 'specs', tokenizer: TOKENIZER } }]), {
       registry,
       files: { 'specs/petstore.json': JSON.stringify(PETSTORE, null, 2), 'specs/users.json': JSON.stringify(SWAGGER), 'specs/weather.yaml': yaml },
@@ -99,7 +120,13 @@ describe('source.openapi node', () => {
     try {
       expect(run.summary.status).toBe('succeeded');
       const rows = await run.rows('specs');
-      expect(rows.map((r) => r.id)).toEqual(['specs/petstore.json#GET /pets', 'specs/petstore.json#POST /pets', 'specs/petstore.json#GET /pets/{petId}', 'specs/users.json#POST /users', 'specs/weather.yaml#GET /forecast']);
+      expect(rows.map((r) => r.id)).toEqual([
+        'specs/petstore.json#GET /pets',
+        'specs/petstore.json#POST /pets',
+        'specs/petstore.json#GET /pets/{petId}',
+        'specs/users.json#POST /users',
+        'specs/weather.yaml#GET /forecast',
+      ]);
       const meta = run.artifact('specs', 'out').manifest.meta;
       expect(meta.documents).toBe(5);
       expect(meta['documents.Petstore']).toBe(3);

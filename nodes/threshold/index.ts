@@ -24,7 +24,8 @@ const params = z
       .optional()
       .meta({
         title: 'Pick the threshold for a target',
-        description: 'With a label column: ignore the fixed threshold and choose the one that reaches this precision (keeping the most recall) or this recall (keeping the most precision) on the labelled rows; the value and why are in the metrics',
+        description:
+          'With a label column: ignore the fixed threshold and choose the one that reaches this precision (keeping the most recall) or this recall (keeping the most precision) on the labelled rows; the value and why are in the metrics',
       }),
   })
   .refine((p) => p.labelColumn !== undefined || p.positiveValue === undefined, { message: 'positiveValue needs a labelColumn', path: ['positiveValue'] })
@@ -39,7 +40,12 @@ export default defineNode({
     'Keeps rows whose score passes a threshold and rejects the rest (both outputs). With a label column it also reports accuracy, precision, recall, F1 and average precision and draws the precision-recall curve; without, a score histogram. Re-deciding is cheap: the scores are computed once upstream.',
   inputs: {
     in: { kind: 'dataset' },
-    heldOut: { kind: 'metrics', optional: true, title: 'held-out metrics (optional)', description: "E.g. the classifier's held-out metrics: warns when they disagree with the labelled rows here beyond the confidence intervals" },
+    heldOut: {
+      kind: 'metrics',
+      optional: true,
+      title: 'held-out metrics (optional)',
+      description: "E.g. the classifier's held-out metrics: warns when they disagree with the labelled rows here beyond the confidence intervals",
+    },
   },
   outputs: { kept: { kind: 'dataset' }, rejected: { kind: 'dataset' }, metrics: { kind: 'metrics' }, chart: { kind: 'chart' } },
   params,
@@ -58,7 +64,11 @@ export default defineNode({
     const src = datasetSql(ref);
     const s = sqlIdent(p.scoreColumn);
     const conn = await ctx.duckdb();
-    const positive = labelCol ? (p.positiveValue === undefined ? `coalesce(${sqlIdent(p.labelColumn!)}, false)` : `coalesce(CAST(${sqlIdent(p.labelColumn!)} AS VARCHAR) = ${sqlString(p.positiveValue)}, false)`) : 'false';
+    const positive = labelCol
+      ? p.positiveValue === undefined
+        ? `coalesce(${sqlIdent(p.labelColumn!)}, false)`
+        : `coalesce(CAST(${sqlIdent(p.labelColumn!)} AS VARCHAR) = ${sqlString(p.positiveValue)}, false)`
+      : 'false';
     const r = await conn.runAndReadAll(`SELECT CAST(${s} AS DOUBLE) AS s, ${positive} AS y FROM ${src}`);
     const cols = r.getColumnsJS() as [(number | null)[]?, boolean[]?];
     const scoreVals = cols[0] ?? [];
@@ -71,7 +81,10 @@ export default defineNode({
     let reason = 'fixed threshold (params.threshold)';
     if (p.target) {
       const chosen = thresholdForTarget(oriented, labelVals, p.target);
-      if (!chosen) throw new NodeError(`no threshold reaches ${p.target.metric} ≥ ${p.target.value} on the ${labelVals.length} labelled rows (${labelVals.filter(Boolean).length} positive)`, { field: 'params.target' });
+      if (!chosen)
+        throw new NodeError(`no threshold reaches ${p.target.metric} ≥ ${p.target.value} on the ${labelVals.length} labelled rows (${labelVals.filter(Boolean).length} positive)`, {
+          field: 'params.target',
+        });
       // "below" keeps score < t: the oriented cut -x ≥ c becomes x ≤ -c, i.e. x < the next value up; keep ≤ by nudging.
       t = p.keep === 'above' ? chosen.threshold : -chosen.threshold + Number.EPSILON * Math.max(1, Math.abs(chosen.threshold));
       reason = chosen.reason;
@@ -85,7 +98,15 @@ export default defineNode({
 
     const predicted = scoreVals.map((v) => v !== null && (p.keep === 'above' ? v >= t : v < t));
 
-    const metrics: Record<string, number | string> = { rows_in: total, kept: kept.rows, rejected: rejected.rows, kept_fraction: total > 0 ? kept.rows / total : NaN, threshold: t, threshold_reason: reason, keep: p.keep };
+    const metrics: Record<string, number | string> = {
+      rows_in: total,
+      kept: kept.rows,
+      rejected: rejected.rows,
+      kept_fraction: total > 0 ? kept.rows / total : NaN,
+      threshold: t,
+      threshold_reason: reason,
+      keep: p.keep,
+    };
     if (labelCol) {
       const m = binaryMetrics(confusion(labelVals, predicted));
       const { points, averagePrecision } = prCurve(oriented, labelVals);
@@ -98,7 +119,10 @@ export default defineNode({
       if (heldRef) {
         const held = JSON.parse(readFileSync(join(heldRef.dir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
         const off: string[] = [];
-        for (const [name, value, lo, hi] of [['precision', m.precision, pLo, pHi], ['recall', m.recall, rLo, rHi]] as const) {
+        for (const [name, value, lo, hi] of [
+          ['precision', m.precision, pLo, pHi],
+          ['recall', m.recall, rLo, rHi],
+        ] as const) {
           const h = held[name];
           if (typeof h !== 'number' || !Number.isFinite(value)) continue;
           metrics[`held_out_${name}`] = h;
@@ -111,10 +135,21 @@ export default defineNode({
         }
       }
       const shown = points.map((pt) => ({ ...pt, threshold: sign * pt.threshold }));
-      await writeChart(ctx.output('chart'), prChartSpec(shown, { title: `Precision-recall (${p.scoreColumn}; AP ${Number.isFinite(averagePrecision) ? averagePrecision.toFixed(3) : 'n/a'})`, threshold: t, operating: m }), { chart: 'precision-recall' });
+      await writeChart(
+        ctx.output('chart'),
+        prChartSpec(shown, { title: `Precision-recall (${p.scoreColumn}; AP ${Number.isFinite(averagePrecision) ? averagePrecision.toFixed(3) : 'n/a'})`, threshold: t, operating: m }),
+        { chart: 'precision-recall' },
+      );
       ctx.log(`threshold ${t}: kept ${kept.rows}/${total}; precision ${m.precision.toFixed(4)}, recall ${m.recall.toFixed(4)}, F1 ${m.f1.toFixed(4)}, accuracy ${m.accuracy.toFixed(4)}`);
     } else {
-      await writeChart(ctx.output('chart'), scoreHistogramSpec(Float64Array.from(scoreVals, (v) => (v === null ? NaN : v)), { title: `Distribution of ${p.scoreColumn}`, threshold: t }), { chart: 'score histogram' });
+      await writeChart(
+        ctx.output('chart'),
+        scoreHistogramSpec(
+          Float64Array.from(scoreVals, (v) => (v === null ? NaN : v)),
+          { title: `Distribution of ${p.scoreColumn}`, threshold: t },
+        ),
+        { chart: 'score histogram' },
+      );
       ctx.log(`threshold ${t}: kept ${kept.rows} of ${total}`);
     }
     writeMetrics(ctx.output('metrics'), metrics);

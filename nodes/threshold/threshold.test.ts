@@ -27,7 +27,19 @@ describe('threshold node', () => {
     expect((await readDataset(run.outputs.rejected!)).map((r) => r.id)).toEqual([5, 6, 7, 8]);
     const m = json(run.outputs.metrics!.dir, 'metrics.json');
     // kept: 3 agent + 1 prose; rejected: 1 agent + 3 prose.
-    expect(m).toMatchObject({ rows_in: 8, kept: 4, rejected: 4, true_positives: 3, false_positives: 1, false_negatives: 1, true_negatives: 3, accuracy: 0.75, precision: 0.75, recall: 0.75, f1: 0.75 });
+    expect(m).toMatchObject({
+      rows_in: 8,
+      kept: 4,
+      rejected: 4,
+      true_positives: 3,
+      false_positives: 1,
+      false_negatives: 1,
+      true_negatives: 3,
+      accuracy: 0.75,
+      precision: 0.75,
+      recall: 0.75,
+      f1: 0.75,
+    });
     // AP over the ranking a a p a p a p: (1/1 + 2/2 + 3/4 + 4/6) / 4.
     expect(m.average_precision).toBeCloseTo((1 + 1 + 0.75 + 4 / 6) / 4, 10);
     expect(run.outputs.metrics!.manifest.meta.precision).toBe(0.75);
@@ -51,7 +63,15 @@ describe('threshold node', () => {
   it('keeps below a threshold, and draws a histogram without labels', async () => {
     const run = await runNode(threshold, { inputs: { in: await makeDataset(ROWS) }, params: { threshold: 0.5, keep: 'below' } });
     expect((await readDataset(run.outputs.kept!)).map((r) => r.id)).toEqual([5, 6, 7]);
-    expect(json(run.outputs.metrics!.dir, 'metrics.json')).toEqual({ rows_in: 8, kept: 3, rejected: 5, kept_fraction: 0.375, threshold: 0.5, threshold_reason: 'fixed threshold (params.threshold)', keep: 'below' });
+    expect(json(run.outputs.metrics!.dir, 'metrics.json')).toEqual({
+      rows_in: 8,
+      kept: 3,
+      rejected: 5,
+      kept_fraction: 0.375,
+      threshold: 0.5,
+      threshold_reason: 'fixed threshold (params.threshold)',
+      keep: 'below',
+    });
     const chart = json(run.outputs.chart!.dir, 'chart.json') as { layer: { mark: unknown; data: { values: { count?: number }[] } }[] };
     expect(chart.layer[0]!.mark).toBe('bar');
     expect(chart.layer[0]!.data.values.reduce((s, b) => s + (b.count ?? 0), 0)).toBe(7);
@@ -69,7 +89,10 @@ describe('threshold node', () => {
 
   it('picks the threshold for a target precision from the labelled rows, and says why', async () => {
     // Ranking a a p a p a p: precision ≥ 0.75 holds down to score 0.7 (3 of 4), not below (3 of 5 at 0.4).
-    const run = await runNode(threshold, { inputs: { in: await makeDataset(ROWS) }, params: { threshold: 0.99, target: { metric: 'precision', value: 0.75 }, labelColumn: 'source', positiveValue: 'agent' } });
+    const run = await runNode(threshold, {
+      inputs: { in: await makeDataset(ROWS) },
+      params: { threshold: 0.99, target: { metric: 'precision', value: 0.75 }, labelColumn: 'source', positiveValue: 'agent' },
+    });
     expect((await readDataset(run.outputs.kept!)).map((r) => r.id)).toEqual([1, 2, 3, 4]);
     const m = json(run.outputs.metrics!.dir, 'metrics.json');
     expect(m.threshold).toBe(0.7);
@@ -84,7 +107,9 @@ describe('threshold node', () => {
 
   it('fails clearly when no threshold reaches the target', async () => {
     const rows = ROWS.map((r) => ({ ...r, source: r.id === 8 ? 'agent' : r.source }));
-    await expect(runNode(threshold, { inputs: { in: await makeDataset(rows.filter((r) => r.id >= 5)) }, params: { target: { metric: 'precision', value: 0.99 }, labelColumn: 'source', positiveValue: 'agent' } })).rejects.toThrow(/no threshold reaches precision ≥ 0.99/);
+    await expect(
+      runNode(threshold, { inputs: { in: await makeDataset(rows.filter((r) => r.id >= 5)) }, params: { target: { metric: 'precision', value: 0.99 }, labelColumn: 'source', positiveValue: 'agent' } }),
+    ).rejects.toThrow(/no threshold reaches precision ≥ 0.99/);
   });
 
   it('reports Wilson intervals and warns when held-out metrics fall outside them', async () => {

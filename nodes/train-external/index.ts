@@ -242,7 +242,10 @@ export default defineNode({
     if (exit.error) throw new NodeError(`the command could not start: ${exit.error.message}`, { field: 'params.command' });
     if (timedOut) throw new NodeError(`the command ran past the ${p.timeoutSec} s timeout and was stopped`, { field: 'params.timeoutSec' });
     if (exit.code !== 0) {
-      const tail = stderrTail.filter((l) => l.trim()).slice(-5).join('\n');
+      const tail = stderrTail
+        .filter((l) => l.trim())
+        .slice(-5)
+        .join('\n');
       throw new NodeError(`the command ${exit.signal ? `was killed by ${exit.signal}` : `exited with status ${exit.code}`}${tail ? `:\n${tail}` : ''}`, { field: 'params.command' });
     }
 

@@ -93,7 +93,11 @@ describe('train.external node', () => {
           process.kill(pid, 0);
           if (process.platform !== 'linux') return true;
           // A zombie (killed, not yet reaped) counts as gone.
-          return !(readFileSync(`/proc/${pid}/status`, 'utf8').split('\n').find((l) => l.startsWith('State:')) ?? '').includes('zombie');
+          return !(
+            readFileSync(`/proc/${pid}/status`, 'utf8')
+              .split('\n')
+              .find((l) => l.startsWith('State:')) ?? ''
+          ).includes('zombie');
         } catch {
           return false;
         }

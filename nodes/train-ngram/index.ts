@@ -30,7 +30,7 @@ export default defineNode({
   category: 'Training',
   title: 'N-gram LM (Kneser-Ney)',
   description:
-    'Trains an n-gram language model with interpolated modified Kneser-Ney smoothing over a real tokenizer\'s token ids (order and pruning as params). Deterministic; outputs a forge-ngram-lm model (model.json + model.bin + tokenizer copy, documented in the node README) and training metrics.',
+    "Trains an n-gram language model with interpolated modified Kneser-Ney smoothing over a real tokenizer's token ids (order and pruning as params). Deterministic; outputs a forge-ngram-lm model (model.json + model.bin + tokenizer copy, documented in the node README) and training metrics.",
   inputs: { train: { kind: 'dataset', title: 'training text' } },
   outputs: { model: { kind: 'model', title: 'n-gram LM' }, metrics: { kind: 'metrics', title: 'training stats' } },
   params,
@@ -99,7 +99,10 @@ export default defineNode({
     out.setMeta('format', `${MODEL_FORMAT}@${MODEL_VERSION}`);
     out.setMeta('order', p.order);
     out.setMeta('vocab_size', tok.vocabSize);
-    out.setMeta('ngrams', built.ngrams.reduce((a, b) => a + b, 0));
+    out.setMeta(
+      'ngrams',
+      built.ngrams.reduce((a, b) => a + b, 0),
+    );
     out.setMeta('training_tokens', built.tokens);
     out.setMeta('tokenizer_sha256', tok.sha256);
     const m: Record<string, MetricValue> = {

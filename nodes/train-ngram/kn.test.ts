@@ -82,7 +82,15 @@ describe('modified Kneser-Ney, checked by hand', () => {
     //   P(0|BOS) = (2−1)/3 + (1/2)(7/24) = 23/48; P(1|BOS) = (1−0.5)/3 + 7/48 = 15/48;
     //   P(2|BOS) = (1/2)(3/24) = 3/48; P(EOS|BOS) = 7/48.
     // Context 0: a(0·1) = 2, a(0·EOS) = 1 → P(1|0) = 23/48, P(EOS|0) = 15/48, P(0|0) = 7/48.
-    const r = train([[0, 1], [0, 1], [1, 0]], 2, 3);
+    const r = train(
+      [
+        [0, 1],
+        [0, 1],
+        [1, 0],
+      ],
+      2,
+      3,
+    );
     expect(r.fallbackOrders).toEqual([1, 2]);
     const m = saved(r, 3, 2);
     const BOS = 3;
@@ -109,7 +117,16 @@ describe('modified Kneser-Ney, checked by hand', () => {
     // Same corpus, prune bigrams with count ≤ 1: after BOS, 1 (count 1) is pruned.
     // γ(BOS) = (D2 = 1 for BOS·0 + 1 pruned)/3 = 2/3;
     // P(0|BOS) = (2−1)/3 + (2/3)(7/24) = 19/36; P(1|BOS) = (2/3)(7/24) = 7/36; P(2|BOS) = 3/36; P(EOS|BOS) = 7/36.
-    const r = train([[0, 1], [0, 1], [1, 0]], 2, 3, [0, 1]);
+    const r = train(
+      [
+        [0, 1],
+        [0, 1],
+        [1, 0],
+      ],
+      2,
+      3,
+      [0, 1],
+    );
     expect(r.pruned).toEqual([0, 3]);
     const m = saved(r, 3, 2);
     expect(P(m, [3], 0)).toBeCloseTo(19 / 36, 6);

@@ -14,7 +14,11 @@ import { stageCurveChart } from './charts.js';
 
 const params = z
   .object({
-    tokenizer: z.string().min(1).optional().meta({ title: 'Tokenizer', description: 'tokenizer.json (or its folder), as for train.ngram; leave empty when continuing from a model input (its tokenizer is used)', widget: 'file' }),
+    tokenizer: z
+      .string()
+      .min(1)
+      .optional()
+      .meta({ title: 'Tokenizer', description: 'tokenizer.json (or its folder), as for train.ngram; leave empty when continuing from a model input (its tokenizer is used)', widget: 'file' }),
     layers: z.number().int().min(1).max(48).default(2).meta({ title: 'Layers' }),
     dModel: z.number().int().min(8).max(4096).default(256).meta({ title: 'Model width (d_model)' }),
     heads: z.number().int().min(1).max(64).default(8).meta({ title: 'Attention heads' }),
@@ -32,9 +36,13 @@ const params = z
       description: 'Instruction tuning: the dataset has prompt and completion columns; the loss counts only completion tokens (and the EOS after them)',
     }),
     stage: z.string().default('').meta({ title: 'Stage name', description: 'Label of this run in the training curve (default: the node id)' }),
-    device: z.enum(['auto', 'cpu', 'cuda']).default('cpu').meta({ title: 'Device', description: 'cpu is seed-deterministic; auto uses CUDA when the interpreter\'s torch sees a GPU' }),
+    device: z.enum(['auto', 'cpu', 'cuda']).default('cpu').meta({ title: 'Device', description: "cpu is seed-deterministic; auto uses CUDA when the interpreter's torch sees a GPU" }),
     threads: z.number().int().min(0).max(256).default(2).meta({ title: 'CPU threads', description: 'Fixed, so the same seed gives the same bytes (0: torch decides)' }),
-    python: z.string().min(1).default(DEFAULT_PYTHON).meta({ title: 'Python interpreter', description: 'Runs the node\'s train.py; must import torch (Debian python3-torch, or your own venv with CUDA torch)', widget: 'file' }),
+    python: z
+      .string()
+      .min(1)
+      .default(DEFAULT_PYTHON)
+      .meta({ title: 'Python interpreter', description: "Runs the node's train.py; must import torch (Debian python3-torch, or your own venv with CUDA torch)", widget: 'file' }),
   })
   .refine((p) => p.dModel % p.heads === 0, { message: 'dModel must be a multiple of heads', path: ['heads'] });
 
@@ -49,7 +57,9 @@ async function writeStream(ctx: Parameters<typeof trainTorch.run>[0], ref: Artif
   const p = ctx.params as Params;
   const cols = ref.manifest.schema?.map((c) => c.name) ?? [];
   const need = p.completionOnly ? ['prompt', 'completion'] : ['text'];
-  for (const c of need) if (!cols.includes(c)) throw new NodeError(`the training dataset has no ${c} column${p.completionOnly ? ' (completion-only training needs prompt and completion)' : ''}`, { field: 'inputs.train' });
+  for (const c of need)
+    if (!cols.includes(c))
+      throw new NodeError(`the training dataset has no ${c} column${p.completionOnly ? ' (completion-only training needs prompt and completion)' : ''}`, { field: 'inputs.train' });
   const stream = new TokenStream(eos, p.completionOnly);
   const conn = await ctx.duckdb();
   const result = await conn.stream(`SELECT ${need.join(', ')} FROM ${orderedDatasetSql(ref)} ORDER BY __ord`);
@@ -75,7 +85,7 @@ const trainTorch = defineNode({
   category: 'Training',
   title: 'Neural proxy LM (PyTorch)',
   description:
-    'Trains a small decoder-only transformer (RegMix-style proxy: 2 layers, d_model 256, 8 heads, FFN 512 by default) with PyTorch in a child process, over a real tokenizer\'s ids. Streams loss, tokens/s and ETA; cancel kills the process; seed-deterministic on CPU. Outputs a forge-torch-lm model (ONNX with dynamic batch and sequence axes, raw weights for continuing, config, tokenizer copy, training curve), metrics and the loss curve chart. A model input continues training from that checkpoint (Stage II / III).',
+    "Trains a small decoder-only transformer (RegMix-style proxy: 2 layers, d_model 256, 8 heads, FFN 512 by default) with PyTorch in a child process, over a real tokenizer's ids. Streams loss, tokens/s and ETA; cancel kills the process; seed-deterministic on CPU. Outputs a forge-torch-lm model (ONNX with dynamic batch and sequence axes, raw weights for continuing, config, tokenizer copy, training curve), metrics and the loss curve chart. A model input continues training from that checkpoint (Stage II / III).",
   inputs: {
     train: { kind: 'dataset', title: 'training text (or prompt/completion pairs)' },
     model: { kind: 'model', title: 'continue from (optional)', optional: true },
@@ -101,7 +111,8 @@ const trainTorch = defineNode({
         throw new NodeError(`the model input is not a ${TORCH_LM_FORMAT} checkpoint: ${(err as Error).message}`, { field: 'inputs.model' });
       }
       tok = loadTokenizer(join(init.dir, 'tokenizer.json'), ctx.baseDir, 'inputs.model');
-      if (p.tokenizer && loadTokenizer(p.tokenizer, ctx.baseDir).sha256 !== tok.sha256) throw new NodeError('the tokenizer param differs from the one the input model was trained with', { field: 'params.tokenizer' });
+      if (p.tokenizer && loadTokenizer(p.tokenizer, ctx.baseDir).sha256 !== tok.sha256)
+        throw new NodeError('the tokenizer param differs from the one the input model was trained with', { field: 'params.tokenizer' });
       arch = prev.arch;
       const mine = archFrom(p, tok);
       const differs = (['layers', 'dModel', 'heads', 'ffn', 'context'] as const).filter((k) => mine[k] !== arch[k]);
@@ -205,7 +216,9 @@ const trainTorch = defineNode({
       writeMetrics(ctx.output('metrics'), m);
       await writeChart(ctx.output('chart'), stageCurveChart(curve, `${arch.layers} layers, d_model ${arch.dModel}, ${header.parameters.toLocaleString('en-US')} parameters`));
       const secs = Number(done.trainSeconds);
-      ctx.log(`${stage}: final loss ${finalLoss?.toFixed(4) ?? '–'} after ${p.steps} steps, ${Number(done.tokens)} tokens in ${secs.toFixed(1)} s (${Math.round(Number(done.tokens) / secs)} tokens/s)`);
+      ctx.log(
+        `${stage}: final loss ${finalLoss?.toFixed(4) ?? '–'} after ${p.steps} steps, ${Number(done.tokens)} tokens in ${secs.toFixed(1)} s (${Math.round(Number(done.tokens) / secs)} tokens/s)`,
+      );
     } finally {
       rmSync(work, { recursive: true, force: true });
     }

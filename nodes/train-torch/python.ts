@@ -13,7 +13,7 @@ const EXIT_NO_TORCH = 3;
 const STDERR_LINES = 30;
 
 export const INSTALL_HINT =
-  'install PyTorch for it: on Debian/Ubuntu `sudo apt install python3-torch` (CPU, used by /usr/bin/python3), or `pip install torch --index-url https://download.pytorch.org/whl/cu121` in a virtualenv (CUDA) and set the node\'s python param to that venv\'s bin/python';
+  "install PyTorch for it: on Debian/Ubuntu `sudo apt install python3-torch` (CPU, used by /usr/bin/python3), or `pip install torch --index-url https://download.pytorch.org/whl/cu121` in a virtualenv (CUDA) and set the node's python param to that venv's bin/python";
 
 export type PyEvent = Record<string, unknown> & { event: string };
 

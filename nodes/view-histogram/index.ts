@@ -21,7 +21,8 @@ export default defineNode({
   version: 1,
   category: 'Views',
   title: 'Histogram',
-  description: 'Histogram of a numeric column (scores, token counts, lengths), optionally stacked by a column such as source; binned in DuckDB so it scales, plus summary metrics (count, mean, quantiles).',
+  description:
+    'Histogram of a numeric column (scores, token counts, lengths), optionally stacked by a column such as source; binned in DuckDB so it scales, plus summary metrics (count, mean, quantiles).',
   inputs: { in: { kind: 'dataset' } },
   outputs: { chart: { kind: 'chart', title: 'histogram' }, metrics: { kind: 'metrics', title: 'summary' } },
   params,
@@ -53,9 +54,7 @@ export default defineNode({
     const hi = Number(s.hi);
     const width = hi > lo ? (hi - lo) / p.bins : 1;
     const rows = (
-      await conn.runAndReadAll(
-        `SELECT g, least(CAST(floor((v - ${lo}) / ${width}) AS BIGINT), ${p.bins - 1}) AS b, count(*)::BIGINT AS c FROM v GROUP BY ALL ORDER BY g, b`,
-      )
+      await conn.runAndReadAll(`SELECT g, least(CAST(floor((v - ${lo}) / ${width}) AS BIGINT), ${p.bins - 1}) AS b, count(*)::BIGINT AS c FROM v GROUP BY ALL ORDER BY g, b`)
     ).getRowObjectsJS();
     const values = rows.map((r) => {
       const b = Number(r.b);
@@ -76,7 +75,18 @@ export default defineNode({
       height: 220,
     };
     await writeChart(ctx.output('chart'), spec, { rows: n, column: label });
-    const m: Record<string, MetricValue> = { column: label, count: n, min: lo, max: hi, mean: round(Number(s.mean), 6), std: round(Number(s.sd), 6), p10: Number(s.p10), p50: Number(s.p50), p90: Number(s.p90), p99: Number(s.p99) };
+    const m: Record<string, MetricValue> = {
+      column: label,
+      count: n,
+      min: lo,
+      max: hi,
+      mean: round(Number(s.mean), 6),
+      std: round(Number(s.sd), 6),
+      p10: Number(s.p10),
+      p50: Number(s.p50),
+      p90: Number(s.p90),
+      p99: Number(s.p99),
+    };
     if (p.groupBy) {
       const per = (await conn.runAndReadAll('SELECT g, count(*)::BIGINT AS n, avg(v) AS mean FROM v GROUP BY g ORDER BY g')).getRowObjectsJS();
       for (const r of per) {

@@ -41,7 +41,7 @@ describe('view.histogram and view.table', () => {
       const m = run.metrics('hist');
       expect(m).toMatchObject({ count: 40, min: 0, max: 0.9, 'agent.count': 10, 'prose.count': 30, 'prose.mean': 0.1 });
       expect(Number(m.mean)).toBeCloseTo((9 + 3) / 40, 9);
-      expect(run.metrics('words')).toMatchObject({ count: 40, min: 3, max: 6 }) // 'call get_weather now' is 3 words;
+      expect(run.metrics('words')).toMatchObject({ count: 40, min: 3, max: 6 }); // 'call get_weather now' is 3 words;
       const table = run.json('table', 'chart', 'table.json') as { rows: Record<string, string>[] };
       expect(table.rows.map((r) => r.id)).toEqual(['a0', 'a1', 'a2']);
       expect(table.rows[0]?.text).toBe('call get_…');

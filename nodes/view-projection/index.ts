@@ -59,7 +59,11 @@ export default defineNode({
       pick = [];
       for (const [c, members] of [...groups].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
         const quota = Math.min(members.length, Math.max(10, Math.round((p.maxPoints * members.length) / ids.length)));
-        const order = seededOrder(members.map((i) => ids[i] as string), ctx.seed, `projection:${c}`);
+        const order = seededOrder(
+          members.map((i) => ids[i] as string),
+          ctx.seed,
+          `projection:${c}`,
+        );
         pick.push(...order.slice(0, quota).map((k) => members[k] as number));
       }
       pick.sort((a, b) => a - b);
@@ -67,24 +71,43 @@ export default defineNode({
     throwIfAborted(ctx.signal);
     const vectors = rowsOf(data, meta.dim, pick);
     const xy = p.method === 'umap' ? umap2d(vectors, { nNeighbors: p.nNeighbors, minDist: p.minDist, seed: ctx.seed }, (e) => ctx.progress(e, undefined, 'UMAP epochs')) : pca2d(vectors);
-    const points: Cell[][] = pick.map((i, k) => [ids[i] as string, (rows[i]?.[2] as string | null) ?? '', (rows[i]?.[3] as string | null) ?? colors[i] ?? '', colors[i] as string, round((xy[k] as number[])[0] as number, 5), round((xy[k] as number[])[1] as number, 5)]);
-    await writeRecords(conn, ctx.output('points'), [
-      { name: 'id', type: 'VARCHAR' },
-      { name: 'text', type: 'VARCHAR' },
-      { name: 'source', type: 'VARCHAR' },
-      { name: 'color', type: 'VARCHAR' },
-      { name: 'x', type: 'DOUBLE' },
-      { name: 'y', type: 'DOUBLE' },
-    ], points);
+    const points: Cell[][] = pick.map((i, k) => [
+      ids[i] as string,
+      (rows[i]?.[2] as string | null) ?? '',
+      (rows[i]?.[3] as string | null) ?? colors[i] ?? '',
+      colors[i] as string,
+      round((xy[k] as number[])[0] as number, 5),
+      round((xy[k] as number[])[1] as number, 5),
+    ]);
+    await writeRecords(
+      conn,
+      ctx.output('points'),
+      [
+        { name: 'id', type: 'VARCHAR' },
+        { name: 'text', type: 'VARCHAR' },
+        { name: 'source', type: 'VARCHAR' },
+        { name: 'color', type: 'VARCHAR' },
+        { name: 'x', type: 'DOUBLE' },
+        { name: 'y', type: 'DOUBLE' },
+      ],
+      points,
+    );
     const spec = {
-      title: { text: p.title, subtitle: `${p.method.toUpperCase()} of ${pick.length} of ${ids.length} ${meta.model ? `${String(meta.model)} ` : ''}embeddings, coloured by ${ds ? p.colorBy : '(no dataset)'}` },
+      title: {
+        text: p.title,
+        subtitle: `${p.method.toUpperCase()} of ${pick.length} of ${ids.length} ${meta.model ? `${String(meta.model)} ` : ''}embeddings, coloured by ${ds ? p.colorBy : '(no dataset)'}`,
+      },
       data: { values: points.map(([id, text, , color, x, y]) => ({ id, text: String(text).slice(0, 120), [p.colorBy]: color, x, y })) },
       mark: { type: 'circle', size: 22, opacity: 0.75 },
       encoding: {
         x: { field: 'x', type: 'quantitative', axis: null, scale: { zero: false } },
         y: { field: 'y', type: 'quantitative', axis: null, scale: { zero: false } },
         color: { field: p.colorBy, type: 'nominal' },
-        tooltip: [{ field: 'id', type: 'nominal' }, { field: p.colorBy, type: 'nominal' }, { field: 'text', type: 'nominal' }],
+        tooltip: [
+          { field: 'id', type: 'nominal' },
+          { field: p.colorBy, type: 'nominal' },
+          { field: 'text', type: 'nominal' },
+        ],
       },
       width: 420,
       height: 360,

@@ -31,7 +31,15 @@ const blobs = defineNode({
     texts.forEach((t, i) => {
       for (let j = 0; j < DIM; j++) m[i * DIM + j] = (t.startsWith('agent') ? (j < 8 ? 3 : 0) : j >= 8 ? 3 : 0) + (rand() - 0.5);
     });
-    await writeEmbeddings(conn, ctx.output('embeddings'), m, ctx.input('in'), { dim: DIM, count: texts.length, model: 'blobs', modelHash: '', normalized: false, pooling: 'none', dataset: ctx.input('in').hash });
+    await writeEmbeddings(conn, ctx.output('embeddings'), m, ctx.input('in'), {
+      dim: DIM,
+      count: texts.length,
+      model: 'blobs',
+      modelHash: '',
+      normalized: false,
+      pooling: 'none',
+      dataset: ctx.input('in').hash,
+    });
   },
   module: import.meta.url,
 });

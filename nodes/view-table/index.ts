@@ -49,7 +49,9 @@ export default defineNode({
     const table = rows.map((r) => Object.fromEntries(columns.map((c) => [c, cell(r[c], p.maxChars)])));
     const out = ctx.output('chart');
     writeFileSync(out.file('table.json'), `${JSON.stringify({ columns, rows: table, total: ref.manifest.rows ?? null }, null, 2)}\n`);
-    const md = [`| ${columns.join(' | ')} |`, `| ${columns.map(() => '---').join(' | ')} |`, ...table.map((r) => `| ${columns.map((c) => String(r[c]).replaceAll('|', '\\|')).join(' | ')} |`)].join('\n');
+    const md = [`| ${columns.join(' | ')} |`, `| ${columns.map(() => '---').join(' | ')} |`, ...table.map((r) => `| ${columns.map((c) => String(r[c]).replaceAll('|', '\\|')).join(' | ')} |`)].join(
+      '\n',
+    );
     writeFileSync(out.file('table.md'), `${md}\n`);
     // Vega-Lite has no table mark: text marks on a column × row grid make one.
     const values = table.flatMap((r, i) => columns.map((c) => ({ row: i + 1, column: c, value: r[c] })));

@@ -16,7 +16,10 @@ export interface Command {
 export const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 
 export function keyLabel(keys: string): string {
-  return keys.replace(/Mod/g, isMac ? '⌘' : 'Ctrl').replace(/Shift/g, isMac ? '⇧' : 'Shift').replace(/Alt/g, isMac ? '⌥' : 'Alt');
+  return keys
+    .replace(/Mod/g, isMac ? '⌘' : 'Ctrl')
+    .replace(/Shift/g, isMac ? '⇧' : 'Shift')
+    .replace(/Alt/g, isMac ? '⌥' : 'Alt');
 }
 
 /** Hooks the canvas registers (they need the React Flow instance). */
@@ -33,7 +36,17 @@ const hasSelection = () => selectedNodeIds().length > 0;
 const hasSeveral = () => selectedNodeIds().length > 1;
 
 export const COMMANDS: Command[] = [
-  { id: 'file.new', title: 'New pipeline', group: 'File', keys: 'Mod+Alt+N', run: () => confirmDiscard(() => { useGraph.getState().newGraph(); useRun.getState().reset(); }) },
+  {
+    id: 'file.new',
+    title: 'New pipeline',
+    group: 'File',
+    keys: 'Mod+Alt+N',
+    run: () =>
+      confirmDiscard(() => {
+        useGraph.getState().newGraph();
+        useRun.getState().reset();
+      }),
+  },
   { id: 'file.open', title: 'Open…', group: 'File', keys: 'Mod+O', run: () => useUi.getState().openDialog({ kind: 'open' }) },
   { id: 'file.save', title: 'Save', group: 'File', keys: 'Mod+S', run: () => void saveGraph() },
   { id: 'file.saveAs', title: 'Save as…', group: 'File', keys: 'Mod+Shift+S', run: () => useUi.getState().openDialog({ kind: 'save-as' }) },
@@ -47,7 +60,16 @@ export const COMMANDS: Command[] = [
   { id: 'edit.delete', title: 'Delete', group: 'Edit', keys: 'Delete', run: () => useGraph.getState().deleteSelected() },
   { id: 'edit.selectAll', title: 'Select all', group: 'Edit', keys: 'Mod+A', run: () => useGraph.getState().selectAll() },
   { id: 'edit.bypass', title: 'Bypass / un-bypass node', group: 'Edit', keys: 'Mod+B', run: toggleBypass, enabled: hasSelection },
-  { id: 'edit.layout', title: 'Auto-layout', group: 'Edit', keys: 'Mod+Shift+L', run: () => { const r = document.querySelector('.canvas')?.getBoundingClientRect(); void layoutGraph(r).then(() => window.setTimeout(() => viewHooks.fitView(), 30)); } },
+  {
+    id: 'edit.layout',
+    title: 'Auto-layout',
+    group: 'Edit',
+    keys: 'Mod+Shift+L',
+    run: () => {
+      const r = document.querySelector('.canvas')?.getBoundingClientRect();
+      void layoutGraph(r).then(() => window.setTimeout(() => viewHooks.fitView(), 30));
+    },
+  },
   { id: 'edit.alignLeft', title: 'Align left edges', group: 'Edit', keys: 'Alt+Shift+L', run: () => useGraph.getState().alignSelected('left'), enabled: hasSeveral },
   { id: 'edit.alignTop', title: 'Align top edges', group: 'Edit', keys: 'Alt+Shift+T', run: () => useGraph.getState().alignSelected('top'), enabled: hasSeveral },
   { id: 'edit.alignCenterX', title: 'Align centres (vertical line)', group: 'Edit', run: () => useGraph.getState().alignSelected('center-x'), enabled: hasSeveral },

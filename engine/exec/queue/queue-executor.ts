@@ -80,7 +80,10 @@ export class QueueExecutor implements Executor {
       this.queue
         .add(def.type, data, { jobId, attempts: 3, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } })
         .then((job) => job.waitUntilFinished(this.events))
-        .then((result) => resolve(result as UnitResult), (err: unknown) => reject(toUnitError(err, def.type)))
+        .then(
+          (result) => resolve(result as UnitResult),
+          (err: unknown) => reject(toUnitError(err, def.type)),
+        )
         .finally(() => {
           signal.removeEventListener('abort', onAbort);
           this.pending.delete(jobId);
@@ -129,4 +132,3 @@ function toUnitError(err: unknown, nodeType: string): Error {
     return new Error(`queue worker failed running ${nodeType}: ${message}`);
   }
 }
-

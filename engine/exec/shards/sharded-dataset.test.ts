@@ -28,7 +28,11 @@ function shardHashes(out: string): string[] {
   const d = join(out, 'shards');
   return readdirSync(d)
     .sort()
-    .map((f) => createHash('sha256').update(readFileSync(join(d, f))).digest('hex'));
+    .map((f) =>
+      createHash('sha256')
+        .update(readFileSync(join(d, f)))
+        .digest('hex'),
+    );
 }
 
 describe('sharded datasets', () => {

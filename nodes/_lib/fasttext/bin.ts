@@ -232,7 +232,21 @@ export function writeFastText(model: FastTextModel): Uint8Array {
   const w = new Writer();
   w.i32(FASTTEXT_MAGIC);
   w.i32(FASTTEXT_VERSION);
-  for (const v of [args.dim, args.ws, args.epoch, args.minCount, args.neg, args.wordNgrams, LOSSES.indexOf(args.loss) + 1, MODEL_NAMES.indexOf(args.model) + 1, args.bucket, args.minn, args.maxn, args.lrUpdateRate]) w.i32(v);
+  for (const v of [
+    args.dim,
+    args.ws,
+    args.epoch,
+    args.minCount,
+    args.neg,
+    args.wordNgrams,
+    LOSSES.indexOf(args.loss) + 1,
+    MODEL_NAMES.indexOf(args.model) + 1,
+    args.bucket,
+    args.minn,
+    args.maxn,
+    args.lrUpdateRate,
+  ])
+    w.i32(v);
   w.f64(args.t);
   w.i32(dict.entries.length);
   w.i32(dict.nwords);

@@ -74,7 +74,12 @@ describe('fastText features', () => {
 
 function tmpCorpus(dir: string, n: number, offset: number): string {
   const file = join(dir, `train-${offset}.txt`);
-  writeFileSync(file, twoClassCorpus(n, offset).map((d) => `__label__${d.label} ${d.text}`).join('\n') + '\n');
+  writeFileSync(
+    file,
+    twoClassCorpus(n, offset)
+      .map((d) => `__label__${d.label} ${d.text}`)
+      .join('\n') + '\n',
+  );
   return file;
 }
 
@@ -120,7 +125,31 @@ describe.skipIf(!CLI)('fastText .bin / .ftz compatibility with the fasttext comm
 
   it('loads a quantized .ftz (product quantization, pruned buckets, qnorm)', () => {
     const out = join(dir, 'q');
-    execFileSync(cli, ['supervised', '-input', train, '-output', out, '-dim', '8', '-epoch', '5', '-lr', '0.5', '-thread', '1', '-verbose', '0', '-minn', '2', '-maxn', '3', '-wordNgrams', '2', '-bucket', '20000']);
+    execFileSync(cli, [
+      'supervised',
+      '-input',
+      train,
+      '-output',
+      out,
+      '-dim',
+      '8',
+      '-epoch',
+      '5',
+      '-lr',
+      '0.5',
+      '-thread',
+      '1',
+      '-verbose',
+      '0',
+      '-minn',
+      '2',
+      '-maxn',
+      '3',
+      '-wordNgrams',
+      '2',
+      '-bucket',
+      '20000',
+    ]);
     execFileSync(cli, ['quantize', '-output', out, '-input', train, '-qnorm', '-cutoff', '500', '-dsub', '2', '-verbose', '0']);
     const { model, quantized } = readFastText(readFileSync(`${out}.ftz`));
     expect(quantized).toBe(true);
@@ -214,7 +243,20 @@ describe('fastText training', () => {
 
 describe('fastText file errors', () => {
   it('rejects truncated, foreign and unsupervised files with a reason', async () => {
-    const { model } = await trainFastText(twoClassCorpus(20, 0), { dim: 4, epoch: 1, lr: 0.1, wordNgrams: 1, bucket: 100, minn: 0, maxn: 0, minCount: 1, loss: 'softmax', threads: 1, seed: 1, preprocess: 'none' });
+    const { model } = await trainFastText(twoClassCorpus(20, 0), {
+      dim: 4,
+      epoch: 1,
+      lr: 0.1,
+      wordNgrams: 1,
+      bucket: 100,
+      minn: 0,
+      maxn: 0,
+      minCount: 1,
+      loss: 'softmax',
+      threads: 1,
+      seed: 1,
+      preprocess: 'none',
+    });
     const bin = writeFastText(model);
     expect(() => readFastText(bin.subarray(0, bin.length - 10))).toThrow(FastTextFormatError);
     expect(() => readFastText(bin.subarray(0, bin.length - 10))).toThrow(/truncated/);

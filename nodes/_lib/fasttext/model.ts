@@ -43,7 +43,10 @@ export class HsTree {
   readonly tree: TreeNode[];
   readonly paths: number[][];
   readonly codes: boolean[][];
-  constructor(readonly osz: number, counts: readonly number[]) {
+  constructor(
+    readonly osz: number,
+    counts: readonly number[],
+  ) {
     const tree: TreeNode[] = [];
     for (let i = 0; i < 2 * osz - 1; i++) tree.push({ parent: -1, left: -1, right: -1, count: 1e15, binary: false });
     for (let i = 0; i < osz; i++) tree[i]!.count = counts[i]!;

@@ -101,7 +101,9 @@ export function manifestOf(model: FastTextModel, padId: number, extra: Record<st
 /** Raw float32 initializers of an ONNX file, by name. */
 export function onnxInitializers(bytes: Uint8Array, names: readonly string[]): Map<string, { dims: number[]; data: Float32Array }> {
   const ModelProto = onnxSchema().lookupType('onnx.ModelProto');
-  const m = ModelProto.decode(bytes) as unknown as { graph: { initializer: { name: string; dims: (number | { toNumber(): number })[]; dataType: number; rawData: Uint8Array; floatData: number[] }[] } };
+  const m = ModelProto.decode(bytes) as unknown as {
+    graph: { initializer: { name: string; dims: (number | { toNumber(): number })[]; dataType: number; rawData: Uint8Array; floatData: number[] }[] };
+  };
   const out = new Map<string, { dims: number[]; data: Float32Array }>();
   for (const t of m.graph.initializer) {
     if (!names.includes(t.name)) continue;

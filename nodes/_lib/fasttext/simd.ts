@@ -83,12 +83,23 @@ const END = [0x0b];
 /** `while (i < limit) { body; i += step }` as block/loop/br_if. */
 function forLoop(i: number, limit: number[], step: number, body: number[]): number[] {
   return [
-    0x02, 0x40, // block
-    0x03, 0x40, // loop
-    ...get(i), ...limit, ...I32_LT_S, 0x45, 0x0d, 0x01, // br_if 1 (exit) unless i < limit
+    0x02,
+    0x40, // block
+    0x03,
+    0x40, // loop
+    ...get(i),
+    ...limit,
+    ...I32_LT_S,
+    0x45,
+    0x0d,
+    0x01, // br_if 1 (exit) unless i < limit
     ...body,
-    ...get(i), ...i32c(step), ...I32_ADD, ...set(i),
-    0x0c, 0x00, // br 0 (continue)
+    ...get(i),
+    ...i32c(step),
+    ...I32_ADD,
+    ...set(i),
+    0x0c,
+    0x00, // br 0 (continue)
     ...END,
     ...END,
   ];
@@ -106,74 +117,184 @@ function func(params: number[], results: number[], locals: number[], body: numbe
 
 function moduleBytes(): Uint8Array {
   // gather_mean(ids, n, input, dim, hidden, inv) — locals: p 6, j 7, row 8, end4 9, sc 10 (v128 splat kept on the stack)
-  const gather = func([I32, I32, I32, I32, I32, F32], [], [I32, I32, I32, I32], [
-    ...get(3), ...i32c(-4), ...I32_AND, ...set(9),
-    // zero hidden
-    ...i32c(0), ...set(7),
-    ...forLoop(7, get(9), 4, [...addr(4, 7), ...V128_ZERO, ...v128store]),
-    ...forLoop(7, get(3), 1, [...addr(4, 7), ...f32c(0), ...f32store]),
-    ...i32c(0), ...set(6),
-    ...forLoop(6, get(1), 1, [
-      // row = input + ((ids[p] * dim) << 2)
-      ...get(2), ...addr(0, 6), ...i32load, ...get(3), ...I32_MUL, ...i32c(2), ...I32_SHL, ...I32_ADD, ...set(8),
-      ...i32c(0), ...set(7),
-      ...forLoop(7, get(9), 4, [...addr(4, 7), ...addr(4, 7), ...v128load, ...addr(8, 7), ...v128load, ...F32X4_ADD, ...v128store]),
-      ...forLoop(7, get(3), 1, [...addr(4, 7), ...addr(4, 7), ...f32load, ...addr(8, 7), ...f32load, ...F32_ADD, ...f32store]),
-    ]),
-    // hidden *= inv
-    ...i32c(0), ...set(7),
-    ...forLoop(7, get(9), 4, [...addr(4, 7), ...addr(4, 7), ...v128load, ...get(5), ...F32X4_SPLAT, ...F32X4_MUL, ...v128store]),
-    ...forLoop(7, get(3), 1, [...addr(4, 7), ...addr(4, 7), ...f32load, ...get(5), ...F32_MUL, ...f32store]),
-  ]);
+  const gather = func(
+    [I32, I32, I32, I32, I32, F32],
+    [],
+    [I32, I32, I32, I32],
+    [
+      ...get(3),
+      ...i32c(-4),
+      ...I32_AND,
+      ...set(9),
+      // zero hidden
+      ...i32c(0),
+      ...set(7),
+      ...forLoop(7, get(9), 4, [...addr(4, 7), ...V128_ZERO, ...v128store]),
+      ...forLoop(7, get(3), 1, [...addr(4, 7), ...f32c(0), ...f32store]),
+      ...i32c(0),
+      ...set(6),
+      ...forLoop(6, get(1), 1, [
+        // row = input + ((ids[p] * dim) << 2)
+        ...get(2),
+        ...addr(0, 6),
+        ...i32load,
+        ...get(3),
+        ...I32_MUL,
+        ...i32c(2),
+        ...I32_SHL,
+        ...I32_ADD,
+        ...set(8),
+        ...i32c(0),
+        ...set(7),
+        ...forLoop(7, get(9), 4, [...addr(4, 7), ...addr(4, 7), ...v128load, ...addr(8, 7), ...v128load, ...F32X4_ADD, ...v128store]),
+        ...forLoop(7, get(3), 1, [...addr(4, 7), ...addr(4, 7), ...f32load, ...addr(8, 7), ...f32load, ...F32_ADD, ...f32store]),
+      ]),
+      // hidden *= inv
+      ...i32c(0),
+      ...set(7),
+      ...forLoop(7, get(9), 4, [...addr(4, 7), ...addr(4, 7), ...v128load, ...get(5), ...F32X4_SPLAT, ...F32X4_MUL, ...v128store]),
+      ...forLoop(7, get(3), 1, [...addr(4, 7), ...addr(4, 7), ...f32load, ...get(5), ...F32_MUL, ...f32store]),
+    ],
+  );
 
   // scatter_add(ids, n, input, dim, grad, scale) — locals: p 6, j 7, row 8, end4 9
-  const scatter = func([I32, I32, I32, I32, I32, F32], [], [I32, I32, I32, I32], [
-    ...get(3), ...i32c(-4), ...I32_AND, ...set(9),
-    ...i32c(0), ...set(7),
-    ...forLoop(7, get(9), 4, [...addr(4, 7), ...addr(4, 7), ...v128load, ...get(5), ...F32X4_SPLAT, ...F32X4_MUL, ...v128store]),
-    ...forLoop(7, get(3), 1, [...addr(4, 7), ...addr(4, 7), ...f32load, ...get(5), ...F32_MUL, ...f32store]),
-    ...i32c(0), ...set(6),
-    ...forLoop(6, get(1), 1, [
-      ...get(2), ...addr(0, 6), ...i32load, ...get(3), ...I32_MUL, ...i32c(2), ...I32_SHL, ...I32_ADD, ...set(8),
-      ...i32c(0), ...set(7),
-      ...forLoop(7, get(9), 4, [...addr(8, 7), ...addr(8, 7), ...v128load, ...addr(4, 7), ...v128load, ...F32X4_ADD, ...v128store]),
-      ...forLoop(7, get(3), 1, [...addr(8, 7), ...addr(8, 7), ...f32load, ...addr(4, 7), ...f32load, ...F32_ADD, ...f32store]),
-    ]),
-  ]);
+  const scatter = func(
+    [I32, I32, I32, I32, I32, F32],
+    [],
+    [I32, I32, I32, I32],
+    [
+      ...get(3),
+      ...i32c(-4),
+      ...I32_AND,
+      ...set(9),
+      ...i32c(0),
+      ...set(7),
+      ...forLoop(7, get(9), 4, [...addr(4, 7), ...addr(4, 7), ...v128load, ...get(5), ...F32X4_SPLAT, ...F32X4_MUL, ...v128store]),
+      ...forLoop(7, get(3), 1, [...addr(4, 7), ...addr(4, 7), ...f32load, ...get(5), ...F32_MUL, ...f32store]),
+      ...i32c(0),
+      ...set(6),
+      ...forLoop(6, get(1), 1, [
+        ...get(2),
+        ...addr(0, 6),
+        ...i32load,
+        ...get(3),
+        ...I32_MUL,
+        ...i32c(2),
+        ...I32_SHL,
+        ...I32_ADD,
+        ...set(8),
+        ...i32c(0),
+        ...set(7),
+        ...forLoop(7, get(9), 4, [...addr(8, 7), ...addr(8, 7), ...v128load, ...addr(4, 7), ...v128load, ...F32X4_ADD, ...v128store]),
+        ...forLoop(7, get(3), 1, [...addr(8, 7), ...addr(8, 7), ...f32load, ...addr(4, 7), ...f32load, ...F32_ADD, ...f32store]),
+      ]),
+    ],
+  );
 
   // dot(a, b, dim) -> f32 — locals: j 3, end4 4, acc(v128) 5, s(f32) 6
   const V128 = 0x7b;
-  const dot = func([I32, I32, I32], [F32], [I32, I32, V128, F32], [
-    ...get(2), ...i32c(-4), ...I32_AND, ...set(4),
-    ...V128_ZERO, ...set(5),
-    ...i32c(0), ...set(3),
-    ...forLoop(3, get(4), 4, [...get(5), ...addr(0, 3), ...v128load, ...addr(1, 3), ...v128load, ...F32X4_MUL, ...F32X4_ADD, ...set(5)]),
-    ...get(5), ...lane(0), ...get(5), ...lane(1), ...F32_ADD, ...get(5), ...lane(2), ...F32_ADD, ...get(5), ...lane(3), ...F32_ADD, ...set(6),
-    ...forLoop(3, get(2), 1, [...get(6), ...addr(0, 3), ...f32load, ...addr(1, 3), ...f32load, ...F32_MUL, ...F32_ADD, ...set(6)]),
-    ...get(6),
-  ]);
+  const dot = func(
+    [I32, I32, I32],
+    [F32],
+    [I32, I32, V128, F32],
+    [
+      ...get(2),
+      ...i32c(-4),
+      ...I32_AND,
+      ...set(4),
+      ...V128_ZERO,
+      ...set(5),
+      ...i32c(0),
+      ...set(3),
+      ...forLoop(3, get(4), 4, [...get(5), ...addr(0, 3), ...v128load, ...addr(1, 3), ...v128load, ...F32X4_MUL, ...F32X4_ADD, ...set(5)]),
+      ...get(5),
+      ...lane(0),
+      ...get(5),
+      ...lane(1),
+      ...F32_ADD,
+      ...get(5),
+      ...lane(2),
+      ...F32_ADD,
+      ...get(5),
+      ...lane(3),
+      ...F32_ADD,
+      ...set(6),
+      ...forLoop(3, get(2), 1, [...get(6), ...addr(0, 3), ...f32load, ...addr(1, 3), ...f32load, ...F32_MUL, ...F32_ADD, ...set(6)]),
+      ...get(6),
+    ],
+  );
 
   // axpy_pair(out, grad, hidden, dim, alpha) — locals: j 5, end4 6, a(v128) 7
-  const axpy = func([I32, I32, I32, I32, F32], [], [I32, I32, V128], [
-    ...get(3), ...i32c(-4), ...I32_AND, ...set(6),
-    ...get(4), ...F32X4_SPLAT, ...set(7),
-    ...i32c(0), ...set(5),
-    ...forLoop(5, get(6), 4, [
-      // grad += a * out  (old out)
-      ...addr(1, 5), ...addr(1, 5), ...v128load, ...get(7), ...addr(0, 5), ...v128load, ...F32X4_MUL, ...F32X4_ADD, ...v128store,
-      // out += a * hidden
-      ...addr(0, 5), ...addr(0, 5), ...v128load, ...get(7), ...addr(2, 5), ...v128load, ...F32X4_MUL, ...F32X4_ADD, ...v128store,
-    ]),
-    ...forLoop(5, get(3), 1, [
-      ...addr(1, 5), ...addr(1, 5), ...f32load, ...get(4), ...addr(0, 5), ...f32load, ...F32_MUL, ...F32_ADD, ...f32store,
-      ...addr(0, 5), ...addr(0, 5), ...f32load, ...get(4), ...addr(2, 5), ...f32load, ...F32_MUL, ...F32_ADD, ...f32store,
-    ]),
-  ]);
+  const axpy = func(
+    [I32, I32, I32, I32, F32],
+    [],
+    [I32, I32, V128],
+    [
+      ...get(3),
+      ...i32c(-4),
+      ...I32_AND,
+      ...set(6),
+      ...get(4),
+      ...F32X4_SPLAT,
+      ...set(7),
+      ...i32c(0),
+      ...set(5),
+      ...forLoop(5, get(6), 4, [
+        // grad += a * out  (old out)
+        ...addr(1, 5),
+        ...addr(1, 5),
+        ...v128load,
+        ...get(7),
+        ...addr(0, 5),
+        ...v128load,
+        ...F32X4_MUL,
+        ...F32X4_ADD,
+        ...v128store,
+        // out += a * hidden
+        ...addr(0, 5),
+        ...addr(0, 5),
+        ...v128load,
+        ...get(7),
+        ...addr(2, 5),
+        ...v128load,
+        ...F32X4_MUL,
+        ...F32X4_ADD,
+        ...v128store,
+      ]),
+      ...forLoop(5, get(3), 1, [
+        ...addr(1, 5),
+        ...addr(1, 5),
+        ...f32load,
+        ...get(4),
+        ...addr(0, 5),
+        ...f32load,
+        ...F32_MUL,
+        ...F32_ADD,
+        ...f32store,
+        ...addr(0, 5),
+        ...addr(0, 5),
+        ...f32load,
+        ...get(4),
+        ...addr(2, 5),
+        ...f32load,
+        ...F32_MUL,
+        ...F32_ADD,
+        ...f32store,
+      ]),
+    ],
+  );
 
   const fns = [gather, scatter, dot, axpy];
   const names = ['gather_mean', 'scatter_add', 'dot', 'axpy_pair'];
   const bytes = [
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00,
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00,
     ...section(1, vec(fns.map((f) => f.type))),
     // import env.memory: shared, min 1, max 65536 pages (4 GiB)
     ...section(2, vec([[...str('env'), ...str('memory'), 0x02, 0x03, ...uleb(1), ...uleb(65536)]])),

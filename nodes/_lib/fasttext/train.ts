@@ -176,7 +176,9 @@ export async function trainFastText(docs: readonly TrainDoc[], opts: TrainOption
     k.hsPaths = Int32Array.from(tree.paths.flat());
     k.hsCodes = Uint8Array.from(tree.codes.flat().map((c) => (c ? 1 : 0)));
   }
-  hooks.log?.(`training: ${docs.length} examples, ${dict.nwords} words, ${corpus.rows - dict.nwords} buckets in use, ${nlabels} labels, ${corpus.ntokens} tokens/epoch, ${threads} thread(s), ${simd ? 'WebAssembly SIMD' : 'JavaScript'} kernel`);
+  hooks.log?.(
+    `training: ${docs.length} examples, ${dict.nwords} words, ${corpus.rows - dict.nwords} buckets in use, ${nlabels} labels, ${corpus.ntokens} tokens/epoch, ${threads} thread(s), ${simd ? 'WebAssembly SIMD' : 'JavaScript'} kernel`,
+  );
 
   let t0 = performance.now();
   let results: KernelResult[];

@@ -30,8 +30,15 @@ describe('auto provider plan', () => {
 
   it('finds a library in a lib dir or in the ldconfig cache, not by a longer name', () => {
     const none = () => false;
-    expect(findLibrary(VULKAN_LOADER, ['/a', '/b'], () => undefined, (p) => p === '/b/libvulkan.so.1')).toBe(true);
-    expect(findLibrary(VULKAN_LOADER, ['/a'], () => '12 libs found in cache `/etc/ld.so.cache\'\n\tlibvulkan.so.1 (libc6,x86-64) => /usr/lib/libvulkan.so.1\n', none)).toBe(true);
+    expect(
+      findLibrary(
+        VULKAN_LOADER,
+        ['/a', '/b'],
+        () => undefined,
+        (p) => p === '/b/libvulkan.so.1',
+      ),
+    ).toBe(true);
+    expect(findLibrary(VULKAN_LOADER, ['/a'], () => "12 libs found in cache `/etc/ld.so.cache'\n\tlibvulkan.so.1 (libc6,x86-64) => /usr/lib/libvulkan.so.1\n", none)).toBe(true);
     expect(findLibrary(VULKAN_LOADER, ['/a'], () => '\tlibvulkan.so.1.3.280 (libc6,x86-64) => /x\n\tlibvulkan_radeon.so (libc6,x86-64) => /y\n', none)).toBe(false);
     expect(findLibrary(VULKAN_LOADER, ['/a'], () => undefined, none)).toBe(false);
   });

@@ -183,7 +183,12 @@ export function bertReference(w: BertWeights, ids: readonly number[]): Float64Ar
     for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c] = out[c]! + x[r]! * W[r * cols + c]!;
     return out;
   };
-  let xs = ids.map((id, t) => ln(Float64Array.from({ length: H }, (_, j) => w.word[id * H + j]! + w.pos[t * H + j]! + w.type[j]!), w.embLn));
+  let xs = ids.map((id, t) =>
+    ln(
+      Float64Array.from({ length: H }, (_, j) => w.word[id * H + j]! + w.pos[t * H + j]! + w.type[j]!),
+      w.embLn,
+    ),
+  );
   for (const layer of w.layers) {
     const q = xs.map((x) => lin(x, layer.wq, layer.bq, H, H));
     const k = xs.map((x) => lin(x, layer.wk, layer.bk, H, H));
@@ -202,10 +207,18 @@ export function bertReference(w: BertWeights, ids: readonly number[]): Float64Ar
         for (let j = 0; j < L; j++) for (let e = 0; e < dh; e++) ctx[i]![h * dh + e] = ctx[i]![h * dh + e]! + (ex[j]! / z) * v[j]![h * dh + e]!;
       }
     }
-    xs = xs.map((x, i) => ln(Float64Array.from(lin(ctx[i]!, layer.wo, layer.bo, H, H), (a, j) => a + x[j]!), layer.ln1));
+    xs = xs.map((x, i) =>
+      ln(
+        Float64Array.from(lin(ctx[i]!, layer.wo, layer.bo, H, H), (a, j) => a + x[j]!),
+        layer.ln1,
+      ),
+    );
     xs = xs.map((x) => {
       const h1 = lin(x, layer.w1, layer.b1, H, cfg.intermediate).map((a) => 0.5 * a * (1 + erf(a / Math.SQRT2)));
-      return ln(Float64Array.from(lin(h1, layer.w2, layer.b2, cfg.intermediate, H), (a, j) => a + x[j]!), layer.ln2);
+      return ln(
+        Float64Array.from(lin(h1, layer.w2, layer.b2, cfg.intermediate, H), (a, j) => a + x[j]!),
+        layer.ln2,
+      );
     });
   }
   return xs;

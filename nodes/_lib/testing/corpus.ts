@@ -5,7 +5,18 @@ import { execFileSync, spawnSync } from 'node:child_process';
  * deterministic, with some non-ASCII words so that UTF-8 handling in char n-grams is exercised.
  */
 
-const TASKS = ['image classification', 'object detection', 'speech recognition', 'text summarization', 'translation', 'sentiment analysis', 'depth estimation', 'semantic segmentation', 'question answering', 'text-to-speech'];
+const TASKS = [
+  'image classification',
+  'object detection',
+  'speech recognition',
+  'text summarization',
+  'translation',
+  'sentiment analysis',
+  'depth estimation',
+  'semantic segmentation',
+  'question answering',
+  'text-to-speech',
+];
 const MODELS = ['resnet50', 'yolov5s', 'wav2vec2', 'bart-large', 'marian-mt', 'distilbert', 'midas', 'deeplabv3', 'roberta-squad', 'tacotron2'];
 const VERBS = ['load', 'call', 'invoke', 'import', 'instantiate'];
 const PROSE = [

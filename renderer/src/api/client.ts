@@ -1,19 +1,4 @@
-import type {
-  ArtifactManifest,
-  Diagnostic,
-  GraphDocument,
-  GraphPlan,
-  Health,
-  LineageStep,
-  NodeTypeInfo,
-  Preview,
-  RunDetail,
-  RunDiff,
-  RunEvent,
-  RunMode,
-  RunRow,
-  WorkspaceFile,
-} from './types';
+import type { ArtifactManifest, Diagnostic, GraphDocument, GraphPlan, Health, LineageStep, NodeTypeInfo, Preview, RunDetail, RunDiff, RunEvent, RunMode, RunRow, WorkspaceFile } from './types';
 
 /** An API error with the server's message and, for invalid graphs, its diagnostics. */
 export class ApiError extends Error {
@@ -92,14 +77,25 @@ export class ForgeApi {
   /** The engine's plan for this document: per node cached / will run, and why. */
   plan = (doc: GraphDocument, path?: string | null) => this.request<GraphPlan>('POST', '/api/plan', { doc, path: path ?? undefined });
   run = (doc: GraphDocument, opts: { mode: RunMode; target?: string; path?: string | null; force?: boolean; continueOnFailure?: boolean }) =>
-    this.request<{ runId: string | null }>('POST', '/api/runs', { doc, mode: opts.mode, target: opts.target, path: opts.path ?? undefined, force: opts.force, continueOnFailure: opts.continueOnFailure, trigger: 'ui' });
+    this.request<{ runId: string | null }>('POST', '/api/runs', {
+      doc,
+      mode: opts.mode,
+      target: opts.target,
+      path: opts.path ?? undefined,
+      force: opts.force,
+      continueOnFailure: opts.continueOnFailure,
+      trigger: 'ui',
+    });
   cancel = (runId: string) => this.request<{ cancelling: boolean }>('POST', `/api/runs/${encodeURIComponent(runId)}/cancel`);
   runs = (limit = 50) => this.request<RunRow[]>('GET', `/api/runs?limit=${limit}`);
   runDetail = (id: string) => this.request<RunDetail>('GET', `/api/runs/${encodeURIComponent(id)}`);
   diff = (a: string, b: string) => this.request<RunDiff>('GET', `/api/runs/${encodeURIComponent(a)}/diff/${encodeURIComponent(b)}`);
   preview = (hash: string, offset = 0, limit = 100) => this.request<Preview>('GET', `/api/artifacts/${encodeURIComponent(hash)}/preview?offset=${offset}&limit=${limit}`);
   artifact = (hash: string) =>
-    this.request<{ hash: string; kind: string; bytes: number; rows: number | null; manifest: ArtifactManifest; producerExecutionId: string | null }>('GET', `/api/artifacts/${encodeURIComponent(hash)}`);
+    this.request<{ hash: string; kind: string; bytes: number; rows: number | null; manifest: ArtifactManifest; producerExecutionId: string | null }>(
+      'GET',
+      `/api/artifacts/${encodeURIComponent(hash)}`,
+    );
   lineage = (hash: string) => this.request<LineageStep[]>('GET', `/api/artifacts/${encodeURIComponent(hash)}/lineage`);
   trustCheck = (doc: GraphDocument, path?: string | null) =>
     this.request<{ trusted: boolean; fingerprint: string; needsTrust: TrustItem[] }>('POST', '/api/trust/check', { doc, path: path ?? undefined });

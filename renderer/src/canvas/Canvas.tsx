@@ -217,17 +217,23 @@ export function Canvas() {
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />
         {minimap ? (
-        <MiniMap<FlowNode>
-          style={{ width: 168, height: 112 }}
-          pannable
-          zoomable
-          nodeColor={(n) => categoryColor(useCatalog.getState().types.get(n.data.type)?.category ?? 'Unknown')}
-          nodeStrokeWidth={0}
-          maskColor="var(--minimap-mask)"
-        />
+          <MiniMap<FlowNode>
+            style={{ width: 168, height: 112 }}
+            pannable
+            zoomable
+            nodeColor={(n) => categoryColor(useCatalog.getState().types.get(n.data.type)?.category ?? 'Unknown')}
+            nodeStrokeWidth={0}
+            maskColor="var(--minimap-mask)"
+          />
         ) : null}
         <Controls showInteractive={false}>
-          <ControlButton onClick={() => useUi.getState().toggleMinimap()} title={minimap ? 'Hide the minimap' : 'Show the minimap'} aria-label="Toggle minimap" data-testid="minimap-toggle" className={minimap ? 'on' : ''}>
+          <ControlButton
+            onClick={() => useUi.getState().toggleMinimap()}
+            title={minimap ? 'Hide the minimap' : 'Show the minimap'}
+            aria-label="Toggle minimap"
+            data-testid="minimap-toggle"
+            className={minimap ? 'on' : ''}
+          >
             ▦
           </ControlButton>
         </Controls>

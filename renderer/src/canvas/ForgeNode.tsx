@@ -67,7 +67,13 @@ function usePlaceholderPorts(id: string, enabled: boolean): { inputs: Record<str
     return `${[...ins].join(',')}|${[...outs].join(',')}`;
   });
   const [i = '', o = ''] = key.split('|');
-  const mk = (names: string) => Object.fromEntries(names.split(',').filter(Boolean).map((n) => [n, { kind: 'dataset' as const, title: n }]));
+  const mk = (names: string) =>
+    Object.fromEntries(
+      names
+        .split(',')
+        .filter(Boolean)
+        .map((n) => [n, { kind: 'dataset' as const, title: n }]),
+    );
   return { inputs: mk(i), outputs: mk(o) };
 }
 
@@ -94,7 +100,12 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   else if (state === 'stale') statusLine = `stale: ${staleReason}`;
   else if (state === 'failed') statusLine = 'failed';
   else if (state === 'done' || state === 'cached' || state === 'pinned' || state === 'bypassed')
-    statusLine = [rowsOut ? `${rowsOut.rows?.toLocaleString('en-US')} row${rowsOut.rows === 1 ? '' : 's'}` : null, state === 'done' && status?.durationMs !== undefined ? formatMs(status.durationMs) : state].filter(Boolean).join(' · ');
+    statusLine = [
+      rowsOut ? `${rowsOut.rows?.toLocaleString('en-US')} row${rowsOut.rows === 1 ? '' : 's'}` : null,
+      state === 'done' && status?.durationMs !== undefined ? formatMs(status.durationMs) : state,
+    ]
+      .filter(Boolean)
+      .join(' · ');
   else if (state === 'skipped' || state === 'cancelled') statusLine = status?.error ? `${state}: ${status.error}` : state;
   else statusLine = diag ? diag.message : 'not run yet';
 
@@ -124,7 +135,11 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
           </span>
         ) : null}
       </div>
-      {!info ? <div className="fnode-unknown">Unknown type <span className="mono">{data.type}</span> — kept as a placeholder</div> : null}
+      {!info ? (
+        <div className="fnode-unknown">
+          Unknown type <span className="mono">{data.type}</span> — kept as a placeholder
+        </div>
+      ) : null}
       {summary ? (
         <div className="fnode-summary mono" title={summary}>
           {summary}
@@ -174,7 +189,10 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
                       e.stopPropagation();
                       useUi.getState().showOutput(id, (r.output as [string, PortSpec])[0]);
                     }}
-                    className="handle" style={{ '--kind': kindColor(r.output[1].kind) } as React.CSSProperties} data-kind={r.output[1].kind} />
+                    className="handle"
+                    style={{ '--kind': kindColor(r.output[1].kind) } as React.CSSProperties}
+                    data-kind={r.output[1].kind}
+                  />
                 </>
               ) : null}
             </div>
@@ -191,7 +209,10 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
       </div>
       <div className="fnode-status">
         <div className="fnode-bar" aria-hidden>
-          <div className={`fnode-bar-fill${state === 'running' && pct === null ? ' indeterminate' : ''}`} style={{ width: state === 'running' ? `${pct ?? 100}%` : state === 'queued' ? '0%' : '100%' }} />
+          <div
+            className={`fnode-bar-fill${state === 'running' && pct === null ? ' indeterminate' : ''}`}
+            style={{ width: state === 'running' ? `${pct ?? 100}%` : state === 'queued' ? '0%' : '100%' }}
+          />
         </div>
         {/* Fixed two-line area: a node never changes height as its state changes. */}
         {state === 'failed' && status?.error ? (

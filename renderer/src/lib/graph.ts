@@ -88,7 +88,12 @@ export function layeredLayout(nodes: readonly LayoutNode[], edges: readonly Edge
   };
   for (let sweep = 0; sweep < 4; sweep++) {
     const down = sweep % 2 === 0;
-    const range = down ? layers.map((_, i) => i).slice(1) : layers.map((_, i) => i).slice(0, -1).reverse();
+    const range = down
+      ? layers.map((_, i) => i).slice(1)
+      : layers
+          .map((_, i) => i)
+          .slice(0, -1)
+          .reverse();
     for (const i of range) {
       const ls = layers[i];
       if (!ls) continue;

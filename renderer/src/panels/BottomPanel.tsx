@@ -25,7 +25,12 @@ export function BottomPanel() {
   const errors = useRun((s) => s.log.reduce((n, l) => n + (l.level === 'error' ? 1 : 0), 0));
 
   return (
-    <section className={`dock${open ? '' : ' closed'}${open && max ? ' maximised' : ''}`} style={{ height: open ? (max ? undefined : height) : 34 }} data-testid="bottom-panel" data-max={open && max ? 'true' : 'false'}>
+    <section
+      className={`dock${open ? '' : ' closed'}${open && max ? ' maximised' : ''}`}
+      style={{ height: open ? (max ? undefined : height) : 34 }}
+      data-testid="bottom-panel"
+      data-max={open && max ? 'true' : 'false'}
+    >
       {open && !max ? (
         <div
           className="resizer"
@@ -49,7 +54,14 @@ export function BottomPanel() {
       ) : null}
       <div className="tabs dock-tabs" role="tablist">
         {TABS.map((t) => (
-          <button key={t.id} role="tab" aria-selected={open && tab === t.id} className={`tab${open && tab === t.id ? ' active' : ''}`} onClick={() => (open && tab === t.id ? useUi.getState().toggleBottom() : useUi.getState().showBottom(t.id))} data-testid={`tab-${t.id}`}>
+          <button
+            key={t.id}
+            role="tab"
+            aria-selected={open && tab === t.id}
+            className={`tab${open && tab === t.id ? ' active' : ''}`}
+            onClick={() => (open && tab === t.id ? useUi.getState().toggleBottom() : useUi.getState().showBottom(t.id))}
+            data-testid={`tab-${t.id}`}
+          >
             {t.title}
             {t.id === 'problems' && problems > 0 ? <span className="count warn">{problems}</span> : null}
             {t.id === 'log' && logCount > 0 ? <span className={`count${errors ? ' err' : ''}`}>{errors || logCount}</span> : null}
@@ -57,11 +69,23 @@ export function BottomPanel() {
         ))}
         <span className="spacer" />
         {open && tab === 'output' && target ? (
-          <button className="btn small ghost" onClick={() => popOutOutput(target.nodeId, target.port)} aria-label="Open this output in its own window" title="Open this output in its own tab / window" data-testid="dock-popout">
+          <button
+            className="btn small ghost"
+            onClick={() => popOutOutput(target.nodeId, target.port)}
+            aria-label="Open this output in its own window"
+            title="Open this output in its own tab / window"
+            data-testid="dock-popout"
+          >
             ⧉
           </button>
         ) : null}
-        <button className="btn small ghost" onClick={() => useUi.getState().toggleBottomMax()} aria-label={max && open ? 'Restore panel size' : 'Maximise panel'} title={max && open ? 'Restore panel size' : 'Maximise panel'} data-testid="dock-max">
+        <button
+          className="btn small ghost"
+          onClick={() => useUi.getState().toggleBottomMax()}
+          aria-label={max && open ? 'Restore panel size' : 'Maximise panel'}
+          title={max && open ? 'Restore panel size' : 'Maximise panel'}
+          data-testid="dock-max"
+        >
           <Icon name="fit" size={14} />
         </button>
         <button className="btn small ghost" onClick={() => useUi.getState().toggleBottom()} aria-label={open ? 'Collapse panel' : 'Expand panel'}>

@@ -48,7 +48,17 @@ export function DataTable({ hash, first }: { hash: string; first: Preview }) {
     return () => ro.disconnect();
   }, []);
 
-  const widths = useMemo(() => schema.map((c) => columnWidth(c.name, c.type, first.records.map((r) => r[c.name]))), [schema, first]);
+  const widths = useMemo(
+    () =>
+      schema.map((c) =>
+        columnWidth(
+          c.name,
+          c.type,
+          first.records.map((r) => r[c.name]),
+        ),
+      ),
+    [schema, first],
+  );
   const totalWidth = widths.reduce((a, b) => a + b, 56);
   const start = Math.max(0, Math.floor(scrollTop / ROW_H) - OVERSCAN);
   const end = Math.min(total, Math.ceil((scrollTop + height) / ROW_H) + OVERSCAN);

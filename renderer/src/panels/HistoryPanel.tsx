@@ -77,7 +77,13 @@ export function HistoryPanel() {
         </div>
       </div>
       <div className="history-detail">
-        {open?.startsWith('diff:') ? <DiffView a={open.split(':')[1] as string} b={open.split(':')[2] as string} /> : open ? <RunView id={open} /> : <div className="panel-empty">Pick a run to see what ran and what was reused.</div>}
+        {open?.startsWith('diff:') ? (
+          <DiffView a={open.split(':')[1] as string} b={open.split(':')[2] as string} />
+        ) : open ? (
+          <RunView id={open} />
+        ) : (
+          <div className="panel-empty">Pick a run to see what ran and what was reused.</div>
+        )}
       </div>
     </div>
   );
@@ -100,7 +106,8 @@ function RunView({ id }: { id: string }) {
       <div className="run-view-head">
         <strong className="mono">{run.id}</strong> <span className={`badge st-${run.status}`}>{run.status}</span>
         <span className="muted small">
-          {run.graphName ?? 'untitled'} · graph {shortHash(run.graphHash)} · {run.environment ? `${run.environment.platform} ${run.environment.arch}, ${run.environment.cores} cores, engine ${run.environment.engineVersion}` : ''}
+          {run.graphName ?? 'untitled'} · graph {shortHash(run.graphHash)} ·{' '}
+          {run.environment ? `${run.environment.platform} ${run.environment.arch}, ${run.environment.cores} cores, engine ${run.environment.engineVersion}` : ''}
         </span>
       </div>
       {run.error ? <div className="callout error">{run.error}</div> : null}
@@ -197,7 +204,14 @@ function DiffView({ a, b }: { a: string; b: string }) {
   return (
     <div className="run-view" data-testid="run-diff">
       <div className="run-view-head">
-        <strong>Compare</strong> <span className="mono" title="older run (A)">{a}</span> → <span className="mono" title="newer run (B)">{b}</span>
+        <strong>Compare</strong>{' '}
+        <span className="mono" title="older run (A)">
+          {a}
+        </span>{' '}
+        →{' '}
+        <span className="mono" title="newer run (B)">
+          {b}
+        </span>
         <span className="muted small">{diff.graphChanged ? 'graph changed' : 'same graph'}</span>
         <span className="muted small" data-testid="diff-counts">
           {(['changed', 'same', 'not-in-b', 'not-in-a'] as const)
@@ -208,67 +222,67 @@ function DiffView({ a, b }: { a: string; b: string }) {
         </span>
       </div>
       <div className="fit-table">
-      <table className="grid-table">
-        <thead>
-          <tr>
-            <th>node</th>
-            <th>A</th>
-            <th>B</th>
-            <th>params changed</th>
-            <th>outputs</th>
-          </tr>
-        </thead>
-        <tbody>
-          {diff.nodes.map((n) => (
-            <tr key={n.nodeId} className={`diff-${diffRowKind(n)}${diffRowKind(n) === 'changed' ? ' changed' : ''}`} data-testid="diff-row" data-kind={diffRowKind(n)}>
-              <td className="mono">{n.nodeId}</td>
-              <td>{n.statusA ?? '—'}</td>
-              <td>{n.statusB ?? '—'}</td>
-              <td>
-                {n.paramsChanged.map((p) => (
-                  <div key={p.field} className="mono small">
-                    {p.field}: <span className="del">{JSON.stringify(p.a)}</span> → <span className="ins">{JSON.stringify(p.b)}</span>
-                  </div>
-                ))}
-                {n.codeChanged ? <div className="small">node code changed</div> : null}
-              </td>
-              <td>{KIND_LABEL[diffRowKind(n)]}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
-      </div>
-      {metrics.size > 0 ? (
-        <div className="fit-table">
-        <table className="grid-table" data-testid="metrics-compare">
+        <table className="grid-table">
           <thead>
             <tr>
-              <th>metric</th>
+              <th>node</th>
               <th>A</th>
               <th>B</th>
-              <th>Δ</th>
+              <th>params changed</th>
+              <th>outputs</th>
             </tr>
           </thead>
           <tbody>
-            {[...metrics.entries()].flatMap(([key, v]) =>
-              [...new Set([...Object.keys(v.a ?? {}), ...Object.keys(v.b ?? {})])].map((k) => {
-                const x = v.a?.[k];
-                const y = v.b?.[k];
-                const delta = typeof x === 'number' && typeof y === 'number' ? y - x : null;
-                return (
-                  <tr key={`${key}.${k}`}>
-                    <td className="mono">
-                      {key}.{k}
-                    </td>
-                    <td className="mono num">{x === undefined ? '—' : formatValue(x)}</td>
-                    <td className="mono num">{y === undefined ? '—' : formatValue(y)}</td>
-                    <td className="mono num">{delta === null || delta === 0 ? '' : `${delta > 0 ? '+' : ''}${formatValue(delta)}`}</td>
-                  </tr>
-                );
-              }),
-            )}
+            {diff.nodes.map((n) => (
+              <tr key={n.nodeId} className={`diff-${diffRowKind(n)}${diffRowKind(n) === 'changed' ? ' changed' : ''}`} data-testid="diff-row" data-kind={diffRowKind(n)}>
+                <td className="mono">{n.nodeId}</td>
+                <td>{n.statusA ?? '—'}</td>
+                <td>{n.statusB ?? '—'}</td>
+                <td>
+                  {n.paramsChanged.map((p) => (
+                    <div key={p.field} className="mono small">
+                      {p.field}: <span className="del">{JSON.stringify(p.a)}</span> → <span className="ins">{JSON.stringify(p.b)}</span>
+                    </div>
+                  ))}
+                  {n.codeChanged ? <div className="small">node code changed</div> : null}
+                </td>
+                <td>{KIND_LABEL[diffRowKind(n)]}</td>
+              </tr>
+            ))}
           </tbody>
         </table>
+      </div>
+      {metrics.size > 0 ? (
+        <div className="fit-table">
+          <table className="grid-table" data-testid="metrics-compare">
+            <thead>
+              <tr>
+                <th>metric</th>
+                <th>A</th>
+                <th>B</th>
+                <th>Δ</th>
+              </tr>
+            </thead>
+            <tbody>
+              {[...metrics.entries()].flatMap(([key, v]) =>
+                [...new Set([...Object.keys(v.a ?? {}), ...Object.keys(v.b ?? {})])].map((k) => {
+                  const x = v.a?.[k];
+                  const y = v.b?.[k];
+                  const delta = typeof x === 'number' && typeof y === 'number' ? y - x : null;
+                  return (
+                    <tr key={`${key}.${k}`}>
+                      <td className="mono">
+                        {key}.{k}
+                      </td>
+                      <td className="mono num">{x === undefined ? '—' : formatValue(x)}</td>
+                      <td className="mono num">{y === undefined ? '—' : formatValue(y)}</td>
+                      <td className="mono num">{delta === null || delta === 0 ? '' : `${delta > 0 ? '+' : ''}${formatValue(delta)}`}</td>
+                    </tr>
+                  );
+                }),
+              )}
+            </tbody>
+          </table>
         </div>
       ) : null}
     </div>

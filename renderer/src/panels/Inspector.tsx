@@ -34,7 +34,8 @@ export function fieldSchema(p: PropSchema): PropSchema {
   const alts = p.anyOf ?? p.oneOf;
   if (alts) {
     const real = alts.filter((a) => a.type !== 'null');
-    if (real.length === 1) return { ...fieldSchema(real[0] as PropSchema), title: p.title ?? real[0]?.title, description: p.description ?? real[0]?.description, default: p.default ?? real[0]?.default };
+    if (real.length === 1)
+      return { ...fieldSchema(real[0] as PropSchema), title: p.title ?? real[0]?.title, description: p.description ?? real[0]?.description, default: p.default ?? real[0]?.default };
     if (real.every((a) => a.enum || (a as { const?: unknown }).const !== undefined)) {
       return { ...p, type: 'string', enum: real.flatMap((a) => a.enum ?? [(a as { const?: unknown }).const]) };
     }
@@ -88,7 +89,15 @@ function MultiInspector({ count }: { count: number }) {
           <button className="btn" onClick={() => g.autoLayout()}>
             Arrange selection
           </button>
-          <button className="btn" onClick={() => g.setBypass(g.nodes.filter((n) => n.selected).map((n) => n.id), true)}>
+          <button
+            className="btn"
+            onClick={() =>
+              g.setBypass(
+                g.nodes.filter((n) => n.selected).map((n) => n.id),
+                true,
+              )
+            }
+          >
             Bypass all
           </button>
           <button className="btn danger" onClick={() => g.deleteSelected()}>
@@ -173,7 +182,11 @@ function NodeInspector({ node }: { node: FlowNode }) {
           {node.id} · {node.data.type}
           {info ? `@${info.version}` : ''}
         </div>
-        {info ? <p className="insp-desc">{info.description}</p> : <p className="insp-desc warn-text">Unknown node type: the engine has no “{node.data.type}”. It is kept as a placeholder so the graph still opens; install or rename it to run.</p>}
+        {info ? (
+          <p className="insp-desc">{info.description}</p>
+        ) : (
+          <p className="insp-desc warn-text">Unknown node type: the engine has no “{node.data.type}”. It is kept as a placeholder so the graph still opens; install or rename it to run.</p>
+        )}
         {info && !info.deterministic ? <div className="badge warn">not deterministic: never reused across seeds</div> : null}
       </div>
       <div className="insp-body">
@@ -339,7 +352,13 @@ function ParamField({ nodeId, name, schema, required, value, error }: FieldProps
     return (
       <div className="field">
         {label}
-        <CodeEditor value={typeof value === 'string' ? value : ''} language={schema.language ?? 'plaintext'} onChange={(v) => set(v)} height={schema.language === 'sql' && name === 'query' ? 150 : 84} testId={testId} />
+        <CodeEditor
+          value={typeof value === 'string' ? value : ''}
+          language={schema.language ?? 'plaintext'}
+          onChange={(v) => set(v)}
+          height={schema.language === 'sql' && name === 'query' ? 150 : 84}
+          testId={testId}
+        />
         {help}
         {err}
       </div>
@@ -350,7 +369,13 @@ function ParamField({ nodeId, name, schema, required, value, error }: FieldProps
       <label className="field">
         {label}
         <div className="path-input">
-          <TextInput value={typeof value === 'string' ? value : ''} placeholder={schema.widget === 'glob' ? 'e.g. data/**/*.txt' : 'relative to the graph file'} onChange={(v) => set(v === '' ? undefined : v)} testId={testId} mono />
+          <TextInput
+            value={typeof value === 'string' ? value : ''}
+            placeholder={schema.widget === 'glob' ? 'e.g. data/**/*.txt' : 'relative to the graph file'}
+            onChange={(v) => set(v === '' ? undefined : v)}
+            testId={testId}
+            mono
+          />
           <button
             className="btn small"
             type="button"
@@ -371,7 +396,12 @@ function ParamField({ nodeId, name, schema, required, value, error }: FieldProps
   return (
     <label className="field">
       {label}
-      <TextInput value={typeof value === 'string' ? value : ''} placeholder={schema.default !== undefined ? String(schema.default) : required ? 'required' : 'not set'} onChange={(v) => set(v === '' && !required ? undefined : v)} testId={testId} />
+      <TextInput
+        value={typeof value === 'string' ? value : ''}
+        placeholder={schema.default !== undefined ? String(schema.default) : required ? 'required' : 'not set'}
+        onChange={(v) => set(v === '' && !required ? undefined : v)}
+        testId={testId}
+      />
       {help}
       {err}
     </label>
@@ -525,12 +555,7 @@ function SweepEditor({ node, info }: { node: FlowNode; info: NodeTypeInfo }) {
   return (
     <div className="field">
       <label className="toggle">
-        <input
-          type="checkbox"
-          checked={!!sweep}
-          onChange={(e) => g.setSweep(node.id, e.target.checked ? { param: sweepable[0]?.[0], values: [] } : undefined)}
-          data-testid="sweep-toggle"
-        />
+        <input type="checkbox" checked={!!sweep} onChange={(e) => g.setSweep(node.id, e.target.checked ? { param: sweepable[0]?.[0], values: [] } : undefined)} data-testid="sweep-toggle" />
         <span className="field-label">Sweep this node</span>
       </label>
       {sweep ? (
@@ -596,7 +621,14 @@ function SweepEditor({ node, info }: { node: FlowNode; info: NodeTypeInfo }) {
                   ))}
                 </div>
               </div>
-              <NumberInput label="Samples" value={sweep.dirichlet?.samples} integer min={1} max={1000} onChange={(v) => sweep.dirichlet && g.setSweep(node.id, { dirichlet: { ...sweep.dirichlet, samples: v ?? 1 } })} />
+              <NumberInput
+                label="Samples"
+                value={sweep.dirichlet?.samples}
+                integer
+                min={1}
+                max={1000}
+                onChange={(v) => sweep.dirichlet && g.setSweep(node.id, { dirichlet: { ...sweep.dirichlet, samples: v ?? 1 } })}
+              />
               <NumberInput label="Alpha" value={sweep.dirichlet?.alpha} min={0} onChange={(v) => sweep.dirichlet && g.setSweep(node.id, { dirichlet: { ...sweep.dirichlet, alpha: v ?? 1 } })} />
             </>
           )}

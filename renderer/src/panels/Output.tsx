@@ -79,7 +79,11 @@ export function OutputPanel() {
           })}
         </div>
         <span className="spacer" />
-        {state === 'stale' ? <span className="badge warn" title={stale}>stale — showing the last result</span> : null}
+        {state === 'stale' ? (
+          <span className="badge warn" title={stale}>
+            stale — showing the last result
+          </span>
+        ) : null}
         {out ? (
           <>
             <span className="muted small mono" title={out.hash}>
@@ -246,8 +250,11 @@ function Lineage({ hash }: { hash: string }) {
           </div>
           {s.execution ? (
             <div className="lineage-exec">
-              produced by <strong className="mono">{s.execution.nodeId}</strong> <span className="muted mono">{s.execution.nodeType}@{s.execution.nodeVersion}</span> in run{' '}
-              <span className="mono">{s.execution.runId}</span> · {s.execution.durationMs !== null ? formatMs(s.execution.durationMs) : ''}
+              produced by <strong className="mono">{s.execution.nodeId}</strong>{' '}
+              <span className="muted mono">
+                {s.execution.nodeType}@{s.execution.nodeVersion}
+              </span>{' '}
+              in run <span className="mono">{s.execution.runId}</span> · {s.execution.durationMs !== null ? formatMs(s.execution.durationMs) : ''}
               {s.execution.files.length > 0 ? <div className="muted small">reads {s.execution.files.map((f) => f.path).join(', ')}</div> : null}
               <pre className="json-block mono small">{JSON.stringify(s.execution.params, null, 2)}</pre>
             </div>

@@ -68,5 +68,9 @@ export function PopOutApp() {
       .catch((err: unknown) => reportError(err, 'Cannot show this output'));
     return () => window.clearInterval(timer);
   }, []);
-  return <div className="popout" data-testid="popout">{ready ? <OutputPanel /> : <div className="panel-empty">Loading…</div>}</div>;
+  return (
+    <div className="popout" data-testid="popout">
+      {ready ? <OutputPanel /> : <div className="panel-empty">Loading…</div>}
+    </div>
+  );
 }

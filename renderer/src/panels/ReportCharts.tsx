@@ -17,7 +17,11 @@ function useUpstreamCharts(nodeId: string): ChartRef[] {
   const info = useCatalog((s) => (type ? s.types.get(type) : undefined));
   const status = useRun((s) => s.status);
   if (!info) return [];
-  const chartPorts = new Set(Object.entries(info.inputs).filter(([, p]) => p.kind === 'chart').map(([k]) => k));
+  const chartPorts = new Set(
+    Object.entries(info.inputs)
+      .filter(([, p]) => p.kind === 'chart')
+      .map(([k]) => k),
+  );
   const out: ChartRef[] = [];
   for (const e of edges) {
     if (e.target !== nodeId || !chartPorts.has(e.targetHandle ?? '') || !e.sourceHandle) continue;

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 import { diffRowKind, olderNewer } from './compare';
 
-const row = (over: Partial<Parameters<typeof diffRowKind>[0]>) => ({ nodeId: 'n', inA: true, inB: true, paramsChanged: [], codeChanged: false, outputsChanged: false, statusA: 'succeeded', statusB: 'succeeded', ...over });
+const row = (over: Partial<Parameters<typeof diffRowKind>[0]>) => ({
+  nodeId: 'n',
+  inA: true,
+  inB: true,
+  paramsChanged: [],
+  codeChanged: false,
+  outputsChanged: false,
+  statusA: 'succeeded',
+  statusB: 'succeeded',
+  ...over,
+});
 
 describe('compare runs', () => {
   it('orders the ticked runs older → newer whatever the tick order', () => {

@@ -75,7 +75,15 @@ function addRecent(path: string): void {
 function errorText(err: unknown): { title: string; detail?: string } {
   if (err instanceof ApiError) {
     const d = err.diagnostics;
-    return { title: err.message, detail: d.length ? d.slice(0, 4).map((x) => `${x.nodeId ? `${x.nodeId}: ` : ''}${x.message}`).join('\n') : undefined };
+    return {
+      title: err.message,
+      detail: d.length
+        ? d
+            .slice(0, 4)
+            .map((x) => `${x.nodeId ? `${x.nodeId}: ` : ''}${x.message}`)
+            .join('\n')
+        : undefined,
+    };
   }
   return { title: (err as Error).message };
 }
@@ -97,10 +105,7 @@ export function loadDocument(doc: GraphDocument, opts: { path?: string | null; i
   if (trusted && (opts.path || opts.imported)) void checkEngineTrust(doc, opts.path ?? null);
   if (!trusted) {
     const nodes = codeNodes(doc, useCatalog.getState().types);
-    useUi.getState().toast(
-      { kind: 'warn', title: 'This graph contains user code', detail: `${nodes.map((n) => n.nodeId).join(', ')} — you will be asked to trust it before it runs.` },
-      8000,
-    );
+    useUi.getState().toast({ kind: 'warn', title: 'This graph contains user code', detail: `${nodes.map((n) => n.nodeId).join(', ')} — you will be asked to trust it before it runs.` }, 8000);
   }
 }
 
@@ -174,7 +179,12 @@ export async function saveGraph(path?: string): Promise<boolean> {
 }
 
 function slug(s: string | undefined): string {
-  return (s ?? 'pipeline').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '') || 'pipeline';
+  return (
+    (s ?? 'pipeline')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-+|-+$/g, '') || 'pipeline'
+  );
 }
 
 export function suggestedFileName(): string {
@@ -259,17 +269,17 @@ export function runGraph(mode: RunMode, target?: string): void {
     .trust(doc, g.path)
     .then(() => api.run(doc, { mode, target, path: g.path, continueOnFailure: useUi.getState().continueOnFailure }))
     .catch((err: unknown) => {
-    if (err instanceof ApiError && err.status === 403 && err.needsTrust.length > 0) {
-      useGraph.getState().setTrusted(false);
-      askTrust(doc, err.needsTrust.filter((i) => i.reason === 'path').map(trustNote), approve);
-      return;
-    }
-    if (err instanceof ApiError && err.diagnostics.length) {
-      useUi.getState().setDiagnostics(err.diagnostics);
-      useUi.getState().showBottom('problems');
-    }
-    reportError(err, 'Cannot run');
-  });
+      if (err instanceof ApiError && err.status === 403 && err.needsTrust.length > 0) {
+        useGraph.getState().setTrusted(false);
+        askTrust(doc, err.needsTrust.filter((i) => i.reason === 'path').map(trustNote), approve);
+        return;
+      }
+      if (err instanceof ApiError && err.diagnostics.length) {
+        useUi.getState().setDiagnostics(err.diagnostics);
+        useUi.getState().showBottom('problems');
+      }
+      reportError(err, 'Cannot run');
+    });
 }
 
 export function cancelRun(): void {

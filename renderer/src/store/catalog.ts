@@ -28,9 +28,7 @@ export function groupByCategory(types: Iterable<NodeTypeInfo>): [string, NodeTyp
     const i = CATEGORY_ORDER.indexOf(c);
     return i === -1 ? CATEGORY_ORDER.length : i;
   };
-  return [...groups.entries()]
-    .sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b))
-    .map(([c, ts]) => [c, ts.sort((x, y) => x.title.localeCompare(y.title))]);
+  return [...groups.entries()].sort(([a], [b]) => rank(a) - rank(b) || a.localeCompare(b)).map(([c, ts]) => [c, ts.sort((x, y) => x.title.localeCompare(y.title))]);
 }
 
 /** Fuzzy-ish search: every query word must appear in the title, type, category or description. */

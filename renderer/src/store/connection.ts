@@ -57,7 +57,11 @@ export function validateConnection(ctx: Ctx, c: Pick<Connection, 'source' | 'tar
     case null:
       break;
   }
-  const back = pathBetween(c.target, c.source, ctx.edges.map((e) => ({ from: e.source, to: e.target })));
+  const back = pathBetween(
+    c.target,
+    c.source,
+    ctx.edges.map((e) => ({ from: e.source, to: e.target })),
+  );
   if (back) return { ok: false, code: 'cycle', reason: `would create a cycle: ${[...back, c.target].join(' → ')}` };
   return { ok: true };
 }

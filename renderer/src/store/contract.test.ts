@@ -10,7 +10,12 @@ import { validateConnection } from './connection';
 const node = (type: string, inputs: Record<string, { kind: 'dataset' | 'metrics'; multiple?: boolean }>, outputs: Record<string, { kind: 'dataset' | 'metrics' }>) =>
   defineNode({ type, version: 1, category: 'Test', title: type, description: type, inputs, outputs, params: z.object({}), deterministic: true, async run() {}, module: import.meta.url });
 
-const types = [node('src', {}, { out: { kind: 'dataset' } }), node('one', { in: { kind: 'dataset' } }, { out: { kind: 'dataset' } }), node('many', { in: { kind: 'dataset', multiple: true } }, {}), node('metric', { in: { kind: 'metrics' } }, {})];
+const types = [
+  node('src', {}, { out: { kind: 'dataset' } }),
+  node('one', { in: { kind: 'dataset' } }, { out: { kind: 'dataset' } }),
+  node('many', { in: { kind: 'dataset', multiple: true } }, {}),
+  node('metric', { in: { kind: 'metrics' } }, {}),
+];
 const registry = new NodeRegistry(types, import.meta.url);
 const infos = new Map<string, NodeTypeInfo>(types.map((t) => [t.type, { ...registry.info(t.type) }]));
 
@@ -34,7 +39,11 @@ describe('the engine and the canvas share one edge rule', () => {
         ];
         const existing = fed ? [{ from: { node: 'b', port: 'out' }, to: { node: 't', port: 'in' } }] : [];
         const canvas = validateConnection(
-          { nodes: nodes.map((n) => ({ id: n.id, data: { type: n.type } })), edges: existing.map((e) => ({ source: e.from.node, sourceHandle: 'out', target: 't', targetHandle: 'in' })), types: infos },
+          {
+            nodes: nodes.map((n) => ({ id: n.id, data: { type: n.type } })),
+            edges: existing.map((e) => ({ source: e.from.node, sourceHandle: 'out', target: 't', targetHandle: 'in' })),
+            types: infos,
+          },
           { source: 'a', sourceHandle: 'out', target: 't', targetHandle: 'in' },
         );
         const engine = validateGraph(
@@ -49,13 +58,30 @@ describe('the engine and the canvas share one edge rule', () => {
   }
 
   it('topology orders by document order, finds cycles, and explains them with a path', () => {
-    const t = topologyOf(['c', 'a', 'b'], [
-      { from: 'a', to: 'b' },
-      { from: 'c', to: 'b' },
-    ]);
+    const t = topologyOf(
+      ['c', 'a', 'b'],
+      [
+        { from: 'a', to: 'b' },
+        { from: 'c', to: 'b' },
+      ],
+    );
     expect(t.order).toEqual(['c', 'a', 'b']);
-    expect(topologyOf(['x', 'y'], [{ from: 'x', to: 'y' }, { from: 'y', to: 'x' }]).cyclic).toEqual(['x', 'y']);
-    expect(pathBetween('a', 'd', [{ from: 'a', to: 'b' }, { from: 'b', to: 'd' }, { from: 'a', to: 'c' }])).toEqual(['a', 'b', 'd']);
+    expect(
+      topologyOf(
+        ['x', 'y'],
+        [
+          { from: 'x', to: 'y' },
+          { from: 'y', to: 'x' },
+        ],
+      ).cyclic,
+    ).toEqual(['x', 'y']);
+    expect(
+      pathBetween('a', 'd', [
+        { from: 'a', to: 'b' },
+        { from: 'b', to: 'd' },
+        { from: 'a', to: 'c' },
+      ]),
+    ).toEqual(['a', 'b', 'd']);
     expect(pathBetween('d', 'a', [{ from: 'a', to: 'd' }])).toBeNull();
   });
 });

@@ -212,8 +212,7 @@ export function createGraphStore(deps: GraphStoreDeps) {
       const s = get();
       return { nodes: s.nodes, edges: s.edges, meta: s.meta };
     };
-    const mutateNode = (id: string, f: (d: NodeData) => NodeData) =>
-      set((s) => ({ nodes: s.nodes.map((n) => (n.id === id ? { ...n, data: f(n.data) } : n)), dirty: true }));
+    const mutateNode = (id: string, f: (d: NodeData) => NodeData) => set((s) => ({ nodes: s.nodes.map((n) => (n.id === id ? { ...n, data: f(n.data) } : n)), dirty: true }));
 
     return {
       nodes: [],
@@ -232,8 +231,7 @@ export function createGraphStore(deps: GraphStoreDeps) {
         const { nodes, edges, meta } = docToFlow(doc);
         set((s) => ({ nodes, edges, meta, path: opts.path ?? null, dirty: false, trusted: opts.trusted ?? true, past: [], future: [], lastCommit: null, docVersion: s.docVersion + 1 }));
       },
-      newGraph: () =>
-        set((s) => ({ nodes: [], edges: [], meta: emptyMeta(), path: null, dirty: false, trusted: true, past: [], future: [], lastCommit: null, docVersion: s.docVersion + 1 })),
+      newGraph: () => set((s) => ({ nodes: [], edges: [], meta: emptyMeta(), path: null, dirty: false, trusted: true, past: [], future: [], lastCommit: null, docVersion: s.docVersion + 1 })),
       setPath: (path) => set({ path }),
       markSaved: (path) => set({ path, dirty: false }),
       setTrusted: (trusted) => set({ trusted }),
@@ -302,7 +300,10 @@ export function createGraphStore(deps: GraphStoreDeps) {
         if (!check.ok) return check;
         get().commit();
         set((s) => ({
-          edges: [...s.edges, { id: edgeId(c.source, c.sourceHandle, c.target, c.targetHandle), source: c.source, sourceHandle: c.sourceHandle, target: c.target, targetHandle: c.targetHandle, data: {} }],
+          edges: [
+            ...s.edges,
+            { id: edgeId(c.source, c.sourceHandle, c.target, c.targetHandle), source: c.source, sourceHandle: c.sourceHandle, target: c.target, targetHandle: c.targetHandle, data: {} },
+          ],
           dirty: true,
         }));
         return check;
@@ -462,10 +463,12 @@ export function createGraphStore(deps: GraphStoreDeps) {
         get().commit();
         const selected = s.nodes.filter((n) => n.selected);
         const subset = selected.length > 1 ? selected : s.nodes;
-        const pos = computed ?? layeredLayout(
-          subset.map((n) => ({ id: n.id, width: n.measured?.width ?? DEFAULT_NODE_SIZE.width, height: n.measured?.height ?? DEFAULT_NODE_SIZE.height })),
-          s.edges,
-        );
+        const pos =
+          computed ??
+          layeredLayout(
+            subset.map((n) => ({ id: n.id, width: n.measured?.width ?? DEFAULT_NODE_SIZE.width, height: n.measured?.height ?? DEFAULT_NODE_SIZE.height })),
+            s.edges,
+          );
         // Laying out a selection keeps it where it was (top-left anchored).
         const anchor = selected.length > 1 ? { x: Math.min(...subset.map((n) => n.position.x)), y: Math.min(...subset.map((n) => n.position.y)) } : { x: 0, y: 0 };
         set({

@@ -198,7 +198,16 @@ export const useRun = create<RunState>((set, get) => ({
         const status =
           base !== e.nodeId
             ? patchVariant(base, e.nodeId, { state: 'failed', outputs: [], error: o.error ?? 'failed', durationMs: o.durationMs, executionId: o.executionId }, o)
-            : patch(e.nodeId, { state: 'failed', error: o.error ?? 'failed', errorField: o.location?.field, outputs: [], progress: undefined, durationMs: o.durationMs, runId: e.runId, executionId: o.executionId });
+            : patch(e.nodeId, {
+                state: 'failed',
+                error: o.error ?? 'failed',
+                errorField: o.location?.field,
+                outputs: [],
+                progress: undefined,
+                durationMs: o.durationMs,
+                runId: e.runId,
+                executionId: o.executionId,
+              });
         set({ status, stale: fresh(base), log: appendLog([line(e.nodeId, 'error', `failed: ${o.error ?? 'unknown error'}`)]) });
         return;
       }
@@ -260,4 +269,3 @@ export function displayState(status: NodeStatus | undefined, staleReason: string
   if (staleReason) return 'stale';
   return st;
 }
-

@@ -49,10 +49,7 @@ describe('stale badges from the engine plan', () => {
   });
 
   it('a swept node is stale when any variant will run, naming the variant', () => {
-    const p = plan(
-      planned('mix[share=0.1]', 'cached', { baseNodeId: 'mix' }),
-      planned('mix[share=0.5]', 'run', { baseNodeId: 'mix', reasons: ['param changed: share'] }),
-    );
+    const p = plan(planned('mix[share=0.1]', 'cached', { baseNodeId: 'mix' }), planned('mix[share=0.5]', 'run', { baseNodeId: 'mix', reasons: ['param changed: share'] }));
     expect(staleFromPlan(p, shownAll(['mix']))).toEqual({ mix: 'mix[share=0.5]: param changed: share' });
   });
 });

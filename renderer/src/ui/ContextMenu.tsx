@@ -62,14 +62,28 @@ export function ContextMenu() {
         'sep',
         { label: 'Run all', keys: 'Mod+Enter', run: () => runGraph('all'), disabled: running },
         { label: 'Select all', keys: 'Mod+A', run: () => g.selectAll() },
-        { label: 'Auto-layout', keys: 'Mod+Shift+L', run: () => { g.autoLayout(); window.setTimeout(() => viewHooks.fitView(), 30); } },
+        {
+          label: 'Auto-layout',
+          keys: 'Mod+Shift+L',
+          run: () => {
+            g.autoLayout();
+            window.setTimeout(() => viewHooks.fitView(), 30);
+          },
+        },
         { label: 'Fit view', keys: 'Shift+1', run: () => viewHooks.fitView() },
       ];
   const x = Math.min(menu.x, window.innerWidth - 230);
   const y = Math.min(menu.y, window.innerHeight - items.length * 30 - 16);
   return (
     <>
-      <div className="menu-backdrop" onMouseDown={() => useUi.getState().closeMenu()} onContextMenu={(e) => { e.preventDefault(); useUi.getState().closeMenu(); }} />
+      <div
+        className="menu-backdrop"
+        onMouseDown={() => useUi.getState().closeMenu()}
+        onContextMenu={(e) => {
+          e.preventDefault();
+          useUi.getState().closeMenu();
+        }}
+      />
       <div className="ctx-menu" style={{ left: x, top: y }} role="menu" data-testid="context-menu">
         {items.map((it, i) =>
           it === 'sep' ? (

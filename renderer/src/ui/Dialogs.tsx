@@ -60,7 +60,8 @@ function OpenDialog() {
   const open = (p: string) => {
     useUi.getState().closeDialog();
     const go = () => void openGraph(p);
-    if (useGraph.getState().dirty) useUi.getState().openDialog({ kind: 'confirm', title: 'Discard unsaved changes?', message: `Open ${p} and lose the changes to the current pipeline?`, confirm: 'Discard and open', then: go });
+    if (useGraph.getState().dirty)
+      useUi.getState().openDialog({ kind: 'confirm', title: 'Discard unsaved changes?', message: `Open ${p} and lose the changes to the current pipeline?`, confirm: 'Discard and open', then: go });
     else go();
   };
   const shown = (files ?? []).filter((f) => f.path.toLowerCase().includes(filter.toLowerCase()));
@@ -342,7 +343,9 @@ function FilePicker({ d }: { d: Extract<Dialog, { kind: 'file-picker' }> }) {
   const shown = (files ?? []).filter((f) => f.path.toLowerCase().includes(filter.toLowerCase())).slice(0, 400);
   return (
     <Modal title={d.mode === 'save-file' ? 'Choose an output file' : d.mode === 'glob' ? 'Choose files' : 'Choose a file'} testId="file-picker">
-      <p className="muted small">Files in the workspace. The path is stored relative to {graphDir ? <span className="mono">{graphDir}/</span> : 'the workspace root (save the graph to anchor it elsewhere)'}.</p>
+      <p className="muted small">
+        Files in the workspace. The path is stored relative to {graphDir ? <span className="mono">{graphDir}/</span> : 'the workspace root (save the graph to anchor it elsewhere)'}.
+      </p>
       <input autoFocus placeholder="Filter…" value={filter} onChange={(e) => setFilter(e.target.value)} className="full" />
       <div className="list-scroll">
         {files === null ? <div className="muted pad">Loading…</div> : null}

@@ -4,11 +4,36 @@ import { useRun } from '../store/run';
 import { useUi } from '../store/ui';
 import { Icon } from './Icon';
 
-function Btn({ cmd, label, icon, primary, testId, disabled, fill, compact }: { cmd: string; label?: string; icon?: string; primary?: boolean; testId?: string; disabled?: boolean; fill?: boolean; compact?: boolean }) {
+function Btn({
+  cmd,
+  label,
+  icon,
+  primary,
+  testId,
+  disabled,
+  fill,
+  compact,
+}: {
+  cmd: string;
+  label?: string;
+  icon?: string;
+  primary?: boolean;
+  testId?: string;
+  disabled?: boolean;
+  fill?: boolean;
+  compact?: boolean;
+}) {
   const c = commandById.get(cmd);
   const title = c ? `${c.title}${c.keys ? ` (${keyLabel(c.keys)})` : ''}` : cmd;
   return (
-    <button className={`tbtn${primary ? ' primary' : ''}${compact ? ' compact' : ''}`} title={title} aria-label={c?.title ?? cmd} onClick={() => runCommand(cmd)} data-testid={testId ?? `tb-${cmd}`} disabled={disabled}>
+    <button
+      className={`tbtn${primary ? ' primary' : ''}${compact ? ' compact' : ''}`}
+      title={title}
+      aria-label={c?.title ?? cmd}
+      onClick={() => runCommand(cmd)}
+      data-testid={testId ?? `tb-${cmd}`}
+      disabled={disabled}
+    >
       {icon ? <Icon name={icon} size={fill ? 14 : 16} fill={fill} /> : null}
       {label ? <span className="tlabel">{label}</span> : null}
     </button>
