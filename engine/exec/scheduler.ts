@@ -165,7 +165,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         // A failure elsewhere (or a cancel) may have happened while this node waited for a slot.
         const late = notStarting();
         if (late) return skip(inst, def, late.reason, late.state);
-        return await execute(inst, def, facts, gathered, files);
+        // The lease goes in the same commit as the result (a waiter then finds it cached); the finally below covers failures.
+        return await execute(inst, def, facts, gathered, files, leased ? () => leases.release(ident.cacheKey, facts.executionId) : undefined);
       } finally {
         slots.release();
       }
@@ -174,7 +175,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     }
   };
 
-  const execute = async (inst: Instance, def: NodeType, facts: ExecutionFacts, gathered: GatheredInputs, files: unknown): Promise<NodeOutcome> => {
+  const execute = async (inst: Instance, def: NodeType, facts: ExecutionFacts, gathered: GatheredInputs, files: unknown, releaseLease?: () => void): Promise<NodeOutcome> => {
     const { executionId, nodeId: id } = facts;
     const node = plan.node(inst);
     const t0 = performance.now();
@@ -226,7 +227,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         outputs.push({ port, hash: manifest.hash, kind: manifest.kind, rows: manifest.rows ?? null, bytes: manifest.bytes });
       }
       const durationMs = performance.now() - t0;
-      recorder.executionSucceeded(executionId, { durationMs, logs, device: result.device, published, outputs: outputs.map(({ port, hash }) => ({ port, hash })) });
+      recorder.executionSucceeded(executionId, { durationMs, logs, device: result.device, published, outputs: outputs.map(({ port, hash }) => ({ port, hash })) }, releaseLease);
       const outcome: NodeOutcome = { ...base(inst, def), state: 'executed', executionId, durationMs, outputs, device: result.device };
       emit({ type: 'node.finished', runId, nodeId: id, outcome });
       return outcome;

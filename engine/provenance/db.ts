@@ -22,7 +22,9 @@ export class ProvenanceDb {
   readonly db: Db;
   private readonly insertEvent: Database.Statement;
   private readonly appliers: Record<ProvenanceEvent['type'], (e: never, ts: string) => void>;
-  private readonly writeEvents: Database.Transaction<(events: readonly ProvenanceEvent[], ts: string) => void>;
+  private readonly writeEvents: Database.Transaction<(events: readonly ProvenanceEvent[], ts: string, alsoInTransaction?: () => void) => void>;
+  // Compiling a statement costs more than running a small one; queries are fixed SQL, so the cache stays small.
+  private readonly statements = new Map<string, Database.Statement>();
 
   constructor(path: string) {
     try {
@@ -41,11 +43,12 @@ export class ProvenanceDb {
     }
     this.insertEvent = this.db.prepare('INSERT INTO events (ts, type, run_id, payload) VALUES (?, ?, ?, ?)');
     this.appliers = this.buildAppliers();
-    this.writeEvents = this.db.transaction((events: readonly ProvenanceEvent[], ts: string) => {
+    this.writeEvents = this.db.transaction((events: readonly ProvenanceEvent[], ts: string, alsoInTransaction?: () => void) => {
       for (const event of events) {
         this.insertEvent.run(ts, event.type, 'runId' in event ? event.runId : null, JSON.stringify(event));
         this.apply(event, ts);
       }
+      alsoInTransaction?.();
     });
   }
 
@@ -68,6 +71,16 @@ export class ProvenanceDb {
     }
   }
 
+  /** A prepared statement for fixed SQL, compiled once per connection. */
+  stmt(sql: string): Database.Statement {
+    let st = this.statements.get(sql);
+    if (!st) {
+      st = this.db.prepare(sql);
+      this.statements.set(sql, st);
+    }
+    return st;
+  }
+
   record(event: ProvenanceEvent): void {
     this.recordAll([event]);
   }
@@ -76,9 +89,9 @@ export class ProvenanceDb {
    * Appends several events in one transaction: all of them or none (an execution's published
    * artifacts together with its `execution.finished`), for one commit instead of one per event.
    */
-  recordAll(events: readonly ProvenanceEvent[]): void {
-    if (events.length === 0) return;
-    this.writeEvents.immediate(events, new Date().toISOString());
+  recordAll(events: readonly ProvenanceEvent[], alsoInTransaction?: () => void): void {
+    if (events.length === 0 && !alsoInTransaction) return;
+    this.writeEvents.immediate(events, new Date().toISOString(), alsoInTransaction);
   }
 
   private apply(event: ProvenanceEvent, ts: string): void {

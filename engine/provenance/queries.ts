@@ -109,8 +109,8 @@ export class ProvenanceQueries {
   constructor(private readonly p: ProvenanceDb) {}
 
   listRuns(limit = 50): RunRow[] {
-    const rows = this.p.db
-      .prepare(
+    const rows = this.p
+      .stmt(
         `SELECT r.*, g.name AS graph_name,
            (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.cached = 0 AND e.status != 'skipped') AS executed,
            (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.cached = 1) AS cached_n,
@@ -125,19 +125,19 @@ export class ProvenanceQueries {
   /** Accepts a full run id or an unambiguous prefix; `latest` (or `-1`) is the newest run. */
   resolveRunId(idOrPrefix: string): string {
     if (idOrPrefix === 'latest' || idOrPrefix === '-1') {
-      const r = this.p.db.prepare('SELECT id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1').get() as { id: string } | undefined;
+      const r = this.p.stmt('SELECT id FROM runs ORDER BY started_at DESC, rowid DESC LIMIT 1').get() as { id: string } | undefined;
       if (!r) throw new Error('no runs recorded in this workspace yet');
       return r.id;
     }
-    const matches = this.p.db.prepare('SELECT id FROM runs WHERE id LIKE ? LIMIT 2').all(`${idOrPrefix}%`) as { id: string }[];
+    const matches = this.p.stmt('SELECT id FROM runs WHERE id LIKE ? LIMIT 2').all(`${idOrPrefix}%`) as { id: string }[];
     if (matches.length === 0) throw new Error(`no run matches "${idOrPrefix}"`);
     if (matches.length > 1) throw new Error(`"${idOrPrefix}" matches several runs; give more of the id`);
     return (matches[0] as { id: string }).id;
   }
 
   run(runId: string): RunDetail {
-    const raw = this.p.db
-      .prepare(
+    const raw = this.p
+      .stmt(
         `SELECT r.*, g.name AS graph_name,
            (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.cached = 0 AND e.status != 'skipped') AS executed,
            (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.cached = 1) AS cached_n,
@@ -146,7 +146,7 @@ export class ProvenanceQueries {
       )
       .get(runId) as Record<string, unknown> | undefined;
     if (!raw) throw new Error(`no run ${runId}`);
-    const execs = this.p.db.prepare('SELECT * FROM executions WHERE run_id = ? ORDER BY started_at, rowid').all(runId) as RawExec[];
+    const execs = this.p.stmt('SELECT * FROM executions WHERE run_id = ? ORDER BY started_at, rowid').all(runId) as RawExec[];
     return {
       ...toRunRow(raw),
       environment: raw.environment ? (JSON.parse(String(raw.environment)) as EnvironmentInfo) : null,
@@ -155,13 +155,13 @@ export class ProvenanceQueries {
   }
 
   execution(id: string): ExecutionRow | null {
-    const e = this.p.db.prepare('SELECT * FROM executions WHERE id = ?').get(id) as RawExec | undefined;
+    const e = this.p.stmt('SELECT * FROM executions WHERE id = ?').get(id) as RawExec | undefined;
     return e ? this.toExecution(e) : null;
   }
 
   /** The newest succeeded, non-cached execution with this cache key whose outputs all still exist. */
   findCached(cacheKey: string, exists: (hash: string) => boolean): { executionId: string; outputs: PortHash[] } | null {
-    const candidates = this.p.db.prepare("SELECT id FROM executions WHERE cache_key = ? AND status = 'succeeded' AND cached = 0 ORDER BY finished_at DESC LIMIT 5").all(cacheKey) as { id: string }[];
+    const candidates = this.p.stmt("SELECT id FROM executions WHERE cache_key = ? AND status = 'succeeded' AND cached = 0 ORDER BY finished_at DESC LIMIT 5").all(cacheKey) as { id: string }[];
     for (const c of candidates) {
       const outputs = this.outputsOf(c.id);
       if (outputs.every((o) => exists(o.hash))) return { executionId: c.id, outputs };
@@ -174,8 +174,8 @@ export class ProvenanceQueries {
    * made from: the baseline a plan compares against to say why a node will run.
    */
   lastResultOf(nodeId: string): LastResult | null {
-    const r = this.p.db
-      .prepare(
+    const r = this.p
+      .stmt(
         `SELECT e.id, e.node_type, e.node_version, e.code_hash, e.params, e.cache_key, g.doc
          FROM executions e JOIN runs r ON r.id = e.run_id LEFT JOIN graphs g ON g.hash = r.graph_hash
          WHERE e.node_id = ? AND e.status = 'succeeded' AND e.cache_key != 'pinned'
@@ -183,8 +183,8 @@ export class ProvenanceQueries {
       )
       .get(nodeId) as { id: string; node_type: string; node_version: number; code_hash: string; params: string; cache_key: string; doc: string | null } | undefined;
     if (!r) return null;
-    const inputs = this.p.db.prepare('SELECT port, artifact_hash AS hash FROM execution_inputs WHERE execution_id = ? ORDER BY port').all(r.id) as PortHash[];
-    const files = this.p.db.prepare('SELECT path, hash FROM execution_files WHERE execution_id = ? ORDER BY path').all(r.id) as { path: string; hash: string }[];
+    const inputs = this.p.stmt('SELECT port, artifact_hash AS hash FROM execution_inputs WHERE execution_id = ? ORDER BY port').all(r.id) as PortHash[];
+    const files = this.p.stmt('SELECT path, hash FROM execution_files WHERE execution_id = ? ORDER BY path').all(r.id) as { path: string; hash: string }[];
     const seed = r.doc ? (JSON.parse(r.doc) as { seed?: unknown }).seed : undefined;
     return {
       executionId: r.id,
@@ -200,11 +200,11 @@ export class ProvenanceQueries {
   }
 
   outputsOf(executionId: string): PortHash[] {
-    return this.p.db.prepare('SELECT port, artifact_hash AS hash FROM execution_outputs WHERE execution_id = ? ORDER BY port').all(executionId) as PortHash[];
+    return this.p.stmt('SELECT port, artifact_hash AS hash FROM execution_outputs WHERE execution_id = ? ORDER BY port').all(executionId) as PortHash[];
   }
 
   artifact(hash: string): { hash: string; kind: string; bytes: number; rows: number | null; manifest: ArtifactManifest; producerExecutionId: string | null } | null {
-    const r = this.p.db.prepare('SELECT * FROM artifacts WHERE hash = ?').get(hash) as Record<string, unknown> | undefined;
+    const r = this.p.stmt('SELECT * FROM artifacts WHERE hash = ?').get(hash) as Record<string, unknown> | undefined;
     if (!r) return null;
     return {
       hash: String(r.hash),
@@ -218,7 +218,7 @@ export class ProvenanceQueries {
 
   resolveArtifactHash(prefix: string): string {
     const full = prefix.startsWith('sha256:') ? prefix : `sha256:${prefix}`;
-    const m = this.p.db.prepare('SELECT hash FROM artifacts WHERE hash LIKE ? LIMIT 2').all(`${full}%`) as { hash: string }[];
+    const m = this.p.stmt('SELECT hash FROM artifacts WHERE hash LIKE ? LIMIT 2').all(`${full}%`) as { hash: string }[];
     if (m.length === 0) throw new Error(`no artifact matches "${prefix}"`);
     if (m.length > 1) throw new Error(`"${prefix}" matches several artifacts; give more of the hash`);
     return (m[0] as { hash: string }).hash;
@@ -277,8 +277,8 @@ export class ProvenanceQueries {
   }
 
   private toExecution(e: RawExec): ExecutionRow {
-    const inputs = this.p.db.prepare('SELECT port, artifact_hash AS hash FROM execution_inputs WHERE execution_id = ? ORDER BY port').all(e.id) as PortHash[];
-    const files = this.p.db.prepare('SELECT path, hash, bytes FROM execution_files WHERE execution_id = ? ORDER BY path').all(e.id) as ExecutionRow['files'];
+    const inputs = this.p.stmt('SELECT port, artifact_hash AS hash FROM execution_inputs WHERE execution_id = ? ORDER BY port').all(e.id) as PortHash[];
+    const files = this.p.stmt('SELECT path, hash, bytes FROM execution_files WHERE execution_id = ? ORDER BY path').all(e.id) as ExecutionRow['files'];
     return {
       id: e.id,
       runId: e.run_id,

@@ -10,13 +10,13 @@ import type { Workspace } from '../workspace.js';
  */
 export function usableArtifact(ws: Workspace, hash: string, baseDir: string, warn: (message: string) => void): boolean {
   if (!ws.store.has(hash)) return false;
-  const problem = ws.store.verify(hash);
-  if (problem) {
+  const checked = ws.store.inspect(hash);
+  if (checked.problem !== null) {
     const moved = ws.store.quarantine(hash);
-    warn(`artifact ${hash.slice(0, 19)} is damaged (${problem}); moved to ${moved} and recomputing`);
+    warn(`artifact ${hash.slice(0, 19)} is damaged (${checked.problem}); moved to ${moved} and recomputing`);
     return false;
   }
-  const meta = ws.store.manifest(hash).meta;
+  const meta = checked.manifest.meta;
   if (typeof meta.path === 'string' && typeof meta.fileHash === 'string') {
     const file = isAbsolute(meta.path) ? meta.path : resolve(baseDir, meta.path);
     const now = currentHash(file, typeof meta.bytes === 'number' ? meta.bytes : null);

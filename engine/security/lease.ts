@@ -5,6 +5,7 @@ import type { Workspace } from '../workspace.js';
 import { processAlive } from '../util/process.js';
 
 const POLL_MS = 200;
+const RELEASE = 'DELETE FROM execution_leases WHERE cache_key = ? AND execution_id = ?';
 
 /**
  * One execution per cache key at a time, across every process sharing the workspace: an in-flight
@@ -26,10 +27,9 @@ export class ExecutionLeases {
 
   /** Takes the lease for `key`; resolves `true` if it had to wait for another execution first. */
   async acquire(key: string, executionId: string, signal: AbortSignal): Promise<boolean> {
-    const db = this.ws.db.db;
-    const insert = db.prepare('INSERT OR IGNORE INTO execution_leases (cache_key, execution_id, pid, host, acquired_at) VALUES (?, ?, ?, ?, ?)');
-    const holder = db.prepare('SELECT execution_id, pid, host FROM execution_leases WHERE cache_key = ?');
-    const drop = db.prepare('DELETE FROM execution_leases WHERE cache_key = ? AND execution_id = ?');
+    const insert = this.ws.db.stmt('INSERT OR IGNORE INTO execution_leases (cache_key, execution_id, pid, host, acquired_at) VALUES (?, ?, ?, ?, ?)');
+    const holder = this.ws.db.stmt('SELECT execution_id, pid, host FROM execution_leases WHERE cache_key = ?');
+    const drop = this.ws.db.stmt(RELEASE);
     let waited = false;
     for (;;) {
       if (insert.run(key, executionId, process.pid, this.host, new Date().toISOString()).changes === 1) return waited;
@@ -45,7 +45,8 @@ export class ExecutionLeases {
     }
   }
 
+  /** Safe to call twice: the second call finds no row (the finish transaction may already have released it). */
   release(key: string, executionId: string): void {
-    this.ws.db.db.prepare('DELETE FROM execution_leases WHERE cache_key = ? AND execution_id = ?').run(key, executionId);
+    this.ws.db.stmt(RELEASE).run(key, executionId);
   }
 }
