@@ -5,13 +5,13 @@
 //   node bin/bench.mjs bench/gpu-check.ts [--reps 3] [--no-write]
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { TransformerEncoder } from '../nodes/_lib/encoders.js';
-import { ExactSearcher } from '../nodes/_lib/knn.js';
-import { OnnxCausalLm, readTorchLmHeader } from '../nodes/_lib/onnx/causal-lm.js';
-import type { Device } from '../nodes/_lib/onnx/session.js';
-import { randomBertWeights, writeBertFolder } from '../nodes/_lib/testing/bert.js';
-import { DATASETS, TOKENIZER } from '../nodes/_corpus/testing.js';
-import { loadTokenizer } from '../nodes/_corpus/tokenizer.js';
+import { TransformerEncoder } from '../nodes/_sdk/vectors/encoders.js';
+import { ExactSearcher } from '../nodes/_sdk/vectors/knn.js';
+import { OnnxCausalLm, readTorchLmHeader } from '../nodes/_sdk/onnx/causal-lm.js';
+import type { Device } from '../nodes/_sdk/onnx/session.js';
+import { randomBertWeights, writeBertFolder } from '../nodes/_sdk/testing/bert.js';
+import { DATASETS, TOKENIZER } from '../nodes/_sdk/testing/graph.js';
+import { loadTokenizer } from '../nodes/_sdk/text/tokenizer.js';
 import { DEFAULT_PYTHON, runPython } from '../nodes/train-torch/python.js';
 import { TokenStream } from '../nodes/train-torch/stream.js';
 import { readFileSync } from 'node:fs';

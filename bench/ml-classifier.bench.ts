@@ -17,11 +17,11 @@
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { splitFastText, tokenize } from '../nodes/_lib/fasttext/dictionary.js';
-import type { FastTextModel } from '../nodes/_lib/fasttext/model.js';
-import { trainFastText } from '../nodes/_lib/fasttext/train.js';
-import { Rng } from '../nodes/_lib/rng.js';
-import { fastTextCli } from '../nodes/_lib/testing/corpus.js';
+import { splitFastText, tokenize } from '../nodes/_sdk/fasttext/dictionary.js';
+import type { FastTextModel } from '../nodes/_sdk/fasttext/model.js';
+import { trainFastText } from '../nodes/_sdk/fasttext/train.js';
+import { Rng } from '../nodes/_sdk/rng.js';
+import { fastTextCli } from '../nodes/_sdk/testing/corpus.js';
 import { apiDocs, bfclQuestions, proseParagraphs, sharedDataAvailable } from './lib/ml-data.js';
 import { BENCH_DIR, flag, fmt, intOption, log, machine, machineLine, markdownTable, median, writeSection } from './lib/report.js';
 

@@ -15,10 +15,10 @@
 import { env, pipeline, type Tensor as TjsTensor } from '@huggingface/transformers';
 import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { BagEncoder, DEFAULT_HASHED, l2normalize, TransformerEncoder } from '../nodes/_lib/encoders.js';
-import { createSession, ort } from '../nodes/_lib/onnx/session.js';
-import { randomBertWeights, writeBertFolder } from '../nodes/_lib/testing/bert.js';
-import { TextTokenizer } from '../nodes/_lib/tokenizer.js';
+import { BagEncoder, DEFAULT_HASHED, l2normalize, TransformerEncoder } from '../nodes/_sdk/vectors/encoders.js';
+import { createSession, ort } from '../nodes/_sdk/onnx/session.js';
+import { randomBertWeights, writeBertFolder } from '../nodes/_sdk/testing/bert.js';
+import { TextTokenizer } from '../nodes/_sdk/text/tokenizer.js';
 import { mixedTexts, SHARED_MODELS, sharedDataAvailable } from './lib/ml-data.js';
 import { BENCH_DIR, flag, fmt, intOption, log, machine, machineLine, markdownTable, median, writeSection } from './lib/report.js';
 
@@ -47,8 +47,8 @@ if (!existsSync(join(MODEL_DIR, 'onnx', 'model.onnx'))) {
 }
 
 const texts = mixedTexts(DOCS);
-const tok = TextTokenizer.load(MODEL_DIR);
-const lengths = texts.map((t) => tok.encode(t, MAX_LEN).ids.length);
+const tok = TextTokenizer.fromModelFolder(MODEL_DIR);
+const lengths = texts.map((t) => tok.encodeForModel(t, MAX_LEN).ids.length);
 const meanLen = lengths.reduce((a, b) => a + b, 0) / lengths.length;
 log(`${DOCS} texts, mean ${fmt(meanLen, 1)} tokens (max ${Math.max(...lengths)}), batch ${BATCH}, ${REPS} reps`);
 // Token positions each side computes (real + padding): what batching decides.

@@ -13,8 +13,8 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildHnsw, ExactSearcher, hnswSearch, loadHnsw, type TopK } from '../nodes/_lib/knn.js';
-import { ort } from '../nodes/_lib/onnx/session.js';
+import { buildHnsw, ExactSearcher, hnswSearch, loadHnsw, type TopK } from '../nodes/_sdk/vectors/knn.js';
+import { ort } from '../nodes/_sdk/onnx/session.js';
 import { BENCH_DIR, flag, fmt, intOption, log, machine, machineLine, markdownTable, median, writeSection } from './lib/report.js';
 
 const N = intOption('n', 'BENCH_N', 100_000);

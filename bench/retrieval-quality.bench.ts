@@ -2,13 +2,13 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { BagEncoder, DEFAULT_HASHED, l2normalize } from '../nodes/_lib/encoders.js';
-import { trainFastText } from '../nodes/_lib/fasttext/train.js';
-import { ExactSearcher } from '../nodes/_lib/knn.js';
-import { bm25PoolScores, lexicalTokens, reciprocalRankFusion } from '../nodes/_lib/lexical.js';
-import { rankQuality, thresholdForTarget, type RankQuality } from '../nodes/_lib/rank-metrics.js';
-import { binaryMetrics, confusion } from '../nodes/_lib/report.js';
-import { Rng } from '../nodes/_lib/rng.js';
+import { BagEncoder, DEFAULT_HASHED, l2normalize } from '../nodes/_sdk/vectors/encoders.js';
+import { trainFastText } from '../nodes/_sdk/fasttext/train.js';
+import { ExactSearcher } from '../nodes/_sdk/vectors/knn.js';
+import { bm25PoolScores, lexicalTokens, reciprocalRankFusion } from '../nodes/_sdk/text/lexical.js';
+import { rankQuality, thresholdForTarget, type RankQuality } from '../nodes/_sdk/vectors/rank-metrics.js';
+import { binaryMetrics, confusion } from '../nodes/_sdk/report.js';
+import { Rng } from '../nodes/_sdk/rng.js';
 import { fmt, markdownTable, REPO_ROOT, writeSection } from './lib/report.js';
 
 /**

@@ -13,9 +13,9 @@
 // Goal: ONNX tokens/s ≥ PyTorch tokens/s.
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { OnnxCausalLm, readTorchLmHeader } from '../nodes/_lib/onnx/causal-lm.js';
-import { closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../nodes/_corpus/testing.js';
-import { loadTokenizer } from '../nodes/_corpus/tokenizer.js';
+import { OnnxCausalLm, readTorchLmHeader } from '../nodes/_sdk/onnx/causal-lm.js';
+import { closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../nodes/_sdk/testing/graph.js';
+import { loadTokenizer } from '../nodes/_sdk/text/tokenizer.js';
 import { DEFAULT_PYTHON, runPython } from '../nodes/train-torch/python.js';
 import { TokenStream } from '../nodes/train-torch/stream.js';
 import { BENCH_DIR, flag, fmt, intOption, log, machine, machineLine, markdownTable, median, writeSection } from './lib/report.js';

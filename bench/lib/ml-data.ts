@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { Rng } from '../../nodes/_lib/rng.js';
+import { Rng } from '../../nodes/_sdk/rng.js';
 import { REPO_ROOT } from './report.js';
 
 /**

@@ -106,7 +106,7 @@ describe('code hashes of the built-in node types', () => {
     const afterDuckdb = all();
     expect(defs.filter((d) => afterDuckdb[d.type]?.hash !== before[d.type]?.hash).map((d) => d.type)).toEqual([]);
 
-    const proto = 'nodes/_lib/onnx/onnx-subset.proto';
+    const proto = 'nodes/_sdk/onnx/onnx-subset.proto';
     const users = defs.filter((d) => before[d.type]?.files.includes(proto)).map((d) => d.type);
     expect(users.length).toBeGreaterThan(0);
     expect(users.length).toBeLessThan(defs.length);

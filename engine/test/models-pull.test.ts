@@ -5,7 +5,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pullModel } from '../cli/models-command.js';
-import { cleanupTempDirs, tempDir } from '../../nodes/_lib/testing/temp.js';
+import { cleanupTempDirs, tempDir } from '../../nodes/_sdk/testing/temp.js';
 
 // A local server with the hub's layout: /api/models/<repo>/revision/<rev> lists, /<repo>/resolve/<rev>/<file> serves.
 const FILES: Record<string, Buffer> = {

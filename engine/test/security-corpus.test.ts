@@ -12,7 +12,7 @@ import type { GraphDocument, GraphNode } from '../graph/document.js';
 import { GraphLoadError } from '../graph/errors.js';
 import { parseGraphText } from '../graph/load.js';
 import { NodeError } from '../sdk/node-error.js';
-import { parseJsonFile, parseYamlFile } from '../../nodes/_corpus/files.js';
+import { parseJsonFile, parseYamlFile } from '../../nodes/_sdk/files.js';
 import { diagnoseJsonl } from '../sdk/jsonl-diagnose.js';
 import { cleanupTemp, openEngine, tempProject } from './helpers.js';
 

@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliPredict, fastTextCli, NO_FASTTEXT, twoClassCorpus } from '../_lib/testing/corpus.js';
-import { cleanupTempDirs, makeDataset, readDataset, runNode, tempDir } from '../_lib/testing/harness.js';
+import { cliPredict, fastTextCli, NO_FASTTEXT, twoClassCorpus } from '../_sdk/testing/corpus.js';
+import { cleanupTempDirs, makeDataset, readDataset, runNode, tempDir } from '../_sdk/testing/harness.js';
 import score from '../classifier-score/index.js';
 import load from './index.js';
 

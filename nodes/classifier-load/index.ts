@@ -3,10 +3,10 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { displayLabel, writeClassifierArtifact } from '../_lib/classifier.js';
-import { FastTextFormatError, readFastText } from '../_lib/fasttext/bin.js';
-import { PREPROCESS } from '../_lib/fasttext/dictionary.js';
-import { FastTextModel } from '../_lib/fasttext/model.js';
+import { displayLabel, writeClassifierArtifact } from '../_sdk/models/classifier.js';
+import { FastTextFormatError, readFastText } from '../_sdk/fasttext/bin.js';
+import { PREPROCESS } from '../_sdk/fasttext/dictionary.js';
+import { FastTextModel } from '../_sdk/fasttext/model.js';
 
 const params = z.object({
   path: z.string().min(1).meta({ title: 'fastText model', description: 'A .bin or .ftz file trained with fastText (supervised), relative to the graph', widget: 'file' }),

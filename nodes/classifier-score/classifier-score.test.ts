@@ -1,7 +1,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadClassifier } from '../_lib/classifier.js';
-import { twoClassCorpus } from '../_lib/testing/corpus.js';
-import { cleanupTempDirs, makeDataset, readDataset, runNode } from '../_lib/testing/harness.js';
+import { loadClassifier } from '../_sdk/models/classifier.js';
+import { twoClassCorpus } from '../_sdk/testing/corpus.js';
+import { cleanupTempDirs, makeDataset, readDataset, runNode } from '../_sdk/testing/harness.js';
 import train from '../classifier-train/index.js';
 import score from './index.js';
 

@@ -3,9 +3,9 @@ import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/sdk/sql.js';
-import { displayLabel, loadClassifier, scoreTexts } from '../_lib/classifier.js';
-import { dropTemp, keptColumns, loadColumns, POS, positionedSql, readStringColumn, requireColumn, type NewColumn } from '../_lib/dataset-io.js';
-import { PROVIDER_CHOICES } from '../_lib/onnx/session.js';
+import { displayLabel, loadClassifier, scoreTexts } from '../_sdk/models/classifier.js';
+import { dropTemp, keptColumns, loadColumns, POS, positionedSql, readStringColumn, requireColumn, type NewColumn } from '../_sdk/dataset/rows.js';
+import { PROVIDER_CHOICES } from '../_sdk/onnx/session.js';
 
 const params = z.object({
   textColumn: z.string().min(1).default('text').meta({ title: 'Text column' }),

@@ -3,11 +3,11 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NodeError } from '../../engine/sdk/node-error.js';
-import { loadClassifier } from '../_lib/classifier.js';
-import { splitFastText, tokenize } from '../_lib/fasttext/dictionary.js';
-import { decodeModel } from '../_lib/onnx/graph.js';
-import { cliPredict, fastTextCli, NO_FASTTEXT, twoClassCorpus } from '../_lib/testing/corpus.js';
-import { cleanupTempDirs, makeDataset, runNode, tempDir } from '../_lib/testing/harness.js';
+import { loadClassifier } from '../_sdk/models/classifier.js';
+import { splitFastText, tokenize } from '../_sdk/fasttext/dictionary.js';
+import { decodeModel } from '../_sdk/onnx/graph.js';
+import { cliPredict, fastTextCli, NO_FASTTEXT, twoClassCorpus } from '../_sdk/testing/corpus.js';
+import { cleanupTempDirs, makeDataset, runNode, tempDir } from '../_sdk/testing/harness.js';
 import train from './index.js';
 
 afterAll(cleanupTempDirs);

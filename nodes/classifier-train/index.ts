@@ -1,11 +1,11 @@
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { displayLabel, inHoldout, writeClassifierArtifact } from '../_lib/classifier.js';
-import { readIdsAndTexts, requireColumn } from '../_lib/dataset-io.js';
-import { LABEL_PREFIX, PREPROCESS } from '../_lib/fasttext/dictionary.js';
-import { trainFastText, type TrainDoc } from '../_lib/fasttext/train.js';
-import { binaryMetrics, binaryMetricValues, confusion, prCurve, writeMetrics } from '../_lib/report.js';
+import { displayLabel, inHoldout, writeClassifierArtifact } from '../_sdk/models/classifier.js';
+import { readIdsAndTexts, requireColumn } from '../_sdk/dataset/rows.js';
+import { LABEL_PREFIX, PREPROCESS } from '../_sdk/fasttext/dictionary.js';
+import { trainFastText, type TrainDoc } from '../_sdk/fasttext/train.js';
+import { binaryMetrics, binaryMetricValues, confusion, prCurve, writeMetrics } from '../_sdk/report.js';
 
 const label = z.string().regex(/^\S+$/, 'a label cannot contain whitespace');
 

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { orderedDatasetSql } from '../_corpus/records.js';
+import { POS, positionedSql } from '../_sdk/dataset/rows.js';
 
 const params = z.object({
   normalize: z.enum(['exact', 'whitespace', 'lowercase', 'alphanumeric']).default('lowercase').meta({
@@ -40,16 +40,16 @@ export default defineNode({
   async run(ctx) {
     const ref = ctx.input('in');
     const conn = await ctx.duckdb();
-    await conn.run(`CREATE TEMP TABLE t AS SELECT *, sha256(${normalizedSql(ctx.params.normalize)}) AS text_hash FROM ${orderedDatasetSql(ref)}`);
-    await conn.run(`CREATE TEMP TABLE g AS SELECT text_hash, arg_min(id, __ord) AS keep_id, min(__ord) AS keep_ord, count(*)::BIGINT AS n FROM t GROUP BY text_hash`);
+    await conn.run(`CREATE TEMP TABLE t AS SELECT *, sha256(${normalizedSql(ctx.params.normalize)}) AS text_hash FROM ${await positionedSql(conn, ref)}`);
+    await conn.run(`CREATE TEMP TABLE g AS SELECT text_hash, arg_min(id, ${POS}) AS keep_id, min(${POS}) AS keep_ord, count(*)::BIGINT AS n FROM t GROUP BY text_hash`);
     const kept = await writeDatasetFromQuery(
       conn,
-      `SELECT t.* EXCLUDE (__ord), g.n AS duplicate_count FROM t JOIN g ON t.text_hash = g.text_hash AND t.__ord = g.keep_ord ORDER BY t.__ord`,
+      `SELECT t.* EXCLUDE (${POS}), g.n AS duplicate_count FROM t JOIN g ON t.text_hash = g.text_hash AND t.${POS} = g.keep_ord ORDER BY t.${POS}`,
       ctx.output('out'),
     );
     const dropped = await writeDatasetFromQuery(
       conn,
-      `SELECT t.* EXCLUDE (__ord), g.keep_id AS duplicate_of FROM t JOIN g ON t.text_hash = g.text_hash AND t.__ord <> g.keep_ord ORDER BY t.__ord`,
+      `SELECT t.* EXCLUDE (${POS}), g.keep_id AS duplicate_of FROM t JOIN g ON t.text_hash = g.text_hash AND t.${POS} <> g.keep_ord ORDER BY t.${POS}`,
       ctx.output('dropped'),
     );
     const groups = Number((await conn.runAndReadAll('SELECT count(*) FILTER (WHERE n > 1)::BIGINT AS c FROM g')).getRowObjects()[0]?.c ?? 0);

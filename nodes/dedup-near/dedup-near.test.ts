@@ -1,6 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_corpus/testing.js';
-import { mulberry32 } from '../_lib/rng.js';
+import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_sdk/testing/graph.js';
+import { mulberry32 } from '../_sdk/rng.js';
 import { candidateProbability, estimatedJaccard, jaccard, lshCandidates, lshThreshold, MinHasher, shingles } from './minhash.js';
 
 afterEach(cleanupTempDirs);

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { round } from '../_lib/report.js';
-import { orderedDatasetSql, tempTable, type Cell } from '../_corpus/records.js';
+import { round } from '../_sdk/report.js';
+import { tempTable, type Cell } from '../_sdk/dataset/records.js';
+import { POS, positionedSql } from '../_sdk/dataset/rows.js';
 import { findNearDuplicates, lshThreshold } from './minhash.js';
 
 const params = z.object({
@@ -37,8 +38,8 @@ export default defineNode({
     const p = ctx.params;
     const ref = ctx.input('in');
     const conn = await ctx.duckdb();
-    await conn.run(`CREATE TEMP TABLE t AS SELECT * FROM ${orderedDatasetSql(ref)}`);
-    const reader = await conn.runAndReadAll('SELECT __ord, id, text FROM t ORDER BY __ord');
+    await conn.run(`CREATE TEMP TABLE t AS SELECT * FROM ${await positionedSql(conn, ref)}`);
+    const reader = await conn.runAndReadAll(`SELECT ${POS}, id, text FROM t ORDER BY ${POS}`);
     const rows = reader.getRowsJS();
     const ords = rows.map((r) => r[0] as bigint);
     const ids = rows.map((r) => String(r[1]));
@@ -68,17 +69,17 @@ export default defineNode({
       ],
       decisions,
     );
-    const join = `FROM t JOIN ${d} d ON d.ord = t.__ord`;
-    const kept = await writeDatasetFromQuery(conn, `SELECT t.* EXCLUDE (__ord), d.cluster_size ${join} WHERE d.is_representative ORDER BY t.__ord`, ctx.output('out'));
+    const join = `FROM t JOIN ${d} d ON d.ord = t.${POS}`;
+    const kept = await writeDatasetFromQuery(conn, `SELECT t.* EXCLUDE (${POS}), d.cluster_size ${join} WHERE d.is_representative ORDER BY t.${POS}`, ctx.output('out'));
     const dropped = await writeDatasetFromQuery(
       conn,
-      `SELECT t.* EXCLUDE (__ord), d.cluster_id AS duplicate_of, d.jaccard ${join} WHERE NOT d.is_representative ORDER BY t.__ord`,
+      `SELECT t.* EXCLUDE (${POS}), d.cluster_id AS duplicate_of, d.jaccard ${join} WHERE NOT d.is_representative ORDER BY t.${POS}`,
       ctx.output('dropped'),
     );
     const clusters = await writeDatasetFromQuery(
       conn,
       `SELECT t.id, t.text, t.source, d.cluster_id, d.cluster_size, d.is_representative, d.jaccard ${join} WHERE d.cluster_size > 1
-       ORDER BY d.cluster_size DESC, d.cluster_ord, NOT d.is_representative, t.__ord`,
+       ORDER BY d.cluster_size DESC, d.cluster_ord, NOT d.is_representative, t.${POS}`,
       ctx.output('clusters'),
     );
     if (kept.rows + dropped.rows !== ids.length) throw new NodeError(`internal: ${kept.rows} kept + ${dropped.rows} dropped ≠ ${ids.length} rows (are ids unique?)`, { field: 'id' });

@@ -3,7 +3,7 @@
  * Mining of Massive Datasets ch. 3). Shingles are hashed to 32 bits; permutation i is
  * h_i(x) = fmix32(a_i·x + b_i) with seeded odd a_i, so signatures depend only on text and seed.
  */
-import { fmix32, fnv1a32, mulberry32 } from '../_lib/rng.js';
+import { fmix32, fnv1a32, mulberry32 } from '../_sdk/rng.js';
 
 export type ShingleUnit = 'word' | 'char';
 

@@ -3,19 +3,19 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { NodeError } from '../../engine/sdk/node-error.js';
-import { EMBEDDINGS_FILE, EMBEDDINGS_META, readEmbeddings } from '../_lib/embeddings.js';
-import { BagEncoder, TransformerEncoder } from '../_lib/encoders.js';
-import { Dictionary, tokenize } from '../_lib/fasttext/dictionary.js';
-import { hashString } from '../_lib/fasttext/hash.js';
-import { decodeModel } from '../_lib/onnx/graph.js';
-import { machineProbe } from '../_lib/onnx/session.js';
-import { Rng } from '../_lib/rng.js';
-import { bertReference, randomBertWeights, writeBertFolder } from '../_lib/testing/bert.js';
-import { cleanupTempDirs, makeDataset, readDataset, runNode, tempDir } from '../_lib/testing/harness.js';
-import { writeHandModel } from '../_lib/testing/tiny-models.js';
-import { TextTokenizer } from '../_lib/tokenizer.js';
-import { loadClassifier } from '../_lib/classifier.js';
-import { twoClassCorpus } from '../_lib/testing/corpus.js';
+import { EMBEDDINGS_FILE, EMBEDDINGS_META, readEmbeddings } from '../_sdk/vectors/embeddings.js';
+import { BagEncoder, TransformerEncoder } from '../_sdk/vectors/encoders.js';
+import { Dictionary, tokenize } from '../_sdk/fasttext/dictionary.js';
+import { hashString } from '../_sdk/fasttext/hash.js';
+import { decodeModel } from '../_sdk/onnx/graph.js';
+import { machineProbe } from '../_sdk/onnx/session.js';
+import { Rng } from '../_sdk/rng.js';
+import { bertReference, randomBertWeights, writeBertFolder } from '../_sdk/testing/bert.js';
+import { cleanupTempDirs, makeDataset, readDataset, runNode, tempDir } from '../_sdk/testing/harness.js';
+import { writeHandModel } from '../_sdk/testing/tiny-models.js';
+import { TextTokenizer } from '../_sdk/text/tokenizer.js';
+import { loadClassifier } from '../_sdk/models/classifier.js';
+import { twoClassCorpus } from '../_sdk/testing/corpus.js';
 import train from '../classifier-train/index.js';
 import embedder, { BUILTIN_HASHED } from './index.js';
 
@@ -87,10 +87,10 @@ describe('tiny random BERT with the real MiniLM tokenizer', () => {
   writeBertFolder(dir, weights, MINILM, { onnxSubfolder: true, modelMaxLength: 64 });
 
   it('tokenises like the reference tokenizer', () => {
-    const tok = TextTokenizer.load(dir);
+    const tok = TextTokenizer.fromModelFolder(dir);
     expect(tok.vocabSize).toBe(30522);
-    expect(Array.from(tok.encode('Hello World!', 64).ids)).toEqual([101, 7592, 2088, 999, 102]);
-    const long = tok.encode('word '.repeat(500), 10);
+    expect(Array.from(tok.encodeForModel('Hello World!', 64).ids)).toEqual([101, 7592, 2088, 999, 102]);
+    const long = tok.encodeForModel('word '.repeat(500), 10);
     expect(long.truncated).toBe(true);
     expect(long.ids[0]).toBe(101);
     expect(long.ids[9]).toBe(102);
@@ -106,9 +106,9 @@ describe('tiny random BERT with the real MiniLM tokenizer', () => {
       'Once upon a time, in a kingdom far away, there lived a miller and his three sons.',
     ];
     const { data } = await enc.encode(texts);
-    const tok = TextTokenizer.load(dir);
+    const tok = TextTokenizer.fromModelFolder(dir);
     texts.forEach((t, i) => {
-      const hidden = bertReference(weights, Array.from(tok.encode(t, 64).ids));
+      const hidden = bertReference(weights, Array.from(tok.encodeForModel(t, 64).ids));
       const mean = Array.from({ length: 16 }, (_, j) => hidden.reduce((s, h) => s + h[j]!, 0) / hidden.length);
       mean.forEach((v, j) => expect(Math.abs(v - data[i * 16 + j]!)).toBeLessThan(2e-5));
     });

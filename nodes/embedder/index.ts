@@ -3,12 +3,12 @@ import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/sdk/sql.js';
-import { POS, positionedSql, readStringColumn, requireColumn } from '../_lib/dataset-io.js';
-import { writeEmbeddings } from '../_lib/embeddings.js';
-import { BagEncoder, DEFAULT_HASHED, firstNonFinite, l2normalize, modelFolderFiles, TransformerEncoder, type TextEncoderModel } from '../_lib/encoders.js';
-import { PREPROCESS } from '../_lib/fasttext/dictionary.js';
-import { readClassifierArtifact } from '../_lib/model-artifact.js';
-import { PROVIDER_CHOICES } from '../_lib/onnx/session.js';
+import { POS, positionedSql, readStringColumn, requireColumn } from '../_sdk/dataset/rows.js';
+import { writeEmbeddings } from '../_sdk/vectors/embeddings.js';
+import { BagEncoder, DEFAULT_HASHED, firstNonFinite, l2normalize, modelFolderFiles, TransformerEncoder, type TextEncoderModel } from '../_sdk/vectors/encoders.js';
+import { PREPROCESS } from '../_sdk/fasttext/dictionary.js';
+import { readClassifierArtifact } from '../_sdk/models/model-artifact.js';
+import { PROVIDER_CHOICES } from '../_sdk/onnx/session.js';
 
 export const BUILTIN_HASHED = 'builtin:hashed-ngram';
 

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DATASETS } from '../_corpus/testing.js';
+import { DATASETS } from '../_sdk/testing/graph.js';
 import { answerContradictions, checkItem, convertLiteral, languageOf, groundTruthCalls, kindOf, standardize, type Call, type CheckErrorType, type FunctionDoc } from './ast-checker.js';
 import { bfclFiles, loadCases, type BfclCase } from './data.js';
 

@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph } from '../_sdk/testing/graph.js';
 
 afterEach(cleanupTempDirs);
 afterAll(closeExecutor);

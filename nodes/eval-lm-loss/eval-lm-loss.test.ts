@@ -2,9 +2,9 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { datasetSql, readRows } from '../../engine/sdk/dataset.js';
 import { duckdbInstance } from '../../engine/store/duckdb.js';
-import { NgramModel } from '../_corpus/ngram-model.js';
-import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
-import { loadTokenizer } from '../_corpus/tokenizer.js';
+import { NgramModel } from '../_sdk/models/ngram-model.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../_sdk/testing/graph.js';
+import { loadTokenizer } from '../_sdk/text/tokenizer.js';
 
 afterEach(cleanupTempDirs);
 afterAll(closeExecutor);

@@ -3,12 +3,12 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode, type InputItem } from '../../engine/sdk/types.js';
-import { round, writeChart, writeMetrics, type MetricValue } from '../_lib/report.js';
-import { NgramModel } from '../_corpus/ngram-model.js';
-import { isTorchLm, OnnxCausalLm, readTorchLmHeader } from '../_lib/onnx/causal-lm.js';
-import { PROVIDER_CHOICES } from '../_lib/onnx/session.js';
-import { orderedDatasetSql } from '../_corpus/records.js';
-import { loadTokenizer } from '../_corpus/tokenizer.js';
+import { round, writeChart, writeMetrics, type MetricValue } from '../_sdk/report.js';
+import { NgramModel } from '../_sdk/models/ngram-model.js';
+import { isTorchLm, OnnxCausalLm, readTorchLmHeader } from '../_sdk/onnx/causal-lm.js';
+import { PROVIDER_CHOICES } from '../_sdk/onnx/session.js';
+import { POS, positionedSql } from '../_sdk/dataset/rows.js';
+import { loadTokenizer } from '../_sdk/text/tokenizer.js';
 
 const params = z.object({
   groupBy: z.enum(['input', 'source']).default('input').meta({
@@ -161,8 +161,8 @@ export default defineNode({
         const limit = p.maxDocuments > 0 ? `LIMIT ${p.maxDocuments}` : '';
         const sql =
           p.groupBy === 'source'
-            ? `SELECT source, text FROM (SELECT source, text, row_number() OVER (PARTITION BY source ORDER BY __ord) AS n, __ord FROM ${orderedDatasetSql(item.ref)}) ${p.maxDocuments > 0 ? `WHERE n <= ${p.maxDocuments}` : ''} ORDER BY __ord`
-            : `SELECT NULL AS source, text FROM ${orderedDatasetSql(item.ref)} ORDER BY __ord ${limit}`;
+            ? `SELECT source, text FROM (SELECT source, text, row_number() OVER (PARTITION BY source ORDER BY ${POS}) AS n, ${POS} FROM ${await positionedSql(conn, item.ref)}) ${p.maxDocuments > 0 ? `WHERE n <= ${p.maxDocuments}` : ''} ORDER BY ${POS}`
+            : `SELECT NULL AS source, text FROM ${await positionedSql(conn, item.ref)} ORDER BY ${POS} ${limit}`;
         const result = await conn.stream(sql);
         let pending: { bench: Bench; ids: number[] }[] = [];
         const flush = async () => {

@@ -1,4 +1,4 @@
-import { round } from '../_lib/report.js';
+import { round } from '../_sdk/report.js';
 
 export interface SurfaceInput {
   labels: string[];

@@ -2,8 +2,8 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { NodeRegistry } from '../../engine/registry.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { writeMetrics } from '../_lib/report.js';
-import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_corpus/testing.js';
+import { writeMetrics } from '../_sdk/report.js';
+import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_sdk/testing/graph.js';
 import { NODE_TYPES } from '../index.js';
 import { argminOn, evalLaw, fitLaw, fitRidge, evalRidge, lstsq, simplexGrid } from './law.js';
 

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode, type ArtifactRef, type InputItem } from '../../engine/sdk/types.js';
-import { round, writeChart, writeMetrics, type MetricValue } from '../_lib/report.js';
-import { mulberry32 } from '../_lib/rng.js';
+import { round, writeChart, writeMetrics, type MetricValue } from '../_sdk/report.js';
+import { mulberry32 } from '../_sdk/rng.js';
 import { surfaceChart } from './chart.js';
 import { argminOn, evalLaw, evalRidge, fitLaw, fitRidge, quantile, simplexGrid, type LawFit, type RidgeFit } from './law.js';
 

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode, type InputItem } from '../../engine/sdk/types.js';
-import { round, writeChart, writeMetrics, type MetricValue } from '../_lib/report.js';
+import { round, writeChart, writeMetrics, type MetricValue } from '../_sdk/report.js';
 import { argmin, evalExp, evalPoly, fitExp, fitQuadratic, type ExpFit, type PolyFit } from './fit.js';
 
 const params = z.object({

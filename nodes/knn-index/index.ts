@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { z } from 'zod';
 import { defineNode } from '../../engine/sdk/types.js';
-import { readEmbeddings } from '../_lib/embeddings.js';
-import { l2normalize } from '../_lib/encoders.js';
-import { INDEX_FILE, INDEX_META, type IndexMeta } from '../_lib/index-artifact.js';
-import { buildHnsw, DEFAULT_HNSW } from '../_lib/knn.js';
+import { readEmbeddings } from '../_sdk/vectors/embeddings.js';
+import { l2normalize } from '../_sdk/vectors/encoders.js';
+import { INDEX_FILE, INDEX_META, type IndexMeta } from '../_sdk/vectors/index-artifact.js';
+import { buildHnsw, DEFAULT_HNSW } from '../_sdk/vectors/knn.js';
 
 const params = z.object({
   connectivity: z.number().int().min(2).max(256).default(DEFAULT_HNSW.connectivity).meta({ title: 'Connectivity (M)', description: 'Links per node: higher = better recall, more memory' }),

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { INDEX_FILE, INDEX_META } from '../_lib/index-artifact.js';
-import { hnswSearch, loadHnsw } from '../_lib/knn.js';
-import { Rng } from '../_lib/rng.js';
-import { cleanupTempDirs, makeEmbeddings, runNode } from '../_lib/testing/harness.js';
+import { INDEX_FILE, INDEX_META } from '../_sdk/vectors/index-artifact.js';
+import { hnswSearch, loadHnsw } from '../_sdk/vectors/knn.js';
+import { Rng } from '../_sdk/rng.js';
+import { cleanupTempDirs, makeEmbeddings, runNode } from '../_sdk/testing/harness.js';
 import knnIndex from './index.js';
 
 afterAll(cleanupTempDirs);

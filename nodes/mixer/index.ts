@@ -6,10 +6,11 @@ import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode, type ArtifactRef, type RunContext } from '../../engine/sdk/types.js';
 import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
-import { round, writeChart, writeMetrics, type MetricValue } from '../_lib/report.js';
-import { orderedDatasetSql, tempTable, type Cell } from '../_corpus/records.js';
-import { orderKey } from '../_lib/rng.js';
-import { loadTokenizer, tokenizerFiles, WORDS, type TextTokenizer } from '../_corpus/tokenizer.js';
+import { round, writeChart, writeMetrics, type MetricValue } from '../_sdk/report.js';
+import { tempTable, type Cell } from '../_sdk/dataset/records.js';
+import { POS, positionedSql } from '../_sdk/dataset/rows.js';
+import { orderKey } from '../_sdk/rng.js';
+import { loadTokenizer, tokenizerFiles, WORDS, type TextTokenizer } from '../_sdk/text/tokenizer.js';
 import { planMix, resolveShares, type MixPlan } from './mix.js';
 
 export const PORTS = ['a', 'b', 'c', 'd'] as const;
@@ -62,7 +63,7 @@ async function countTokens(conn: DuckDBConnection, ref: ArtifactRef, tok: TextTo
   const ids: string[] = [];
   const tokens: number[] = [];
   const total = ref.manifest.rows;
-  const result = await conn.stream(`SELECT __ord, id, text FROM ${orderedDatasetSql(ref)} ORDER BY __ord`);
+  const result = await conn.stream(`SELECT ${POS}, id, text FROM ${await positionedSql(conn, ref)} ORDER BY ${POS}`);
   for await (const rows of result.yieldRowsJs()) {
     throwIfAborted(ctx.signal);
     for (const r of rows) {
@@ -208,11 +209,11 @@ export default defineNode({
 
     const parts: string[] = [];
     for (const port of connected) {
-      const rel = orderedDatasetSql(ctx.input(port));
+      const rel = await positionedSql(conn, ctx.input(port));
       const cols = (await conn.runAndReadAll(`DESCRIBE SELECT * FROM ${rel}`)).getRowObjects().map((r) => String(r.column_name));
-      const keep = cols.filter((c) => !['id', '__ord', 'mix_source', 'epoch', 'tokens', 'position'].includes(c)).map((c) => `t.${sqlIdent(c)}`);
+      const keep = cols.filter((c) => !['id', POS, 'mix_source', 'epoch', 'tokens', 'position'].includes(c)).map((c) => `t.${sqlIdent(c)}`);
       parts.push(
-        `SELECT s.position, s.new_id AS id${keep.length ? `, ${keep.join(', ')}` : ''}, s.mix_source, s.epoch, s.tokens FROM ${sel} s JOIN ${rel} t ON s.ord = t.__ord WHERE s.port = ${sqlString(port)}`,
+        `SELECT s.position, s.new_id AS id${keep.length ? `, ${keep.join(', ')}` : ''}, s.mix_source, s.epoch, s.tokens FROM ${sel} s JOIN ${rel} t ON s.ord = t.${POS} WHERE s.port = ${sqlString(port)}`,
       );
     }
     const out = ctx.output('out');

@@ -3,7 +3,7 @@
  * seeded order; a short source is repeated (epochs) up to a cap, and when even the cap cannot
  * meet a share, the whole mix shrinks so that every share still holds.
  */
-import { seededOrder } from '../_lib/rng.js';
+import { seededOrder } from '../_sdk/rng.js';
 
 export type Policy = 'upsample' | 'shrink';
 

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
-import { mulberry32 } from '../_lib/rng.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../_sdk/testing/graph.js';
+import { mulberry32 } from '../_sdk/rng.js';
 import { planMix, resolveShares, type MixSource } from './mix.js';
 
 afterEach(cleanupTempDirs);

@@ -3,9 +3,9 @@ import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/sdk/sql.js';
-import { dropTemp, keptColumns, loadColumns, POS, positionedSql, readIdsAndTexts, requireColumn } from '../_lib/dataset-io.js';
-import { bm25PoolScores, reciprocalRankFusion } from '../_lib/lexical.js';
-import { writeMetrics } from '../_lib/report.js';
+import { dropTemp, keptColumns, loadColumns, POS, positionedSql, readIdsAndTexts, requireColumn } from '../_sdk/dataset/rows.js';
+import { bm25PoolScores, reciprocalRankFusion } from '../_sdk/text/lexical.js';
+import { writeMetrics } from '../_sdk/report.js';
 
 const params = z
   .object({

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, makeDataset, readDataset, runNode } from '../_lib/testing/harness.js';
+import { cleanupTempDirs, makeDataset, readDataset, runNode } from '../_sdk/testing/harness.js';
 import bm25 from './index.js';
 
 afterAll(cleanupTempDirs);

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode, type InputItem } from '../../engine/sdk/types.js';
 import { freshTempBeside, moveOwnFiles, sweepDeadTemps } from '../../engine/sdk/security.js';
-import { renderSvg, writeMetrics } from '../_lib/report.js';
+import { renderSvg, writeMetrics } from '../_sdk/report.js';
 import { renderReport, type ReportSection } from './render.js';
 
 const params = z.object({

@@ -4,14 +4,14 @@ import { NodeError } from '../../engine/sdk/node-error.js';
 import type { ArtifactRef } from '../../engine/sdk/types.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/sdk/sql.js';
-import { dropTemp, keptColumns, loadColumns, POS, positionedSql, requireColumn } from '../_lib/dataset-io.js';
-import { idsSql, readEmbeddings, type EmbeddingsMeta } from '../_lib/embeddings.js';
-import { l2normalize } from '../_lib/encoders.js';
-import { readIndexMeta } from '../_lib/index-artifact.js';
-import { buildHnsw, DEFAULT_HNSW, ExactSearcher, hnswSearch, loadHnsw, recallAtK, rescore, type TopK } from '../_lib/knn.js';
-import { PROVIDER_CHOICES } from '../_lib/onnx/session.js';
-import { thresholdForTarget } from '../_lib/rank-metrics.js';
-import { writeMetrics } from '../_lib/report.js';
+import { dropTemp, keptColumns, loadColumns, POS, positionedSql, requireColumn } from '../_sdk/dataset/rows.js';
+import { idsSql, readEmbeddings, type EmbeddingsMeta } from '../_sdk/vectors/embeddings.js';
+import { l2normalize } from '../_sdk/vectors/encoders.js';
+import { readIndexMeta } from '../_sdk/vectors/index-artifact.js';
+import { buildHnsw, DEFAULT_HNSW, ExactSearcher, hnswSearch, loadHnsw, recallAtK, rescore, type TopK } from '../_sdk/vectors/knn.js';
+import { PROVIDER_CHOICES } from '../_sdk/onnx/session.js';
+import { thresholdForTarget } from '../_sdk/vectors/rank-metrics.js';
+import { writeMetrics } from '../_sdk/report.js';
 
 const params = z
   .object({

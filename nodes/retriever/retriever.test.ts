@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { ExactSearcher, buildHnsw, hnswSearch, recallAtK } from '../_lib/knn.js';
-import { Rng } from '../_lib/rng.js';
-import { cleanupTempDirs, makeDataset, makeEmbeddings, readDataset, runNode } from '../_lib/testing/harness.js';
+import { ExactSearcher, buildHnsw, hnswSearch, recallAtK } from '../_sdk/vectors/knn.js';
+import { Rng } from '../_sdk/rng.js';
+import { cleanupTempDirs, makeDataset, makeEmbeddings, readDataset, runNode } from '../_sdk/testing/harness.js';
 import knnIndex from '../knn-index/index.js';
 import retriever from './index.js';
 

@@ -2,10 +2,10 @@ import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { Counts, tokenizerParam } from '../_corpus/counting.js';
-import { expandPath, readText, relPath } from '../_corpus/files.js';
-import { writeRecords, type Cell, type Column } from '../_corpus/records.js';
-import { loadTokenizer, tokenizerFiles } from '../_corpus/tokenizer.js';
+import { Counts, tokenizerParam } from '../_sdk/dataset/counting.js';
+import { expandPath, readText, relPath } from '../_sdk/files.js';
+import { writeRecords, type Cell, type Column } from '../_sdk/dataset/records.js';
+import { loadTokenizer, tokenizerFiles } from '../_sdk/text/tokenizer.js';
 import { renderRecord } from './render.js';
 
 const params = z.object({

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NodeRegistry } from '../../engine/registry.js';
 import { NODE_TYPES } from '../index.js';
-import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph } from '../_sdk/testing/graph.js';
 import apiDocs from './index.js';
 import { renderRecord } from './render.js';
 

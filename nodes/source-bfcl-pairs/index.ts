@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { writeRecords, type Cell, type Column } from '../_corpus/records.js';
+import { writeRecords, type Cell, type Column } from '../_sdk/dataset/records.js';
 import { groundTruthCalls, kindOf } from '../eval-bfcl/ast-checker.js';
 import { bfclFiles, loadCases, type BfclCase } from '../eval-bfcl/data.js';
 

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph } from '../_sdk/testing/graph.js';
 import { checkItem, type Call } from '../eval-bfcl/ast-checker.js';
 import { bfclFiles, loadCases } from '../eval-bfcl/data.js';
 

@@ -3,10 +3,10 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { Counts, tokenizerParam } from '../_corpus/counting.js';
-import { expandPath, parseJsonFile, readText, relPath } from '../_corpus/files.js';
-import { writeRecords, type Cell } from '../_corpus/records.js';
-import { loadTokenizer, tokenizerFiles } from '../_corpus/tokenizer.js';
+import { Counts, tokenizerParam } from '../_sdk/dataset/counting.js';
+import { expandPath, parseJsonFile, readText, relPath } from '../_sdk/files.js';
+import { writeRecords, type Cell } from '../_sdk/dataset/records.js';
+import { loadTokenizer, tokenizerFiles } from '../_sdk/text/tokenizer.js';
 import { answerTurns, CLASS_DOC_FILES, ItemError, parseAnswers, parseItems, renderItem } from './bfcl.js';
 
 const params = z.object({

@@ -4,10 +4,10 @@ import { globSync } from 'tinyglobby';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { Counts, tokenizerParam } from '../_corpus/counting.js';
-import { relPath } from '../_corpus/files.js';
-import { writeRecords, type Cell } from '../_corpus/records.js';
-import { loadTokenizer, tokenizerFiles } from '../_corpus/tokenizer.js';
+import { Counts, tokenizerParam } from '../_sdk/dataset/counting.js';
+import { relPath } from '../_sdk/files.js';
+import { writeRecords, type Cell } from '../_sdk/dataset/records.js';
+import { loadTokenizer, tokenizerFiles } from '../_sdk/text/tokenizer.js';
 
 export const LANGUAGES: Record<string, string> = {
   '.py': 'python',

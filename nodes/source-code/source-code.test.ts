@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NodeRegistry } from '../../engine/registry.js';
 import { NODE_TYPES } from '../index.js';
-import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_sdk/testing/graph.js';
 import code from './index.js';
 
 const registry = new NodeRegistry(NODE_TYPES.some((t) => t.type === code.type) ? NODE_TYPES : [...NODE_TYPES, code]);

@@ -1,5 +1,5 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_sdk/testing/graph.js';
 
 afterEach(cleanupTempDirs);
 afterAll(closeExecutor);

@@ -2,10 +2,10 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { Counts, tokenizerParam } from '../_corpus/counting.js';
-import { expandPath, parseJsonFile, parseYamlFile, readText, relPath } from '../_corpus/files.js';
-import { writeRecords, type Cell } from '../_corpus/records.js';
-import { loadTokenizer, tokenizerFiles } from '../_corpus/tokenizer.js';
+import { Counts, tokenizerParam } from '../_sdk/dataset/counting.js';
+import { expandPath, parseJsonFile, parseYamlFile, readText, relPath } from '../_sdk/files.js';
+import { writeRecords, type Cell } from '../_sdk/dataset/records.js';
+import { loadTokenizer, tokenizerFiles } from '../_sdk/text/tokenizer.js';
 import { parseSpec, SpecError } from './openapi.js';
 
 const params = z.object({

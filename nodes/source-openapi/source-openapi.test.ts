@@ -1,7 +1,7 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NodeRegistry } from '../../engine/registry.js';
 import { NODE_TYPES } from '../index.js';
-import { cleanupTempDirs, closeExecutor, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
+import { cleanupTempDirs, closeExecutor, graph, runGraph, TOKENIZER } from '../_sdk/testing/graph.js';
 import openapi from './index.js';
 import { parseSpec, SpecError } from './openapi.js';
 

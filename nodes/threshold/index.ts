@@ -5,9 +5,9 @@ import { datasetSql, writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
-import { requireColumn } from '../_lib/dataset-io.js';
-import { thresholdForTarget, wilsonInterval } from '../_lib/rank-metrics.js';
-import { binaryMetrics, binaryMetricValues, confusion, prChartSpec, prCurve, scoreHistogramSpec, writeChart, writeMetrics } from '../_lib/report.js';
+import { requireColumn } from '../_sdk/dataset/rows.js';
+import { thresholdForTarget, wilsonInterval } from '../_sdk/vectors/rank-metrics.js';
+import { binaryMetrics, binaryMetricValues, confusion, prChartSpec, prCurve, scoreHistogramSpec, writeChart, writeMetrics } from '../_sdk/report.js';
 
 const params = z
   .object({

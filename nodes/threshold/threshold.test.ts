@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, makeDataset, readDataset, runNode } from '../_lib/testing/harness.js';
+import { cleanupTempDirs, makeDataset, readDataset, runNode } from '../_sdk/testing/harness.js';
 import threshold from './index.js';
 
 afterAll(cleanupTempDirs);

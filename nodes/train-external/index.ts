@@ -4,9 +4,9 @@ import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { z } from 'zod';
 import { CancelledError, NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { writeMetrics, type MetricValue } from '../_lib/report.js';
-import { orderedDatasetSql } from '../_corpus/records.js';
-import { loadTokenizer, tokenizerFiles, WORDS, type TextTokenizer } from '../_corpus/tokenizer.js';
+import { writeMetrics, type MetricValue } from '../_sdk/report.js';
+import { POS, positionedSql } from '../_sdk/dataset/rows.js';
+import { loadTokenizer, tokenizerFiles, WORDS, type TextTokenizer } from '../_sdk/text/tokenizer.js';
 
 const params = z.object({
   command: z.string().min(1).meta({
@@ -125,7 +125,7 @@ export default defineNode({
     };
     const conn = await ctx.duckdb();
     const ref = ctx.input('train');
-    const result = await conn.stream(`SELECT text FROM ${orderedDatasetSql(ref)} ORDER BY __ord`);
+    const result = await conn.stream(`SELECT text FROM ${await positionedSql(conn, ref)} ORDER BY ${POS}`);
     for await (const rows of result.yieldRowsJs()) {
       throwIfAborted(ctx.signal);
       for (const r of rows) {

@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine/engine.js';
 import { defaultRegistry } from '../../composition/registry.js';
-import { cleanupTempDirs, closeExecutor, graph, runGraph, tempDir, TOKENIZER, writeFiles } from '../_corpus/testing.js';
-import { loadTokenizer } from '../_corpus/tokenizer.js';
+import { cleanupTempDirs, closeExecutor, graph, runGraph, tempDir, TOKENIZER, writeFiles } from '../_sdk/testing/graph.js';
+import { loadTokenizer } from '../_sdk/text/tokenizer.js';
 
 afterEach(cleanupTempDirs);
 afterAll(closeExecutor);

@@ -3,10 +3,10 @@ import { basename } from 'node:path';
 import { z } from 'zod';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { round, writeMetrics, type MetricValue } from '../_lib/report.js';
-import { MODEL_FORMAT, MODEL_VERSION, writeModel, type ModelHeader } from '../_corpus/ngram-model.js';
-import { orderedDatasetSql } from '../_corpus/records.js';
-import { loadTokenizer, tokenizerFiles, WORDS } from '../_corpus/tokenizer.js';
+import { round, writeMetrics, type MetricValue } from '../_sdk/report.js';
+import { MODEL_FORMAT, MODEL_VERSION, writeModel, type ModelHeader } from '../_sdk/models/ngram-model.js';
+import { POS, positionedSql } from '../_sdk/dataset/rows.js';
+import { loadTokenizer, tokenizerFiles, WORDS } from '../_sdk/text/tokenizer.js';
 import { KnCounter, TooManyNgrams } from './kn.js';
 
 const params = z.object({
@@ -48,7 +48,7 @@ export default defineNode({
     const t0 = performance.now();
     let tokenizeMs = 0;
     try {
-      const result = await conn.stream(`SELECT text FROM ${orderedDatasetSql(ref)} ORDER BY __ord`);
+      const result = await conn.stream(`SELECT text FROM ${await positionedSql(conn, ref)} ORDER BY ${POS}`);
       for await (const rows of result.yieldRowsJs()) {
         throwIfAborted(ctx.signal);
         for (const r of rows) {
@@ -90,7 +90,7 @@ export default defineNode({
       contexts: built.contexts,
       training: { documents: built.documents, tokens: built.tokens, predictedTokens: built.predictedTokens },
       tokenizer: { file: 'tokenizer.json', sha256: tok.sha256, name: basename(p.tokenizer) },
-      files: { 'model.bin': 'tables, see nodes/_corpus/ngram-model.ts', 'tokenizer.json': 'copy of the tokenizer' },
+      files: { 'model.bin': 'tables, see nodes/_sdk/models/ngram-model.ts', 'tokenizer.json': 'copy of the tokenizer' },
     };
     const tw = performance.now();
     writeModel(out.dir, header, built.tables, built.codec);

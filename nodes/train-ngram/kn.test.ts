@@ -1,6 +1,6 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { NgramModel, writeModel, type ModelHeader } from '../_corpus/ngram-model.js';
-import { cleanupTempDirs, closeExecutor, tempDir } from '../_corpus/testing.js';
+import { NgramModel, writeModel, type ModelHeader } from '../_sdk/models/ngram-model.js';
+import { cleanupTempDirs, closeExecutor, tempDir } from '../_sdk/testing/graph.js';
 import { computeDiscounts, KnCounter, type KnResult } from './kn.js';
 import { afterEach } from 'vitest';
 

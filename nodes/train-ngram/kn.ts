@@ -13,7 +13,7 @@
  * whose adjusted count is at or below the order's threshold and moves their whole mass into γ,
  * so every distribution still sums to 1.
  */
-import { KeyCodec, type ModelTables } from '../_corpus/ngram-model.js';
+import { KeyCodec, type ModelTables } from '../_sdk/models/ngram-model.js';
 
 export interface KnOptions {
   order: number;

@@ -1,9 +1,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { NgramModel } from '../_corpus/ngram-model.js';
-import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../_corpus/testing.js';
-import { loadTokenizer } from '../_corpus/tokenizer.js';
+import { NgramModel } from '../_sdk/models/ngram-model.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../_sdk/testing/graph.js';
+import { loadTokenizer } from '../_sdk/text/tokenizer.js';
 
 afterEach(cleanupTempDirs);
 afterAll(closeExecutor);

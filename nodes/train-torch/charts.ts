@@ -1,5 +1,5 @@
-import { round } from '../_lib/report.js';
-import type { CurvePoint } from '../_lib/onnx/causal-lm.js';
+import { round } from '../_sdk/report.js';
+import type { CurvePoint } from '../_sdk/onnx/causal-lm.js';
 
 /** Training loss against tokens seen, one colour per stage (the paper's Fig. 5a). */
 export function stageCurveChart(curve: readonly CurvePoint[], subtitle: string): Record<string, unknown> {

@@ -4,10 +4,10 @@ import { basename, join } from 'node:path';
 import { z } from 'zod';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode, type ArtifactRef } from '../../engine/sdk/types.js';
-import { round, writeChart, writeMetrics, type MetricValue } from '../_lib/report.js';
-import { readCurve, readTorchLmHeader, TORCH_LM_FORMAT, TORCH_LM_VERSION, type CurvePoint, type TorchLmArch, type TorchLmHeader } from '../_lib/onnx/causal-lm.js';
-import { orderedDatasetSql } from '../_corpus/records.js';
-import { loadTokenizer, tokenizerFiles, WORDS, type TextTokenizer } from '../_corpus/tokenizer.js';
+import { round, writeChart, writeMetrics, type MetricValue } from '../_sdk/report.js';
+import { readCurve, readTorchLmHeader, TORCH_LM_FORMAT, TORCH_LM_VERSION, type CurvePoint, type TorchLmArch, type TorchLmHeader } from '../_sdk/onnx/causal-lm.js';
+import { POS, positionedSql } from '../_sdk/dataset/rows.js';
+import { loadTokenizer, tokenizerFiles, WORDS, type TextTokenizer } from '../_sdk/text/tokenizer.js';
 import { DEFAULT_PYTHON, runPython, type PyEvent } from './python.js';
 import { TokenStream } from './stream.js';
 import { stageCurveChart } from './charts.js';
@@ -62,7 +62,7 @@ async function writeStream(ctx: Parameters<typeof trainTorch.run>[0], ref: Artif
       throw new NodeError(`the training dataset has no ${c} column${p.completionOnly ? ' (completion-only training needs prompt and completion)' : ''}`, { field: 'inputs.train' });
   const stream = new TokenStream(eos, p.completionOnly);
   const conn = await ctx.duckdb();
-  const result = await conn.stream(`SELECT ${need.join(', ')} FROM ${orderedDatasetSql(ref)} ORDER BY __ord`);
+  const result = await conn.stream(`SELECT ${need.join(', ')} FROM ${await positionedSql(conn, ref)} ORDER BY ${POS}`);
   const total = ref.manifest.rows;
   for await (const rows of result.yieldRowsJs()) {
     throwIfAborted(ctx.signal);

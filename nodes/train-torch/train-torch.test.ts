@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CancelledError } from '../../engine/sdk/node-error.js';
-import { OnnxCausalLm, readCurve, readTorchLmHeader } from '../_lib/onnx/causal-lm.js';
-import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, tempDir, TOKENIZER } from '../_corpus/testing.js';
-import { loadTokenizer } from '../_corpus/tokenizer.js';
-import { handTokenizerJson } from '../_lib/testing/tiny-models.js';
+import { OnnxCausalLm, readCurve, readTorchLmHeader } from '../_sdk/onnx/causal-lm.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, tempDir, TOKENIZER } from '../_sdk/testing/graph.js';
+import { loadTokenizer } from '../_sdk/text/tokenizer.js';
+import { handTokenizerJson } from '../_sdk/testing/tiny-models.js';
 import { DEFAULT_PYTHON, runPython, type PyEvent } from './python.js';
 
 afterEach(cleanupTempDirs);

@@ -3,7 +3,7 @@ import { datasetSql } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/sdk/sql.js';
-import { round, writeChart, writeMetrics, type MetricValue } from '../_lib/report.js';
+import { round, writeChart, writeMetrics, type MetricValue } from '../_sdk/report.js';
 
 const params = z.object({
   column: z.string().min(1).default('tokens').meta({

@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/sdk/sql.js';
-import { idsSql, readEmbeddings } from '../_lib/embeddings.js';
+import { idsSql, readEmbeddings } from '../_sdk/vectors/embeddings.js';
 import { datasetSql } from '../../engine/sdk/dataset.js';
-import { round, writeChart } from '../_lib/report.js';
-import { writeRecords, type Cell } from '../_corpus/records.js';
-import { seededOrder } from '../_lib/rng.js';
+import { round, writeChart } from '../_sdk/report.js';
+import { writeRecords, type Cell } from '../_sdk/dataset/records.js';
+import { seededOrder } from '../_sdk/rng.js';
 import { pca2d, rowsOf, umap2d } from './project.js';
 
 const params = z.object({

@@ -1,6 +1,6 @@
 import { UMAP } from 'umap-js';
 import { pca2 } from '../../engine/sdk/pca.js';
-import { fnv1a32, mulberry32 } from '../_lib/rng.js';
+import { fnv1a32, mulberry32 } from '../_sdk/rng.js';
 
 /** Rows of a row-major matrix as number arrays (umap-js's input). */
 export function rowsOf(data: Float32Array, dim: number, pick: readonly number[]): number[][] {

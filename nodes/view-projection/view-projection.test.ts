@@ -2,10 +2,10 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import { NodeRegistry } from '../../engine/registry.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { writeEmbeddings } from '../_lib/embeddings.js';
-import { readTexts } from '../_corpus/records.js';
-import { mulberry32 } from '../_lib/rng.js';
-import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_corpus/testing.js';
+import { writeEmbeddings } from '../_sdk/vectors/embeddings.js';
+import { readIdsAndTexts } from '../_sdk/dataset/rows.js';
+import { mulberry32 } from '../_sdk/rng.js';
+import { cleanupTempDirs, closeExecutor, graph, runGraph } from '../_sdk/testing/graph.js';
 import { NODE_TYPES } from '../index.js';
 
 afterEach(cleanupTempDirs);
@@ -25,7 +25,7 @@ const blobs = defineNode({
   deterministic: true,
   async run(ctx) {
     const conn = await ctx.duckdb();
-    const { texts } = await readTexts(conn, ctx.input('in'));
+    const { texts } = await readIdsAndTexts(conn, ctx.input('in'), 'text');
     const rand = mulberry32(5);
     const m = new Float32Array(texts.length * DIM);
     texts.forEach((t, i) => {

@@ -4,7 +4,7 @@ import { datasetSql } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/sdk/sql.js';
-import { writeChart } from '../_lib/report.js';
+import { writeChart } from '../_sdk/report.js';
 
 const params = z.object({
   columns: z.array(z.string().min(1)).default([]).meta({ title: 'Columns', description: 'Default: id, source, text and up to three more' }),

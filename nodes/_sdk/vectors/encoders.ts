@@ -1,15 +1,15 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
-import { sha256, sha256Hex } from '../../engine/sdk/hash.js';
-import { Dictionary, tokenize, type Preprocess } from './fasttext/dictionary.js';
-import { hashString } from './fasttext/hash.js';
-import { dense } from './fasttext/matrix.js';
-import { embeddingBag, fastTextFromOnnx, padIds, type FastTextManifest } from './fasttext/onnx.js';
-import { OnnxGraph } from './onnx/graph.js';
-import { createSession, ort, ProviderUnavailableError, type Device, type ProviderChoice } from './onnx/session.js';
-import { Rng } from './rng.js';
-import { TextTokenizer } from './tokenizer.js';
+import { NodeError, throwIfAborted } from '../../../engine/sdk/node-error.js';
+import { sha256, sha256Hex } from '../../../engine/sdk/hash.js';
+import { Dictionary, tokenize, type Preprocess } from '../fasttext/dictionary.js';
+import { hashString } from '../fasttext/hash.js';
+import { dense } from '../fasttext/matrix.js';
+import { embeddingBag, fastTextFromOnnx, padIds, type FastTextManifest } from '../fasttext/onnx.js';
+import { OnnxGraph } from '../onnx/graph.js';
+import { createSession, ort, ProviderUnavailableError, type Device, type ProviderChoice } from '../onnx/session.js';
+import { Rng } from '../rng.js';
+import { TextTokenizer } from '../text/tokenizer.js';
 
 /**
  * Text encoders for the embedder node. Both run an ONNX graph through the same provider path:
@@ -157,7 +157,7 @@ export class TransformerEncoder implements TextEncoderModel {
     if (!existsSync(dir)) throw new NodeError(`model folder not found`, { file: dir, field: 'params.model' });
     const modelFile = modelFileOf(dir);
     if (!modelFile) throw new NodeError(`no model.onnx (or onnx/model.onnx) in the model folder`, { file: dir, field: 'params.model' });
-    const tokenizer = TextTokenizer.load(dir);
+    const tokenizer = TextTokenizer.fromModelFolder(dir);
     const config = readJsonIfExists(join(dir, 'config.json')) ?? {};
     const stConfig = readJsonIfExists(join(dir, 'sentence_bert_config.json')) ?? {};
     const poolCfg = readJsonIfExists(join(dir, '1_Pooling', 'config.json')) ?? {};
@@ -237,7 +237,7 @@ export class TransformerEncoder implements TextEncoderModel {
     let truncated = 0;
     let firstTruncated = -1;
     const ids = texts.map((t, i) => {
-      const e = this.tokenizer.encode(t, this.maxLength);
+      const e = this.tokenizer.encodeForModel(t, this.maxLength);
       if (e.truncated) {
         truncated++;
         if (firstTruncated < 0) firstTruncated = i;

@@ -1,7 +1,7 @@
 import type { DuckDBAppender, DuckDBConnection } from '@duckdb/node-api';
-import { datasetSql, shardPaths, writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
-import { sqlIdent } from '../../engine/sdk/sql.js';
-import type { ArtifactRef, OutputBuilder } from '../../engine/sdk/types.js';
+import { datasetSql, writeDatasetFromQuery } from '../../../engine/sdk/dataset.js';
+import { sqlIdent } from '../../../engine/sdk/sql.js';
+import type { ArtifactRef, OutputBuilder } from '../../../engine/sdk/types.js';
 
 export type ColumnType = 'VARCHAR' | 'BIGINT' | 'DOUBLE' | 'BOOLEAN';
 export interface Column {
@@ -54,28 +54,4 @@ export async function writeRecords(conn: DuckDBConnection, out: OutputBuilder, c
 export async function* readColumns(conn: DuckDBConnection, ref: ArtifactRef, columns: string[]): AsyncGenerator<unknown[][]> {
   const result = await conn.stream(`SELECT ${columns.map(sqlIdent).join(', ')} FROM ${datasetSql(ref)}`);
   for await (const rows of result.yieldRowsJs()) yield rows as unknown[][];
-}
-
-/** Reads `id` and `text` (all rows) into arrays. */
-export async function readTexts(conn: DuckDBConnection, ref: ArtifactRef): Promise<{ ids: string[]; texts: string[] }> {
-  const ids: string[] = [];
-  const texts: string[] = [];
-  for await (const rows of readColumns(conn, ref, ['id', 'text'])) {
-    for (const r of rows) {
-      ids.push(String(r[0]));
-      texts.push(r[1] === null || r[1] === undefined ? '' : String(r[1]));
-    }
-  }
-  return { ids, texts };
-}
-
-/**
- * A dataset as a table expression with an extra `__ord` column: its position in the dataset
- * (shard index, then row within the shard), independent of DuckDB's thread count.
- */
-export function orderedDatasetSql(ref: ArtifactRef): string {
-  const shards = shardPaths(ref);
-  const list = `[${shards.map((s) => `'${s.replaceAll("'", "''")}'`).join(', ')}]`;
-  return `(SELECT * EXCLUDE (filename, file_row_number), (list_position(${list}, filename)::BIGINT << 40) + file_row_number AS __ord
-    FROM read_parquet(${list}, filename = true, file_row_number = true))`;
 }

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NodeError } from '../../engine/sdk/node-error.js';
-import type { ArtifactRef } from '../../engine/sdk/types.js';
-import type { FastTextManifest } from './fasttext/onnx.js';
+import { NodeError } from '../../../engine/sdk/node-error.js';
+import type { ArtifactRef } from '../../../engine/sdk/types.js';
+import type { FastTextManifest } from '../fasttext/onnx.js';
 
 /**
  * The `model` artifact of a fastText-style classifier: `model.onnx` (weights + graph, see

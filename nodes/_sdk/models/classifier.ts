@@ -1,14 +1,14 @@
 import { writeFileSync } from 'node:fs';
-import { throwIfAborted } from '../../engine/sdk/node-error.js';
-import type { ArtifactRef, OutputBuilder } from '../../engine/sdk/types.js';
-import type { JsonValue } from '../../engine/sdk/hash.js';
-import { writeFastText } from './fasttext/bin.js';
-import { LABEL_PREFIX } from './fasttext/dictionary.js';
-import { fnvHash } from './fasttext/hash.js';
-import type { FastTextModel } from './fasttext/model.js';
-import { fastTextFromOnnx, fastTextToOnnx, manifestOf, padIds, type FastTextManifest } from './fasttext/onnx.js';
+import { throwIfAborted } from '../../../engine/sdk/node-error.js';
+import type { ArtifactRef, OutputBuilder } from '../../../engine/sdk/types.js';
+import type { JsonValue } from '../../../engine/sdk/hash.js';
+import { writeFastText } from '../fasttext/bin.js';
+import { LABEL_PREFIX } from '../fasttext/dictionary.js';
+import { fnvHash } from '../fasttext/hash.js';
+import type { FastTextModel } from '../fasttext/model.js';
+import { fastTextFromOnnx, fastTextToOnnx, manifestOf, padIds, type FastTextManifest } from '../fasttext/onnx.js';
 import { MODEL_BIN, MODEL_MANIFEST, MODEL_ONNX, readClassifierArtifact } from './model-artifact.js';
-import { createSession, ort, type Device, type ProviderChoice } from './onnx/session.js';
+import { createSession, ort, type Device, type ProviderChoice } from '../onnx/session.js';
 
 /** Label as users see it: without fastText's `__label__` prefix. */
 export function displayLabel(label: string, prefix = LABEL_PREFIX): string {

@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { GraphDocument } from '../../engine/graph/document.js';
-import { cachedNodes, cleanupTemp, executedNodes, openEngine, outputHashes, runFile, tempProject } from '../../engine/test/helpers.js';
+import type { GraphDocument } from '../../../engine/graph/document.js';
+import { cachedNodes, cleanupTemp, executedNodes, openEngine, outputHashes, runFile, tempProject } from '../../../engine/test/helpers.js';
 
 /**
  * The three ML node families inside one graph, run by the engine (worker threads, artifact store,

@@ -1,7 +1,7 @@
 import { Index, MetricKind, ScalarKind } from 'usearch';
-import { throwIfAborted } from '../../engine/sdk/node-error.js';
-import { OnnxGraph } from './onnx/graph.js';
-import { createSession, ort, type Device, type ProviderChoice } from './onnx/session.js';
+import { throwIfAborted } from '../../../engine/sdk/node-error.js';
+import { OnnxGraph } from '../onnx/graph.js';
+import { createSession, ort, type Device, type ProviderChoice } from '../onnx/session.js';
 
 /**
  * k-nearest-neighbour search by inner product (= cosine on unit vectors).

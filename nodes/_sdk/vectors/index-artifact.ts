@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { NodeError } from '../../engine/sdk/node-error.js';
-import type { ArtifactRef } from '../../engine/sdk/types.js';
+import { NodeError } from '../../../engine/sdk/node-error.js';
+import type { ArtifactRef } from '../../../engine/sdk/types.js';
 
 /**
  * The `index` artifact (format `forge.index` v1): `index.usearch` (a usearch HNSW graph over the

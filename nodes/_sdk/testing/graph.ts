@@ -2,19 +2,19 @@
 // artifact store, provenance) in a temp folder, then read what it published.
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Engine } from '../../engine/engine.js';
-import { defaultRegistry } from '../../composition/registry.js';
-import type { NodeOutcome, RunSummary } from '../../engine/exec/events.js';
-import { GRAPH_FORMAT, GRAPH_VERSION, type GraphDocument, type GraphEdge, type GraphNode } from '../../engine/graph/document.js';
-import { LocalExecutor } from '../../engine/exec/executor.js';
-import type { NodeRegistry } from '../../engine/registry.js';
-import type { ArtifactRef } from '../../engine/sdk/types.js';
-import { tempDir } from '../_lib/testing/temp.js';
+import { Engine } from '../../../engine/engine.js';
+import { defaultRegistry } from '../../../composition/registry.js';
+import type { NodeOutcome, RunSummary } from '../../../engine/exec/events.js';
+import { GRAPH_FORMAT, GRAPH_VERSION, type GraphDocument, type GraphEdge, type GraphNode } from '../../../engine/graph/document.js';
+import { LocalExecutor } from '../../../engine/exec/executor.js';
+import type { NodeRegistry } from '../../../engine/registry.js';
+import type { ArtifactRef } from '../../../engine/sdk/types.js';
+import { tempDir } from './temp.js';
 
-export { cleanupTempDirs, tempDir } from '../_lib/testing/temp.js';
+export { cleanupTempDirs, tempDir } from './temp.js';
 
 /** Node tests read the data bundled in resources/ (see its ATTRIBUTION.md), so a fresh clone runs them. */
-const RESOURCES = join(dirname(new URL(import.meta.url).pathname), '../../resources');
+const RESOURCES = join(dirname(new URL(import.meta.url).pathname), '../../../resources');
 export const TOKENIZER = join(RESOURCES, 'models/all-MiniLM-L6-v2-tokenizer/tokenizer.json');
 export const DATASETS = join(RESOURCES, 'data');
 
@@ -92,8 +92,8 @@ export async function runGraph(doc: GraphDocument, opts: { dir?: string; files?:
     json,
     metrics: (nodeId, port = 'metrics') => json(nodeId, port, 'metrics.json') as Record<string, number | string>,
     async rows(nodeId, port = 'out') {
-      const { duckdbInstance } = await import('../../engine/store/duckdb.js');
-      const { datasetSql, readRows } = await import('../../engine/sdk/dataset.js');
+      const { duckdbInstance } = await import('../../../engine/store/duckdb.js');
+      const { datasetSql, readRows } = await import('../../../engine/sdk/dataset.js');
       const inst = await duckdbInstance({ tempDirectory: join(dir, '.forge', 'tmp', 'test-duckdb') });
       const conn = await inst.connect();
       try {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { OutputBuilder } from '../../engine/sdk/types.js';
-import { WORDS, type TextTokenizer } from './tokenizer.js';
+import type { OutputBuilder } from '../../../engine/sdk/types.js';
+import { WORDS, type TextTokenizer } from '../text/tokenizer.js';
 
 /** The tokenizer param as loaders declare it: optional, defaulting to the built-in word counter. */
 export const tokenizerParam = z

@@ -1,8 +1,8 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { shardPaths } from '../../engine/sdk/dataset.js';
-import { NodeError } from '../../engine/sdk/node-error.js';
-import type { ArtifactRef, ColumnInfo } from '../../engine/sdk/types.js';
-import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
+import { shardPaths } from '../../../engine/sdk/dataset.js';
+import { NodeError } from '../../../engine/sdk/node-error.js';
+import type { ArtifactRef, ColumnInfo } from '../../../engine/sdk/types.js';
+import { sqlIdent, sqlString } from '../../../engine/sdk/sql.js';
 
 /**
  * Row-position helpers for ML nodes: they read a dataset's texts in row order into JavaScript,

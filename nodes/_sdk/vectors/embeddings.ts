@@ -1,13 +1,13 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { copyDeterministic } from '../../engine/sdk/dataset.js';
-import { NodeError } from '../../engine/sdk/node-error.js';
-import type { ArtifactRef, OutputBuilder } from '../../engine/sdk/types.js';
-import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
-import type { JsonValue } from '../../engine/sdk/hash.js';
-import { EMBEDDINGS_FILE, EMBEDDINGS_META, IDS_FILE } from '../../engine/sdk/embeddings-layout.js';
-import { POS, positionedSql } from './dataset-io.js';
+import { copyDeterministic } from '../../../engine/sdk/dataset.js';
+import { NodeError } from '../../../engine/sdk/node-error.js';
+import type { ArtifactRef, OutputBuilder } from '../../../engine/sdk/types.js';
+import { sqlIdent, sqlString } from '../../../engine/sdk/sql.js';
+import type { JsonValue } from '../../../engine/sdk/hash.js';
+import { EMBEDDINGS_FILE, EMBEDDINGS_META, IDS_FILE } from '../../../engine/sdk/embeddings-layout.js';
+import { POS, positionedSql } from '../dataset/rows.js';
 
 /**
  * The `embeddings` artifact layout (format `forge.embeddings` v1):
@@ -22,7 +22,7 @@ import { POS, positionedSql } from './dataset-io.js';
  * The same fields (minus format) are in the artifact manifest's `meta`, for provenance and the UI.
  */
 
-export { EMBEDDINGS_FILE, EMBEDDINGS_META, IDS_FILE } from '../../engine/sdk/embeddings-layout.js';
+export { EMBEDDINGS_FILE, EMBEDDINGS_META, IDS_FILE } from '../../../engine/sdk/embeddings-layout.js';
 
 export interface EmbeddingsMeta {
   dim: number;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bm25PoolScores, lexicalTokens, reciprocalRankFusion } from './lexical.js';
-import { rankQuality, thresholdForTarget, wilsonInterval } from './rank-metrics.js';
+import { rankQuality, thresholdForTarget, wilsonInterval } from '../vectors/rank-metrics.js';
 
 describe('BM25 pool scores', () => {
   const seeds = ['get_user_info(user_id): retrieve user details by id from the REST API', 'create_order endpoint: POST /orders with a JSON body, returns the order id'];
