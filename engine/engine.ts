@@ -62,8 +62,10 @@ export class Engine {
   async run(doc: GraphDocument, opts: RunOptions & RunPermission & { file?: string }): Promise<RunSummary> {
     const graph = this.requireValid(doc, opts.file);
     // SECURITY: the single trust / file-access gate for every client (engine/security/trust.ts).
-    await assertRunAllowed(this.ws, this.registry, graph, opts.baseDir, this.granted, opts);
-    return runGraph(this.ws, this.registry, graph, { ...opts, graphPath: opts.graphPath ?? opts.file ?? null });
+    const granted = [...this.granted, ...(opts.allow ?? [])];
+    await assertRunAllowed(this.ws, this.registry, graph, opts.baseDir, granted, { trust: opts.trust });
+    // The same grants bound what nodes may open at run time (ctx.resolvePath) and are recorded in provenance.
+    return runGraph(this.ws, this.registry, graph, { ...opts, granted, graphPath: opts.graphPath ?? opts.file ?? null });
   }
 
   /** What `run` would do with each node (cached or will run, and why), without running anything. */

@@ -13,6 +13,9 @@ import { canonicalJson, hashValue } from '../util/hash.js';
 import type { Workspace } from '../workspace.js';
 import { usableArtifact } from '../security/artifact-check.js';
 import { ExecutionLeases } from '../security/lease.js';
+import { accessRoots, rootList } from '../security/access.js';
+import { declaredPaths } from '../security/trust.js';
+import type { InputFile } from './input-files.js';
 import { cacheIdentity, gatherInputs, hashPlanFiles, lookupCache, passThrough, pinnedOutputs, type GatheredInputs } from './cache-resolver.js';
 import { shardCacheSlot } from './shards/shard-cache.js';
 import type { NodeOutcome, OutputInfo, RunEvent, RunSummary } from './events.js';
@@ -43,6 +46,8 @@ export interface RunOptions {
   onEvent?: (e: RunEvent) => void;
   concurrency?: number;
   executor?: Executor;
+  /** Folders the user granted beyond the graph folder and workspace (`--allow`, the app's setting); recorded in provenance. */
+  granted?: readonly string[];
 }
 
 export function newRunId(): string {
@@ -64,6 +69,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
   const plan = planInstances(graph, registry, opts);
   const { mode, order } = plan;
   const inputFiles = await hashPlanFiles(ws, plan, opts.baseDir);
+  const roots = accessRoots(opts.baseDir, ws.root, opts.granted ?? []);
 
   const runId = newRunId();
   const started = performance.now();
@@ -83,7 +89,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     trigger: opts.trigger ?? 'api',
     mode,
     target: opts.target ?? null,
-    environment: captureEnvironment(registry),
+    environment: { ...captureEnvironment(registry), grantedFolders: roots.granted },
   });
   emit({
     type: 'run.started',
@@ -203,6 +209,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         variant: inst.variant,
         outputs: Object.fromEntries(Object.entries(def.outputs).map(([p, spec]) => [p, { kind: spec.kind, dir: ws.store.createStaging(executionId, p) }])),
         // scale hook: shard-level resume cache for shard-parallel nodes (not when forced: --force recomputes every shard).
+        access: { roots: rootList(roots), declared: declaredPaths(def, registry, inst.params, opts.baseDir, Array.isArray(files) ? (files as InputFile[]).map((f) => f.abs) : []) },
         shardCache: plan.forced.has(id)
           ? undefined
           : shardCacheSlot(ws.store.forgeDir, { nodeType: def.type, nodeVersion: def.version, codeHash: facts.codeHash, params: inst.params, files: facts.files, seed: graph.doc.seed }),
