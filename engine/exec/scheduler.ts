@@ -9,6 +9,7 @@ import { RunRecorder, type ExecutionFacts, type ExecutionIdentity } from '../pro
 import type { NodeRegistry } from '../registry.js';
 import { CancelledError, NodeError } from '../sdk/node-error.js';
 import type { ArtifactManifest, ArtifactRef, NodeType } from '../sdk/types.js';
+import { explainDiskFull, withDiskFull } from '../util/disk-full.js';
 import { canonicalJson, hashValue } from '../util/hash.js';
 import type { Workspace } from '../workspace.js';
 import { usableArtifact } from '../security/artifact-check.js';
@@ -189,6 +190,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     recorder.executionStarted(facts);
     emit({ type: 'node.started', runId, nodeId: id, executionId });
     const published: ArtifactManifest[] = [];
+    // Where this execution writes, for naming it if the disk fills and the error carries no path.
+    let writingTo = ws.store.stagingDir;
     try {
       if (files instanceof NodeError) throw files;
       if (signal.aborted) throw new CancelledError();
@@ -214,6 +217,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
           ? undefined
           : shardCacheSlot(ws.store.forgeDir, { nodeType: def.type, nodeVersion: def.version, codeHash: facts.codeHash, params: inst.params, files: facts.files, seed: graph.doc.seed }),
       };
+      writingTo = Object.values(unit.outputs)[0]?.dir ?? writingTo;
       const result = await executor.run(
         def,
         unit,
@@ -229,7 +233,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
       if (signal.aborted) throw new CancelledError();
       const outputs: OutputInfo[] = [];
       for (const [port, desc] of Object.entries(result.outputs)) {
-        const manifest = await ws.store.publish(unit.outputs[port]?.dir as string, desc);
+        const staged = unit.outputs[port]?.dir as string;
+        const manifest = await withDiskFull(inst.baseId, staged, () => ws.store.publish(staged, desc));
         published.push(manifest);
         outputs.push({ port, hash: manifest.hash, kind: manifest.kind, rows: manifest.rows ?? null, bytes: manifest.bytes });
       }
@@ -238,7 +243,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
       const outcome: NodeOutcome = { ...base(inst, def), state: 'executed', executionId, durationMs, outputs, device: result.device };
       emit({ type: 'node.finished', runId, nodeId: id, outcome });
       return outcome;
-    } catch (err) {
+    } catch (thrown) {
+      const err = explainDiskFull(thrown, inst.baseId, writingTo);
       const durationMs = performance.now() - t0;
       const cancelled = err instanceof CancelledError || signal.aborted;
       const location: ErrorLocation = { ...(err instanceof NodeError ? err.location : {}), nodeId: inst.baseId };

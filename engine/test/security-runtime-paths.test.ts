@@ -77,7 +77,8 @@ describe('ctx.resolvePath confines what a node opens at run time', () => {
     const summary = await engine.run(graph({ extra: join(outside, 'secret.txt') }), { baseDir: graphDir, trigger: 'test', allow: [outside] });
     expect(summary.status).toBe('succeeded');
     expect(engine.ws.queries.run(summary.runId).environment?.grantedFolders).toEqual([realpathSync(outside)]);
-    const plain = await engine.run(graph({ extra: join(outside, 'secret.txt') }), { baseDir: graphDir, trigger: 'test' });
+    // Forced: a cached result reads nothing, so only a fresh execution shows the grant is gone.
+    const plain = await engine.run(graph({ extra: join(outside, 'secret.txt') }), { baseDir: graphDir, trigger: 'test', force: true });
     expect(plain.status).toBe('failed');
     expect(engine.ws.queries.run(plain.runId).environment?.grantedFolders).toEqual([]);
     engine.close();
