@@ -16,12 +16,19 @@ let outside: string;
 
 const runInfo = () => page.evaluate<{ active: string | null; last: string | null }>('window.__forge.run()');
 
-/** Screenshots at both window sizes the app is checked at, ending at the larger one. */
+/** Screenshots at both window sizes the app is checked at, ending at the larger one; the toolbar (with its Settings button) must fit at each. */
 async function shots(name: string): Promise<void> {
-  await page.setViewportSize({ width: 1280, height: 800 });
-  await shot(page, `${name}-1280x800`);
-  await page.setViewportSize({ width: 1600, height: 1000 });
-  await shot(page, `${name}-1600x1000`);
+  for (const [width, height] of [
+    [1280, 800],
+    [1600, 1000],
+  ] as const) {
+    await page.setViewportSize({ width, height });
+    const tb = await page.getByTestId('toolbar').evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
+    expect(tb.scroll, `toolbar overflows at ${width}x${height}`).toBeLessThanOrEqual(tb.client + 1);
+    const settings = await page.getByTestId('tb-settings').boundingBox();
+    expect(settings && settings.x + settings.width <= width).toBe(true);
+    await shot(page, `${name}-${width}x${height}`);
+  }
 }
 
 describe.skipIf(!chromiumAvailable())(`granted folders e2e (Chromium at ${CHROMIUM})`, () => {

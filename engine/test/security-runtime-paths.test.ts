@@ -2,7 +2,10 @@ import { mkdirSync, mkdtempSync, realpathSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { remapUnit } from '../exec/queue/protocol.js';
+import type { WorkUnit } from '../exec/work-unit.js';
 import type { GraphDocument } from '../graph/document.js';
+import { checkRuntimePath } from '../security/runtime-paths.js';
 import { UntrustedGraphError } from '../security/trust.js';
 import { cleanupTemp, openEngine, tempProject } from './helpers.js';
 import { createRegistry } from './nodes/path-nodes.js';
@@ -91,5 +94,20 @@ describe('ctx.resolvePath confines what a node opens at run time', () => {
     const summary = await engine.run(doc, { baseDir: graphDir, trigger: 'test', trust: true });
     expect(summary.status).toBe('succeeded');
     engine.close();
+  });
+
+  it('a unit sent to a queue worker keeps its access, remapped to where that worker mounts the store', () => {
+    const unit = {
+      nodeId: 'opener',
+      baseDir: '/coord/ws/graphs',
+      tmpDir: '/coord/ws/.forge/tmp',
+      inputs: {},
+      multiInputs: {},
+      outputs: {},
+      access: { roots: ['/coord/ws/graphs', '/coord/ws', '/data/granted'], declared: ['/coord/ws/data/in.jsonl'] },
+    } as unknown as WorkUnit;
+    const remote = remapUnit(unit, '/coord/ws', '/mnt/ws');
+    expect(remote.access).toEqual({ roots: ['/mnt/ws/graphs', '/mnt/ws', '/data/granted'], declared: ['/mnt/ws/data/in.jsonl'] });
+    expect(() => checkRuntimePath('/etc/passwd', '/mnt/ws/graphs', remote.access as NonNullable<WorkUnit['access']>, 'opener')).toThrow(/node opener opened \/etc\/passwd at run time/);
   });
 });
