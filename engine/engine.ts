@@ -11,6 +11,7 @@ import { planGraph, type GraphPlan } from './exec/plan.js';
 import type { PlanRequest } from './exec/planner.js';
 import { runGraph, type RunOptions } from './exec/scheduler.js';
 import { graphLimitDiagnostics } from './security/graph-limits.js';
+import { SettingsStore } from './security/granted-folders.js';
 import { assertRunAllowed, type RunPermission } from './security/trust.js';
 import type { NodeRegistry } from './registry.js';
 import { ENGINE_VERSION } from './version.js';
@@ -26,7 +27,7 @@ function mergeDiagnostics(result: ValidationResult, extra: ValidationResult['dia
  * (`forge runs`, `show`, …) open the engine without one, so no node code is loaded for them.
  */
 export class Engine {
-  /** Folders the user granted for every run of this engine (`forge serve --allow`, the app's setting). */
+  /** Folders granted for every run of this engine process (`forge serve --allow`, `forge run --allow`). */
   granted: string[] = [];
 
   constructor(
@@ -36,6 +37,16 @@ export class Engine {
 
   static open(root: string, registry?: NodeRegistry): Engine {
     return new Engine(Workspace.open(root), registry);
+  }
+
+  /** The app's Granted folders setting, kept in this workspace. */
+  get settings(): SettingsStore {
+    return new SettingsStore(this.ws.forgeDir);
+  }
+
+  /** Every standing grant: this process's `--allow` folders and the workspace's Granted folders setting. */
+  allGranted(): string[] {
+    return [...this.granted, ...this.settings.read().grantedFolders];
   }
 
   get registry(): NodeRegistry {
@@ -62,8 +73,10 @@ export class Engine {
   async run(doc: GraphDocument, opts: RunOptions & RunPermission & { file?: string }): Promise<RunSummary> {
     const graph = this.requireValid(doc, opts.file);
     // SECURITY: the single trust / file-access gate for every client (engine/security/trust.ts).
-    await assertRunAllowed(this.ws, this.registry, graph, opts.baseDir, this.granted, opts);
-    return runGraph(this.ws, this.registry, graph, { ...opts, graphPath: opts.graphPath ?? opts.file ?? null });
+    const granted = [...this.allGranted(), ...(opts.allow ?? [])];
+    await assertRunAllowed(this.ws, this.registry, graph, opts.baseDir, granted, { trust: opts.trust });
+    // The same grants bound what nodes may open at run time (ctx.resolvePath) and are recorded in provenance.
+    return runGraph(this.ws, this.registry, graph, { ...opts, granted, graphPath: opts.graphPath ?? opts.file ?? null });
   }
 
   /** What `run` would do with each node (cached or will run, and why), without running anything. */

@@ -3,6 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { CancelledError, NodeError } from '../sdk/node-error.js';
 import type { ArtifactRef, ColumnInfo, NodeType, OutputBuilder, OutputDescriptor, RunContext } from '../sdk/types.js';
+import { checkRuntimePath, paramsHolding } from '../security/runtime-paths.js';
 import { duckdbInstance } from '../store/duckdb.js';
 import type { JsonValue } from '../util/hash.js';
 import type { UnitHooks, UnitResult, WorkUnit } from './work-unit.js';
@@ -77,6 +78,8 @@ export async function executeUnit(def: NodeType, unit: WorkUnit, hooks: UnitHook
       return conn;
     },
     resolvePath(path: string) {
+      // SECURITY: the run-time half of the file-access policy; the trust gate only saw declared paths.
+      if (unit.access) return checkRuntimePath(path, unit.baseDir, unit.access, unit.nodeId, paramsHolding(unit.params, path));
       return isAbsolute(path) ? path : resolve(unit.baseDir, path);
     },
     setDevice(name: string) {

@@ -9,10 +9,14 @@ import { RunRecorder, type ExecutionFacts, type ExecutionIdentity } from '../pro
 import type { NodeRegistry } from '../registry.js';
 import { CancelledError, NodeError } from '../sdk/node-error.js';
 import type { ArtifactManifest, ArtifactRef, NodeType } from '../sdk/types.js';
+import { explainDiskFull, withDiskFull } from '../util/disk-full.js';
 import { canonicalJson, hashValue } from '../util/hash.js';
 import type { Workspace } from '../workspace.js';
 import { usableArtifact } from '../security/artifact-check.js';
 import { ExecutionLeases } from '../security/lease.js';
+import { accessRoots, rootList } from '../security/access.js';
+import { declaredPaths } from '../security/trust.js';
+import type { InputFile } from './input-files.js';
 import { cacheIdentity, gatherInputs, hashPlanFiles, lookupCache, passThrough, pinnedOutputs, type GatheredInputs } from './cache-resolver.js';
 import { shardCacheSlot } from './shards/shard-cache.js';
 import type { NodeOutcome, OutputInfo, RunEvent, RunSummary } from './events.js';
@@ -43,6 +47,8 @@ export interface RunOptions {
   onEvent?: (e: RunEvent) => void;
   concurrency?: number;
   executor?: Executor;
+  /** Folders the user granted beyond the graph folder and workspace (`--allow`, the app's setting); recorded in provenance. */
+  granted?: readonly string[];
 }
 
 export function newRunId(): string {
@@ -64,6 +70,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
   const plan = planInstances(graph, registry, opts);
   const { mode, order } = plan;
   const inputFiles = await hashPlanFiles(ws, plan, opts.baseDir);
+  const roots = accessRoots(opts.baseDir, ws.root, opts.granted ?? []);
 
   const runId = newRunId();
   const started = performance.now();
@@ -83,7 +90,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     trigger: opts.trigger ?? 'api',
     mode,
     target: opts.target ?? null,
-    environment: captureEnvironment(registry),
+    environment: { ...captureEnvironment(registry), grantedFolders: roots.granted },
   });
   emit({
     type: 'run.started',
@@ -183,6 +190,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     recorder.executionStarted(facts);
     emit({ type: 'node.started', runId, nodeId: id, executionId });
     const published: ArtifactManifest[] = [];
+    // Where this execution writes, for naming it if the disk fills and the error carries no path.
+    let writingTo = ws.store.stagingDir;
     try {
       if (files instanceof NodeError) throw files;
       if (signal.aborted) throw new CancelledError();
@@ -203,10 +212,12 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         variant: inst.variant,
         outputs: Object.fromEntries(Object.entries(def.outputs).map(([p, spec]) => [p, { kind: spec.kind, dir: ws.store.createStaging(executionId, p) }])),
         // scale hook: shard-level resume cache for shard-parallel nodes (not when forced: --force recomputes every shard).
+        access: { roots: rootList(roots), declared: declaredPaths(def, registry, inst.params, opts.baseDir, Array.isArray(files) ? (files as InputFile[]).map((f) => f.abs) : []) },
         shardCache: plan.forced.has(id)
           ? undefined
           : shardCacheSlot(ws.store.forgeDir, { nodeType: def.type, nodeVersion: def.version, codeHash: facts.codeHash, params: inst.params, files: facts.files, seed: graph.doc.seed }),
       };
+      writingTo = Object.values(unit.outputs)[0]?.dir ?? writingTo;
       const result = await executor.run(
         def,
         unit,
@@ -222,7 +233,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
       if (signal.aborted) throw new CancelledError();
       const outputs: OutputInfo[] = [];
       for (const [port, desc] of Object.entries(result.outputs)) {
-        const manifest = await ws.store.publish(unit.outputs[port]?.dir as string, desc);
+        const staged = unit.outputs[port]?.dir as string;
+        const manifest = await withDiskFull(inst.baseId, staged, () => ws.store.publish(staged, desc));
         published.push(manifest);
         outputs.push({ port, hash: manifest.hash, kind: manifest.kind, rows: manifest.rows ?? null, bytes: manifest.bytes });
       }
@@ -231,7 +243,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
       const outcome: NodeOutcome = { ...base(inst, def), state: 'executed', executionId, durationMs, outputs, device: result.device };
       emit({ type: 'node.finished', runId, nodeId: id, outcome });
       return outcome;
-    } catch (err) {
+    } catch (thrown) {
+      const err = explainDiskFull(thrown, inst.baseId, writingTo);
       const durationMs = performance.now() - t0;
       const cancelled = err instanceof CancelledError || signal.aborted;
       const location: ErrorLocation = { ...(err instanceof NodeError ? err.location : {}), nodeId: inst.baseId };

@@ -1,4 +1,5 @@
 import type { ArtifactKind, ArtifactRef, InputItem, LogLevel, OutputDescriptor, ShardCacheSlot } from '../sdk/types.js';
+import type { RuntimeAccess } from '../security/runtime-paths.js';
 import type { JsonValue } from '../util/hash.js';
 
 /**
@@ -23,6 +24,8 @@ export interface WorkUnit {
   outputs: Record<string, { kind: ArtifactKind; dir: string }>;
   /** Shard-level resume cache (engine/exec/shards); optional so older executors still fit. */
   shardCache?: ShardCacheSlot;
+  /** What `ctx.resolvePath` may return (engine/security/runtime-paths); absent only for units built outside the scheduler. */
+  access?: RuntimeAccess;
 }
 
 export interface UnitResult {

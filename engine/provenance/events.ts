@@ -28,6 +28,8 @@ export interface EnvironmentInfo {
   gpu: string | null;
   libraries: Record<string, string>;
   nodeTypes: Record<string, number>;
+  /** Real paths of the folders granted for this run beyond the graph folder and workspace (absent in runs recorded before grants existed). */
+  grantedFolders?: string[];
 }
 
 /**

@@ -16,7 +16,7 @@ export function accessRoots(graphDir: string, workspace: string, granted: readon
   return { graphDir: realPath(graphDir), workspace: realPath(workspace), granted: granted.map((g) => realPath(resolve(g))) };
 }
 
-function rootList(roots: AccessRoots): string[] {
+export function rootList(roots: AccessRoots): string[] {
   return [roots.graphDir, roots.workspace, ...roots.granted];
 }
 

@@ -59,6 +59,19 @@ export function pathParamsOf(def: NodeType, registry: NodeRegistry): string[] {
     .map(([name]) => name);
 }
 
+/** The declared reach of one node instance: each path param's folder-or-file (globs cut at the wildcard) and each input file. */
+export function declaredPaths(def: NodeType, registry: NodeRegistry, params: Record<string, unknown>, baseDir: string, inputFiles: readonly string[]): string[] {
+  const out = new Set<string>();
+  for (const name of pathParamsOf(def, registry)) {
+    const v = params[name];
+    if (typeof v !== 'string' || v === '' || NOT_A_PATH.test(v)) continue;
+    const reach = globBase(v);
+    out.add(realPath(isAbsolute(reach) ? reach : resolve(baseDir, reach)));
+  }
+  for (const f of inputFiles) out.add(realPath(isAbsolute(f) ? f : resolve(baseDir, f)));
+  return [...out].sort();
+}
+
 function stringValue(v: unknown): string {
   return typeof v === 'string' ? v : canonicalJson(v);
 }

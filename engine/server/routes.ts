@@ -15,6 +15,7 @@ import { previewArtifact } from '../store/preview.js';
 import { ENGINE_VERSION } from '../version.js';
 import { isUnder, realPath } from '../security/access.js';
 import { assessTrust, TrustStore, UntrustedGraphError } from '../security/trust.js';
+import { AppSettings, GrantedFolderError } from '../security/granted-folders.js';
 import { HttpError, sendJson } from './http-util.js';
 import { ArtifactHash, readBody, readParam, readQuery } from './validate.js';
 import { workersRoute } from './workers-route.js';
@@ -66,7 +67,7 @@ export function createRoutes(engine: Engine, hub: RunHub) {
   const assess = async (doc: GraphDocument, path: string | undefined) => {
     const graph = requireValid(doc, path);
     const abs = path ? insideWorkspace(path) : null;
-    return assessTrust(graph, engine.registry, abs ? dirname(abs) : engine.ws.root, engine.ws.root, engine.granted);
+    return assessTrust(graph, engine.registry, abs ? dirname(abs) : engine.ws.root, engine.ws.root, engine.allGranted());
   };
 
   const requireValid = (doc: GraphDocument, path?: string) => {
@@ -263,6 +264,20 @@ export function createRoutes(engine: Engine, hub: RunHub) {
         const a = await assess(docFromBody(body), body.path);
         if (a.needsTrust.length > 0) new TrustStore(engine.ws).add(a);
         sendJson(res, 200, { fingerprint: a.fingerprint, items: a.needsTrust });
+      },
+    ],
+    ['GET', /^\/api\/settings$/, (_q, res) => sendJson(res, 200, { ...engine.settings.read(), sessionGranted: engine.granted })],
+    [
+      'PUT',
+      /^\/api\/settings$/,
+      async (req, res) => {
+        const body = await readBody(req, AppSettings);
+        try {
+          sendJson(res, 200, { ...engine.settings.write(body), sessionGranted: engine.granted });
+        } catch (err) {
+          if (err instanceof GrantedFolderError) throw new HttpError(400, err.message, { field: err.field });
+          throw err;
+        }
       },
     ],
     ['GET', /^\/api\/runs$/, (_q, res, url) => sendJson(res, 200, q.listRuns(readQuery(url, RunsQuery).limit))],

@@ -32,7 +32,9 @@ export default defineNode({
     const abs = ctx.resolvePath(path);
     if (!existsSync(abs)) throw new NodeError('file not found', { file: path });
     if (statSync(abs).size === 0) throw new NodeError('file is empty', { file: path, line: 1 });
-    const options = [`header = ${header}`, delimiter ? `delim = ${sqlString(delimiter)}` : null, 'strict_mode = true'].filter(Boolean).join(', ');
+    // The quote is fixed to RFC 4180's: left to the sniffer, an unterminated quote made it pick "no
+    // quoting" and the file loaded silently with the quote inside the text.
+    const options = [`header = ${header}`, delimiter ? `delim = ${sqlString(delimiter)}` : null, `quote = '"'`, 'strict_mode = true'].filter(Boolean).join(', ');
     const conn = await ctx.duckdb();
     const rows = await loadTable(
       conn,
@@ -70,14 +72,14 @@ interface CsvRecord {
  * silently falls back to a single column when a row is ragged, and its errors do not always carry
  * a line, so the loader asks this scan where the file goes wrong.
  */
-function scanCsv<T>(path: string, dialect: CsvDialect, visit: (rec: CsvRecord, columns: string[]) => T | null): Promise<T | LineProblem | null> {
+async function scanCsv<T>(path: string, dialect: CsvDialect, visit: (rec: CsvRecord, columns: string[]) => T | null): Promise<T | LineProblem | null> {
   let delim = dialect.delimiter || undefined;
   let columns: string[] | undefined;
   let fields: string[] = [];
   let field = '';
   let inQuotes = false;
   let start = 0;
-  return scanLines<T | LineProblem>(path, (bytes, line) => {
+  const found = await scanLines<T | LineProblem>(path, (bytes, line) => {
     const decoded = decodeLine(bytes, line);
     if ('problem' in decoded) return decoded.problem;
     const text = line === 1 ? decoded.text.replace(/^\uFEFF/, '') : decoded.text;
@@ -118,6 +120,8 @@ function scanCsv<T>(path: string, dialect: CsvDialect, visit: (rec: CsvRecord, c
     }
     return visit(rec, columns);
   });
+  if (found === null && inQuotes) return { line: start, message: `the quoted field opened on line ${start} is never closed` };
+  return found;
 }
 
 /** The most frequent candidate outside quotes on the first line; a comma if none occurs. */

@@ -51,6 +51,7 @@ export const COMMANDS: Command[] = [
   { id: 'file.save', title: 'Save', group: 'File', keys: 'Mod+S', run: () => void saveGraph() },
   { id: 'file.saveAs', title: 'Save as…', group: 'File', keys: 'Mod+Shift+S', run: () => useUi.getState().openDialog({ kind: 'save-as' }) },
   { id: 'file.import', title: 'Import config…', group: 'File', keys: 'Mod+I', run: () => viewHooks.importFile() },
+  { id: 'file.settings', title: 'Settings…', group: 'File', keys: 'Mod+,', run: () => useUi.getState().openDialog({ kind: 'settings' }) },
   { id: 'file.export', title: 'Export reproducible config', group: 'File', keys: 'Mod+E', run: () => void exportConfig() },
   { id: 'edit.undo', title: 'Undo', group: 'Edit', keys: 'Mod+Z', run: () => useGraph.getState().undo(), enabled: () => useGraph.getState().past.length > 0 },
   { id: 'edit.redo', title: 'Redo', group: 'Edit', keys: 'Mod+Shift+Z', run: () => useGraph.getState().redo(), enabled: () => useGraph.getState().future.length > 0 },

@@ -48,5 +48,6 @@ export function remapUnit(unit: WorkUnit, from: string, to: string): WorkUnit {
     multiInputs: Object.fromEntries(Object.entries(unit.multiInputs).map(([k, items]) => [k, items.map((i) => ({ ...i, ref: { ...i.ref, dir: map(i.ref.dir) } }))])),
     outputs: Object.fromEntries(Object.entries(unit.outputs).map(([k, o]) => [k, { ...o, dir: map(o.dir) }])),
     shardCache: unit.shardCache ? { ...unit.shardCache, dir: map(unit.shardCache.dir) } : undefined,
+    access: unit.access ? { roots: unit.access.roots.map(map), declared: unit.access.declared.map(map) } : undefined,
   };
 }

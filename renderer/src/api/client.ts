@@ -27,6 +27,12 @@ export interface TrustItem {
   value: string;
 }
 
+/** The app settings the engine keeps in the workspace; `sessionGranted` are this engine's `--allow` folders (read-only). */
+export interface AppSettings {
+  grantedFolders: string[];
+  sessionGranted?: string[];
+}
+
 /**
  * The token comes from the URL the engine printed (`?token=…`) and is kept for the session, so a
  * reload without it (or a hash route) still works. Every request sends it as a Bearer header.
@@ -101,6 +107,8 @@ export class ForgeApi {
     this.request<{ trusted: boolean; fingerprint: string; needsTrust: TrustItem[] }>('POST', '/api/trust/check', { doc, path: path ?? undefined });
   /** Records the user's consent for this graph in the workspace (the engine refuses untrusted runs). */
   trust = (doc: GraphDocument, path?: string | null) => this.request<{ fingerprint: string; items: TrustItem[] }>('POST', '/api/trust', { doc, path: path ?? undefined });
+  settings = () => this.request<AppSettings>('GET', '/api/settings');
+  saveSettings = (s: { grantedFolders: string[] }) => this.request<AppSettings>('PUT', '/api/settings', s);
   exportConfig = (doc: GraphDocument, path?: string | null) => this.request<GraphDocument>('POST', '/api/export', { doc, path: path ?? undefined });
 
   /** The run event stream; reconnects with backoff while the page lives. */

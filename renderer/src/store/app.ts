@@ -259,7 +259,15 @@ export function runGraph(mode: RunMode, target?: string): void {
   if (!g.trusted) {
     void api
       .trustCheck(doc, g.path)
-      .then((r) => askTrust(doc, r.needsTrust.filter((i) => i.reason === 'path').map(trustNote), approve))
+      .then((r) => {
+        // Untrusted only for its paths, now allowed (a folder was granted in Settings): no dialog.
+        if (r.trusted && codeNodes(doc, useCatalog.getState().types).length === 0) {
+          useGraph.getState().setTrusted(true);
+          runGraph(mode, target);
+          return;
+        }
+        askTrust(doc, r.needsTrust.filter((i) => i.reason === 'path').map(trustNote), approve);
+      })
       .catch(() => askTrust(doc, [], approve));
     return;
   }

@@ -9,6 +9,7 @@ export type Dialog =
   | { kind: 'save-as' }
   | { kind: 'json' }
   | { kind: 'shortcuts' }
+  | { kind: 'settings' }
   | { kind: 'trust'; nodes: { nodeId: string; params: string[] }[]; notes?: string[]; then: () => void }
   | { kind: 'file-picker'; nodeId: string; param: string; mode: 'file' | 'glob' | 'save-file' }
   | { kind: 'confirm'; title: string; message: string; confirm: string; then: () => void };

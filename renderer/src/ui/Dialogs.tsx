@@ -6,6 +6,7 @@ import { docToFlow } from '../store/graph';
 import { useRun } from '../store/run';
 import { useUi, type Dialog } from '../store/ui';
 import { CodeEditor, loadMonaco } from './CodeEditor';
+import { SettingsDialog } from './SettingsDialog';
 
 export function Dialogs() {
   const d = useUi((s) => s.dialog);
@@ -28,11 +29,12 @@ export function Dialogs() {
       {d.kind === 'trust' ? <TrustDialog d={d} /> : null}
       {d.kind === 'file-picker' ? <FilePicker d={d} /> : null}
       {d.kind === 'confirm' ? <ConfirmDialog d={d} /> : null}
+      {d.kind === 'settings' ? <SettingsDialog /> : null}
     </div>
   );
 }
 
-function Modal({ title, children, footer, wide, testId }: { title: string; children: React.ReactNode; footer?: React.ReactNode; wide?: boolean; testId?: string }) {
+export function Modal({ title, children, footer, wide, testId }: { title: string; children: React.ReactNode; footer?: React.ReactNode; wide?: boolean; testId?: string }) {
   return (
     <div className={`modal${wide ? ' wide' : ''}`} role="dialog" aria-modal aria-label={title} data-testid={testId}>
       <div className="modal-head">

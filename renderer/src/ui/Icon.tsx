@@ -22,6 +22,7 @@ const PATHS: Record<string, string> = {
   refresh: 'M21 12a9 9 0 1 1-3-6.7L21 8M21 3v5h-5',
   chevronDown: 'm6 9 6 6 6-6',
   chevronUp: 'm18 15-6-6-6 6',
+  sliders: 'M4 6h9M17 6h3M15 4v4M4 12h3M11 12h9M9 10v4M4 18h11M19 18h1M17 16v4',
 };
 
 export function Icon({ name, size = 16, fill }: { name: keyof typeof PATHS | string; size?: number; fill?: boolean }) {

@@ -110,6 +110,7 @@ export function Toolbar() {
       <button className="tbtn" onClick={() => useUi.getState().toggleTheme()} title={`Switch to ${theme === 'dark' ? 'light' : 'dark'} theme`} aria-label="Toggle theme" data-testid="theme-toggle">
         <Icon name={theme === 'dark' ? 'sun' : 'moon'} />
       </button>
+      <Btn cmd="file.settings" icon="sliders" testId="tb-settings" />
       <Btn cmd="help.shortcuts" icon="help" />
     </header>
   );
