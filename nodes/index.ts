@@ -35,6 +35,7 @@ import mlBm25 from './ml-bm25/index.js';
 import viewHistogram from './view-histogram/index.js';
 import viewTable from './view-table/index.js';
 import report from './report/index.js';
+import mlLabelSample from './label-sample/index.js';
 
 /** The one list of node types. Adding a node type: its folder, plus one line here. */
 export const NODE_TYPES: readonly NodeType[] = [
@@ -74,4 +75,5 @@ export const NODE_TYPES: readonly NodeType[] = [
   viewHistogram,
   viewTable,
   report,
+  mlLabelSample,
 ];

@@ -40,7 +40,7 @@ export async function hashPlanFiles(ws: Workspace, plan: InstancePlan, baseDir: 
   for (const id of plan.order) {
     const inst = plan.instance(id);
     try {
-      const { files, declared } = await hashInputFiles(ws, plan.def(inst), inst.params, baseDir);
+      const { files, declared } = await hashInputFiles(ws, plan.def(inst), inst.params, baseDir, inst.baseId);
       checkPins(plan.graph.doc, inst.baseId, files, declared);
       out.set(id, files);
     } catch (err) {

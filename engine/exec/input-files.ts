@@ -31,9 +31,9 @@ export function pinKey(baseDir: string, path: string): string {
 }
 
 /** The files one node reads, hashed (memoised by stat). Missing files are the node's error, named. */
-export async function hashInputFiles(ws: Workspace, def: NodeType, params: Record<string, unknown>, baseDir: string): Promise<{ files: InputFile[]; declared: string[] }> {
+export async function hashInputFiles(ws: Workspace, def: NodeType, params: Record<string, unknown>, baseDir: string, nodeId: string): Promise<{ files: InputFile[]; declared: string[] }> {
   if (!def.inputFiles) return { files: [], declared: [] };
-  const paths = await def.inputFiles(params, baseDir);
+  const paths = await def.inputFiles(params, baseDir, { id: nodeId });
   const out: InputFile[] = [];
   for (const p of paths) {
     const abs = isAbsolute(p) ? p : resolve(baseDir, p);
@@ -72,7 +72,7 @@ export async function computePins(ws: Workspace, registry: NodeRegistry, graph: 
     const node = graph.nodes.get(id);
     const def = node ? registry.get(node.type) : undefined;
     if (!def) continue;
-    const { files } = await hashInputFiles(ws, def, graph.params.get(id) ?? {}, baseDir);
+    const { files } = await hashInputFiles(ws, def, graph.params.get(id) ?? {}, baseDir, id);
     for (const f of files) pins[f.path] = { hash: f.hash, bytes: f.bytes };
   }
   return Object.fromEntries(Object.entries(pins).sort(([a], [b]) => (a < b ? -1 : 1)));

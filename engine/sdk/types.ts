@@ -136,8 +136,9 @@ export interface NodeTypeDefinition<S extends z.ZodType> {
   /**
    * Files this node reads, relative to the graph document's folder. The engine hashes them into the
    * cache key and pins them on export, so editing a source file reruns exactly its readers.
+   * `node.id` is the node's id in the graph (without a sweep variant suffix), for files kept per node.
    */
-  inputFiles?(params: z.output<S>, baseDir: string): string[] | Promise<string[]>;
+  inputFiles?(params: z.output<S>, baseDir: string, node: { id: string }): string[] | Promise<string[]>;
   /** Param names that hold user code (SQL, expressions): imported graphs need consent before running them. */
   codeParams?: string[];
   /**

@@ -112,7 +112,7 @@ export async function assessTrust(graph: ValidGraph, registry: NodeRegistry, bas
     }
     let files: string[] = [];
     try {
-      files = def.inputFiles ? await def.inputFiles(inst.params, baseDir) : [];
+      files = def.inputFiles ? await def.inputFiles(inst.params, baseDir, { id: inst.baseId }) : [];
     } catch {
       // A bad param is the node's own error to report when it runs.
     }

@@ -19,6 +19,7 @@ import { AppSettings, GrantedFolderError } from '../security/granted-folders.js'
 import { HttpError, sendJson } from './http-util.js';
 import { ArtifactHash, readBody, readParam, readQuery } from './validate.js';
 import { workersRoute } from './workers-route.js';
+import { labelsRoutes } from './labels-route.js';
 
 export interface RunHub {
   broadcast(e: RunEvent): void;
@@ -102,6 +103,7 @@ export function createRoutes(engine: Engine, hub: RunHub) {
     ],
     ['GET', /^\/api\/graph-schema$/, (_q, res) => sendJson(res, 200, graphJsonSchema())],
     workersRoute,
+    ...labelsRoutes(engine, (path) => insideWorkspace(path)),
     [
       'POST',
       /^\/api\/validate$/,

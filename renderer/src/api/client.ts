@@ -102,6 +102,14 @@ export class ForgeApi {
       'GET',
       `/api/artifacts/${encodeURIComponent(hash)}`,
     );
+  /** Hand labels of a labelling node's sample (document id → agent?), kept beside the graph. */
+  labels = (node: string, sample: string, path?: string | null) =>
+    this.request<{ node: string; sample: string; file: string; labels: Record<string, boolean> }>(
+      'GET',
+      `/api/labels?node=${encodeURIComponent(node)}&sample=${encodeURIComponent(sample)}${path ? `&path=${encodeURIComponent(path)}` : ''}`,
+    );
+  saveLabels = (node: string, sample: string, labels: Record<string, boolean>, path?: string | null) =>
+    this.request<{ file: string; count: number }>('PUT', '/api/labels', { node, sample, labels, path: path ?? undefined });
   lineage = (hash: string) => this.request<LineageStep[]>('GET', `/api/artifacts/${encodeURIComponent(hash)}/lineage`);
   trustCheck = (doc: GraphDocument, path?: string | null) =>
     this.request<{ trusted: boolean; fingerprint: string; needsTrust: TrustItem[] }>('POST', '/api/trust/check', { doc, path: path ?? undefined });

@@ -7,6 +7,7 @@ import { displayState, formatMs, useRun } from '../store/run';
 import { useUi } from '../store/ui';
 import { DataTable } from './DataTable';
 import { EmbeddingsScatter } from './EmbeddingsScatter';
+import { LabelPanel } from './LabelPanel';
 import { MarkdownReport } from './MarkdownReport';
 import { ReportCharts } from './ReportCharts';
 import { shownVariant } from './variant';
@@ -116,6 +117,8 @@ export function OutputPanel() {
         ) : null}
         {lineageOn && out ? (
           <Lineage hash={out.hash} />
+        ) : out && node.data.type === 'ml.label-sample' && out.port === 'labels' ? (
+          <LabelPanel key={out.hash} hash={out.hash} nodeId={node.id} />
         ) : out ? (
           <>
             <ArtifactView key={out.hash} out={out} />
