@@ -94,7 +94,8 @@ describe('shard-level resume', () => {
     const [executed, total, reused] = [Number(m?.[1]), Number(m?.[2]), Number(m?.[3])];
     expect(total).toBe(SHARDS);
     expect(executed + reused).toBe(SHARDS);
-    expect(reused).toBeGreaterThanOrEqual(Math.floor(cachedAtKill / 2));
+    // A shard is reused only when both its files made it; each of the two writers may have left one file of an unfinished shard.
+    expect(reused).toBeGreaterThanOrEqual(Math.floor((cachedAtKill - 2) / 2));
     expect(executed).toBeLessThan(SHARDS);
     expect(resumed.hashes['keep.out']).toBe(reference.hashes['keep.out']);
     expect(resumed.hashes['keep.rejected']).toBe(reference.hashes['keep.rejected']);
