@@ -55,7 +55,8 @@ describe.skipIf(!chromiumAvailable())(`labelling panel e2e (Chromium at ${CHROMI
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${served.url}&file=${encodeURIComponent(GRAPH)}`);
     await page.waitForSelector('body[data-ready="true"]');
-    await expect.poll(() => page.locator('.react-flow__node').count()).toBe(4);
+    // expect.poll is only allowed inside a test; wait in the page instead.
+    await page.waitForFunction(() => document.querySelectorAll('.react-flow__node').length === 4);
     expect(errors).toEqual([]);
   });
 

@@ -10,7 +10,7 @@ import { Inspector } from './panels/Inspector';
 import { Palette } from './panels/Palette';
 import { isPopOut, PopOutApp } from './panels/PopOut';
 import { DEFAULT_NODE_SIZE, freeSpot } from './store/graph';
-import { api, importText, isTypingTarget, loadDocument, openGraph, refreshStale, reportError, scheduleValidate, useGraph } from './store/app';
+import { api, importText, isTypingTarget, loadDocument, markRunStarted, openGraph, refreshStale, reportError, scheduleValidate, useGraph } from './store/app';
 import { useCatalog } from './store/catalog';
 import { useRun } from './store/run';
 import { useUi } from './store/ui';
@@ -86,6 +86,7 @@ function Workbench() {
       if (!(sel.length === 1 && sel[0]?.id === id) && useGraph.getState().nodes.some((n) => n.id === id)) useGraph.getState().select([id]);
     });
     const unsubRun = useRun.subscribe((s, prev) => {
+      if (s.active && s.active.runId !== prev.active?.runId) markRunStarted();
       if (s.status !== prev.status) refreshStale();
       if (s.lastRun && s.lastRun !== prev.lastRun) announceRunFinished(s.lastRun.summary);
     });

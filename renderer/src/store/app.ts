@@ -304,6 +304,15 @@ let lastStatus: unknown = null;
 let lastMeta: unknown = null;
 let planTimer = 0;
 let planSeq = 0;
+/** Counts graph edits (node data, edges, settings); compared with its value when the last run started. */
+let graphRevision = 0;
+let revisionAtRunStart = -1;
+const UNSUCCESSFUL = new Set(['failed', 'skipped', 'cancelled']);
+
+/** Called when a run starts: results it produces describe the graph at this revision. */
+export function markRunStarted(): void {
+  revisionAtRunStart = graphRevision;
+}
 
 /**
  * Asks the engine for its plan of the current graph when node data, edges, graph settings (the
@@ -315,6 +324,7 @@ export function refreshStale(force = false): void {
   const { nodes, edges } = g;
   const status = useRun.getState().status;
   const dataChanged = nodes.length !== lastNodes.length || nodes.some((n, i) => n.data !== lastNodes[i]?.data || n.id !== lastNodes[i]?.id);
+  if (dataChanged || edges !== lastEdges || g.meta !== lastMeta) graphRevision++;
   if (!force && !dataChanged && edges === lastEdges && status === lastStatus && g.meta === lastMeta) return;
   lastNodes = nodes;
   lastEdges = edges;
@@ -334,7 +344,9 @@ export function refreshStale(force = false): void {
       .then((plan) => {
         if (mySeq !== planSeq || useRun.getState().active) return;
         const shown = useRun.getState().status;
-        useRun.getState().setStale(staleFromPlan(plan, (id) => shown[id]));
+        // A failure, skip or cancel describes the graph as it was run; the plan compares with the last success, so it only means "stale" once the graph was edited since.
+        const editedSinceRun = graphRevision !== revisionAtRunStart;
+        useRun.getState().setStale(staleFromPlan(plan, (id) => (editedSinceRun || !UNSUCCESSFUL.has(shown[id]?.state ?? '') ? shown[id] : undefined)));
       })
       // An invalid graph has no plan; the Problems panel shows why, and stale badges keep their last verdict.
       .catch(() => {});
