@@ -99,6 +99,7 @@ export default defineNode({
 
     let t = Number(p.threshold);
     let reason = 'fixed threshold (params.threshold)';
+    let validationRecall: { value: number; lo: number; hi: number } | undefined;
     if (p.target) {
       // Validation rows when connected: picking on the rows we report on would flatter the reported figures.
       let pickScores = oriented;
@@ -124,6 +125,11 @@ export default defineNode({
       // "below" keeps score < t: the oriented cut -x ≥ c becomes x ≤ -c, i.e. x < the next value up; keep ≤ by nudging.
       t = p.keep === 'above' ? chosen.threshold : -chosen.threshold + Number.EPSILON * Math.max(1, Math.abs(chosen.threshold));
       reason = validationRef ? chosen.reason.replace('labelled rows', 'validation rows') : chosen.reason;
+      if (validationRef) {
+        const positives = pickLabels.filter(Boolean).length;
+        const [lo, hi] = wilsonInterval(Math.round(chosen.recall * positives), positives);
+        validationRecall = { value: chosen.recall, lo, hi };
+      }
       if (validationRef && p.target.metric === 'precision')
         reason += '; precision depends on the share of positives, so it carries over only if the validation rows have about the input’s mix (recall carries over)';
       ctx.log(`threshold ${t} chosen: ${reason}`);
@@ -154,6 +160,18 @@ export default defineNode({
       const [pLo, pHi] = wilsonInterval(m.tp, m.tp + m.fp);
       const [rLo, rHi] = wilsonInterval(m.tp, m.tp + m.fn);
       Object.assign(metrics, { precision_ci_low: pLo, precision_ci_high: pHi, recall_ci_low: rLo, recall_ci_high: rHi });
+      const warnings: string[] = [];
+      // Validation rows promise a recall at this threshold; labelled input rows can check the promise.
+      // (Precision is not compared: it moves with the share of positives, which validation rows need not share.)
+      if (validationRecall !== undefined && Number.isFinite(m.recall)) {
+        const v = validationRecall;
+        metrics.validation_recall = v.value;
+        // Both figures are estimates: warn only when their 95 % intervals do not even overlap.
+        if (v.hi < rLo || v.lo > rHi)
+          warnings.push(
+            `recall here is ${m.recall.toFixed(3)} [${rLo.toFixed(3)}, ${rHi.toFixed(3)}] but ${v.value.toFixed(3)} [${v.lo.toFixed(3)}, ${v.hi.toFixed(3)}] on the validation rows that chose the threshold: the wanted documents here do not look like the validation positives (e.g. held-out seeds), so the threshold does not carry over; pick it on labelled rows of this data`,
+          );
+      }
       const heldRef = ctx.optionalInput('heldOut');
       if (heldRef) {
         const held = JSON.parse(readFileSync(join(heldRef.dir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
@@ -168,10 +186,12 @@ export default defineNode({
           // The held-out figure is itself an estimate; count it as disagreeing when it lies outside this interval.
           if (h < lo || h > hi) off.push(`${name} ${value.toFixed(3)} [${lo.toFixed(3)}, ${hi.toFixed(3)}] here vs ${h.toFixed(3)} held out`);
         }
-        if (off.length > 0) {
-          metrics.warning = `held-out and labelled metrics disagree beyond their 95 % intervals: ${off.join('; ')}. The held-out split does not look like this data; trust the labelled figures.`;
-          ctx.log(String(metrics.warning), 'warn');
-        }
+        if (off.length > 0)
+          warnings.push(`held-out and labelled metrics disagree beyond their 95 % intervals: ${off.join('; ')}. The held-out split does not look like this data; trust the labelled figures.`);
+      }
+      if (warnings.length > 0) {
+        metrics.warning = warnings.join(' Also: ');
+        ctx.log(String(metrics.warning), 'warn');
       }
       const shown = points.map((pt) => ({ ...pt, threshold: sign * pt.threshold }));
       await writeChart(

@@ -170,6 +170,21 @@ describe('threshold node', () => {
       params: { target: { metric: 'precision', value: 0.8 }, labelColumn: 'is_agent' },
     });
     expect(json(own.outputs.metrics!.dir, 'metrics.json')).toMatchObject({ threshold: 0.9, threshold_source: 'labels' });
+    // Validation recall 1 (4 of 4 seeds, interval about [0.51, 1]) vs 3 of 4 here ([0.30, 0.95]): the intervals overlap, so no warning.
+    expect(m.validation_recall).toBe(1);
+    expect(m.warning).toBeUndefined();
+  });
+
+  it('warns when the labelled input does not reach the recall the validation rows promised', async () => {
+    // Validation seeds score high, the input's wanted rows low (unlike the seeds): recall 3 of 4 there ([0.30, 0.95]), 0 of 24 here ([0, 0.14]).
+    const input = Array.from({ length: 30 }, (_, i) => ({ id: i, text: 't', is_agent: i < 24, score: i < 24 ? 0.3 : 0.1 }));
+    const run = await runNode(threshold, {
+      inputs: { in: await makeDataset(input), validation: await makeDataset(VALIDATION) },
+      params: { target: { metric: 'recall', value: 0.75 }, labelColumn: 'is_agent' },
+    });
+    const m = json(run.outputs.metrics!.dir, 'metrics.json');
+    expect(m).toMatchObject({ threshold: 0.75, recall: 0, validation_recall: 0.75 });
+    expect(String(m.warning)).toMatch(/recall here is 0.000 .* but 0.750 \[0.301, 0.954\] on the validation rows .* does not carry over/);
   });
 
   it('refuses validation rows without the label column', async () => {
