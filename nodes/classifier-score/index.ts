@@ -9,7 +9,10 @@ import { PROVIDER_CHOICES } from '../_sdk/onnx/session.js';
 
 const params = z.object({
   textColumn: z.string().min(1).default('text').meta({ title: 'Text column' }),
-  positiveLabel: z.string().optional().meta({ title: 'Score label', description: "The label whose probability becomes the score column; default: the model's positive label (or its first label)" }),
+  positiveLabel: z.string().optional().meta({
+    title: 'Score label',
+    description: "The label whose probability becomes the score column; default: the model's positive label, for a multi-class model the top label's probability (else the first label)",
+  }),
   scoreColumn: z.string().min(1).default('score').meta({ title: 'Score column' }),
   labelColumn: z.string().min(1).default('predicted_label').meta({ title: 'Top-label column' }),
   allLabels: z.boolean().default(false).meta({ title: 'One column per label', description: 'Also write p_<label> for every label' }),
@@ -40,9 +43,11 @@ export default defineNode({
     requireColumn(data, p.textColumn, 'in', 'params.textColumn');
     const { model, manifest, onnx } = loadClassifier(ctx.input('model'));
     const labels = model.labels.map((l) => displayLabel(l, model.args.label));
+    // A multi-class model has no "positive" label: its natural score is the confidence in the label it picks.
+    const scoreTop = p.positiveLabel === undefined && manifest.multiClass === true;
     const wanted = p.positiveLabel ?? (manifest.positiveLabel ? displayLabel(manifest.positiveLabel, model.args.label) : labels[0]!);
     const scoreIndex = labels.indexOf(wanted);
-    if (scoreIndex < 0) throw new NodeError(`the model has no label "${wanted}" (labels: ${labels.join(', ')})`, { field: 'params.positiveLabel' });
+    if (!scoreTop && scoreIndex < 0) throw new NodeError(`the model has no label "${wanted}" (labels: ${labels.join(', ')})`, { field: 'params.positiveLabel' });
 
     const conn = await ctx.duckdb();
     const texts = (await readStringColumn(conn, data, p.textColumn)).map((t) => t ?? '');
@@ -66,7 +71,7 @@ export default defineNode({
       let best = 0;
       for (let l = 1; l < nl; l++) if (probs[i * nl + l]! > probs[i * nl + best]!) best = l;
       top[i] = labels[best]!;
-      score[i] = probs[i * nl + scoreIndex]!;
+      score[i] = probs[i * nl + (scoreTop ? best : scoreIndex)]!;
     }
     const cols: NewColumn[] = [
       { name: p.scoreColumn, type: 'DOUBLE', values: score },
@@ -85,7 +90,7 @@ export default defineNode({
         `SELECT ${kept ? `${kept}, ` : ''}${added} FROM ${src} d JOIN temp.main.${sqlIdent(table)} s ON s.pos = d.${POS} ORDER BY d.${POS}`,
         ctx.output('out'),
       );
-      ctx.log(`scored ${out.rows} rows (${p.scoreColumn} = P(${wanted})) with the ${p.backend} backend on ${device} in ${seconds.toFixed(2)} s`);
+      ctx.log(`scored ${out.rows} rows (${p.scoreColumn} = ${scoreTop ? 'P(top label)' : `P(${wanted})`}) with the ${p.backend} backend on ${device} in ${seconds.toFixed(2)} s`);
     } finally {
       await dropTemp(conn, table);
     }

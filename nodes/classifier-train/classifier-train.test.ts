@@ -84,4 +84,14 @@ describe('classifier training node', () => {
     expect(() => train.params.parse({ positiveLabel: 'a b' })).toThrow(/whitespace/);
     expect(() => train.params.parse({ positiveLabel: 'x', negativeLabel: 'x' })).toThrow(/must differ/);
   });
+
+  it('holdout 0: no held-out figures written or logged, never NaN', async () => {
+    const run = await runNode(train, { inputs: await datasets(40), params: { ...small, holdout: 0 } });
+    const m = JSON.parse(readFileSync(join(run.outputs.metrics!.dir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+    expect(m).toMatchObject({ holdout_rows: 0, train_rows: 40 });
+    expect(m.accuracy).toBeUndefined();
+    expect(JSON.stringify(m)).not.toMatch(/NaN|n\/a/);
+    expect(run.logs.map((l) => l.message).join('\n')).not.toMatch(/NaN/);
+    expect(run.logs.some((l) => /held-out fraction is 0/.test(l.message))).toBe(true);
+  });
 });

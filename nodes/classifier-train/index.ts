@@ -1,17 +1,23 @@
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
-import { defineNode } from '../../engine/sdk/types.js';
+import { defineNode, type ArtifactRef, type RunContext } from '../../engine/sdk/types.js';
 import { displayLabel, inHoldout, writeClassifierArtifact } from '../_sdk/models/classifier.js';
-import { readIdsAndTexts, requireColumn } from '../_sdk/dataset/rows.js';
+import { readIdsAndTexts, readStringColumn, requireColumn } from '../_sdk/dataset/rows.js';
 import { LABEL_PREFIX, PREPROCESS } from '../_sdk/fasttext/dictionary.js';
 import { trainFastText, type TrainDoc } from '../_sdk/fasttext/train.js';
 import { binaryMetrics, binaryMetricValues, confusion, prCurve, writeMetrics } from '../_sdk/report.js';
+import { labelToken, multiClassMetrics } from './multiclass.js';
 
 const label = z.string().regex(/^\S+$/, 'a label cannot contain whitespace');
 
 const params = z
   .object({
     textColumn: z.string().min(1).default('text').meta({ title: 'Text column' }),
+    labelColumn: z.string().min(1).optional().meta({
+      title: 'Label column (multi-class)',
+      description:
+        'Train over the labels in this column (k classes, softmax as fastText) instead of positives vs negatives: rows come from the first input (and the second, if connected); NULL labels are skipped',
+    }),
     positiveLabel: label.default('positive').meta({ title: 'Positive label' }),
     negativeLabel: label.default('negative').meta({ title: 'Negative label' }),
     holdout: z
@@ -50,7 +56,10 @@ export default defineNode({
   title: 'Classifier: train (fastText)',
   description:
     'Trains a fastText-style classifier (words + hashed word/char n-grams, mean embedding, linear layer, softmax / hierarchical softmax / one-vs-all, SGD with linearly decaying learning rate; Hogwild! threads) on positive vs negative examples. Outputs an ONNX model with its manifest, and held-out accuracy, precision, recall, F1.',
-  inputs: { positives: { kind: 'dataset' }, negatives: { kind: 'dataset' } },
+  inputs: {
+    positives: { kind: 'dataset', title: 'positives (or all labelled rows)', description: 'With a label column: the labelled rows of every class' },
+    negatives: { kind: 'dataset', optional: true, description: 'Required for positives vs negatives; with a label column, more labelled rows (optional)' },
+  },
   outputs: { model: { kind: 'model' }, metrics: { kind: 'metrics', title: 'held-out metrics' } },
   params,
   // With threads = 1 (the default) training is bit-reproducible; Hogwild! threads are not.
@@ -59,7 +68,9 @@ export default defineNode({
   async run(ctx) {
     const p = ctx.params;
     const posRef = ctx.input('positives');
-    const negRef = ctx.input('negatives');
+    const negRef = ctx.optionalInput('negatives');
+    if (p.labelColumn !== undefined) return trainMultiClass(ctx, p, negRef ? [posRef, negRef] : [posRef]);
+    if (!negRef) throw new NodeError('connect negative examples (or give a label column to train over its classes)', { field: 'inputs.negatives' });
     requireColumn(posRef, p.textColumn, 'positives', 'params.textColumn');
     requireColumn(negRef, p.textColumn, 'negatives', 'params.textColumn');
     const conn = await ctx.duckdb();
@@ -83,27 +94,7 @@ export default defineNode({
       throw new NodeError('after holding out rows, one class has no training examples; lower the held-out fraction or add data', { field: 'params.holdout' });
     }
 
-    ctx.setDevice('cpu');
-    const { model, stats } = await trainFastText(
-      train,
-      {
-        dim: p.dim,
-        epoch: p.epoch,
-        lr: p.lr,
-        wordNgrams: p.wordNgrams,
-        bucket: p.bucket,
-        minn: p.minn,
-        maxn: p.maxn,
-        minCount: p.minCount,
-        loss: p.loss,
-        threads: p.threads,
-        seed: ctx.seed,
-        preprocess: p.preprocess,
-        compact: p.compact,
-      },
-      { progress: (d, t) => ctx.progress(d, t, 'training'), log: (m) => ctx.log(m), signal: ctx.signal },
-    );
-    ctx.log(`trained in ${stats.seconds.toFixed(2)} s: ${Math.round(stats.wordsPerSecondPerThread).toLocaleString('en-US')} words/s/thread, avg loss ${stats.avgLoss.toFixed(4)}`);
+    const { model, stats } = await train_(ctx, p, train);
 
     const posIndex = model.labels.indexOf(LABEL_PREFIX + p.positiveLabel);
     const scores = held.map((h) => model.probabilities(model.features(h.text))[posIndex]!);
@@ -116,7 +107,8 @@ export default defineNode({
     );
     const { averagePrecision } = prCurve(scores, actual);
     const metrics: Record<string, number | string> = {
-      ...binaryMetricValues(m, averagePrecision),
+      // With nothing held out there is nothing to measure: leave the figures out rather than write NaN.
+      ...(held.length > 0 ? binaryMetricValues(m, averagePrecision) : {}),
       holdout_rows: held.length,
       train_rows: train.length,
       positives_in: pos.texts.length,
@@ -140,3 +132,104 @@ export default defineNode({
   },
   module: import.meta.url,
 });
+
+type Params = z.output<typeof params>;
+type Ctx = RunContext<Params>;
+
+/** fastText training with the node's params, logging speed (timings stay out of the artifacts). */
+async function train_(ctx: Ctx, p: Params, docs: TrainDoc[]) {
+  ctx.setDevice('cpu');
+  const out = await trainFastText(
+    docs,
+    {
+      dim: p.dim,
+      epoch: p.epoch,
+      lr: p.lr,
+      wordNgrams: p.wordNgrams,
+      bucket: p.bucket,
+      minn: p.minn,
+      maxn: p.maxn,
+      minCount: p.minCount,
+      loss: p.loss,
+      threads: p.threads,
+      seed: ctx.seed,
+      preprocess: p.preprocess,
+      compact: p.compact,
+    },
+    { progress: (d, t) => ctx.progress(d, t, 'training'), log: (m) => ctx.log(m), signal: ctx.signal },
+  );
+  const { stats } = out;
+  ctx.log(`trained in ${stats.seconds.toFixed(2)} s: ${Math.round(stats.wordsPerSecondPerThread).toLocaleString('en-US')} words/s/thread, avg loss ${stats.avgLoss.toFixed(4)}`);
+  return out;
+}
+
+/**
+ * k classes from a label column, as `fasttext supervised` does with several `__label__`s: one
+ * softmax (or hs / one-vs-all) over all labels. Held-out rows by the same id hash as binary training;
+ * metrics are accuracy and macro / per-label precision, recall, F1 of the top label.
+ */
+async function trainMultiClass(ctx: Ctx, p: Params, refs: ArtifactRef[]): Promise<void> {
+  const conn = await ctx.duckdb();
+  const train: TrainDoc[] = [];
+  const held: { text: string; label: string }[] = [];
+  let skipped = 0;
+  for (const [side, ref] of refs.entries()) {
+    const port = side === 0 ? 'positives' : 'negatives';
+    requireColumn(ref, p.textColumn, port, 'params.textColumn');
+    requireColumn(ref, p.labelColumn!, port, 'params.labelColumn');
+    const rows = await readIdsAndTexts(conn, ref, p.textColumn);
+    const labels = await readStringColumn(conn, ref, p.labelColumn!);
+    rows.texts.forEach((text, i) => {
+      const raw = labels[i];
+      const label = raw === null || raw === undefined ? '' : labelToken(raw);
+      if (label === '') return void skipped++;
+      if (inHoldout(`${side}:${rows.ids[i]}`, ctx.seed, p.holdout)) held.push({ text, label });
+      else train.push({ text, label });
+    });
+  }
+  if (skipped > 0) ctx.log(`${skipped} rows without a label skipped`, 'warn');
+  const classes = [...new Set(train.map((d) => d.label))].sort();
+  if (classes.length < 2)
+    throw new NodeError(`label column "${p.labelColumn}" has ${classes.length} class(es) among the training rows; a classifier needs at least 2`, { field: 'params.labelColumn' });
+
+  const { model, stats } = await train_(ctx, p, train);
+  const labelNames = model.labels.map((l) => displayLabel(l));
+  const predicted = held.map((h) => {
+    const probs = model.probabilities(model.features(h.text));
+    let best = 0;
+    for (let l = 1; l < probs.length; l++) if (probs[l]! > probs[best]!) best = l;
+    return labelNames[best]!;
+  });
+  const mc = multiClassMetrics(
+    classes,
+    held.map((h) => h.label),
+    predicted,
+  );
+  const metrics: Record<string, number | string> = {
+    classes: classes.length,
+    labels: classes.join(' '),
+    holdout_rows: held.length,
+    train_rows: train.length,
+    train_loss: stats.avgLoss,
+    threads: stats.threads,
+    vocabulary: stats.vocabulary,
+    buckets_used: stats.buckets,
+  };
+  if (held.length > 0) {
+    Object.assign(metrics, { accuracy: mc.accuracy, macro_precision: mc.macroPrecision, macro_recall: mc.macroRecall, macro_f1: mc.macroF1 });
+    for (const l of mc.perLabel) {
+      metrics[`support.${l.label}`] = l.support;
+      for (const [k, v] of [
+        ['precision', l.precision],
+        ['recall', l.recall],
+        ['f1', l.f1],
+      ] as const)
+        if (Number.isFinite(v)) metrics[`${k}.${l.label}`] = v;
+    }
+    ctx.log(`held-out (${held.length} rows, ${classes.length} classes): accuracy ${mc.accuracy.toFixed(4)}, macro F1 ${mc.macroF1.toFixed(4)}`);
+  } else ctx.log('held-out fraction is 0: no held-out metrics', 'warn');
+  writeMetrics(ctx.output('metrics'), metrics);
+  const training = { params: p, seed: ctx.seed, examples: train.length, tokens: stats.tokens, avgLoss: stats.avgLoss, threads: stats.threads };
+  // No positive label: scoring reports the top label and its probability (multiClass tells the scorer so).
+  writeClassifierArtifact(ctx.output('model'), model, { multiClass: true, training, heldOut: metrics }, { writeBin: p.writeFastTextBin && !p.compact });
+}

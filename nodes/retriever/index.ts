@@ -12,6 +12,7 @@ import { buildHnsw, DEFAULT_HNSW, ExactSearcher, hnswSearch, loadHnsw, recallAtK
 import { PROVIDER_CHOICES } from '../_sdk/onnx/session.js';
 import { thresholdForTarget } from '../_sdk/vectors/rank-metrics.js';
 import { writeMetrics } from '../_sdk/report.js';
+import { validationScores } from './validation.js';
 
 const params = z
   .object({
@@ -30,7 +31,7 @@ const params = z
       .meta({
         title: 'Threshold for a target',
         description:
-          'With a label column in the pool dataset: choose the similarity threshold that reaches this precision (most recall) or recall (most precision) on the labelled rows, instead of a fixed threshold',
+          'Choose the similarity threshold that reaches this precision (most recall) or recall (most precision), instead of a fixed threshold: on the labelled pool rows when a label column is given, else on a validation split of the seeds (each against the other seeds) vs the connected general text',
       }),
     labelColumn: z
       .string()
@@ -52,7 +53,7 @@ const params = z
     message: 'pool mode needs a threshold, a target count or a target precision / recall',
     path: ['threshold'],
   })
-  .refine((p) => p.target === undefined || (p.labelColumn !== undefined && p.mode === 'pool'), { message: 'a target precision / recall needs a label column, in pool mode', path: ['target'] });
+  .refine((p) => p.target === undefined || p.mode === 'pool', { message: 'a target precision / recall needs pool mode', path: ['target'] });
 
 function prepared(ref: ArtifactRef, port: string, log: (m: string) => void): { meta: EmbeddingsMeta; data: Float32Array } {
   const e = readEmbeddings(ref, port);
@@ -75,6 +76,12 @@ export default defineNode({
     pool: { kind: 'embeddings', title: 'pool embeddings' },
     poolData: { kind: 'dataset', title: 'pool dataset' },
     index: { kind: 'index', optional: true, title: 'HNSW index (optional)', description: 'Over the seed embeddings in pool mode, over the pool embeddings in per-seed mode' },
+    general: {
+      kind: 'embeddings',
+      optional: true,
+      title: 'general text embeddings (optional)',
+      description: 'Text that is not what you retrieve (e.g. held-out prose), embedded like the pool: with a target and no label column, the threshold is picked on the seeds (leave-one-out) vs these',
+    },
   },
   outputs: { retrieved: { kind: 'dataset' }, rest: { kind: 'dataset' }, metrics: { kind: 'metrics' } },
   params,
@@ -193,6 +200,30 @@ export default defineNode({
     }
     let threshold = p.threshold;
     let thresholdReason = threshold === undefined ? '' : 'fixed threshold (params.threshold)';
+    let thresholdSource = 'fixed';
+    const generalRef = ctx.optionalInput('general');
+    if (p.target && !p.labelColumn) {
+      if (!generalRef)
+        throw new NodeError('a target needs labels or a validation split: give a label column of the pool dataset, or connect general text embeddings (not what you retrieve)', {
+          field: 'inputs.general',
+        });
+      if (nSeeds < 2) throw new NodeError('a validation split needs at least 2 seeds (each seed is scored against the others)', { field: 'inputs.seeds' });
+      const general = prepared(generalRef, 'general', log);
+      if (general.meta.dim !== dim) throw new NodeError(`general embeddings have ${general.meta.dim} dimensions, seeds ${dim}: embed both with the same model`, { field: 'inputs.general' });
+      const v = await validationScores(seeds.data, nSeeds, general.data, general.meta.count, dim, p.aggregate, p.m, threads);
+      const chosen = thresholdForTarget(v.scores, v.labels, p.target);
+      if (!chosen)
+        throw new NodeError(`no similarity threshold reaches ${p.target.metric} ≥ ${p.target.value} on the validation split (${v.seeds} seeds vs ${v.general} general texts)`, {
+          field: 'params.target',
+        });
+      threshold = chosen.threshold;
+      // Why, in words: which rows decided, and the caveat that matters for precision targets.
+      thresholdReason =
+        chosen.reason.replace(/on \d+ labelled rows \(\d+ positive\)/, `on a validation split of ${v.seeds} seeds (each against the other seeds) vs ${v.general} general texts`) +
+        (p.target.metric === 'precision' ? '; precision there assumes the pool has about that share of wanted documents (recall carries over)' : '');
+      thresholdSource = 'validation';
+      ctx.log(`similarity threshold ${threshold.toFixed(4)} chosen: ${thresholdReason}`);
+    }
     if (p.target && p.labelColumn) {
       const col = requireColumn(poolData, p.labelColumn, 'poolData', 'params.labelColumn');
       if (col.type !== 'BOOLEAN') throw new NodeError(`label column "${p.labelColumn}" is ${col.type}; a target needs a BOOLEAN column (true = wanted)`, { field: 'params.labelColumn' });
@@ -207,6 +238,7 @@ export default defineNode({
       if (!chosen) throw new NodeError(`no similarity threshold reaches ${p.target.metric} ≥ ${p.target.value} on the ${rows.length} labelled pool rows`, { field: 'params.target' });
       threshold = chosen.threshold;
       thresholdReason = chosen.reason;
+      thresholdSource = 'labels';
       ctx.log(`similarity threshold ${threshold.toFixed(4)} chosen: ${thresholdReason}`);
     }
     const keep = new Array<boolean>(nPool).fill(false);
@@ -249,6 +281,7 @@ export default defineNode({
       if (threshold !== undefined) {
         metrics.threshold = threshold;
         metrics.threshold_reason = thresholdReason;
+        metrics.threshold_source = thresholdSource;
       }
       if (recall !== undefined) metrics[`recall_at_${k}`] = recall;
       writeMetrics(ctx.output('metrics'), metrics);

@@ -191,4 +191,51 @@ describe('retriever node', () => {
     expect(metrics.threshold).toBeCloseTo(Math.sqrt(3) / 2, 6);
     expect(String(metrics.threshold_reason)).toMatch(/precision ≥ 1 on 4 labelled rows/);
   });
+
+  describe('threshold from a validation split (no labels)', () => {
+    // Seeds and general text as 2-D unit vectors: leave-one-out max similarities are s1 0.8, s2 0.96, s3 0.96; general g1 0.936, g2 −0.6.
+    const VSEEDS = [
+      [1, 0],
+      [0.8, 0.6],
+      [0.6, 0.8],
+    ];
+    const GENERAL = [
+      [0.28, 0.96],
+      [-1, 0],
+    ];
+    async function run(target: { metric: 'precision' | 'recall'; value: number }) {
+      const poolData = await makeDataset(POOL.map((_, i) => ({ id: `p${i + 1}`, text: `pool ${i + 1}`, source: 'pool' })));
+      const seeds = await makeEmbeddings(['s1', 's2', 's3'], VSEEDS);
+      const pool = await makeEmbeddings(
+        POOL.map((_, i) => `p${i + 1}`),
+        POOL,
+        { dataset: poolData.hash },
+      );
+      const general = await makeEmbeddings(['g1', 'g2'], GENERAL);
+      const r = await runNode(retriever, { inputs: { seeds, pool, poolData, general }, params: { mode: 'pool', target } });
+      const metrics = JSON.parse(readFileSync(join(r.outputs.metrics!.dir, 'metrics.json'), 'utf8')) as Record<string, unknown>;
+      return { ids: (await readDataset(r.outputs.retrieved!)).map((x) => x.id), metrics };
+    }
+
+    it('a precision target takes the lowest threshold above every general text', async () => {
+      const { ids, metrics } = await run({ metric: 'precision', value: 1 });
+      // Ranking s2 s3 (0.96) g1 (0.936) s1 (0.8) g2: precision 1 holds only down to 0.96.
+      expect(metrics.threshold).toBeCloseTo(0.96, 6);
+      expect(metrics.threshold_source).toBe('validation');
+      expect(String(metrics.threshold_reason)).toMatch(/precision ≥ 1 on a validation split of 3 seeds \(each against the other seeds\) vs 2 general texts: recall there 0.667/);
+      // Pool similarities: p1 1, p2 0.993, p3 −0.6, p4 1, p5 0.8.
+      expect(ids).toEqual(['p1', 'p2', 'p4']);
+    });
+
+    it('a recall target keeps every seed, so the threshold drops to the least similar seed', async () => {
+      const { metrics } = await run({ metric: 'recall', value: 1 });
+      expect(metrics.threshold).toBeCloseTo(0.8, 6);
+      expect(String(metrics.threshold_reason)).toMatch(/recall ≥ 1 on a validation split .*precision there 0.750/);
+    });
+
+    it('needs labels or general text', async () => {
+      const f = await fixture();
+      await expect(runNode(retriever, { inputs: f, params: { mode: 'pool', target: { metric: 'recall', value: 0.9 } } })).rejects.toThrow(/connect general text embeddings/);
+    });
+  });
 });

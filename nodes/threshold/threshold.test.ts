@@ -70,6 +70,7 @@ describe('threshold node', () => {
       kept_fraction: 0.375,
       threshold: 0.5,
       threshold_reason: 'fixed threshold (params.threshold)',
+      threshold_source: 'fixed',
       keep: 'below',
     });
     const chart = json(run.outputs.chart!.dir, 'chart.json') as { layer: { mark: unknown; data: { values: { count?: number }[] } }[] };
@@ -125,5 +126,73 @@ describe('threshold node', () => {
     expect(String(m.warning)).toMatch(/disagree.*recall 0.750/);
     const agree = await runNode(threshold, { inputs: { in: await makeDataset(ROWS), heldOut: run.outputs.metrics! }, params: { threshold: 0.6, labelColumn: 'source', positiveValue: 'agent' } });
     expect(json(agree.outputs.metrics!.dir, 'metrics.json').warning).toBeUndefined();
+  });
+
+  // Validation rows as the example builds them: held-out seeds (agent) and general text (prose), scored like the pool.
+  const VALIDATION = [
+    { id: 'v1', text: 'held-out seed', is_agent: true, score: 0.92 },
+    { id: 'v2', text: 'held-out seed', is_agent: true, score: 0.85 },
+    { id: 'v3', text: 'held-out seed', is_agent: true, score: 0.75 },
+    { id: 'v4', text: 'held-out seed', is_agent: true, score: 0.35 },
+    { id: 'v5', text: 'general text', is_agent: false, score: 0.5 },
+    { id: 'v6', text: 'general text', is_agent: false, score: 0.25 },
+    { id: 'v7', text: 'general text', is_agent: false, score: 0.1 },
+  ];
+
+  it('picks the threshold on validation rows and applies it to an unlabelled input', async () => {
+    const unlabelled = ROWS.map(({ id, text, score }) => ({ id, text, score }));
+    const run = await runNode(threshold, {
+      inputs: { in: await makeDataset(unlabelled), validation: await makeDataset(VALIDATION) },
+      params: { threshold: 0.99, target: { metric: 'recall', value: 0.75 }, labelColumn: 'is_agent' },
+    });
+    // Recall ≥ 0.75 of the 4 validation seeds first holds at 0.75 (v1–v3); on the input that keeps scores ≥ 0.75.
+    expect((await readDataset(run.outputs.kept!)).map((r) => r.id)).toEqual([1, 2, 3]);
+    const m = json(run.outputs.metrics!.dir, 'metrics.json');
+    expect(m).toMatchObject({ threshold: 0.75, threshold_source: 'validation', kept: 3 });
+    expect(String(m.threshold_reason)).toMatch(/recall ≥ 0.75 on 7 validation rows \(4 positive\): precision there 1.000/);
+    // The input has no labels, so no precision / recall is claimed for it.
+    expect(m.precision).toBeUndefined();
+  });
+
+  it('with validation rows and a labelled input, picks on the validation rows and reports on the input', async () => {
+    const run = await runNode(threshold, {
+      inputs: { in: await makeDataset(ROWS.map((r) => ({ ...r, is_agent: r.source === 'agent' }))), validation: await makeDataset(VALIDATION) },
+      params: { target: { metric: 'precision', value: 0.8 }, labelColumn: 'is_agent' },
+    });
+    const m = json(run.outputs.metrics!.dir, 'metrics.json');
+    // On the validation rows precision ≥ 0.8 holds down to 0.35 (4 of 5), picked there; on the input (a a p a p a p) that keeps rows 1-6.
+    expect(m.threshold).toBe(0.35);
+    expect(String(m.threshold_reason)).toMatch(/precision ≥ 0.8 on 7 validation rows .*carries over only if/);
+    expect(m).toMatchObject({ kept: 5, true_positives: 3, false_positives: 2, precision: 0.6, recall: 0.75 });
+    // Picked on the input's own labels instead, the threshold would differ: the validation rows decided.
+    const own = await runNode(threshold, {
+      inputs: { in: await makeDataset(ROWS.map((r) => ({ ...r, is_agent: r.source === 'agent' }))) },
+      params: { target: { metric: 'precision', value: 0.8 }, labelColumn: 'is_agent' },
+    });
+    expect(json(own.outputs.metrics!.dir, 'metrics.json')).toMatchObject({ threshold: 0.9, threshold_source: 'labels' });
+    // Validation recall 1 (4 of 4 seeds, interval about [0.51, 1]) vs 3 of 4 here ([0.30, 0.95]): the intervals overlap, so no warning.
+    expect(m.validation_recall).toBe(1);
+    expect(m.warning).toBeUndefined();
+  });
+
+  it('warns when the labelled input does not reach the recall the validation rows promised', async () => {
+    // Validation seeds score high, the input's wanted rows low (unlike the seeds): recall 3 of 4 there ([0.30, 0.95]), 0 of 24 here ([0, 0.14]).
+    const input = Array.from({ length: 30 }, (_, i) => ({ id: i, text: 't', is_agent: i < 24, score: i < 24 ? 0.3 : 0.1 }));
+    const run = await runNode(threshold, {
+      inputs: { in: await makeDataset(input), validation: await makeDataset(VALIDATION) },
+      params: { target: { metric: 'recall', value: 0.75 }, labelColumn: 'is_agent' },
+    });
+    const m = json(run.outputs.metrics!.dir, 'metrics.json');
+    expect(m).toMatchObject({ threshold: 0.75, recall: 0, validation_recall: 0.75 });
+    expect(String(m.warning)).toMatch(/recall here is 0.000 .* but 0.750 \[0.301, 0.954\] on the validation rows .* does not carry over/);
+  });
+
+  it('refuses validation rows without the label column', async () => {
+    await expect(
+      runNode(threshold, {
+        inputs: { in: await makeDataset(ROWS), validation: await makeDataset(VALIDATION.map(({ id, text, score }) => ({ id, text, score }))) },
+        params: { target: { metric: 'recall', value: 0.5 }, labelColumn: 'is_agent' },
+      }),
+    ).rejects.toThrow(/input "validation" has no column "is_agent"/);
   });
 });

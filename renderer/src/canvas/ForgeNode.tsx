@@ -7,7 +7,7 @@ import type { FlowNode } from '../store/graph';
 import { useGraph } from '../store/app';
 import { displayState, formatMs, useRun, type NodeRunState } from '../store/run';
 import { useUi } from '../store/ui';
-import { useMetricsWarning } from './metricsWarning';
+import { useMetricsNotes } from './metricsWarning';
 
 const STATE_LABEL: Record<NodeRunState, string> = {
   idle: 'idle',
@@ -94,7 +94,7 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const pct = progress?.total ? Math.min(100, (100 * progress.done) / progress.total) : null;
   const outputs = status?.outputs ?? [];
   const rowsOut = outputs.find((o) => o.rows !== null && o.kind === 'dataset');
-  const warning = useMetricsWarning(state === 'done' || state === 'cached' || state === 'stale' || state === 'pinned' ? outputs : []);
+  const { warning, threshold: thresholdNote } = useMetricsNotes(state === 'done' || state === 'cached' || state === 'stale' || state === 'pinned' ? outputs : []);
 
   let statusLine: string;
   if (state === 'running') statusLine = progress?.message ?? (progress?.total ? `${progress.done.toLocaleString('en-US')} / ${progress.total.toLocaleString('en-US')}` : 'running…');
@@ -145,6 +145,11 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
       {summary ? (
         <div className="fnode-summary mono" title={summary}>
           {summary}
+        </div>
+      ) : null}
+      {thresholdNote ? (
+        <div className="fnode-note" role="note" title={thresholdNote} data-testid="node-threshold">
+          {thresholdNote}
         </div>
       ) : null}
       {warning ? (
