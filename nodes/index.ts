@@ -36,6 +36,7 @@ import viewHistogram from './view-histogram/index.js';
 import viewTable from './view-table/index.js';
 import report from './report/index.js';
 import mlLabelSample from './label-sample/index.js';
+import sourceWarc from './source-warc/index.js';
 
 /** The one list of node types. Adding a node type: its folder, plus one line here. */
 export const NODE_TYPES: readonly NodeType[] = [
@@ -76,4 +77,5 @@ export const NODE_TYPES: readonly NodeType[] = [
   viewTable,
   report,
   mlLabelSample,
+  sourceWarc,
 ];
