@@ -62,11 +62,12 @@ export class QueueLab {
   }
 
   /** Starts a private redis-server (on `port`, or a free one) and waits until it answers. */
-  async startRedis(extra: string[] = [], port?: number): Promise<{ url: string; port: number; proc: ChildProcess }> {
+  async startRedis(extra: string[] = [], port?: number, password?: string): Promise<{ url: string; port: number; proc: ChildProcess }> {
     const p = port ?? (await freePort());
-    const proc = spawn(REDIS, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...extra], { stdio: 'ignore' });
+    const auth = password ? ['--requirepass', password] : [];
+    const proc = spawn(REDIS, ['--port', String(p), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...auth, ...extra], { stdio: 'ignore' });
     this.children.push(proc);
-    const url = `redis://127.0.0.1:${p}`;
+    const url = password ? `redis://:${encodeURIComponent(password)}@127.0.0.1:${p}` : `redis://127.0.0.1:${p}`;
     for (let i = 0; ; i++) {
       try {
         await checkRedis(url);

@@ -45,7 +45,7 @@ describe('queue runs when things go wrong', () => {
     const keep = summary.nodes.find((n) => n.nodeId === 'keep');
     expect(keep?.state).toBe('failed');
     // Shown as it is: a lost queue, not an internal error of the filter.
-      expect(keep?.error).toMatch(new RegExp(`^lost the connection to Redis at ${redis.url} for over 10 s`));
+    expect(keep?.error).toMatch(new RegExp(`^lost the connection to Redis at ${redis.url} for over 10 s`));
     expect(summary.nodes.find((n) => n.nodeId === 'load')?.state).toBe('executed');
 
     // Same port, empty Redis (no persistence): the worker reconnects by itself.

@@ -6,7 +6,7 @@ import type { NodeType } from '../../sdk/types.js';
 import { ExecutorError, type Executor } from '../executor.js';
 import type { UnitHooks, UnitResult, WorkUnit } from '../work-unit.js';
 import { QUEUE_NAME, WORKER_KEY_PREFIX, type UnitJobData, type UnitJobError, type WorkerHeartbeat } from './protocol.js';
-import { checkRedis, redisOptions } from './redis.js';
+import { checkRedis, redisOptions, shownUrl } from './redis.js';
 
 /** How long the coordinator tolerates losing Redis before it fails the run's pending units. */
 const REDIS_LOSS_GRACE_MS = 10_000;
@@ -51,7 +51,9 @@ export class QueueExecutor implements Executor {
       if (up) this.lostSince = undefined;
       else this.lostSince ??= Date.now();
       if (this.lostSince !== undefined && Date.now() - this.lostSince > REDIS_LOSS_GRACE_MS) {
-        const err = new ExecutorError(`lost the connection to Redis at ${this.url} for over ${REDIS_LOSS_GRACE_MS / 1000} s; the run stops here and resumes from the cache once Redis is back`);
+        const err = new ExecutorError(
+          `lost the connection to Redis at ${shownUrl(this.url)} for over ${REDIS_LOSS_GRACE_MS / 1000} s; the run stops here and resumes from the cache once Redis is back`,
+        );
         for (const p of this.pending.values()) p.reject(err);
         this.pending.clear();
       }
