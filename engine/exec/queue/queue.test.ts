@@ -14,7 +14,14 @@ describe('distributed runs on BullMQ', () => {
   it('refuses a Redis whose maxmemory-policy may evict jobs', async () => {
     const { url } = await lab.startRedis(['--maxmemory-policy', 'allkeys-lru']);
     await expect(checkRedis(url)).rejects.toThrow(/maxmemory-policy allkeys-lru.*noeviction/);
-  });
+    // Both ends refuse it before any work is queued, with the fix in the message.
+    const run = await lab.cli(['run', join(lab.dir, 'g.forge.json'), '-w', join(lab.dir, 'ws-evicting'), '--queue', url]);
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toContain(`Redis at ${url} has maxmemory-policy allkeys-lru; Forge needs noeviction`);
+    const worker = await lab.cli(['worker', '--queue', url, '--store', join(lab.dir, 'ws-evicting', '.forge')]);
+    expect(worker.code).not.toBe(0);
+    expect(worker.stderr).toContain('CONFIG SET maxmemory-policy noeviction');
+  }, 120_000);
 
   it('two forge workers give the same artifact hashes as a local run, and show up as connected workers', async () => {
     const localRun = await lab.localRun('g.forge.json', join(lab.dir, 'ws-local'));
