@@ -117,7 +117,9 @@ ${markdownTable(
 )}
 
 warcio inflates with pako (JavaScript), one file at a time per node execution; the CLI row adds process start,
-input hashing, the JSON Lines scratch pass and the Parquet shard writes.
+input hashing, the JSON Lines scratch pass and the Parquet shard writes. On inputs this small the CLI row is
+dominated by start-up (a few seconds before the node runs), so the warcio row is the rate to scale from; on this
+shared VM every row also carries the load average in the machine line.
 `;
 writeSection('source-warc', body);
 log('wrote bench/RESULTS.md section source-warc');
