@@ -36,6 +36,8 @@ import viewHistogram from './view-histogram/index.js';
 import viewTable from './view-table/index.js';
 import report from './report/index.js';
 import mlLabelSample from './label-sample/index.js';
+import sourceWarc from './source-warc/index.js';
+import sourceParquetGlob from './source-parquet-glob/index.js';
 
 /** The one list of node types. Adding a node type: its folder, plus one line here. */
 export const NODE_TYPES: readonly NodeType[] = [
@@ -76,4 +78,6 @@ export const NODE_TYPES: readonly NodeType[] = [
   viewTable,
   report,
   mlLabelSample,
+  sourceWarc,
+  sourceParquetGlob,
 ];

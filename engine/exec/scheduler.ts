@@ -20,7 +20,7 @@ import type { InputFile } from './input-files.js';
 import { cacheIdentity, gatherInputs, hashPlanFiles, lookupCache, passThrough, pinnedOutputs, type GatheredInputs } from './cache-resolver.js';
 import { shardCacheSlot } from './shards/shard-cache.js';
 import type { NodeOutcome, OutputInfo, RunEvent, RunSummary } from './events.js';
-import { LocalExecutor, type Executor } from './executor.js';
+import { ExecutorError, LocalExecutor, type Executor } from './executor.js';
 import type { Instance } from './expand.js';
 import { outputInfo } from './plan.js';
 import { planInstances } from './planner.js';
@@ -248,7 +248,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
       const durationMs = performance.now() - t0;
       const cancelled = err instanceof CancelledError || signal.aborted;
       const location: ErrorLocation = { ...(err instanceof NodeError ? err.location : {}), nodeId: inst.baseId };
-      const message = cancelled ? 'cancelled' : err instanceof NodeError ? err.message : `internal error in ${def.type}: ${(err as Error).message}`;
+      const message = cancelled ? 'cancelled' : err instanceof NodeError || err instanceof ExecutorError ? err.message : `internal error in ${def.type}: ${(err as Error).message}`;
       recorder.executionEnded(executionId, { status: cancelled ? 'cancelled' : 'failed', durationMs, error: message, location: cancelled ? null : location, logs, published });
       if (!cancelled) noteFailure(id);
       const outcome: NodeOutcome = { ...base(inst, def), state: cancelled ? 'cancelled' : 'failed', executionId, durationMs, outputs: [], error: message, location };

@@ -3,13 +3,15 @@ import { Redis } from 'ioredis';
 import type { NodeRegistry } from '../../registry.js';
 import { CancelledError, NodeError } from '../../sdk/node-error.js';
 import type { NodeType } from '../../sdk/types.js';
-import type { Executor } from '../executor.js';
+import { ExecutorError, type Executor } from '../executor.js';
 import type { UnitHooks, UnitResult, WorkUnit } from '../work-unit.js';
 import { QUEUE_NAME, WORKER_KEY_PREFIX, type UnitJobData, type UnitJobError, type WorkerHeartbeat } from './protocol.js';
-import { checkRedis, redisOptions } from './redis.js';
+import { checkRedis, redisOptions, shownUrl } from './redis.js';
 
 /** How long the coordinator tolerates losing Redis before it fails the run's pending units. */
 const REDIS_LOSS_GRACE_MS = 10_000;
+/** How long closing waits for Redis to acknowledge before dropping the connections. */
+const CLOSE_GRACE_MS = 3_000;
 
 /**
  * Sends each work unit to a BullMQ queue instead of a local thread; `forge worker` processes run
@@ -49,7 +51,9 @@ export class QueueExecutor implements Executor {
       if (up) this.lostSince = undefined;
       else this.lostSince ??= Date.now();
       if (this.lostSince !== undefined && Date.now() - this.lostSince > REDIS_LOSS_GRACE_MS) {
-        const err = new Error(`lost the connection to Redis at ${this.url} for over ${REDIS_LOSS_GRACE_MS / 1000} s; the run stops here and resumes from the cache once Redis is back`);
+        const err = new ExecutorError(
+          `lost the connection to Redis at ${shownUrl(this.url)} for over ${REDIS_LOSS_GRACE_MS / 1000} s; the run stops here and resumes from the cache once Redis is back`,
+        );
         for (const p of this.pending.values()) p.reject(err);
         this.pending.clear();
       }
@@ -102,7 +106,15 @@ export class QueueExecutor implements Executor {
 
   async close(): Promise<void> {
     clearInterval(this.watchdog);
-    await Promise.allSettled([this.events.close(), this.queue.close()]);
+    // BullMQ's close waits for Redis to answer (QUIT) and never returns while Redis is down, which
+    // left a run that had already failed on a lost Redis hanging; past a short wait the
+    // connections are dropped instead (ioredis stops reconnecting once disconnected).
+    const closed = Promise.allSettled([this.events.close(), this.queue.close()]).then(() => true);
+    let timer: NodeJS.Timeout | undefined;
+    const waited = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CLOSE_GRACE_MS)));
+    const clean = await Promise.race([closed, waited]);
+    clearTimeout(timer);
+    if (!clean) for (const c of [this.events, this.queue]) void c.disconnect().catch(() => undefined);
     this.client.disconnect();
   }
 }
@@ -127,6 +139,7 @@ function toUnitError(err: unknown, nodeType: string): Error {
     const e = JSON.parse(message) as UnitJobError;
     if (e.name === 'NodeError') return new NodeError(e.message, e.location);
     if (e.name === 'CancelledError') return new CancelledError();
+    if (e.name === 'ExecutorError') return new ExecutorError(e.message);
     return new Error(`${e.message} (on a queue worker running ${nodeType})`);
   } catch {
     return new Error(`queue worker failed running ${nodeType}: ${message}`);

@@ -8,7 +8,7 @@ import { NodeError } from '../../sdk/node-error.js';
 import { executeUnit } from '../execute-unit.js';
 import type { UnitResult, WorkUnit } from '../work-unit.js';
 import { QUEUE_NAME, remapUnit, WORKER_KEY_PREFIX, type UnitJobData, type UnitJobError, type WorkerHeartbeat } from './protocol.js';
-import { checkRedis, redisOptions } from './redis.js';
+import { checkRedis, redisOptions, shownUrl } from './redis.js';
 
 const HEARTBEAT_MS = 3000;
 
@@ -54,7 +54,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<{ close: 
   worker.on('error', (err) => log(`worker error: ${err.message}`));
   await worker.waitUntilReady();
   await publish();
-  log(`forge worker ${beat.id} on ${beat.host} (pid ${beat.pid}): queue ${o.url}, store ${o.store}`);
+  log(`forge worker ${beat.id} on ${beat.host} (pid ${beat.pid}): queue ${shownUrl(o.url)}, store ${o.store}`);
   return {
     worker,
     close: async () => {
@@ -69,12 +69,16 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<{ close: 
 async function runJob(job: Job<UnitJobData, UnitResult>, o: QueueWorkerOptions, log: (line: string) => void): Promise<UnitResult> {
   const { unit: sent, storeRoot, codeHash } = job.data;
   const def = o.registry.get(sent.nodeType);
-  if (!def) throw new UnrecoverableError(encode({ name: 'Error', message: `worker on ${hostname()} does not know node type ${sent.nodeType}` }));
+  if (!def)
+    throw new UnrecoverableError(
+      encode({ name: 'ExecutorError', message: `worker on ${hostname()} does not know node type ${sent.nodeType}; update this worker's checkout to the coordinator's version` }),
+    );
   const mine = o.registry.codeHash(sent.nodeType);
   if (mine !== codeHash) {
     const message = `worker on ${hostname()} refuses ${sent.nodeType}: its code hash ${mine.slice(0, 19)} differs from the coordinator's ${codeHash.slice(0, 19)}; update this worker's checkout to the coordinator's version`;
     log(message);
-    throw new UnrecoverableError(encode({ name: 'Error', message }));
+    // Refusals are the worker's, not the node's: the coordinator shows them as they are (ExecutorError).
+    throw new UnrecoverableError(encode({ name: 'ExecutorError', message }));
   }
   const unit = remapUnit(sent, storeRoot, o.store);
   const done = resultFile(unit);
