@@ -56,7 +56,7 @@ describe.skipIf(!chromiumAvailable())(`labelling panel e2e (Chromium at ${CHROMI
     await page.goto(`${served.url}&file=${encodeURIComponent(GRAPH)}`);
     await page.waitForSelector('body[data-ready="true"]');
     // expect.poll is only allowed inside a test; wait in the page instead.
-    await page.waitForFunction(() => document.querySelectorAll('.react-flow__node').length === 4);
+    await page.waitForFunction("document.querySelectorAll('.react-flow__node').length === 4");
     expect(errors).toEqual([]);
   });
 
