@@ -173,7 +173,7 @@ describe('subgraphs', () => {
       expect(doc.version).toBe(3);
       expect(doc.migratedFrom).toBe(2);
       const original = JSON.parse(text) as GraphDocument;
-      expect(doc.nodes).toEqual(original.nodes.map((n) => ({ params: {}, ...n })));
+      expect(doc.nodes).toEqual(original.nodes);
       expect(doc.edges).toEqual(original.edges);
       expect(engine.validate(doc).diagnostics).toEqual([
         expect.objectContaining({ severity: 'warning', code: 'migrated-format', message: expect.stringContaining('from graph format version 2 to 3') }),
