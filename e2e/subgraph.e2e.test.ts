@@ -203,6 +203,9 @@ describe.skipIf(!chromiumAvailable())(`subgraph e2e (Chromium at ${CHROMIUM})`, 
     await expect.poll(() => page.getByTestId('dirty').count(), WAIT).toBe(0);
     await page.keyboard.press('Control+Alt+KeyN');
     await expect.poll(() => page.locator('.react-flow__node').count(), WAIT).toBe(0);
+    // The same graph seed as the first graph: the seed is part of every cache key.
+    await page.getByRole('textbox', { name: /^Seed/ }).fill('11');
+    await expect.poll(async () => (await doc()).seed, WAIT).toBe(11);
 
     await page.locator('.react-flow__pane').click({ button: 'right', position: { x: 200, y: 200 } });
     await page.getByRole('menuitem', { name: /^Paste/ }).click();

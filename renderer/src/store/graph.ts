@@ -259,7 +259,8 @@ export function createGraphStore(deps: GraphStoreDeps) {
         inner = {
           nodes: frame.nodes.map((n) => (n.id === frame.subgraphId && n.data.subgraph ? { ...n, data: { ...n.data, subgraph: { ...n.data.subgraph, nodes: doc.nodes, edges: doc.edges } } } : n)),
           edges: frame.edges,
-          meta: frame.meta,
+          // Graph settings (name, seed) belong to the whole document, whatever level edits them.
+          meta: s.meta,
         };
       }
       return inner;
@@ -573,7 +574,7 @@ export function createGraphStore(deps: GraphStoreDeps) {
           s.edges,
           ids,
           { input: portKind('inputs'), output: portKind('outputs') },
-          (id, position, subgraph): FlowNode => ({ id, type: 'forge', position, data: { type: SUBGRAPH_TYPE, params: {}, label: 'Subgraph', subgraph }, selected: true }),
+          (id, position, subgraph): FlowNode => ({ id, type: 'forge', position, data: { type: SUBGRAPH_TYPE, params: {}, subgraph }, selected: true }),
           (source, sourceHandle, target, targetHandle): FlowEdge => ({ id: edgeId(source, sourceHandle, target, targetHandle), source, sourceHandle, target, targetHandle, data: {} }),
           (nodes, edges) => flowToDoc(nodes, edges, s.meta),
         );
@@ -616,7 +617,7 @@ export function createGraphStore(deps: GraphStoreDeps) {
         const scope = stack.map((f) => `${f.subgraphId}/`).join('');
         // Edits made inside are one undo step at the level shown now.
         const past = changed ? [...frame.past, { nodes: frame.nodes, edges: frame.edges, meta: frame.meta }] : frame.past;
-        set({ stack, scope, nodes, edges, meta: frame.meta, past, future: changed ? [] : frame.future, lastCommit: null, docVersion: s.docVersion + 1 });
+        set({ stack, scope, nodes, edges, meta: s.meta, past, future: changed ? [] : frame.future, lastCommit: null, docVersion: s.docVersion + 1 });
       },
       setSubgraphExpanded: (id, expanded) => {
         mutateNode(id, (d) => (d.subgraph ? { ...d, subgraph: { ...d.subgraph, expanded } } : d));

@@ -28,7 +28,7 @@ export async function saveToLibrary(nodeId: string): Promise<string | null> {
   const node = g.nodes.find((n) => n.id === nodeId);
   const spec = node?.data.subgraph;
   if (!node || !spec || spec.component !== undefined) return null;
-  const name = node.data.label && node.data.label !== 'Subgraph' ? node.data.label : node.id;
+  const name = node.data.label || node.id;
   const path = componentPath(name);
   try {
     const res = await api.saveGraph(path, componentDocument(spec, name, GRAPH_VERSION, GRAPH_FORMAT));

@@ -40,8 +40,8 @@ describe('grouping into a subgraph', () => {
     // Positions inside are relative to the group's corner.
     expect(sub?.subgraph?.nodes?.[0]?.position).toEqual({ x: 0, y: 0 });
     expect(sub?.subgraph?.edges).toEqual([{ from: { node: filter, port: 'out' }, to: { node: sample, port: 'in' } }]);
-    expect(sub?.subgraph?.inputs).toEqual({ in: { kind: 'dataset', to: [{ node: filter, port: 'in' }], label: `${filter}.in` } });
-    expect(sub?.subgraph?.outputs).toEqual({ out: { kind: 'dataset', from: { node: sample, port: 'out' }, label: `${sample}.out` } });
+    expect(sub?.subgraph?.inputs).toEqual({ in: { kind: 'dataset', to: [{ node: filter, port: 'in' }] } });
+    expect(sub?.subgraph?.outputs).toEqual({ out: { kind: 'dataset', from: { node: sample, port: 'out' } } });
     const outer = doc.edges.map((e) => `${e.from.node}.${e.from.port}->${e.to.node}.${e.to.port}`).sort();
     expect(outer).toEqual([`${src}.out->sample_2.in`, `${src}.out->subgraph.in`, `subgraph.out->${write}.in`].sort());
     // The new node has the ports, so it can be connected like any other.

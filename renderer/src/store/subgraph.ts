@@ -112,7 +112,7 @@ export function groupIntoSubgraph<N extends NodeLike, E extends EdgeLike>(
         port = name(tp, inputs);
         inputBySource.set(key, port);
         const kind = (target && kinds.input(target, tp)) ?? (byId.get(e.source) && kinds.output(byId.get(e.source) as N, sp)) ?? 'dataset';
-        inputs[port] = { kind, to: [], label: `${target?.data.label ?? e.target}.${tp}` };
+        inputs[port] = { kind, to: [] };
         outer.push(makeEdge(e.source, sp, id, port));
       }
       (inputs[port] as { to: { node: string; port: string }[] }).to.push({ node: e.target, port: tp });
@@ -124,7 +124,7 @@ export function groupIntoSubgraph<N extends NodeLike, E extends EdgeLike>(
         outputBySource.set(key, port);
         const source = byId.get(e.source);
         const kind = (source && kinds.output(source, sp)) ?? 'dataset';
-        outputs[port] = { kind, from: { node: e.source, port: sp }, label: `${source?.data.label ?? e.source}.${sp}` };
+        outputs[port] = { kind, from: { node: e.source, port: sp } };
       }
       outer.push(makeEdge(id, port, e.target, tp));
     }
