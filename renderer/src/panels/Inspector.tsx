@@ -117,6 +117,8 @@ function MultiInspector({ count }: { count: number }) {
 
 function GraphInspector() {
   const meta = useGraph((s) => s.meta);
+  // Inside an opened subgraph the counts are its own; name, description and seed are the document's.
+  const inside = useGraph((s) => s.stack[s.stack.length - 1]?.title);
   const count = useGraph((s) => s.nodes.length);
   const edges = useGraph((s) => s.edges.length);
   const diags = useUi((s) => s.diagnostics);
@@ -124,7 +126,7 @@ function GraphInspector() {
   return (
     <aside className="inspector" data-testid="inspector">
       <div className="side-head">
-        <span>Pipeline</span>
+        <span>{inside ? `Subgraph ${inside} (graph settings)` : 'Pipeline'}</span>
         <span className="muted small">
           {count} nodes · {edges} edges
         </span>
