@@ -177,6 +177,9 @@ describe.skipIf(!chromiumAvailable())(`subgraph e2e (Chromium at ${CHROMIUM})`, 
     const crumbs = page.getByRole('navigation', { name: 'Subgraph breadcrumb' });
     await crumbs.waitFor();
     await expect.poll(() => page.locator('.react-flow__node').count(), WAIT).toBe(2);
+    // The breadcrumb says what feeds the subgraph and what leaves it.
+    expect(await crumbs.textContent()).toContain('in → shuffle.in');
+    expect(await crumbs.textContent()).toContain('split.train → train');
     // Inner nodes show their own states under their full ids.
     await expect.poll(() => nodeState('shuffle'), WAIT).toBe('cached');
     await shotsEverywhere('opened');

@@ -74,8 +74,15 @@ export function SubgraphBody({ fullId, spec }: { fullId: string; spec: SubgraphS
 /** Where the canvas is inside nested subgraphs, with a way back to each outer level. */
 export function SubgraphBreadcrumb() {
   const stack = useGraph((s) => s.stack);
-  const name = useGraph((s) => s.stack[0]?.meta.name);
+  const name = useGraph((s) => s.meta.name);
   if (stack.length === 0) return null;
+  // The opened subgraph's ports: what its unconnected inner ports are fed by, and what leaves it.
+  const top = stack[stack.length - 1];
+  const spec = top?.nodes.find((n) => n.id === top.subgraphId)?.data.subgraph;
+  const ports = [
+    ...Object.entries(spec?.inputs ?? {}).map(([k, p]) => `${k} → ${p.to.map((t) => `${t.node}.${t.port}`).join(', ')}`),
+    ...Object.entries(spec?.outputs ?? {}).map(([k, p]) => `${p.from.node}.${p.from.port} → ${k}`),
+  ];
   return (
     <nav className="sg-crumbs" aria-label="Subgraph breadcrumb" data-testid="subgraph-breadcrumb">
       <button className="btn small" onClick={() => useGraph.getState().exitSubgraph(Infinity)}>
@@ -93,6 +100,11 @@ export function SubgraphBreadcrumb() {
           )}
         </span>
       ))}
+      {ports.length > 0 ? (
+        <span className="sg-crumb-ports muted mono" title="The subgraph's ports: outer input → inner port, inner port → outer output">
+          {ports.join(' · ')}
+        </span>
+      ) : null}
     </nav>
   );
 }

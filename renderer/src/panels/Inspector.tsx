@@ -126,7 +126,7 @@ function GraphInspector() {
   return (
     <aside className="inspector" data-testid="inspector">
       <div className="side-head">
-        <span>{inside ? `Subgraph ${inside} (graph settings)` : 'Pipeline'}</span>
+        <span>{inside ? `Inside ${inside}` : 'Pipeline'}</span>
         <span className="muted small">
           {count} nodes · {edges} edges
         </span>
