@@ -5,6 +5,8 @@ import { GRAPH_FORMAT, GRAPH_VERSION, type GraphDocument } from './graph/documen
 import { GraphLoadError } from './graph/errors.js';
 import { loadGraphFile } from './graph/load.js';
 import { validateGraph, type ValidGraph, type ValidationResult } from './graph/validate.js';
+import { workspaceComponentLoader } from './graph/components.js';
+import { flattenSubgraphs, nameSubgraphInDiagnostic } from './graph/subgraph.js';
 import { computePins } from './exec/input-files.js';
 import type { RunSummary } from './exec/events.js';
 import { planGraph, type GraphPlan } from './exec/plan.js';
@@ -19,6 +21,20 @@ import { Workspace } from './workspace.js';
 
 function mergeDiagnostics(result: ValidationResult, extra: ValidationResult['diagnostics']): ValidationResult {
   return extra.length === 0 ? result : { ...result, diagnostics: [...result.diagnostics, ...extra] };
+}
+
+/** A document migrated from an older format version on load says so; saving it keeps the migration. */
+function formatMigrationWarning(doc: GraphDocument, file?: string): ValidationResult['diagnostics'] {
+  if (doc.migratedFrom === undefined) return [];
+  return [
+    {
+      severity: 'warning',
+      code: 'migrated-format',
+      file,
+      field: 'version',
+      message: `migrated from graph format version ${doc.migratedFrom} to ${GRAPH_VERSION}; save the graph to keep the migration`,
+    },
+  ];
 }
 
 /**
@@ -59,10 +75,25 @@ export class Engine {
     return { doc: loadGraphFile(file), file, baseDir: dirname(file) };
   }
 
-  validate(doc: GraphDocument, file?: string): ValidationResult {
+  validate(source: GraphDocument, file?: string): ValidationResult {
+    // Subgraphs are flattened first: everything below (and the plan, the cache and provenance) sees
+    // their inner nodes as ordinary nodes with ids like `sub/inner`.
+    const flat = flattenSubgraphs(source, {
+      file,
+      loadComponent: workspaceComponentLoader(this.ws.root, this.ws.forgeDir),
+      portKind: (type, direction, port) => {
+        const def = this.registry.get(type);
+        if (!def) return null;
+        return (direction === 'input' ? def.inputs : def.outputs)[port]?.kind;
+      },
+    });
+    const migratedFormat = formatMigrationWarning(source, file);
+    if (flat.diagnostics.some((d) => d.severity === 'error')) return { diagnostics: [...flat.diagnostics, ...migratedFormat] };
+    const doc = flat.doc;
     // SECURITY: bounds (sweep size, unknown params) first; an oversized sweep is not parsed variant by variant.
     const limits = graphLimitDiagnostics(doc, this.registry, file);
-    const result: ValidationResult = limits.some((d) => d.severity === 'error') ? { diagnostics: limits } : mergeDiagnostics(validateGraph(doc, this.registry, file), limits);
+    const checked: ValidationResult = limits.some((d) => d.severity === 'error') ? { diagnostics: limits } : mergeDiagnostics(validateGraph(doc, this.registry, file), limits);
+    const result = mergeDiagnostics({ ...checked, diagnostics: checked.diagnostics.map(nameSubgraphInDiagnostic) }, [...flat.diagnostics, ...migratedFormat]);
     if (file && result.diagnostics.length > 0 && existsSync(file)) {
       return { ...result, diagnostics: annotateLines(result.diagnostics, readFileSync(file, 'utf8')) };
     }

@@ -67,6 +67,56 @@ export const nodeSchema = z.object({
   sweep: sweepSchema.optional(),
   /** Pinned outputs (port → artifact hash) win over recomputation until unpinned. */
   pinnedOutputs: z.record(z.string(), hashString).optional(),
+  /**
+   * Only on nodes of type "subgraph": the embedded graph (or the library component it uses) and its
+   * typed ports. The engine flattens it before planning (engine/graph/subgraph.ts).
+   */
+  get subgraph(): z.ZodOptional<typeof subgraphSchema> {
+    return subgraphSchema.optional();
+  },
+});
+
+const portName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[A-Za-z0-9_]+$/, 'port names use letters, digits and _ only');
+
+/** A subgraph input: its kind, and the inner input ports it feeds (one outer edge fans out to all). */
+export const subgraphInputSchema = z.object({
+  kind: z.string().min(1),
+  to: z.array(portRefSchema).min(1),
+  label: z.string().optional(),
+});
+
+/** A subgraph output: its kind, and the inner output port it exposes. */
+export const subgraphOutputSchema = z.object({
+  kind: z.string().min(1),
+  from: portRefSchema,
+  label: z.string().optional(),
+});
+
+/**
+ * A subgraph's definition: either embedded (`nodes`, `edges`, `inputs`, `outputs`) or a reference to
+ * a component file in the workspace (`component`, e.g. `components/clean.forge.json`, a graph
+ * document with `inputs` and `outputs`), never both.
+ */
+export const subgraphSchema = z.object({
+  /** Workspace-relative path of a library component; its nodes and ports are used as written there. */
+  component: z
+    .string()
+    .min(1)
+    .max(4096)
+    .regex(/\.forge\.json$/, 'components are graph documents (*.forge.json)')
+    .optional(),
+  get nodes(): z.ZodOptional<z.ZodArray<typeof nodeSchema>> {
+    return z.array(nodeSchema).optional();
+  },
+  edges: z.array(edgeSchema).optional(),
+  inputs: z.record(portName, subgraphInputSchema).optional(),
+  outputs: z.record(portName, subgraphOutputSchema).optional(),
+  /** Cosmetic: whether the canvas shows the inner nodes on the subgraph node. */
+  expanded: z.boolean().optional(),
 });
 
 export const filePinSchema = z.object({ hash: hashString, bytes: z.number().int().nonnegative() });
@@ -78,7 +128,11 @@ export const pinsSchema = z.object({
 
 export const graphDocumentSchema = z.object({
   format: z.literal(GRAPH_FORMAT),
-  version: z.literal(GRAPH_VERSION),
+  // A version 2 document is a version 3 document without subgraphs, so documents built in memory
+  // by older code stay valid; documents read from text are migrated to GRAPH_VERSION first.
+  version: z.union([z.literal(GRAPH_VERSION), z.literal(2)]),
+  /** Set by the loader when the document was written in an older format version and migrated. */
+  migratedFrom: z.number().int().positive().optional(),
   engineVersion: z.string().optional(),
   name: z.string().optional(),
   description: z.string().optional(),
@@ -86,6 +140,9 @@ export const graphDocumentSchema = z.object({
   nodes: z.array(nodeSchema),
   edges: z.array(edgeSchema).default([]),
   pins: pinsSchema.optional(),
+  /** A library component's ports (a document used as a subgraph by `subgraph.component`). */
+  inputs: z.record(portName, subgraphInputSchema).optional(),
+  outputs: z.record(portName, subgraphOutputSchema).optional(),
 });
 
 export type GraphDocument = z.infer<typeof graphDocumentSchema>;
@@ -94,6 +151,9 @@ export type GraphEdge = z.infer<typeof edgeSchema>;
 export type PortRef = z.infer<typeof portRefSchema>;
 export type FilePin = z.infer<typeof filePinSchema>;
 export type SweepSpec = z.infer<typeof sweepSchema>;
+export type SubgraphSpec = z.infer<typeof subgraphSchema>;
+export type SubgraphInput = z.infer<typeof subgraphInputSchema>;
+export type SubgraphOutput = z.infer<typeof subgraphOutputSchema>;
 
 /** The published JSON Schema of the current document format (also served to the UI's Monaco editor). */
 export function graphJsonSchema(): Record<string, unknown> {

@@ -23,6 +23,8 @@ const MIGRATIONS: Record<number, Migration> = {
       })),
     };
   },
+  // Version 3 added subgraph nodes; nothing in a version 2 document changes meaning.
+  2: (doc) => ({ ...doc, version: 3 }),
 };
 
 /** Brings a parsed document up to the current version, or explains why it cannot. */
@@ -51,5 +53,7 @@ export function migrateDocument(raw: unknown, file?: string): Raw {
     doc = step(doc);
     version = doc.version as number;
   }
+  // The document says it was migrated (the app and `forge validate` warn: save to keep it).
+  if (declared < GRAPH_VERSION) doc = { ...doc, migratedFrom: declared };
   return doc;
 }

@@ -157,7 +157,9 @@ describe('graph documents', () => {
       edges: [{ id: 'e1', source: 'a', sourceHandle: 'out', target: 'b', targetHandle: 'in' }],
     };
     const doc = parseGraphValue(v1);
-    expect(doc.version).toBe(2);
+    // v1 → v2 (edges, seed) → v3 (subgraphs); the document says where it came from.
+    expect(doc.version).toBe(3);
+    expect(doc.migratedFrom).toBe(1);
     expect(doc.seed).toBe(9);
     expect(doc.edges).toEqual([{ id: 'e1', from: { node: 'a', port: 'out' }, to: { node: 'b', port: 'in' } }]);
   });

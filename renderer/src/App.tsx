@@ -1,5 +1,6 @@
 import { ReactFlowProvider, useReactFlow } from '@xyflow/react';
 import { useCallback, useEffect, useRef } from 'react';
+import { refreshLibrary } from './store/libraryActions';
 import type { GraphDocument, NodeTypeInfo } from './api/types';
 import { Canvas } from './canvas/Canvas';
 import { COMMANDS, confirmDiscard, matchKeys, runCommand, viewHooks } from './commands';
@@ -44,6 +45,7 @@ function Workbench() {
         const types = await api.nodeTypes();
         if (cancelled) return;
         useCatalog.getState().setTypes(types);
+        await refreshLibrary();
         const file = new URL(window.location.href).searchParams.get('file');
         if (file) await openGraph(file);
         // A read-only automation hook (e2e tests, benchmarks): the document as the engine would get it.

@@ -1,5 +1,6 @@
 import { cancelRun, exportConfig, runGraph, saveGraph, selectedNodeIds, useGraph } from './store/app';
 import { layoutGraph } from './canvas/autoLayout';
+import { groupSelection } from './store/libraryActions';
 import { useRun } from './store/run';
 import { useUi } from './store/ui';
 
@@ -61,6 +62,7 @@ export const COMMANDS: Command[] = [
   { id: 'edit.delete', title: 'Delete', group: 'Edit', keys: 'Delete', run: () => useGraph.getState().deleteSelected() },
   { id: 'edit.selectAll', title: 'Select all', group: 'Edit', keys: 'Mod+A', run: () => useGraph.getState().selectAll() },
   { id: 'edit.bypass', title: 'Bypass / un-bypass node', group: 'Edit', keys: 'Mod+B', run: toggleBypass, enabled: hasSelection },
+  { id: 'edit.group', title: 'Group into subgraph', group: 'Edit', keys: 'Mod+G', run: groupSelection, enabled: hasSelection },
   {
     id: 'edit.layout',
     title: 'Auto-layout',

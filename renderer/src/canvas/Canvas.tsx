@@ -21,6 +21,7 @@ import { useCatalog } from '../store/catalog';
 import type { FlowEdge, FlowNode } from '../store/graph';
 import { useUi } from '../store/ui';
 import { ForgeNode } from './ForgeNode';
+import { SubgraphBreadcrumb } from './SubgraphParts';
 
 const nodeTypes = { forge: ForgeNode };
 export const DRAG_MIME = 'application/x-forge-node-type';
@@ -161,6 +162,8 @@ export function Canvas() {
   );
 
   const onNodeDoubleClick = useCallback((_e: React.MouseEvent, node: FlowNode) => {
+    // A subgraph opens for editing, as a folder does; other nodes show their output.
+    if (useGraph.getState().enterSubgraph(node.id)) return;
     useUi.getState().showOutput(node.id, null);
   }, []);
 
@@ -240,6 +243,7 @@ export function Canvas() {
       </ReactFlow>
       <style ref={dimStyle} />
       <ConnectHint />
+      <SubgraphBreadcrumb />
       {nodes.length === 0 ? <EmptyState /> : null}
     </div>
   );

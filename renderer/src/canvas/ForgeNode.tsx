@@ -2,12 +2,14 @@ import { Handle, Position, type NodeProps } from '@xyflow/react';
 import { memo } from 'react';
 import type { NodeTypeInfo, PortSpec } from '../api/types';
 import { categoryColor, kindColor } from '../lib/colors';
-import { useCatalog } from '../store/catalog';
 import type { FlowNode } from '../store/graph';
 import { useGraph } from '../store/app';
-import { displayState, formatMs, useRun, type NodeRunState } from '../store/run';
+import { displayState, formatMs, type NodeRunState } from '../store/run';
 import { useUi } from '../store/ui';
 import { useMetricsNotes } from './metricsWarning';
+import { SubgraphBody, SubgraphHeadActions } from './SubgraphParts';
+import { useNodeInfo, useNodeStatus } from './subgraphStatus';
+import { isInside, SUBGRAPH_TYPE } from '../store/subgraph';
 
 const STATE_LABEL: Record<NodeRunState, string> = {
   idle: 'idle',
@@ -79,11 +81,12 @@ function usePlaceholderPorts(id: string, enabled: boolean): { inputs: Record<str
 }
 
 function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
-  const info = useCatalog((s) => s.types.get(data.type));
-  const status = useRun((s) => s.status[id]);
-  const staleReason = useRun((s) => s.stale[id]);
-  const lit = useUi((s) => s.highlight.includes(id));
-  const diag = useUi((s) => s.diagnostics.find((d) => d.nodeId === id && d.severity === 'error'));
+  const isSub = data.type === SUBGRAPH_TYPE;
+  const info = useNodeInfo({ id, data });
+  // Run states and diagnostics name nodes by full id (`prep/filter` inside subgraph prep).
+  const { status, stale: staleReason, fullId } = useNodeStatus({ id, data });
+  const lit = useUi((s) => s.highlight.includes(fullId));
+  const diag = useUi((s) => s.diagnostics.find((d) => d.severity === 'error' && (d.nodeId === fullId || (isSub && d.nodeId !== undefined && isInside(d.nodeId, fullId)))));
   const placeholder = usePlaceholderPorts(id, !info);
   const state = displayState(status, staleReason);
   const category = info?.category ?? 'Unknown';
@@ -113,7 +116,7 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
 
   return (
     <div
-      className={`fnode state-${state}${selected ? ' selected' : ''}${info ? '' : ' unknown'}${data.bypass ? ' bypassed' : ''}${lit ? ' lineage-hit' : ''}`}
+      className={`fnode state-${state}${selected ? ' selected' : ''}${info ? '' : ' unknown'}${isSub ? ' fnode-subgraph' : ''}${data.bypass ? ' bypassed' : ''}${lit ? ' lineage-hit' : ''}`}
       style={{ '--cat': categoryColor(category) } as React.CSSProperties}
       data-testid={`node-${id}`}
       data-state={state}
@@ -131,17 +134,19 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
             {data.sweep ? <span className="sweep-tag"> · sweep {data.sweep.dirichlet ? `${data.sweep.dirichlet.samples}×` : `${data.sweep.values?.length ?? 0}×`}</span> : null}
           </div>
         </div>
+        {isSub ? <SubgraphHeadActions id={id} spec={data.subgraph} /> : null}
         {state !== 'idle' ? (
           <span className={`pill pill-${state}`} data-testid="node-state" title={staleReason ? `stale: ${staleReason}` : undefined}>
             {STATE_LABEL[state]}
           </span>
         ) : null}
       </div>
-      {!info ? (
+      {!info && !isSub ? (
         <div className="fnode-unknown">
           Unknown type <span className="mono">{data.type}</span> — kept as a placeholder
         </div>
       ) : null}
+      {isSub ? <SubgraphBody fullId={fullId} spec={data.subgraph} /> : null}
       {summary ? (
         <div className="fnode-summary mono" title={summary}>
           {summary}

@@ -3,6 +3,8 @@ import { useShallow } from 'zustand/react/shallow';
 import type { Diagnostic, NodeTypeInfo } from '../api/types';
 import { categoryColor, kindColor } from '../lib/colors';
 import { runGraph, useGraph } from '../store/app';
+import { groupSelection } from '../store/libraryActions';
+import { SubgraphInspector } from './SubgraphInspector';
 import { useCatalog } from '../store/catalog';
 import type { FlowNode } from '../store/graph';
 import { displayState, useRun } from '../store/run';
@@ -71,6 +73,7 @@ export function Inspector() {
   });
   if (typeof selected === 'number') return <MultiInspector count={selected} />;
   if (!selected) return <GraphInspector />;
+  if (selected.data.subgraph) return <SubgraphInspector key={selected.id} node={selected} />;
   return <NodeInspector key={selected.id} node={selected} />;
 }
 
@@ -88,6 +91,9 @@ function MultiInspector({ count }: { count: number }) {
           </button>
           <button className="btn" onClick={() => g.autoLayout()}>
             Arrange selection
+          </button>
+          <button className="btn" onClick={groupSelection} title="Replace these nodes by one subgraph node; its ports are the edges the grouping cuts">
+            Group into subgraph
           </button>
           <button
             className="btn"
@@ -111,6 +117,8 @@ function MultiInspector({ count }: { count: number }) {
 
 function GraphInspector() {
   const meta = useGraph((s) => s.meta);
+  // Inside an opened subgraph the counts are its own; name, description and seed are the document's.
+  const inside = useGraph((s) => s.stack[s.stack.length - 1]?.title);
   const count = useGraph((s) => s.nodes.length);
   const edges = useGraph((s) => s.edges.length);
   const diags = useUi((s) => s.diagnostics);
@@ -118,7 +126,7 @@ function GraphInspector() {
   return (
     <aside className="inspector" data-testid="inspector">
       <div className="side-head">
-        <span>Pipeline</span>
+        <span>{inside ? `Inside ${inside}` : 'Pipeline'}</span>
         <span className="muted small">
           {count} nodes · {edges} edges
         </span>

@@ -2,8 +2,8 @@ import { useEffect, useState } from 'react';
 import type { LineageStep, OutputInfo, Preview } from '../api/types';
 import { kindColor } from '../lib/colors';
 import { api, runGraph, useGraph } from '../store/app';
-import { useCatalog } from '../store/catalog';
-import { displayState, formatMs, useRun } from '../store/run';
+import { useNodeInfo, useNodeStatus } from '../canvas/subgraphStatus';
+import { displayState, formatMs } from '../store/run';
 import { useUi } from '../store/ui';
 import { DataTable } from './DataTable';
 import { EmbeddingsScatter } from './EmbeddingsScatter';
@@ -28,9 +28,9 @@ function bytes(n: number): string {
 export function OutputPanel() {
   const target = useUi((s) => s.output);
   const node = useGraph((s) => (target ? s.nodes.find((n) => n.id === target.nodeId) : undefined));
-  const info = useCatalog((s) => (node ? s.types.get(node.data.type) : undefined));
-  const status = useRun((s) => (target ? s.status[target.nodeId] : undefined));
-  const stale = useRun((s) => (target ? s.stale[target.nodeId] : undefined));
+  // Inside an opened subgraph states are keyed by full id; a subgraph node shows its exposed outputs.
+  const info = useNodeInfo(node);
+  const { status, stale } = useNodeStatus(node);
   // Lineage is a view mode: it follows whichever output is shown (not the one it was opened on).
   const [lineageOn, setLineageOn] = useState(false);
   const [variantPick, setVariantPick] = useState<string | null>(null);

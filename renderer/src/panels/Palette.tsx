@@ -3,6 +3,7 @@ import type { NodeTypeInfo } from '../api/types';
 import { DRAG_MIME } from '../canvas/Canvas';
 import { categoryColor, kindColor } from '../lib/colors';
 import { groupByCategory, searchTypes, useCatalog } from '../store/catalog';
+import { LibraryList } from './LibraryList';
 
 /** Left sidebar: node types grouped by category, searchable, draggable onto the canvas. */
 export function Palette({ onAdd }: { onAdd(info: NodeTypeInfo): void }) {
@@ -24,6 +25,7 @@ export function Palette({ onAdd }: { onAdd(info: NodeTypeInfo): void }) {
       <div className="palette-list">
         {!loaded ? <div className="muted pad">Loading node types…</div> : null}
         {loaded && groups.length === 0 ? <div className="muted pad">No node matches “{query}”.</div> : null}
+        <LibraryList query={query} />
         {groups.map(([cat, list]) => {
           const isCollapsed = collapsed.has(cat) && !query;
           return (

@@ -6,12 +6,13 @@ import { desktop } from '../desktop';
 import { requestNotificationPermission } from '../ui/runFinished';
 import { useCatalog } from './catalog';
 import { codeNodes, createGraphStore, type FlowNode } from './graph';
+import { useLibrary } from './library';
 import { useRun } from './run';
 import { staleFromPlan } from './stale';
 import { useUi } from './ui';
 
 export const api = new ForgeApi(typeof window === 'undefined' ? '' : readToken());
-export const useGraph = createGraphStore({ types: () => useCatalog.getState().types });
+export const useGraph = createGraphStore({ types: () => useCatalog.getState().types, components: () => useLibrary.getState().components });
 
 /* ---------- trust: imported graphs with user code must be approved before running ---------- */
 
@@ -243,6 +244,12 @@ export function runGraph(mode: RunMode, target?: string): void {
     useUi.getState().toast({ kind: 'info', title: 'A run is in progress', detail: 'Cancel it first (Ctrl+.)' }, 3000);
     return;
   }
+  if (target !== undefined && g.nodes.find((n) => n.id === target)?.data.subgraph) {
+    useUi.getState().toast({ kind: 'info', title: 'Open the subgraph to run one of its nodes', detail: 'Run all runs the subgraph with the rest of the graph.' }, 4000);
+    return;
+  }
+  // Inside an opened subgraph the engine knows its nodes by their full ids (`prep/filter`).
+  const engineTarget = target !== undefined ? g.scope + target : undefined;
   const doc = g.toDocument();
   const approve = () => {
     const current = useGraph.getState();
@@ -275,7 +282,7 @@ export function runGraph(mode: RunMode, target?: string): void {
   // A graph the user wrote or approved in the app is trusted; the engine keeps that in the workspace.
   api
     .trust(doc, g.path)
-    .then(() => api.run(doc, { mode, target, path: g.path, continueOnFailure: useUi.getState().continueOnFailure }))
+    .then(() => api.run(doc, { mode, target: engineTarget, path: g.path, continueOnFailure: useUi.getState().continueOnFailure }))
     .catch((err: unknown) => {
       if (err instanceof ApiError && err.status === 403 && err.needsTrust.length > 0) {
         useGraph.getState().setTrusted(false);
@@ -390,7 +397,8 @@ export async function restoreLastResults(): Promise<void> {
       const detail = await api.runDetail(r.id);
       for (const ex of detail.executions) {
         // The newest result of each node is shown; the engine's plan then says whether it is stale.
-        if (seen.has(ex.nodeId) || !want.has(ex.nodeId) || ex.status !== 'succeeded') continue;
+        // Inner nodes of a subgraph ran as `sub/inner`.
+        if (seen.has(ex.nodeId) || !(want.has(ex.nodeId) || want.has(ex.nodeId.split('/')[0] ?? '')) || ex.status !== 'succeeded') continue;
         seen.add(ex.nodeId);
         status[ex.nodeId] = {
           state: ex.cached ? 'cached' : 'done',

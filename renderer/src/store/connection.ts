@@ -2,13 +2,16 @@ import type { Connection } from '@xyflow/react';
 import type { NodeTypeInfo, PortSpec } from '../api/types';
 import { edgeProblem } from '../../../engine/contract/edge-rules';
 import { pathBetween } from '../../../engine/contract/topology';
+import type { SubgraphSpec } from './subgraph';
 
 export type ConnectionCheck = { ok: true } | { ok: false; code: 'self' | 'unknown-node' | 'unknown-type' | 'unknown-port' | 'kind-mismatch' | 'input-taken' | 'cycle' | 'incomplete'; reason: string };
 
 interface Ctx {
-  nodes: readonly { id: string; data: { type: string; label?: string } }[];
+  nodes: readonly { id: string; data: { type: string; label?: string; subgraph?: SubgraphSpec } }[];
   edges: readonly { source: string; target: string; sourceHandle?: string | null; targetHandle?: string | null }[];
   types: ReadonlyMap<string, NodeTypeInfo>;
+  /** A node's type facts when they are not the catalog's (a subgraph node's ports are its own). */
+  infoOf?: (node: Ctx['nodes'][number]) => NodeTypeInfo | undefined;
 }
 
 function portName(spec: PortSpec | undefined, port: string): string {
@@ -25,8 +28,8 @@ export function validateConnection(ctx: Ctx, c: Pick<Connection, 'source' | 'tar
   const from = ctx.nodes.find((n) => n.id === c.source);
   const to = ctx.nodes.find((n) => n.id === c.target);
   if (!from || !to) return { ok: false, code: 'unknown-node', reason: 'one of the nodes no longer exists' };
-  const fromType = ctx.types.get(from.data.type);
-  const toType = ctx.types.get(to.data.type);
+  const fromType = ctx.infoOf ? ctx.infoOf(from) : ctx.types.get(from.data.type);
+  const toType = ctx.infoOf ? ctx.infoOf(to) : ctx.types.get(to.data.type);
   if (!fromType || !toType) {
     const unknown = !fromType ? from : to;
     return { ok: false, code: 'unknown-type', reason: `node "${unknown.id}" has unknown type ${unknown.data.type}; its ports are not known` };

@@ -147,7 +147,7 @@ describe('graph document round trip', () => {
   it('document → canvas → document is lossless (except rounding positions)', () => {
     const doc: GraphDocument = {
       format: 'forge-graph',
-      version: 2,
+      version: 3,
       name: 'rt',
       seed: 7,
       ...({ futureTopLevel: [1] } as object),

@@ -4,6 +4,7 @@ import type { GraphDocument, NodeTypeInfo } from '../api/types';
 import { GRAPH_FORMAT, GRAPH_VERSION } from '../../../engine/contract/graph-format';
 import { layeredLayout, uniqueId } from '../lib/graph';
 import { validateConnection, type ConnectionCheck } from './connection';
+import { groupIntoSubgraph, subgraphInfo, SUBGRAPH_TYPE, type ComponentDocs, type SubgraphSpec } from './subgraph';
 
 export interface NodeData extends Record<string, unknown> {
   type: string;
@@ -15,6 +16,8 @@ export interface NodeData extends Record<string, unknown> {
   pinnedOutputs?: Record<string, string>;
   /** Sweep spec (run once per value / Dirichlet sample); see engine/graph/document.ts. */
   sweep?: SweepSpec;
+  /** Only on subgraph nodes: the embedded graph or library component, and its ports. */
+  subgraph?: SubgraphSpec;
   /** Document fields this UI does not know yet, kept so saving never drops them. */
   extra?: Record<string, unknown>;
 }
@@ -34,8 +37,9 @@ export interface DocMeta {
   extra?: Record<string, unknown>;
 }
 
-const KNOWN_NODE_KEYS = new Set(['id', 'type', 'typeVersion', 'params', 'position', 'label', 'notes', 'bypass', 'pinnedOutputs', 'sweep']);
-const KNOWN_DOC_KEYS = new Set(['format', 'version', 'engineVersion', 'name', 'description', 'seed', 'nodes', 'edges', 'pins']);
+const KNOWN_NODE_KEYS = new Set(['id', 'type', 'typeVersion', 'params', 'position', 'label', 'notes', 'bypass', 'pinnedOutputs', 'sweep', 'subgraph']);
+// `migratedFrom` is the loader's note about the file as read; a saved document is current.
+const KNOWN_DOC_KEYS = new Set(['format', 'version', 'engineVersion', 'name', 'description', 'seed', 'nodes', 'edges', 'pins', 'migratedFrom']);
 
 function unknownFields(o: object, known: Set<string>): Record<string, unknown> | undefined {
   const rest = Object.fromEntries(Object.entries(o).filter(([k, v]) => !known.has(k) && v !== undefined));
@@ -46,6 +50,14 @@ interface Snapshot {
   nodes: FlowNode[];
   edges: FlowEdge[];
   meta: DocMeta;
+}
+
+/** The graph level above an opened subgraph: restored (with the subgraph's edits) on the way back. */
+export interface SubgraphFrame extends Snapshot {
+  subgraphId: string;
+  title: string;
+  past: Snapshot[];
+  future: Snapshot[];
 }
 
 export interface ClipboardContent {
@@ -65,6 +77,10 @@ export interface GraphState extends Snapshot {
   clipboard: ClipboardContent | null;
   /** Bumps whenever a whole document is loaded, so views can fit and reset. */
   docVersion: number;
+  /** Opened subgraphs, outermost first; empty at the top level of the document. */
+  stack: SubgraphFrame[];
+  /** The id prefix of the level shown (`prep/` inside subgraph prep): run states are keyed by full ids. */
+  scope: string;
 
   load(doc: GraphDocument, opts?: { path?: string | null; trusted?: boolean }): void;
   newGraph(): void;
@@ -99,7 +115,19 @@ export interface GraphState extends Snapshot {
   autoLayout(computed?: ReadonlyMap<string, { x: number; y: number }>): void;
   /** Lines the selected nodes up on one edge or centre, or spaces them evenly (3+ nodes). */
   alignSelected(how: AlignMode): void;
+  /** The whole document, with any opened subgraph's edits folded into it. */
   toDocument(): GraphDocument;
+  /** Replaces the selected nodes by a subgraph node; its ports come from the edges the grouping cuts. */
+  groupSelection(): string | null;
+  /** Shows an embedded subgraph's inner graph for editing (the breadcrumb leads back). */
+  enterSubgraph(id: string): boolean;
+  /** Back up `levels` subgraph levels (all the way with Infinity), keeping the edits made inside. */
+  exitSubgraph(levels?: number): void;
+  setSubgraphExpanded(id: string, expanded: boolean): void;
+  /** Adds a subgraph node that uses a library component (a workspace-relative *.forge.json). */
+  insertComponent(path: string, position: XYPosition): string;
+  /** Node type facts for any node, subgraph nodes included. */
+  infoOf(node: { data: { type: string; subgraph?: SubgraphSpec } }): NodeTypeInfo | undefined;
 }
 
 export type AlignMode = 'left' | 'top' | 'center-x' | 'center-y' | 'distribute-x' | 'distribute-y';
@@ -124,6 +152,7 @@ export function docToFlow(doc: GraphDocument): { nodes: FlowNode[]; edges: FlowE
       ...(n.bypass ? { bypass: true } : {}),
       ...(n.pinnedOutputs ? { pinnedOutputs: { ...n.pinnedOutputs } } : {}),
       ...(n.sweep ? { sweep: structuredClone(n.sweep) } : {}),
+      ...(n.subgraph ? { subgraph: structuredClone(n.subgraph) } : {}),
       ...(unknownFields(n, KNOWN_NODE_KEYS) ? { extra: unknownFields(n, KNOWN_NODE_KEYS) } : {}),
     },
   }));
@@ -169,6 +198,7 @@ export function flowToDoc(nodes: readonly FlowNode[], edges: readonly FlowEdge[]
         ...(n.data.bypass ? { bypass: true } : {}),
         ...(n.data.sweep ? { sweep: n.data.sweep } : {}),
         ...(n.data.pinnedOutputs && Object.keys(n.data.pinnedOutputs).length > 0 ? { pinnedOutputs: n.data.pinnedOutputs } : {}),
+        ...(n.data.subgraph ? { subgraph: n.data.subgraph } : {}),
         ...(n.data.extra ?? {}),
       };
     }),
@@ -196,12 +226,16 @@ export function codeNodes(doc: Pick<GraphDocument, 'nodes'>, types: ReadonlyMap<
       return typeof v === 'string' ? v.trim() !== '' : v !== undefined && v !== null;
     });
     if (params.length > 0) out.push({ nodeId: n.id, params });
+    // Code inside an embedded subgraph is code of this graph too (the engine flattens it to `sub/inner`).
+    if (n.subgraph?.nodes) for (const c of codeNodes({ nodes: n.subgraph.nodes }, types)) out.push({ ...c, nodeId: `${n.id}/${c.nodeId}` });
   }
   return out;
 }
 
 export interface GraphStoreDeps {
   types(): ReadonlyMap<string, NodeTypeInfo>;
+  /** Library components known to the canvas (path → document), for the ports of nodes that use them. */
+  components?(): ComponentDocs;
   now?(): number;
 }
 
@@ -211,6 +245,25 @@ export function createGraphStore(deps: GraphStoreDeps) {
     const snapshot = (): Snapshot => {
       const s = get();
       return { nodes: s.nodes, edges: s.edges, meta: s.meta };
+    };
+    const components = (): ComponentDocs => deps.components?.() ?? new Map();
+    const infoOf = (n: { data: { type: string; subgraph?: SubgraphSpec } }): NodeTypeInfo | undefined =>
+      n.data.type === SUBGRAPH_TYPE ? subgraphInfo(n.data.subgraph, components()) : deps.types().get(n.data.type);
+    /** Folds the shown level into the frames above it, innermost first: the document as a whole. */
+    const composed = (): Snapshot => {
+      const s = get();
+      let inner: Snapshot = { nodes: s.nodes, edges: s.edges, meta: s.meta };
+      for (let i = s.stack.length - 1; i >= 0; i--) {
+        const frame = s.stack[i] as SubgraphFrame;
+        const doc = flowToDoc(inner.nodes, inner.edges, inner.meta);
+        inner = {
+          nodes: frame.nodes.map((n) => (n.id === frame.subgraphId && n.data.subgraph ? { ...n, data: { ...n.data, subgraph: { ...n.data.subgraph, nodes: doc.nodes, edges: doc.edges } } } : n)),
+          edges: frame.edges,
+          // Graph settings (name, seed) belong to the whole document, whatever level edits them.
+          meta: s.meta,
+        };
+      }
+      return inner;
     };
     const mutateNode = (id: string, f: (d: NodeData) => NodeData) => set((s) => ({ nodes: s.nodes.map((n) => (n.id === id ? { ...n, data: f(n.data) } : n)), dirty: true }));
 
@@ -226,12 +279,28 @@ export function createGraphStore(deps: GraphStoreDeps) {
       lastCommit: null,
       clipboard: null,
       docVersion: 0,
+      stack: [],
+      scope: '',
 
       load: (doc, opts = {}) => {
         const { nodes, edges, meta } = docToFlow(doc);
-        set((s) => ({ nodes, edges, meta, path: opts.path ?? null, dirty: false, trusted: opts.trusted ?? true, past: [], future: [], lastCommit: null, docVersion: s.docVersion + 1 }));
+        set((s) => ({
+          nodes,
+          edges,
+          meta,
+          path: opts.path ?? null,
+          dirty: false,
+          trusted: opts.trusted ?? true,
+          past: [],
+          future: [],
+          lastCommit: null,
+          docVersion: s.docVersion + 1,
+          stack: [],
+          scope: '',
+        }));
       },
-      newGraph: () => set((s) => ({ nodes: [], edges: [], meta: emptyMeta(), path: null, dirty: false, trusted: true, past: [], future: [], lastCommit: null, docVersion: s.docVersion + 1 })),
+      newGraph: () =>
+        set((s) => ({ nodes: [], edges: [], meta: emptyMeta(), path: null, dirty: false, trusted: true, past: [], future: [], lastCommit: null, docVersion: s.docVersion + 1, stack: [], scope: '' })),
       setPath: (path) => set({ path }),
       markSaved: (path) => set({ path, dirty: false }),
       setTrusted: (trusted) => set({ trusted }),
@@ -293,7 +362,7 @@ export function createGraphStore(deps: GraphStoreDeps) {
       },
       checkConnection: (c) => {
         const s = get();
-        return validateConnection({ nodes: s.nodes, edges: s.edges, types: deps.types() }, c);
+        return validateConnection({ nodes: s.nodes, edges: s.edges, types: deps.types(), infoOf }, c);
       },
       connect: (c) => {
         const check = get().checkConnection(c);
@@ -491,8 +560,77 @@ export function createGraphStore(deps: GraphStoreDeps) {
         set({ nodes: s.nodes.map((n) => (pos.has(n.id) ? { ...n, position: pos.get(n.id) as XYPosition } : n)), dirty: true });
       },
       toDocument: () => {
+        const whole = composed();
+        return flowToDoc(whole.nodes, whole.edges, whole.meta);
+      },
+      infoOf,
+      groupSelection: () => {
         const s = get();
-        return flowToDoc(s.nodes, s.edges, s.meta);
+        const ids = new Set(s.nodes.filter((n) => n.selected).map((n) => n.id));
+        if (ids.size === 0) return null;
+        const portKind = (dir: 'inputs' | 'outputs') => (n: FlowNode, port: string) => infoOf(n)?.[dir][port]?.kind;
+        const grouped = groupIntoSubgraph(
+          s.nodes,
+          s.edges,
+          ids,
+          { input: portKind('inputs'), output: portKind('outputs') },
+          (id, position, subgraph): FlowNode => ({ id, type: 'forge', position, data: { type: SUBGRAPH_TYPE, params: {}, subgraph }, selected: true }),
+          (source, sourceHandle, target, targetHandle): FlowEdge => ({ id: edgeId(source, sourceHandle, target, targetHandle), source, sourceHandle, target, targetHandle, data: {} }),
+          (nodes, edges) => flowToDoc(nodes, edges, s.meta),
+        );
+        if (!grouped) return null;
+        get().commit();
+        set({ nodes: grouped.nodes, edges: grouped.edges, dirty: true });
+        return grouped.id;
+      },
+      enterSubgraph: (id) => {
+        const s = get();
+        const node = s.nodes.find((n) => n.id === id);
+        const spec = node?.data.subgraph;
+        // A library component is edited in its own file, so every graph using it sees the change.
+        if (!node || !spec || spec.component !== undefined) return false;
+        const inner = docToFlow({ format: GRAPH_FORMAT, version: GRAPH_VERSION, seed: s.meta.seed, nodes: spec.nodes ?? [], edges: spec.edges ?? [] });
+        const frame: SubgraphFrame = { nodes: s.nodes, edges: s.edges, meta: s.meta, past: s.past, future: s.future, subgraphId: id, title: node.data.label || id };
+        set({ stack: [...s.stack, frame], scope: `${s.scope}${id}/`, nodes: inner.nodes, edges: inner.edges, past: [], future: [], lastCommit: null, docVersion: s.docVersion + 1 });
+        return true;
+      },
+      exitSubgraph: (levels = 1) => {
+        const s = get();
+        const n = Math.min(levels, s.stack.length);
+        if (n <= 0) return;
+        // Fold every level being left into its parent, then show the parent.
+        let nodes = s.nodes;
+        let edges = s.edges;
+        let changed = s.past.length > 0;
+        let frame = s.stack[s.stack.length - 1] as SubgraphFrame;
+        for (let i = 0; i < n; i++) {
+          frame = s.stack[s.stack.length - 1 - i] as SubgraphFrame;
+          const doc = flowToDoc(nodes, edges, frame.meta);
+          const before = frame.nodes.find((x) => x.id === frame.subgraphId)?.data.subgraph;
+          const after = before ? { ...before, nodes: doc.nodes, edges: doc.edges } : before;
+          changed ||= JSON.stringify(before?.nodes) !== JSON.stringify(after?.nodes) || JSON.stringify(before?.edges) !== JSON.stringify(after?.edges);
+          nodes = frame.nodes.map((x) => (x.id === frame.subgraphId && after ? { ...x, data: { ...x.data, subgraph: after } } : x));
+          edges = frame.edges;
+          if (i < n - 1) frame = { ...frame, nodes, edges };
+        }
+        const stack = s.stack.slice(0, s.stack.length - n);
+        const scope = stack.map((f) => `${f.subgraphId}/`).join('');
+        // Edits made inside are one undo step at the level shown now.
+        const past = changed ? [...frame.past, { nodes: frame.nodes, edges: frame.edges, meta: frame.meta }] : frame.past;
+        set({ stack, scope, nodes, edges, meta: s.meta, past, future: changed ? [] : frame.future, lastCommit: null, docVersion: s.docVersion + 1 });
+      },
+      setSubgraphExpanded: (id, expanded) => {
+        mutateNode(id, (d) => (d.subgraph ? { ...d, subgraph: { ...d.subgraph, expanded } } : d));
+      },
+      insertComponent: (path, position) => {
+        get().commit();
+        const s = get();
+        const stem = path.replace(/^.*\//, '').replace(/\.forge\.json$/, '');
+        const id = uniqueId(stem.replace(/-/g, '_'), new Set(s.nodes.map((n) => n.id)));
+        const name = components().get(path)?.name;
+        const node: FlowNode = { id, type: 'forge', position, data: { type: SUBGRAPH_TYPE, params: {}, ...(name ? { label: name } : {}), subgraph: { component: path } }, selected: true };
+        set({ nodes: [...s.nodes.map((n) => (n.selected ? { ...n, selected: false } : n)), node], dirty: true });
+        return id;
       },
     };
   });

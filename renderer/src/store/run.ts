@@ -86,7 +86,8 @@ export const useRun = create<RunState>((set, get) => ({
     set((s) => {
       if (!keep) return { status: {}, stale: {} };
       const status: Record<string, NodeStatus> = {};
-      for (const [id, st] of Object.entries(s.status)) if (keep.has(id)) status[id] = st;
+      // A subgraph's inner nodes (`sub/inner`) stay while the subgraph does.
+      for (const [id, st] of Object.entries(s.status)) if (keep.has(id) || keep.has(id.split('/')[0] ?? '')) status[id] = st;
       return { status };
     }),
   clearLog: () => set({ log: [] }),

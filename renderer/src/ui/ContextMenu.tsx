@@ -5,6 +5,7 @@ import { useCatalog } from '../store/catalog';
 import { useRun } from '../store/run';
 import { useUi } from '../store/ui';
 import { viewHooks } from '../commands';
+import { groupSelection, saveToLibrary } from '../store/libraryActions';
 
 interface Item {
   label: string;
@@ -51,6 +52,7 @@ export function ContextMenu() {
               run: () => g.setPinned(node.id, Object.fromEntries((status?.outputs ?? []).map((o) => [o.port, o.hash]))),
             },
         'sep',
+        ...subgraphItems(node.id, !!node.data.subgraph, node.data.subgraph?.component === undefined, !!node.data.subgraph?.expanded),
         { label: 'Copy', keys: 'Mod+C', run: () => void g.copySelection() },
         { label: 'Duplicate', keys: 'Mod+D', run: () => g.duplicate([node.id]) },
         { label: 'Delete', keys: 'Delete', danger: true, run: () => g.deleteSelected(), testId: 'ctx-delete' },
@@ -108,6 +110,18 @@ export function ContextMenu() {
       </div>
     </>
   );
+}
+
+/** Grouping into a subgraph, and for a subgraph node: open, expand, save to the library. */
+function subgraphItems(id: string, isSubgraph: boolean, embedded: boolean, expanded: boolean): (Item | 'sep')[] {
+  const g = useGraph.getState();
+  const items: Item[] = [{ label: 'Group into subgraph', keys: 'Mod+G', run: groupSelection, testId: 'ctx-group' }];
+  if (isSubgraph) {
+    if (embedded) items.push({ label: 'Open subgraph', run: () => void g.enterSubgraph(id), testId: 'ctx-open-subgraph' });
+    items.push({ label: expanded ? 'Collapse' : 'Expand', run: () => g.setSubgraphExpanded(id, !expanded) });
+    if (embedded) items.push({ label: 'Save to library', run: () => void saveToLibrary(id), testId: 'ctx-save-component' });
+  }
+  return [...items, 'sep'];
 }
 
 /** Align and distribute, offered when the right-clicked node is part of a multi-selection. */
