@@ -2,10 +2,10 @@ import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { Counts, tokenizerParam } from '../_sdk/dataset/counting.js';
-import { expandPath, readText, relPath } from '../_sdk/files.js';
+import { tokenizerParam } from '../_sdk/dataset/counting.js';
+import { readText, relPath } from '../_sdk/files.js';
 import { writeRecords, type Cell, type Column } from '../_sdk/dataset/records.js';
-import { loadTokenizer, tokenizerFiles } from '../_sdk/text/tokenizer.js';
+import { corpusInputFiles, openCorpus } from '../_sdk/file-corpus.js';
 import { renderRecord } from './render.js';
 
 const params = z.object({
@@ -37,12 +37,10 @@ export default defineNode({
   outputs: { out: { kind: 'dataset', title: 'API docs' } },
   params,
   deterministic: true,
-  inputFiles: (p, baseDir) => [...expandPath(p.path, baseDir, p.include), ...tokenizerFiles(p.tokenizer, baseDir)],
+  inputFiles: (p, baseDir) => corpusInputFiles(p, baseDir),
   async run(ctx) {
     const p = ctx.params;
-    const files = expandPath(p.path, ctx.baseDir, p.include);
-    if (files.length === 0) throw new NodeError(`no files at ${p.path}`, { file: p.path, field: 'path' });
-    const counts = new Counts(loadTokenizer(p.tokenizer, ctx.baseDir));
+    const { files, counts } = openCorpus(p, ctx.baseDir, 'files');
     interface Rec {
       id: string;
       text: string;

@@ -2,10 +2,10 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { Counts, tokenizerParam } from '../_sdk/dataset/counting.js';
-import { expandPath, parseJsonFile, parseYamlFile, readText, relPath } from '../_sdk/files.js';
+import { tokenizerParam } from '../_sdk/dataset/counting.js';
+import { parseJsonFile, parseYamlFile, readText, relPath } from '../_sdk/files.js';
 import { writeRecords, type Cell } from '../_sdk/dataset/records.js';
-import { loadTokenizer, tokenizerFiles } from '../_sdk/text/tokenizer.js';
+import { corpusInputFiles, openCorpus } from '../_sdk/file-corpus.js';
 import { parseSpec, SpecError } from './openapi.js';
 
 const params = z.object({
@@ -44,13 +44,10 @@ export default defineNode({
   outputs: { out: { kind: 'dataset', title: 'operations' } },
   params,
   deterministic: true,
-  inputFiles: (p, baseDir) => [...expandPath(p.path, baseDir, p.include), ...tokenizerFiles(p.tokenizer, baseDir)],
+  inputFiles: (p, baseDir) => corpusInputFiles(p, baseDir),
   async run(ctx) {
     const p = ctx.params;
-    const files = expandPath(p.path, ctx.baseDir, p.include);
-    if (files.length === 0) throw new NodeError(`no spec files at ${p.path}`, { file: p.path, field: 'path' });
-    const tokenizer = loadTokenizer(p.tokenizer, ctx.baseDir);
-    const counts = new Counts(tokenizer);
+    const { files, counts } = openCorpus(p, ctx.baseDir, 'spec files');
     const rows: Cell[][] = [];
     let skipped = 0;
     for (const [i, abs] of files.entries()) {
