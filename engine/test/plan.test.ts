@@ -5,8 +5,8 @@ import { join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { NODE_TYPES } from '../../nodes/index.js';
+import { graph } from '../../nodes/_sdk/testing/graph.js';
 import type { GraphPlan, PlannedNode } from '../exec/plan.js';
-import type { GraphDocument } from '../graph/document.js';
 import { NodeRegistry } from '../registry.js';
 import { startServer } from '../server/server.js';
 import { cachedNodes, cleanupTemp, executedNodes, openEngine, QUICKSTART, readDoc, REPO, runFile, tempProject, writeDoc } from './helpers.js';
@@ -170,22 +170,20 @@ describe('forge plan', () => {
     const checkout = copyCheckout();
     const project = tempProject();
     const GRAPH = 'resources/examples/library.forge.json';
-    const doc: GraphDocument = {
-      format: 'forge-graph',
-      version: 2,
-      seed: 1,
-      nodes: [
+    const doc = graph(
+      [
         { id: 'docs', type: 'source.jsonl', params: { path: '../data/agent/torchhub_api.jsonl', textField: 'description' } },
         { id: 'long', type: 'transform.filter', params: { where: 'length(text) >= 120' } },
         { id: 'table', type: 'view.table', params: { rows: 5 } },
         { id: 'hist', type: 'view.histogram', params: { column: 'words' } },
       ],
-      edges: [
-        { from: { node: 'docs', port: 'out' }, to: { node: 'long', port: 'in' } },
-        { from: { node: 'long', port: 'out' }, to: { node: 'table', port: 'in' } },
-        { from: { node: 'docs', port: 'out' }, to: { node: 'hist', port: 'in' } },
+      [
+        ['docs.out', 'long.in'],
+        ['long.out', 'table.in'],
+        ['docs.out', 'hist.in'],
       ],
-    };
+      1,
+    );
     writeDoc(project, GRAPH, doc);
     const LIBRARY = 'nodes/_sdk/report.ts';
     const before = registryOf(checkout);
