@@ -4,7 +4,7 @@ import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { tokenizerParam } from '../_sdk/dataset/counting.js';
 import { readText, relPath } from '../_sdk/files.js';
-import { writeRecords, type Cell, type Column } from '../_sdk/dataset/records.js';
+import { columns, writeRecords, type Cell, type Column } from '../_sdk/dataset/records.js';
 import { corpusInputFiles, openCorpus } from '../_sdk/file-corpus.js';
 import { renderRecord } from './render.js';
 
@@ -83,19 +83,14 @@ export default defineNode({
     }
     if (recs.length === 0) throw new NodeError('no records', { file: p.path, line: 1 });
     const extra = [...stringFields.entries()].filter(([k, ok]) => ok && !RESERVED.has(k) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)).map(([k]) => k);
-    const columns: Column[] = [
-      { name: 'id', type: 'VARCHAR' },
-      { name: 'text', type: 'VARCHAR' },
-      { name: 'source', type: 'VARCHAR' },
-      { name: 'title', type: 'VARCHAR' },
+    const cols: Column[] = [
+      ...columns({ id: 'VARCHAR', text: 'VARCHAR', source: 'VARCHAR', title: 'VARCHAR' }),
       ...extra.map((name) => ({ name, type: 'VARCHAR' as const })),
-      { name: 'file', type: 'VARCHAR' },
-      { name: 'line', type: 'BIGINT' },
-      { name: 'tokens', type: 'BIGINT' },
+      ...columns({ file: 'VARCHAR', line: 'BIGINT', tokens: 'BIGINT' }),
     ];
     const rows = recs.map((r): Cell[] => [r.id, r.text, r.source, r.title, ...extra.map((k) => (r.rec[k] as string | null | undefined) ?? null), r.file, r.line, r.tokens]);
     const out = ctx.output('out');
-    await writeRecords(await ctx.duckdb(), out, columns, rows);
+    await writeRecords(await ctx.duckdb(), out, cols, rows);
     out.setMeta('files', files.length);
     counts.report(out, (m) => ctx.log(m), 'file');
   },

@@ -4,7 +4,7 @@ import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { tokenizerParam } from '../_sdk/dataset/counting.js';
 import { parseJsonFile, parseYamlFile, readText, relPath } from '../_sdk/files.js';
-import { writeRecords, type Cell } from '../_sdk/dataset/records.js';
+import { columns, writeRecords, type Cell } from '../_sdk/dataset/records.js';
 import { corpusInputFiles, openCorpus } from '../_sdk/file-corpus.js';
 import { parseSpec, SpecError } from './openapi.js';
 
@@ -18,20 +18,20 @@ const params = z.object({
   skipInvalid: z.boolean().default(false).meta({ title: 'Skip files that are not OpenAPI', description: 'Off: such a file is an error naming it' }),
 });
 
-const COLUMNS = [
-  { name: 'id', type: 'VARCHAR' },
-  { name: 'text', type: 'VARCHAR' },
-  { name: 'source', type: 'VARCHAR' },
-  { name: 'api', type: 'VARCHAR' },
-  { name: 'api_version', type: 'VARCHAR' },
-  { name: 'method', type: 'VARCHAR' },
-  { name: 'path', type: 'VARCHAR' },
-  { name: 'operation_id', type: 'VARCHAR' },
-  { name: 'tags', type: 'VARCHAR' },
-  { name: 'summary', type: 'VARCHAR' },
-  { name: 'file', type: 'VARCHAR' },
-  { name: 'tokens', type: 'BIGINT' },
-] as const;
+const COLUMNS = columns({
+  id: 'VARCHAR',
+  text: 'VARCHAR',
+  source: 'VARCHAR',
+  api: 'VARCHAR',
+  api_version: 'VARCHAR',
+  method: 'VARCHAR',
+  path: 'VARCHAR',
+  operation_id: 'VARCHAR',
+  tags: 'VARCHAR',
+  summary: 'VARCHAR',
+  file: 'VARCHAR',
+  tokens: 'BIGINT',
+});
 
 export default defineNode({
   type: 'source.openapi',
@@ -87,7 +87,7 @@ export default defineNode({
     if (rows.length === 0) throw new NodeError(skipped > 0 ? `none of the ${files.length} files is an OpenAPI spec` : 'the specs define no operations', { file: p.path, field: 'paths' });
     const out = ctx.output('out');
     const conn = await ctx.duckdb();
-    await writeRecords(conn, out, [...COLUMNS], rows);
+    await writeRecords(conn, out, COLUMNS, rows);
     out.setMeta('files', files.length - skipped);
     if (skipped > 0) out.setMeta('skipped_files', skipped);
     counts.report(out, (m) => ctx.log(m), 'API');
