@@ -1,20 +1,12 @@
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import type { NodeType, PortSpec } from './sdk/types.js';
+import type { NodeType } from './sdk/types.js';
 import { nodeCodeHash } from './exec/code-hash.js';
 
-/** What the UI and the CLI learn about a node type, without its code. */
-export interface NodeTypeInfo {
-  type: string;
-  version: number;
-  category: string;
-  title: string;
-  description: string;
-  inputs: Record<string, PortSpec>;
-  outputs: Record<string, PortSpec>;
+/** What the UI and the CLI learn about a node type, without its code: its declared shape, params as JSON Schema. */
+export interface NodeTypeInfo extends Pick<NodeType, 'type' | 'version' | 'category' | 'title' | 'description' | 'inputs' | 'outputs' | 'deterministic'> {
   paramsSchema: Record<string, unknown>;
-  deterministic: boolean;
   worker: boolean;
   codeParams: string[];
 }

@@ -32,6 +32,23 @@ export interface EnvironmentInfo {
   grantedFolders?: string[];
 }
 
+/** What every execution record of one node instance shares. */
+export interface ExecutionIdentity {
+  executionId: string;
+  nodeId: string;
+  nodeType: string;
+  nodeVersion: number;
+}
+
+/** The cache-relevant facts of an execution that reads inputs (cached or executed). */
+export interface ExecutionFacts extends ExecutionIdentity {
+  codeHash: string;
+  params: unknown;
+  cacheKey: string;
+  inputs: PortHash[];
+  files: FileHash[];
+}
+
 /**
  * The append-only event log. Every change to the query tables is one of these, applied in the same
  * transaction that appends it, so the tables can always be rebuilt from the log.
@@ -50,34 +67,8 @@ export type ProvenanceEvent =
       pid: number;
       host: string;
     }
-  | {
-      type: 'execution.started';
-      runId: string;
-      executionId: string;
-      nodeId: string;
-      nodeType: string;
-      nodeVersion: number;
-      codeHash: string;
-      params: unknown;
-      cacheKey: string;
-      inputs: PortHash[];
-      files: FileHash[];
-    }
-  | {
-      type: 'execution.cached';
-      runId: string;
-      executionId: string;
-      nodeId: string;
-      nodeType: string;
-      nodeVersion: number;
-      codeHash: string;
-      params: unknown;
-      cacheKey: string;
-      reusedExecutionId: string | null;
-      inputs: PortHash[];
-      files: FileHash[];
-      outputs: PortHash[];
-    }
+  | ({ type: 'execution.started'; runId: string } & ExecutionFacts)
+  | ({ type: 'execution.cached'; runId: string; reusedExecutionId: string | null; outputs: PortHash[] } & ExecutionFacts)
   | { type: 'artifact.published'; executionId: string; manifest: ArtifactManifest }
   | {
       type: 'execution.finished';
@@ -91,16 +82,7 @@ export type ProvenanceEvent =
       device: string | null;
       outputs: PortHash[];
     }
-  | { type: 'execution.skipped'; runId: string; executionId: string; nodeId: string; nodeType: string; nodeVersion: number; reason: string }
-  | {
-      type: 'execution.refused';
-      runId: string;
-      executionId: string;
-      nodeId: string;
-      nodeType: string;
-      nodeVersion: number;
-      error: string;
-      errorLocation: ErrorLocation;
-    }
+  | ({ type: 'execution.skipped'; runId: string; reason: string } & ExecutionIdentity)
+  | ({ type: 'execution.refused'; runId: string; error: string; errorLocation: ErrorLocation } & ExecutionIdentity)
   | { type: 'run.finished'; runId: string; status: Exclude<RunStatus, 'running' | 'interrupted'>; error: string | null }
   | { type: 'run.interrupted'; runId: string; reason: string };

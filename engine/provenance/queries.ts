@@ -105,17 +105,20 @@ interface RawExec {
   device: string | null;
 }
 
+/** Runs with their graph's name and how many nodes executed, were cached and failed (what `toRunRow` reads). */
+const RUNS_WITH_COUNTS = `SELECT r.*, g.name AS graph_name,
+    (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.cached = 0 AND e.status != 'skipped') AS executed,
+    (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.cached = 1) AS cached_n,
+    (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.status = 'failed') AS failed
+  FROM runs r LEFT JOIN graphs g ON g.hash = r.graph_hash`;
+
 export class ProvenanceQueries {
   constructor(private readonly p: ProvenanceDb) {}
 
   listRuns(limit = 50): RunRow[] {
     const rows = this.p
       .stmt(
-        `SELECT r.*, g.name AS graph_name,
-           (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.cached = 0 AND e.status != 'skipped') AS executed,
-           (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.cached = 1) AS cached_n,
-           (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.status = 'failed') AS failed
-         FROM runs r LEFT JOIN graphs g ON g.hash = r.graph_hash
+        `${RUNS_WITH_COUNTS}
          ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?`,
       )
       .all(limit) as Record<string, unknown>[];
@@ -136,15 +139,7 @@ export class ProvenanceQueries {
   }
 
   run(runId: string): RunDetail {
-    const raw = this.p
-      .stmt(
-        `SELECT r.*, g.name AS graph_name,
-           (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.cached = 0 AND e.status != 'skipped') AS executed,
-           (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.cached = 1) AS cached_n,
-           (SELECT count(*) FROM executions e WHERE e.run_id = r.id AND e.status = 'failed') AS failed
-         FROM runs r LEFT JOIN graphs g ON g.hash = r.graph_hash WHERE r.id = ?`,
-      )
-      .get(runId) as Record<string, unknown> | undefined;
+    const raw = this.p.stmt(`${RUNS_WITH_COUNTS} WHERE r.id = ?`).get(runId) as Record<string, unknown> | undefined;
     if (!raw) throw new Error(`no run ${runId}`);
     const execs = this.p.stmt('SELECT * FROM executions WHERE run_id = ? ORDER BY started_at, rowid').all(runId) as RawExec[];
     return {

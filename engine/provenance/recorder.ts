@@ -2,24 +2,10 @@ import { hostname } from 'node:os';
 import type { ErrorLocation } from '../graph/errors.js';
 import type { ArtifactManifest } from '../sdk/types.js';
 import type { ProvenanceDb } from './db.js';
-import type { EnvironmentInfo, FileHash, PortHash, ProvenanceEvent, RunMode, RunStatus } from './events.js';
+import type { EnvironmentInfo, ExecutionFacts, ExecutionIdentity, PortHash, ProvenanceEvent, RunMode, RunStatus } from './events.js';
 
-/** What every execution record of one node instance shares. */
-export interface ExecutionIdentity {
-  executionId: string;
-  nodeId: string;
-  nodeType: string;
-  nodeVersion: number;
-}
-
-/** The cache-relevant facts of an execution that reads inputs (cached or executed). */
-export interface ExecutionFacts extends ExecutionIdentity {
-  codeHash: string;
-  params: unknown;
-  cacheKey: string;
-  inputs: PortHash[];
-  files: FileHash[];
-}
+// The scheduler names executions in the event vocabulary's own terms.
+export type { ExecutionFacts, ExecutionIdentity } from './events.js';
 
 /**
  * Every provenance write of one run, in one place: the scheduler says what happened, this module

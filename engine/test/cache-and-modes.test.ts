@@ -1,17 +1,15 @@
 import { appendFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { cachedNodes, cleanupTemp, executedNodes, openEngine, QUICKSTART, readDoc, runFile, tempProject, writeDoc, executionsOf } from './helpers.js';
+import { cachedNodes, cleanupTemp, executedNodes, QUICKSTART, readDoc, runFile, setNodeParams, withEngine, writeDoc, executionsOf } from './helpers.js';
 
 const ALL = ['api_docs', 'mix', 'prose', 'shuffle', 'split', 'substantial', 'write_train'];
 
 afterEach(cleanupTemp);
 
 describe('cached runs of the example graph', () => {
-  it('runs end to end, then reruns entirely from cache', async () => {
-    const project = tempProject();
-    const engine = openEngine(project);
-    try {
+  it('runs end to end, then reruns entirely from cache', () =>
+    withEngine(async (engine, project) => {
       const first = await runFile(engine, project);
       expect(first.status).toBe('succeeded');
       expect(executedNodes(engine, first.runId)).toEqual(ALL);
@@ -24,52 +22,29 @@ describe('cached runs of the example graph', () => {
       // A cache hit points at the execution it reused.
       const reused = engine.ws.db.db.prepare('SELECT count(*) AS n FROM executions WHERE run_id = ? AND reused_execution_id IS NULL').get(second.runId) as { n: number };
       expect(reused.n).toBe(0);
-    } finally {
-      engine.close();
-    }
-  });
+    }));
 
-  it('editing one param re-executes exactly that node and its descendants', async () => {
-    const project = tempProject();
-    const engine = openEngine(project);
-    try {
+  it('editing one param re-executes exactly that node and its descendants', () =>
+    withEngine(async (engine, project) => {
       await runFile(engine, project);
-      const doc = readDoc(project);
-      const node = doc.nodes.find((n) => n.id === 'substantial');
-      if (!node) throw new Error('fixture changed');
-      node.params = { where: 'length(text) >= 300' };
-      writeDoc(project, QUICKSTART, doc);
+      setNodeParams(project, 'substantial', { where: 'length(text) >= 300' });
       const run = await runFile(engine, project);
       expect(executedNodes(engine, run.runId)).toEqual(['mix', 'shuffle', 'split', 'substantial', 'write_train']);
       expect(cachedNodes(engine, run.runId)).toEqual(['api_docs', 'prose']);
-    } finally {
-      engine.close();
-    }
-  });
+    }));
 
-  it('stops re-executing where a re-executed node reproduces its previous output', async () => {
-    const project = tempProject();
-    const engine = openEngine(project);
-    try {
+  it('stops re-executing where a re-executed node reproduces its previous output', () =>
+    withEngine(async (engine, project) => {
       await runFile(engine, project);
-      const doc = readDoc(project);
-      const node = doc.nodes.find((n) => n.id === 'substantial');
-      if (!node) throw new Error('fixture changed');
       // 120 and 200 characters reject the same single record in the bundled data.
-      node.params = { where: 'length(text) >= 200' };
-      writeDoc(project, QUICKSTART, doc);
+      setNodeParams(project, 'substantial', { where: 'length(text) >= 200' });
       const run = await runFile(engine, project);
       expect(executedNodes(engine, run.runId)).toEqual(['substantial']);
       expect(cachedNodes(engine, run.runId)).toEqual(['api_docs', 'mix', 'prose', 'shuffle', 'split', 'write_train']);
-    } finally {
-      engine.close();
-    }
-  });
+    }));
 
-  it('cosmetic edits (position, label, notes) never invalidate the cache', async () => {
-    const project = tempProject();
-    const engine = openEngine(project);
-    try {
+  it('cosmetic edits (position, label, notes) never invalidate the cache', () =>
+    withEngine(async (engine, project) => {
       await runFile(engine, project);
       const doc = readDoc(project);
       for (const n of doc.nodes) {
@@ -81,15 +56,10 @@ describe('cached runs of the example graph', () => {
       const run = await runFile(engine, project);
       expect(executedNodes(engine, run.runId)).toEqual([]);
       expect(cachedNodes(engine, run.runId)).toEqual(ALL);
-    } finally {
-      engine.close();
-    }
-  });
+    }));
 
-  it('changing an input file reruns only its readers and their descendants', async () => {
-    const project = tempProject();
-    const engine = openEngine(project);
-    try {
+  it('changing an input file reruns only its readers and their descendants', () =>
+    withEngine(async (engine, project) => {
       await runFile(engine, project);
       appendFileSync(
         join(project, 'resources/data/agent/torchhub_api.jsonl'),
@@ -98,17 +68,12 @@ describe('cached runs of the example graph', () => {
       const run = await runFile(engine, project);
       expect(executedNodes(engine, run.runId)).toEqual(['api_docs', 'mix', 'shuffle', 'split', 'substantial', 'write_train']);
       expect(cachedNodes(engine, run.runId)).toEqual(['prose']);
-    } finally {
-      engine.close();
-    }
-  });
+    }));
 });
 
 describe('run modes', () => {
-  it('--node runs one node, computing missing upstream, nothing downstream', async () => {
-    const project = tempProject();
-    const engine = openEngine(project);
-    try {
+  it('--node runs one node, computing missing upstream, nothing downstream', () =>
+    withEngine(async (engine, project) => {
       const first = await runFile(engine, project, QUICKSTART, { mode: 'node', target: 'shuffle' });
       expect(first.status).toBe('succeeded');
       expect(executedNodes(engine, first.runId)).toEqual(['api_docs', 'mix', 'prose', 'shuffle', 'substantial']);
@@ -117,15 +82,10 @@ describe('run modes', () => {
       const again = await runFile(engine, project, QUICKSTART, { mode: 'node', target: 'shuffle' });
       expect(executedNodes(engine, again.runId)).toEqual(['shuffle']);
       expect(cachedNodes(engine, again.runId)).toEqual(['api_docs', 'mix', 'prose', 'substantial']);
-    } finally {
-      engine.close();
-    }
-  });
+    }));
 
-  it('--from runs the node and everything downstream, reusing the rest', async () => {
-    const project = tempProject();
-    const engine = openEngine(project);
-    try {
+  it('--from runs the node and everything downstream, reusing the rest', () =>
+    withEngine(async (engine, project) => {
       await runFile(engine, project);
       const run = await runFile(engine, project, QUICKSTART, { mode: 'from', target: 'shuffle' });
       expect(executedNodes(engine, run.runId)).toEqual(['shuffle', 'split', 'write_train']);
@@ -136,18 +96,10 @@ describe('run modes', () => {
       };
       expect(outputs.n).toBe(2);
       expect(readdirSync(join(project, '.forge/staging'))).toEqual([]);
-    } finally {
-      engine.close();
-    }
-  });
+    }));
 
-  it('rejects a target that is not in the graph', async () => {
-    const project = tempProject();
-    const engine = openEngine(project);
-    try {
+  it('rejects a target that is not in the graph', () =>
+    withEngine(async (engine, project) => {
       await expect(runFile(engine, project, QUICKSTART, { mode: 'node', target: 'nope' })).rejects.toThrow(/no node "nope"/);
-    } finally {
-      engine.close();
-    }
-  });
+    }));
 });

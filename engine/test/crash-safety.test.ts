@@ -5,27 +5,26 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../engine.js';
 import { defaultRegistry } from '../../composition/registry.js';
+import { graph } from '../../nodes/_sdk/testing/graph.js';
 import { outputHashes, REPO } from './helpers.js';
 
 const CLI = join(REPO, 'bin/forge.mjs');
 let dir: string;
 
-const graph = {
-  format: 'forge-graph',
-  version: 2,
-  seed: 1,
-  nodes: [
+const GRAPH_DOC = graph(
+  [
     { id: 'load', type: 'source.jsonl', params: { path: 'big.jsonl', idField: 'id' } },
     { id: 'keep', type: 'transform.filter', params: { where: 'score > 0.3' } },
     { id: 'shuffle', type: 'transform.sample', params: { mode: 'shuffle' } },
     { id: 'split', type: 'transform.split', params: { testFraction: 0.1 } },
   ],
-  edges: [
-    { from: { node: 'load', port: 'out' }, to: { node: 'keep', port: 'in' } },
-    { from: { node: 'keep', port: 'out' }, to: { node: 'shuffle', port: 'in' } },
-    { from: { node: 'shuffle', port: 'out' }, to: { node: 'split', port: 'in' } },
+  [
+    ['load.out', 'keep.in'],
+    ['keep.out', 'shuffle.in'],
+    ['shuffle.out', 'split.in'],
   ],
-};
+  1,
+);
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'forge-crash-'));
@@ -36,7 +35,7 @@ beforeAll(async () => {
     out.write(`${JSON.stringify({ id: `d${i}`, text, score: ((i * 7919) % 1000) / 1000 })}\n`);
   }
   await new Promise<void>((r) => out.end(r));
-  writeFileSync(join(dir, 'g.forge.json'), JSON.stringify(graph));
+  writeFileSync(join(dir, 'g.forge.json'), JSON.stringify(GRAPH_DOC));
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

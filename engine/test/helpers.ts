@@ -37,6 +37,26 @@ export function openEngine(project: string, registry?: NodeRegistry): Engine {
   return Engine.open(project, registry ?? defaultRegistry());
 }
 
+/** Runs `use` with an engine on a fresh temp project (see `tempProject`), closing the engine whatever happens. */
+export async function withEngine<T>(use: (engine: Engine, project: string) => Promise<T>, registry?: NodeRegistry): Promise<T> {
+  const project = tempProject();
+  const engine = openEngine(project, registry);
+  try {
+    return await use(engine, project);
+  } finally {
+    engine.close();
+  }
+}
+
+/** Replaces one node's params in a graph file of the project, as an edit in the canvas would. */
+export function setNodeParams(project: string, nodeId: string, params: Record<string, unknown>, rel = QUICKSTART): void {
+  const doc = readDoc(project, rel);
+  const node = doc.nodes.find((n) => n.id === nodeId);
+  if (!node) throw new Error(`${rel} has no node ${nodeId}`);
+  node.params = params;
+  writeDoc(project, rel, doc);
+}
+
 /** Runs a graph file of the project the way the CLI does, quietly. */
 export async function runFile(engine: Engine, project: string, rel = QUICKSTART, opts: { mode?: 'all' | 'node' | 'from'; target?: string; signal?: AbortSignal; trust?: boolean } = {}) {
   const { doc, file, baseDir } = engine.loadFile(join(project, rel));

@@ -1,32 +1,19 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Engine } from '../engine.js';
-import { startServer, type RunningServer } from '../server/server.js';
-import { executedNodes, cachedNodes, cleanupTemp, openEngine, runFile, tempProject } from './helpers.js';
+import { executedNodes, cachedNodes, cleanupTemp, runFile } from './helpers.js';
+import { closeServed, serveProject } from './served.js';
 
 const GRAPH = 'resources/examples/labelling.forge.json';
 
-let server: RunningServer | undefined;
-let engine: Engine | undefined;
-
 afterEach(async () => {
-  await server?.close();
-  engine?.close();
-  server = undefined;
-  engine = undefined;
+  await closeServed();
   cleanupTemp();
 });
 
 describe('labels API and the labelling node', () => {
   it('saves labels through PUT /api/labels, which makes the node rerun with them (and only it)', async () => {
-    const project = tempProject();
-    engine = openEngine(project);
-    server = await startServer(engine, { port: 0 });
-    const base = `http://127.0.0.1:${server.port}`;
-    const auth = { authorization: `Bearer ${server.token}` };
-    const api = (method: string, path: string, body?: unknown) =>
-      fetch(`${base}${path}`, { method, headers: { ...auth, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const { project, engine, get, send } = await serveProject();
 
     const first = await runFile(engine, project, GRAPH);
     expect(first.status).toBe('succeeded');
@@ -36,25 +23,25 @@ describe('labels API and the labelling node', () => {
     expect(out.rows).toBe(40);
 
     const q = `node=label&sample=${sample}&path=${encodeURIComponent(GRAPH)}`;
-    const empty = (await (await api('GET', `/api/labels?${q}`)).json()) as { labels: Record<string, boolean>; file: string };
+    const empty = (await (await get(`/api/labels?${q}`)).json()) as { labels: Record<string, boolean>; file: string };
     expect(empty).toMatchObject({ labels: {}, file: `resources/examples/labels/label/${sample}.json` });
 
     // Bad bodies: 400 naming the field.
-    const bad = await api('PUT', '/api/labels', { node: 'label', sample, path: GRAPH, labels: { a: 'yes' } });
+    const bad = await send('/api/labels', { node: 'label', sample, path: GRAPH, labels: { a: 'yes' } }, 'PUT');
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: string }).error).toMatch(/^labels\.a: /);
-    const badSample = await api('PUT', '/api/labels', { node: 'label', sample: '../../etc', labels: {} });
+    const badSample = await send('/api/labels', { node: 'label', sample: '../../etc', labels: {} }, 'PUT');
     expect(badSample.status).toBe(400);
     expect(((await badSample.json()) as { error: string }).error).toMatch(/^sample: not a sample hash/);
-    expect((await api('GET', `/api/labels?node=a/b&sample=${sample}`)).status).toBe(400);
-    expect((await api('PUT', '/api/labels', { node: 'label', sample, path: '../outside.forge.json', labels: {} })).status).toBe(403);
+    expect((await get(`/api/labels?node=a/b&sample=${sample}`)).status).toBe(400);
+    expect((await send('/api/labels', { node: 'label', sample, path: '../outside.forge.json', labels: {} }, 'PUT')).status).toBe(403);
 
-    const put = await api('PUT', '/api/labels', { node: 'label', sample, path: GRAPH, labels: { 'some-id': true, other: false } });
+    const put = await send('/api/labels', { node: 'label', sample, path: GRAPH, labels: { 'some-id': true, other: false } }, 'PUT');
     expect(put.status).toBe(200);
     const file = join(project, 'resources/examples/labels/label', `${sample}.json`);
     expect(existsSync(file)).toBe(true);
     expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ format: 'forge.labels', node: 'label', sample, labels: { other: false, 'some-id': true } });
-    expect(((await (await api('GET', `/api/labels?${q}`)).json()) as { labels: Record<string, boolean> }).labels).toEqual({ 'some-id': true, other: false });
+    expect(((await (await get(`/api/labels?${q}`)).json()) as { labels: Record<string, boolean> }).labels).toEqual({ 'some-id': true, other: false });
 
     // The labels file is an input of the labelling node: it reruns, its upstream is cached.
     const second = await runFile(engine, project, GRAPH);

@@ -2,37 +2,19 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { Engine } from '../engine.js';
 import type { GraphDocument } from '../graph/document.js';
-import { startServer, type RunningServer } from '../server/server.js';
 import { cleanupTemp, openEngine, readDoc, tempProject } from './helpers.js';
+import { closeServed, serveProject } from './served.js';
 
-let engine: Engine | undefined;
-let server: RunningServer | undefined;
 const outsides: string[] = [];
 
-afterEach(async () => {
-  await server?.close();
-  engine?.close();
-  server = undefined;
-  engine = undefined;
-});
+afterEach(closeServed);
 afterAll(() => {
   cleanupTemp();
   for (const d of outsides) rmSync(d, { recursive: true, force: true });
 });
 
 const GRAPH = 'resources/examples/quickstart.forge.json';
-
-async function start(project = tempProject()) {
-  engine = openEngine(project);
-  server = await startServer(engine, { port: 0 });
-  const auth = { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' };
-  const base = `http://127.0.0.1:${server.port}`;
-  const get = (path: string) => fetch(`${base}${path}`, { headers: auth });
-  const send = (path: string, body: unknown, method = 'POST') => fetch(`${base}${path}`, { method, headers: auth, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  return { project, get, send };
-}
 
 function outsideDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'forge-granted-'));
@@ -58,7 +40,7 @@ async function waitForRun(get: (p: string) => Promise<Response>, runId: string):
 
 describe('the Granted folders app setting', () => {
   it('starts empty, and refuses a relative, missing or non-folder path naming the field', async () => {
-    const { get, send } = await start();
+    const { get, send } = await serveProject();
     expect(await (await get('/api/settings')).json()).toEqual({ grantedFolders: [], sessionGranted: [] });
     const relative = await send('/api/settings', { grantedFolders: ['data'] }, 'PUT');
     expect(relative.status).toBe(400);
@@ -75,7 +57,7 @@ describe('the Granted folders app setting', () => {
   });
 
   it('granting a folder makes a previously refused graph runnable without trust; provenance records the grant; removing it refuses again', async () => {
-    const { project, get, send } = await start();
+    const { project, get, send } = await serveProject();
     const outside = outsideDir();
     const doc = strangerDoc(project, outside);
     expect((await send('/api/runs', { doc, path: GRAPH })).status).toBe(403);
@@ -107,7 +89,7 @@ describe('the Granted folders app setting', () => {
     const project = tempProject();
     mkdirSync(join(project, '.forge'), { recursive: true });
     writeFileSync(join(project, '.forge/settings.json'), '{"grantedFolders": "/"}');
-    const { get } = await start(project);
+    const { get } = await serveProject(project);
     expect(await (await get('/api/settings')).json()).toEqual({ grantedFolders: [], sessionGranted: [] });
   });
 });

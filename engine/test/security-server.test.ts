@@ -3,35 +3,21 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import type { Engine } from '../engine.js';
 import type { GraphDocument } from '../graph/document.js';
-import { startServer, type RunningServer } from '../server/server.js';
-import { cleanupTemp, openEngine, readDoc, tempProject } from './helpers.js';
+import { cleanupTemp, readDoc } from './helpers.js';
+import { closeServed, serveProject } from './served.js';
 
-let engine: Engine | undefined;
-let server: RunningServer | undefined;
 const outsides: string[] = [];
 
-afterEach(async () => {
-  await server?.close();
-  engine?.close();
-  server = undefined;
-  engine = undefined;
-});
+afterEach(closeServed);
 afterAll(() => {
   cleanupTemp();
   for (const d of outsides) rmSync(d, { recursive: true, force: true });
 });
 
 async function start() {
-  const project = tempProject();
-  engine = openEngine(project);
-  server = await startServer(engine, { port: 0 });
-  const auth = { authorization: `Bearer ${server.token}`, 'content-type': 'application/json' };
-  const base = `http://127.0.0.1:${server.port}`;
-  const get = (path: string) => fetch(`${base}${path}`, { headers: auth });
-  const post = (path: string, body: unknown, method = 'POST') => fetch(`${base}${path}`, { method, headers: auth, body: typeof body === 'string' ? body : JSON.stringify(body) });
-  return { project, get, post };
+  const { project, get, send } = await serveProject();
+  return { project, get, post: send };
 }
 
 function outsideDir(): string {

@@ -4,27 +4,14 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RunEvent } from '../exec/events.js';
-import { startServer, type RunningServer } from '../server/server.js';
-import { cleanupTemp, openEngine, QUICKSTART, readDoc, tempProject } from './helpers.js';
-import type { Engine } from '../engine.js';
-
-let server: RunningServer | undefined;
-let engine: Engine | undefined;
+import { startServer } from '../server/server.js';
+import { cleanupTemp, QUICKSTART, readDoc } from './helpers.js';
+import { closeServed, serveProject } from './served.js';
 
 afterEach(async () => {
-  await server?.close();
-  engine?.close();
-  server = undefined;
-  engine = undefined;
+  await closeServed();
   cleanupTemp();
 });
-
-async function start() {
-  const project = tempProject();
-  engine = openEngine(project);
-  server = await startServer(engine, { port: 0 });
-  return { project, base: `http://127.0.0.1:${server.port}`, token: server.token };
-}
 
 function rawGet(port: number, path: string, headers: Record<string, string>): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -39,14 +26,14 @@ function rawGet(port: number, path: string, headers: Record<string, string>): Pr
 
 describe('engine server', () => {
   it('binds loopback only and refuses to listen elsewhere', async () => {
-    const { base } = await start();
-    expect(server?.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}$/);
+    const { base, server, engine } = await serveProject();
+    expect(server.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/\?token=[0-9a-f]{48}$/);
     expect(base).toContain('127.0.0.1');
-    await expect(startServer(engine as Engine, { host: '0.0.0.0' })).rejects.toThrow(/loopback only/);
+    await expect(startServer(engine, { host: '0.0.0.0' })).rejects.toThrow(/loopback only/);
   });
 
   it('answers 401 without the token or with a wrong one, 200 with it', async () => {
-    const { base, token } = await start();
+    const { base, token } = await serveProject();
     expect((await fetch(`${base}/api/health`)).status).toBe(401);
     expect((await fetch(`${base}/api/health`, { headers: { authorization: 'Bearer nope' } })).status).toBe(401);
     const ok = await fetch(`${base}/api/health`, { headers: { authorization: `Bearer ${token}` } });
@@ -55,16 +42,16 @@ describe('engine server', () => {
   });
 
   it('rejects foreign origins and DNS-rebinding hosts even with the token', async () => {
-    const { token } = await start();
-    const port = server?.port as number;
+    const { token, server } = await serveProject();
+    const port = server.port;
     expect(await rawGet(port, `/api/health?token=${token}`, { origin: 'https://evil.example' })).toBe(403);
     expect(await rawGet(port, `/api/health?token=${token}`, { host: `evil.example:${port}` })).toBe(403);
     expect(await rawGet(port, `/api/health?token=${token}`, { origin: `http://127.0.0.1:${port}` })).toBe(200);
   });
 
   it('refuses WebSocket subscriptions without the token', async () => {
-    await start();
-    const ws = new WebSocket(`ws://127.0.0.1:${server?.port}/api/events`);
+    const { server } = await serveProject();
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/events`);
     const outcome = await new Promise<string>((resolve) => {
       ws.on('open', () => resolve('open'));
       ws.on('error', (e) => resolve(String(e.message)));
@@ -73,14 +60,14 @@ describe('engine server', () => {
   });
 
   it('lists node types with JSON Schemas, runs a graph, streams events and previews outputs', async () => {
-    const { project, base, token } = await start();
+    const { project, base, token, server } = await serveProject();
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const types = (await (await fetch(`${base}/api/node-types`, { headers: auth })).json()) as { type: string; paramsSchema: { properties: Record<string, unknown> } }[];
     const jsonl = types.find((t) => t.type === 'source.jsonl');
     expect(Object.keys(jsonl?.paramsSchema.properties ?? {})).toEqual(expect.arrayContaining(['path', 'textField']));
 
     const events: RunEvent[] = [];
-    const ws = new WebSocket(`ws://127.0.0.1:${server?.port}/api/events?token=${token}`);
+    const ws = new WebSocket(`ws://127.0.0.1:${server.port}/api/events?token=${token}`);
     await new Promise((r) => ws.on('open', r));
     const finished = new Promise<void>((resolve) =>
       ws.on('message', (m: Buffer) => {
@@ -114,7 +101,7 @@ describe('engine server', () => {
   });
 
   it('reports invalid graphs as 400 with diagnostics, and keeps file access inside the workspace', async () => {
-    const { project, base, token } = await start();
+    const { project, base, token } = await serveProject();
     const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
     const doc = readDoc(project);
     doc.edges.push({ from: { node: 'write_train', port: 'report' }, to: { node: 'shuffle', port: 'in' } });

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { GraphDocument } from '../graph/document.js';
+import { graph } from '../../nodes/_sdk/testing/graph.js';
 import { sweepVariants } from '../graph/sweep.js';
 import { Engine } from '../engine.js';
 import { cleanupTemp, executedNodes, cachedNodes, tempProject } from './helpers.js';
@@ -10,20 +11,18 @@ import { testRegistry } from './nodes/test-nodes.js';
 afterEach(cleanupTemp);
 
 function sweepGraph(values: number[]): GraphDocument {
-  return {
-    format: 'forge-graph',
-    version: 2,
-    seed: 7,
-    nodes: [
+  return graph(
+    [
       { id: 'x', type: 'test.const', params: { value: 0 }, sweep: { param: 'value', values } },
       { id: 'sq', type: 'test.square', params: { offset: 1 } },
       { id: 'fit', type: 'test.collect', params: {} },
     ],
-    edges: [
-      { from: { node: 'x', port: 'out' }, to: { node: 'sq', port: 'in' } },
-      { from: { node: 'sq', port: 'out' }, to: { node: 'fit', port: 'points' } },
+    [
+      ['x.out', 'sq.in'],
+      ['sq.out', 'fit.points'],
     ],
-  };
+    7,
+  );
 }
 
 function fitMeta(engine: Engine, runId: string): Record<string, unknown> {
@@ -91,16 +90,14 @@ describe('cancellation and failures', () => {
     const project = tempProject();
     const engine = Engine.open(project, testRegistry());
     try {
-      const doc: GraphDocument = {
-        format: 'forge-graph',
-        version: 2,
-        seed: 0,
-        nodes: [
+      const doc = graph(
+        [
           { id: 'slow', type: 'test.slow', params: { ms: 10_000 } },
           { id: 'after', type: 'test.square', params: {} },
         ],
-        edges: [{ from: { node: 'slow', port: 'out' }, to: { node: 'after', port: 'in' } }],
-      };
+        [['slow.out', 'after.in']],
+        0,
+      );
       const controller = new AbortController();
       const started = Date.now();
       const run = engine.run(doc, {
@@ -131,21 +128,19 @@ describe('cancellation and failures', () => {
     const project = tempProject();
     const engine = Engine.open(project, testRegistry());
     try {
-      const doc: GraphDocument = {
-        format: 'forge-graph',
-        version: 2,
-        seed: 0,
-        nodes: [
+      const doc = graph(
+        [
           { id: 'bad', type: 'test.fail', params: {} },
           { id: 'below', type: 'test.square', params: {} },
           { id: 'ok', type: 'test.const', params: { value: 3 } },
           { id: 'ok2', type: 'test.square', params: {} },
         ],
-        edges: [
-          { from: { node: 'bad', port: 'out' }, to: { node: 'below', port: 'in' } },
-          { from: { node: 'ok', port: 'out' }, to: { node: 'ok2', port: 'in' } },
+        [
+          ['bad.out', 'below.in'],
+          ['ok.out', 'ok2.in'],
         ],
-      };
+        0,
+      );
       const summary = await engine.run(doc, { baseDir: project, continueOnFailure: true });
       expect(summary.status).toBe('failed');
       const state = Object.fromEntries(summary.nodes.map((n) => [n.nodeId, n.state]));
@@ -171,17 +166,15 @@ describe('cancellation and failures', () => {
     const project = tempProject();
     const engine = Engine.open(project, testRegistry());
     try {
-      const doc: GraphDocument = {
-        format: 'forge-graph',
-        version: 2,
-        seed: 0,
-        nodes: [
+      const doc = graph(
+        [
           { id: 'bad', type: 'test.fail', params: {} },
           { id: 'ok', type: 'test.const', params: { value: 3 } },
           { id: 'ok2', type: 'test.square', params: {} },
         ],
-        edges: [{ from: { node: 'ok', port: 'out' }, to: { node: 'ok2', port: 'in' } }],
-      };
+        [['ok.out', 'ok2.in']],
+        0,
+      );
       // One slot: `bad` (first in document order) runs while `ok` waits for the slot.
       const summary = await engine.run(doc, { baseDir: project, concurrency: 1 });
       expect(summary.status).toBe('failed');
@@ -208,16 +201,14 @@ describe('worker pool', () => {
     const project = tempProject();
     const engine = Engine.open(project, testRegistry());
     try {
-      const doc: GraphDocument = {
-        format: 'forge-graph',
-        version: 2,
-        seed: 0,
-        nodes: [
+      const doc = graph(
+        [
           { id: 'a', type: 'test.spin', params: { ms: 600 } },
           { id: 'b', type: 'test.spin', params: { ms: 601 } },
         ],
-        edges: [],
-      };
+        [],
+        0,
+      );
       let ticks = 0;
       const timer = setInterval(() => ticks++, 10);
       const t0 = Date.now();

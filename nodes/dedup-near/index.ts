@@ -3,7 +3,7 @@ import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { round } from '../_sdk/report.js';
-import { tempTable, type Cell } from '../_sdk/dataset/records.js';
+import { columns, tempTable, type Cell } from '../_sdk/dataset/records.js';
 import { POS, positionedSql } from '../_sdk/dataset/rows.js';
 import { findNearDuplicates, lshThreshold } from './minhash.js';
 
@@ -57,18 +57,7 @@ export default defineNode({
       const root = res.root[i] as number;
       return [String(ords[i]), ids[root] as string, String(ords[root]), size.get(root) ?? 1, root === i, round(res.similarity[i] as number, 6)];
     });
-    const d = await tempTable(
-      conn,
-      [
-        { name: 'ord', type: 'BIGINT' },
-        { name: 'cluster_id', type: 'VARCHAR' },
-        { name: 'cluster_ord', type: 'BIGINT' },
-        { name: 'cluster_size', type: 'BIGINT' },
-        { name: 'is_representative', type: 'BOOLEAN' },
-        { name: 'jaccard', type: 'DOUBLE' },
-      ],
-      decisions,
-    );
+    const d = await tempTable(conn, columns({ ord: 'BIGINT', cluster_id: 'VARCHAR', cluster_ord: 'BIGINT', cluster_size: 'BIGINT', is_representative: 'BOOLEAN', jaccard: 'DOUBLE' }), decisions);
     const join = `FROM t JOIN ${d} d ON d.ord = t.${POS}`;
     const kept = await writeDatasetFromQuery(conn, `SELECT t.* EXCLUDE (${POS}), d.cluster_size ${join} WHERE d.is_representative ORDER BY t.${POS}`, ctx.output('out'));
     const dropped = await writeDatasetFromQuery(

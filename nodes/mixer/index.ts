@@ -7,7 +7,7 @@ import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode, type ArtifactRef, type RunContext } from '../../engine/sdk/types.js';
 import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
 import { round, writeChart, writeMetrics, type MetricValue } from '../_sdk/report.js';
-import { tempTable, type Cell } from '../_sdk/dataset/records.js';
+import { columns, tempTable, type Cell } from '../_sdk/dataset/records.js';
 import { POS, positionedSql } from '../_sdk/dataset/rows.js';
 import { orderKey } from '../_sdk/rng.js';
 import { loadTokenizer, tokenizerFiles, WORDS, type TextTokenizer } from '../_sdk/text/tokenizer.js';
@@ -193,19 +193,7 @@ export default defineNode({
       const id = `${collide ? `${names[pk.source]}/` : ''}${base}${pk.epoch > 1 ? `@e${pk.epoch}` : ''}`;
       return [connected[pk.source] as string, String(c.ords[pk.doc]), id, names[pk.source] as string, pk.epoch, c.tokens[pk.doc] as number, orderKey(ctx.seed, 'mix', id)];
     });
-    const sel = await tempTable(
-      conn,
-      [
-        { name: 'port', type: 'VARCHAR' },
-        { name: 'ord', type: 'BIGINT' },
-        { name: 'new_id', type: 'VARCHAR' },
-        { name: 'mix_source', type: 'VARCHAR' },
-        { name: 'epoch', type: 'BIGINT' },
-        { name: 'tokens', type: 'BIGINT' },
-        { name: 'position', type: 'BIGINT' },
-      ],
-      picks,
-    );
+    const sel = await tempTable(conn, columns({ port: 'VARCHAR', ord: 'BIGINT', new_id: 'VARCHAR', mix_source: 'VARCHAR', epoch: 'BIGINT', tokens: 'BIGINT', position: 'BIGINT' }), picks);
 
     const parts: string[] = [];
     for (const port of connected) {

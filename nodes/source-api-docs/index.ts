@@ -2,10 +2,10 @@ import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { Counts, tokenizerParam } from '../_sdk/dataset/counting.js';
-import { expandPath, readText, relPath } from '../_sdk/files.js';
-import { writeRecords, type Cell, type Column } from '../_sdk/dataset/records.js';
-import { loadTokenizer, tokenizerFiles } from '../_sdk/text/tokenizer.js';
+import { tokenizerParam } from '../_sdk/dataset/counting.js';
+import { readText, relPath } from '../_sdk/files.js';
+import { columns, writeRecords, type Cell, type Column } from '../_sdk/dataset/records.js';
+import { corpusInputFiles, openCorpus } from '../_sdk/file-corpus.js';
 import { renderRecord } from './render.js';
 
 const params = z.object({
@@ -37,12 +37,10 @@ export default defineNode({
   outputs: { out: { kind: 'dataset', title: 'API docs' } },
   params,
   deterministic: true,
-  inputFiles: (p, baseDir) => [...expandPath(p.path, baseDir, p.include), ...tokenizerFiles(p.tokenizer, baseDir)],
+  inputFiles: (p, baseDir) => corpusInputFiles(p, baseDir),
   async run(ctx) {
     const p = ctx.params;
-    const files = expandPath(p.path, ctx.baseDir, p.include);
-    if (files.length === 0) throw new NodeError(`no files at ${p.path}`, { file: p.path, field: 'path' });
-    const counts = new Counts(loadTokenizer(p.tokenizer, ctx.baseDir));
+    const { files, counts } = openCorpus(p, ctx.baseDir, 'files');
     interface Rec {
       id: string;
       text: string;
@@ -85,19 +83,14 @@ export default defineNode({
     }
     if (recs.length === 0) throw new NodeError('no records', { file: p.path, line: 1 });
     const extra = [...stringFields.entries()].filter(([k, ok]) => ok && !RESERVED.has(k) && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k)).map(([k]) => k);
-    const columns: Column[] = [
-      { name: 'id', type: 'VARCHAR' },
-      { name: 'text', type: 'VARCHAR' },
-      { name: 'source', type: 'VARCHAR' },
-      { name: 'title', type: 'VARCHAR' },
+    const cols: Column[] = [
+      ...columns({ id: 'VARCHAR', text: 'VARCHAR', source: 'VARCHAR', title: 'VARCHAR' }),
       ...extra.map((name) => ({ name, type: 'VARCHAR' as const })),
-      { name: 'file', type: 'VARCHAR' },
-      { name: 'line', type: 'BIGINT' },
-      { name: 'tokens', type: 'BIGINT' },
+      ...columns({ file: 'VARCHAR', line: 'BIGINT', tokens: 'BIGINT' }),
     ];
     const rows = recs.map((r): Cell[] => [r.id, r.text, r.source, r.title, ...extra.map((k) => (r.rec[k] as string | null | undefined) ?? null), r.file, r.line, r.tokens]);
     const out = ctx.output('out');
-    await writeRecords(await ctx.duckdb(), out, columns, rows);
+    await writeRecords(await ctx.duckdb(), out, cols, rows);
     out.setMeta('files', files.length);
     counts.report(out, (m) => ctx.log(m), 'file');
   },

@@ -4,7 +4,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { writeRecords, type Cell, type Column } from '../_sdk/dataset/records.js';
+import { columns, writeRecords, type Cell } from '../_sdk/dataset/records.js';
 import { groundTruthCalls, kindOf } from '../eval-bfcl/ast-checker.js';
 import { bfclFiles, loadCases, type BfclCase } from '../eval-bfcl/data.js';
 
@@ -14,14 +14,7 @@ const params = z.object({
   testFraction: z.number().min(0).lt(1).default(0.2).meta({ title: 'Held-out fraction', description: 'Items go to test by a hash of their id, so the split is stable' }),
 });
 
-const COLUMNS: Column[] = [
-  { name: 'id', type: 'VARCHAR' },
-  { name: 'text', type: 'VARCHAR' },
-  { name: 'prompt', type: 'VARCHAR' },
-  { name: 'completion', type: 'VARCHAR' },
-  { name: 'source', type: 'VARCHAR' },
-  { name: 'category', type: 'VARCHAR' },
-];
+const COLUMNS = columns({ id: 'VARCHAR', text: 'VARCHAR', prompt: 'VARCHAR', completion: 'VARCHAR', source: 'VARCHAR', category: 'VARCHAR' });
 
 /** The prompt a tools-API model sees, flattened: function docs as JSON, then the conversation. */
 export function promptOf(c: BfclCase): string {

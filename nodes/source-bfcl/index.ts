@@ -3,10 +3,10 @@ import { basename, dirname, extname, isAbsolute, join, resolve } from 'node:path
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { Counts, tokenizerParam } from '../_sdk/dataset/counting.js';
+import { tokenizerParam } from '../_sdk/dataset/counting.js';
 import { expandPath, parseJsonFile, readText, relPath } from '../_sdk/files.js';
-import { writeRecords, type Cell } from '../_sdk/dataset/records.js';
-import { loadTokenizer, tokenizerFiles } from '../_sdk/text/tokenizer.js';
+import { columns, writeRecords, type Cell } from '../_sdk/dataset/records.js';
+import { corpusInputFiles, openCorpus } from '../_sdk/file-corpus.js';
 import { answerTurns, CLASS_DOC_FILES, ItemError, parseAnswers, parseItems, renderItem } from './bfcl.js';
 
 const params = z.object({
@@ -25,19 +25,19 @@ const params = z.object({
 
 type Params = z.output<typeof params>;
 
-const COLUMNS = [
-  { name: 'id', type: 'VARCHAR' },
-  { name: 'text', type: 'VARCHAR' },
-  { name: 'source', type: 'VARCHAR' },
-  { name: 'category', type: 'VARCHAR' },
-  { name: 'turns', type: 'BIGINT' },
-  { name: 'functions', type: 'BIGINT' },
-  { name: 'function_names', type: 'VARCHAR' },
-  { name: 'has_answer', type: 'BOOLEAN' },
-  { name: 'answer', type: 'VARCHAR' },
-  { name: 'file', type: 'VARCHAR' },
-  { name: 'tokens', type: 'BIGINT' },
-] as const;
+const COLUMNS = columns({
+  id: 'VARCHAR',
+  text: 'VARCHAR',
+  source: 'VARCHAR',
+  category: 'VARCHAR',
+  turns: 'BIGINT',
+  functions: 'BIGINT',
+  function_names: 'VARCHAR',
+  has_answer: 'BOOLEAN',
+  answer: 'VARCHAR',
+  file: 'VARCHAR',
+  tokens: 'BIGINT',
+});
 
 const abs = (baseDir: string, p: string) => (isAbsolute(p) ? p : resolve(baseDir, p));
 
@@ -79,14 +79,11 @@ export default defineNode({
     for (const d of docDirs) {
       if (existsSync(d) && statSync(d).isDirectory()) for (const n of readdirSync(d).sort()) if (n.endsWith('.json')) extra.push(join(d, n));
     }
-    return [...files, ...extra, ...tokenizerFiles(p.tokenizer, baseDir)];
+    return corpusInputFiles(p, baseDir, extra);
   },
   async run(ctx) {
     const p = ctx.params;
-    const files = expandPath(p.path, ctx.baseDir, p.include);
-    if (files.length === 0) throw new NodeError(`no BFCL files at ${p.path}`, { file: p.path, field: 'path' });
-    const tokenizer = loadTokenizer(p.tokenizer, ctx.baseDir);
-    const counts = new Counts(tokenizer);
+    const { files, counts } = openCorpus(p, ctx.baseDir, 'BFCL files');
     const rows: Cell[][] = [];
     const seen = new Set<string>();
     const docCache = new Map<string, Record<string, unknown>[]>();
@@ -165,7 +162,7 @@ export default defineNode({
     }
     if (rows.length === 0) throw new NodeError('no items loaded', { file: p.path, field: p.requireAnswers ? 'requireAnswers' : 'path' });
     const out = ctx.output('out');
-    await writeRecords(await ctx.duckdb(), out, [...COLUMNS], rows);
+    await writeRecords(await ctx.duckdb(), out, COLUMNS, rows);
     out.setMeta('with_answer', withAnswer);
     if (dropped > 0) out.setMeta('dropped_without_answer', dropped);
     counts.report(out, (m) => ctx.log(`${m}; ${withAnswer} with ground truth`), 'category');

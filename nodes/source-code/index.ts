@@ -6,7 +6,7 @@ import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { Counts, tokenizerParam } from '../_sdk/dataset/counting.js';
 import { relPath } from '../_sdk/files.js';
-import { writeRecords, type Cell } from '../_sdk/dataset/records.js';
+import { columns, writeRecords, type Cell } from '../_sdk/dataset/records.js';
 import { loadTokenizer, tokenizerFiles } from '../_sdk/text/tokenizer.js';
 
 export const LANGUAGES: Record<string, string> = {
@@ -104,16 +104,7 @@ export default defineNode({
     await writeRecords(
       await ctx.duckdb(),
       out,
-      [
-        { name: 'id', type: 'VARCHAR' },
-        { name: 'text', type: 'VARCHAR' },
-        { name: 'source', type: 'VARCHAR' },
-        { name: 'language', type: 'VARCHAR' },
-        { name: 'path', type: 'VARCHAR' },
-        { name: 'bytes', type: 'BIGINT' },
-        { name: 'lines', type: 'BIGINT' },
-        { name: 'tokens', type: 'BIGINT' },
-      ],
+      columns({ id: 'VARCHAR', text: 'VARCHAR', source: 'VARCHAR', language: 'VARCHAR', path: 'VARCHAR', bytes: 'BIGINT', lines: 'BIGINT', tokens: 'BIGINT' }),
       rows,
     );
     out.setMeta('skipped_too_big', tooBig);

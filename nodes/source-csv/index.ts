@@ -1,56 +1,31 @@
-import { existsSync, statSync } from 'node:fs';
-import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import { decodeLine, scanLines, type FieldRequirement, type LineProblem } from '../../engine/sdk/jsonl-diagnose.js';
-import { loadTable } from '../../engine/sdk/loader.js';
-import { NodeError } from '../../engine/sdk/node-error.js';
-import { defineNode } from '../../engine/sdk/types.js';
 import { sqlString } from '../../engine/sdk/sql.js';
+import { defineTabularSource, recordColumnParams } from '../_sdk/dataset/tabular-source.js';
 
 const params = z.object({
   path: z.string().min(1).meta({ title: 'File', widget: 'file' }),
   delimiter: z.string().max(1).optional().meta({ title: 'Delimiter', description: 'Empty to detect' }),
   header: z.boolean().default(true).meta({ title: 'First row is a header' }),
-  textField: z.string().min(1).default('text').meta({ title: 'Text column' }),
-  idField: z.string().optional().meta({ title: 'Id column' }),
-  source: z.string().optional().meta({ title: 'Source name' }),
+  ...recordColumnParams('column'),
 });
 
-export default defineNode({
+export default defineTabularSource({
   type: 'source.csv',
   version: 1,
-  category: 'Sources',
   title: 'CSV',
   description: 'Loads a CSV/TSV file into a dataset; the text column becomes `text`, other columns are kept.',
-  inputs: {},
-  outputs: { out: { kind: 'dataset', title: 'records' } },
   params,
-  deterministic: true,
-  inputFiles: (p) => [p.path],
-  async run(ctx) {
-    const { path, delimiter, header, textField, idField } = ctx.params;
-    const abs = ctx.resolvePath(path);
-    if (!existsSync(abs)) throw new NodeError('file not found', { file: path });
-    if (statSync(abs).size === 0) throw new NodeError('file is empty', { file: path, line: 1 });
+  lines: true,
+  read(abs, { delimiter, header, idField }) {
     // The quote is fixed to RFC 4180's: left to the sniffer, an unterminated quote made it pick "no
     // quoting" and the file loaded silently with the quote inside the text.
     const options = [`header = ${header}`, delimiter ? `delim = ${sqlString(delimiter)}` : null, `quote = '"'`, 'strict_mode = true'].filter(Boolean).join(', ');
-    const conn = await ctx.duckdb();
-    const rows = await loadTable(
-      conn,
-      {
-        relation: `read_csv(${sqlString(abs)}, ${options})`,
-        file: path,
-        textField,
-        idField,
-        source: ctx.params.source ?? basename(path, extname(path)),
-        diagnose: (required) => diagnoseCsv(abs, { delimiter, header }, required),
-        locateDuplicate: idField ? (id) => locateDuplicateCsv(abs, { delimiter, header }, idField, id) : undefined,
-        signal: ctx.signal,
-      },
-      ctx.output('out'),
-    );
-    ctx.progress(rows, rows, `${rows} records`);
+    return {
+      relation: `read_csv(${sqlString(abs)}, ${options})`,
+      diagnose: (required) => diagnoseCsv(abs, { delimiter, header }, required),
+      locateDuplicate: idField ? (id) => locateDuplicateCsv(abs, { delimiter, header }, idField, id) : undefined,
+    };
   },
   module: import.meta.url,
 });

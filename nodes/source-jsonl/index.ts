@@ -1,17 +1,13 @@
-import { existsSync, statSync } from 'node:fs';
-import { basename, extname } from 'node:path';
 import { z } from 'zod';
 import { diagnoseJsonl, locateDuplicateJsonl, startsWithJsonArray } from '../../engine/sdk/jsonl-diagnose.js';
-import { loadTable } from '../../engine/sdk/loader.js';
-import { NodeError } from '../../engine/sdk/node-error.js';
-import { defineNode } from '../../engine/sdk/types.js';
 import { sqlString } from '../../engine/sdk/sql.js';
+import { defineTabularSource, recordColumnParams } from '../_sdk/dataset/tabular-source.js';
 
 const params = z.object({
   path: z.string().min(1).meta({ title: 'File', description: 'A .jsonl / .json file, relative to the graph', widget: 'file' }),
   format: z.enum(['auto', 'jsonl', 'array']).default('auto').meta({ title: 'Format', description: 'JSON Lines, one JSON array, or detect' }),
-  textField: z.string().min(1).default('text').meta({ title: 'Text field' }),
-  idField: z.string().optional().meta({ title: 'Id field', description: 'Leave empty to number records as <source>:<n>' }),
+  ...recordColumnParams('field'),
+  // Unlike CSV and Parquet, JSON records often name their own source: kept unless this is set.
   source: z
     .string()
     .optional()
@@ -32,45 +28,23 @@ const params = z.object({
  */
 const MAX_JSON_DEPTH = 16;
 
-export default defineNode({
+export default defineTabularSource({
   type: 'source.jsonl',
   version: 1,
-  category: 'Sources',
   title: 'JSONL / JSON',
   description: 'Loads records from a JSON Lines file or a JSON array into a dataset (id, text, source, other fields kept).',
-  inputs: {},
-  outputs: { out: { kind: 'dataset', title: 'records' } },
   params,
-  deterministic: true,
-  inputFiles: (p) => [p.path],
-  async run(ctx) {
-    const { path, format, textField, idField, maxRecordMB } = ctx.params;
-    const abs = ctx.resolvePath(path);
-    if (!existsSync(abs)) throw new NodeError('file not found', { file: path });
-    if (statSync(abs).size === 0) throw new NodeError('file is empty', { file: path, line: 1 });
-    const source = ctx.params.source ?? basename(path, extname(path));
+  lines: true,
+  read(abs, { format, idField, maxRecordMB, source }) {
     const duckFormat = format === 'jsonl' ? 'newline_delimited' : format === 'array' ? 'array' : 'auto';
+    // Line numbers only mean something for JSON Lines; a detected JSON array is one document.
     const lines = format === 'jsonl' || (format === 'auto' && !startsWithJsonArray(abs));
-    const conn = await ctx.duckdb();
-    ctx.progress(0, undefined, 'reading');
-    const rows = await loadTable(
-      conn,
-      {
-        relation: `read_json(${sqlString(abs)}, format = '${duckFormat}', records = true, maximum_object_size = ${maxRecordMB * 1024 * 1024}, maximum_depth = ${MAX_JSON_DEPTH})`,
-        file: path,
-        textField,
-        idField,
-        source,
-        keepSourceColumn: ctx.params.source === undefined,
-        // Line numbers only mean something for JSON Lines; a detected JSON array is one document.
-        diagnose: lines ? (required) => diagnoseJsonl(abs, required) : undefined,
-        locateDuplicate: lines && idField ? (id) => locateDuplicateJsonl(abs, idField, id) : undefined,
-        signal: ctx.signal,
-      },
-      ctx.output('out'),
-    );
-    ctx.progress(rows, rows, `${rows} records`);
-    ctx.log(`loaded ${rows} records from ${path}`);
+    return {
+      relation: `read_json(${sqlString(abs)}, format = '${duckFormat}', records = true, maximum_object_size = ${maxRecordMB * 1024 * 1024}, maximum_depth = ${MAX_JSON_DEPTH})`,
+      keepSourceColumn: source === undefined,
+      diagnose: lines ? (required) => diagnoseJsonl(abs, required) : undefined,
+      locateDuplicate: lines && idField ? (id) => locateDuplicateJsonl(abs, idField, id) : undefined,
+    };
   },
   module: import.meta.url,
 });

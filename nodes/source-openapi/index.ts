@@ -2,10 +2,10 @@ import { extname } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { Counts, tokenizerParam } from '../_sdk/dataset/counting.js';
-import { expandPath, parseJsonFile, parseYamlFile, readText, relPath } from '../_sdk/files.js';
-import { writeRecords, type Cell } from '../_sdk/dataset/records.js';
-import { loadTokenizer, tokenizerFiles } from '../_sdk/text/tokenizer.js';
+import { tokenizerParam } from '../_sdk/dataset/counting.js';
+import { parseJsonFile, parseYamlFile, readText, relPath } from '../_sdk/files.js';
+import { columns, writeRecords, type Cell } from '../_sdk/dataset/records.js';
+import { corpusInputFiles, openCorpus } from '../_sdk/file-corpus.js';
 import { parseSpec, SpecError } from './openapi.js';
 
 const params = z.object({
@@ -18,20 +18,20 @@ const params = z.object({
   skipInvalid: z.boolean().default(false).meta({ title: 'Skip files that are not OpenAPI', description: 'Off: such a file is an error naming it' }),
 });
 
-const COLUMNS = [
-  { name: 'id', type: 'VARCHAR' },
-  { name: 'text', type: 'VARCHAR' },
-  { name: 'source', type: 'VARCHAR' },
-  { name: 'api', type: 'VARCHAR' },
-  { name: 'api_version', type: 'VARCHAR' },
-  { name: 'method', type: 'VARCHAR' },
-  { name: 'path', type: 'VARCHAR' },
-  { name: 'operation_id', type: 'VARCHAR' },
-  { name: 'tags', type: 'VARCHAR' },
-  { name: 'summary', type: 'VARCHAR' },
-  { name: 'file', type: 'VARCHAR' },
-  { name: 'tokens', type: 'BIGINT' },
-] as const;
+const COLUMNS = columns({
+  id: 'VARCHAR',
+  text: 'VARCHAR',
+  source: 'VARCHAR',
+  api: 'VARCHAR',
+  api_version: 'VARCHAR',
+  method: 'VARCHAR',
+  path: 'VARCHAR',
+  operation_id: 'VARCHAR',
+  tags: 'VARCHAR',
+  summary: 'VARCHAR',
+  file: 'VARCHAR',
+  tokens: 'BIGINT',
+});
 
 export default defineNode({
   type: 'source.openapi',
@@ -44,13 +44,10 @@ export default defineNode({
   outputs: { out: { kind: 'dataset', title: 'operations' } },
   params,
   deterministic: true,
-  inputFiles: (p, baseDir) => [...expandPath(p.path, baseDir, p.include), ...tokenizerFiles(p.tokenizer, baseDir)],
+  inputFiles: (p, baseDir) => corpusInputFiles(p, baseDir),
   async run(ctx) {
     const p = ctx.params;
-    const files = expandPath(p.path, ctx.baseDir, p.include);
-    if (files.length === 0) throw new NodeError(`no spec files at ${p.path}`, { file: p.path, field: 'path' });
-    const tokenizer = loadTokenizer(p.tokenizer, ctx.baseDir);
-    const counts = new Counts(tokenizer);
+    const { files, counts } = openCorpus(p, ctx.baseDir, 'spec files');
     const rows: Cell[][] = [];
     let skipped = 0;
     for (const [i, abs] of files.entries()) {
@@ -90,7 +87,7 @@ export default defineNode({
     if (rows.length === 0) throw new NodeError(skipped > 0 ? `none of the ${files.length} files is an OpenAPI spec` : 'the specs define no operations', { file: p.path, field: 'paths' });
     const out = ctx.output('out');
     const conn = await ctx.duckdb();
-    await writeRecords(conn, out, [...COLUMNS], rows);
+    await writeRecords(conn, out, COLUMNS, rows);
     out.setMeta('files', files.length - skipped);
     if (skipped > 0) out.setMeta('skipped_files', skipped);
     counts.report(out, (m) => ctx.log(m), 'API');

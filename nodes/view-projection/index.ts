@@ -5,7 +5,7 @@ import { sqlIdent } from '../../engine/sdk/sql.js';
 import { idsSql, readEmbeddings } from '../_sdk/vectors/embeddings.js';
 import { datasetSql } from '../../engine/sdk/dataset.js';
 import { round, writeChart } from '../_sdk/report.js';
-import { writeRecords, type Cell } from '../_sdk/dataset/records.js';
+import { columns, writeRecords, type Cell } from '../_sdk/dataset/records.js';
 import { seededOrder } from '../_sdk/rng.js';
 import { pca2d, rowsOf, umap2d } from './project.js';
 
@@ -79,19 +79,7 @@ export default defineNode({
       round((xy[k] as number[])[0] as number, 5),
       round((xy[k] as number[])[1] as number, 5),
     ]);
-    await writeRecords(
-      conn,
-      ctx.output('points'),
-      [
-        { name: 'id', type: 'VARCHAR' },
-        { name: 'text', type: 'VARCHAR' },
-        { name: 'source', type: 'VARCHAR' },
-        { name: 'color', type: 'VARCHAR' },
-        { name: 'x', type: 'DOUBLE' },
-        { name: 'y', type: 'DOUBLE' },
-      ],
-      points,
-    );
+    await writeRecords(conn, ctx.output('points'), columns({ id: 'VARCHAR', text: 'VARCHAR', source: 'VARCHAR', color: 'VARCHAR', x: 'DOUBLE', y: 'DOUBLE' }), points);
     const spec = {
       title: {
         text: p.title,

@@ -10,6 +10,11 @@ export interface Column {
 }
 export type Cell = string | number | boolean | null | undefined;
 
+/** Columns from `{ name: type }` in order: `columns({ id: 'VARCHAR', tokens: 'BIGINT' })`. */
+export function columns(spec: Record<string, ColumnType>): Column[] {
+  return Object.entries(spec).map(([name, type]) => ({ name, type }));
+}
+
 let tableCounter = 0;
 
 /** Creates a connection-local temp table and fills it from JS rows with DuckDB's appender. */

@@ -108,6 +108,61 @@ function forLoop(i: number, limit: number[], step: number, body: number[]): numb
 /** addr = base + (i << 2) */
 const addr = (base: number, i: number) => [...get(base), ...get(i), ...i32c(2), ...I32_SHL, ...I32_ADD];
 
+/**
+ * One f32 operation in its two widths: every loop below runs the 4-lane form up to `end4` (dim
+ * rounded down to a multiple of 4) and the scalar form for the tail, with the same body.
+ */
+interface Width {
+  step: number;
+  load: number[];
+  store: number[];
+  add: number[];
+  mul: number[];
+  zero: number[];
+  /** Turns an f32 on the stack into this width's operand (a splat for 4 lanes, nothing for 1). */
+  splat: number[];
+}
+const LANES4: Width = { step: 4, load: v128load, store: v128store, add: F32X4_ADD, mul: F32X4_MUL, zero: V128_ZERO, splat: F32X4_SPLAT };
+const LANE1: Width = { step: 1, load: f32load, store: f32store, add: F32_ADD, mul: F32_MUL, zero: f32c(0), splat: [] };
+
+/** `body` for j over [j, end4) by 4 lanes, then over [end4, dim) one at a time (j is not reset in between). */
+const overDim = (j: number, end4: number, dim: number, body: (w: Width) => number[]) => [...forLoop(j, get(end4), LANES4.step, body(LANES4)), ...forLoop(j, get(dim), LANE1.step, body(LANE1))];
+
+/** end4 = dim & -4: where the 4-lane loop stops. */
+const setEnd4 = (dim: number, end4: number) => [...get(dim), ...i32c(-4), ...I32_AND, ...set(end4)];
+
+/** row = input + ((ids[p] * dim) << 2): the byte address of the embedding row of the p-th id. */
+const setRow = (ids: number, p: number, input: number, dim: number, row: number) => [
+  ...get(input),
+  ...addr(ids, p),
+  ...i32load,
+  ...get(dim),
+  ...I32_MUL,
+  ...i32c(2),
+  ...I32_SHL,
+  ...I32_ADD,
+  ...set(row),
+];
+
+/** dst[j] = 0 */
+const zeroAt = (dst: number, j: number) => (w: Width) => [...addr(dst, j), ...w.zero, ...w.store];
+/** dst[j] += src[j] */
+const addAt = (dst: number, src: number, j: number) => (w: Width) => [...addr(dst, j), ...addr(dst, j), ...w.load, ...addr(src, j), ...w.load, ...w.add, ...w.store];
+/** dst[j] *= s (an f32 local) */
+const scaleAt = (dst: number, s: number, j: number) => (w: Width) => [...addr(dst, j), ...addr(dst, j), ...w.load, ...get(s), ...w.splat, ...w.mul, ...w.store];
+/** dst[j] += a · src[j], where `a(w)` pushes the factor in width w */
+const addScaledAt = (dst: number, src: number, j: number, a: (w: Width) => number[]) => (w: Width) => [
+  ...addr(dst, j),
+  ...addr(dst, j),
+  ...w.load,
+  ...a(w),
+  ...addr(src, j),
+  ...w.load,
+  ...w.mul,
+  ...w.add,
+  ...w.store,
+];
+
 function func(params: number[], results: number[], locals: number[], body: number[]): { type: number[]; code: number[] } {
   const type = [0x60, ...vec(params.map((p) => [p])), ...vec(results.map((r) => [r]))];
   const localDecl = vec(locals.map((t) => [1, t]));
@@ -122,38 +177,18 @@ function moduleBytes(): Uint8Array {
     [],
     [I32, I32, I32, I32],
     [
-      ...get(3),
-      ...i32c(-4),
-      ...I32_AND,
-      ...set(9),
+      ...setEnd4(3, 9),
       // zero hidden
       ...i32c(0),
       ...set(7),
-      ...forLoop(7, get(9), 4, [...addr(4, 7), ...V128_ZERO, ...v128store]),
-      ...forLoop(7, get(3), 1, [...addr(4, 7), ...f32c(0), ...f32store]),
+      ...overDim(7, 9, 3, zeroAt(4, 7)),
       ...i32c(0),
       ...set(6),
-      ...forLoop(6, get(1), 1, [
-        // row = input + ((ids[p] * dim) << 2)
-        ...get(2),
-        ...addr(0, 6),
-        ...i32load,
-        ...get(3),
-        ...I32_MUL,
-        ...i32c(2),
-        ...I32_SHL,
-        ...I32_ADD,
-        ...set(8),
-        ...i32c(0),
-        ...set(7),
-        ...forLoop(7, get(9), 4, [...addr(4, 7), ...addr(4, 7), ...v128load, ...addr(8, 7), ...v128load, ...F32X4_ADD, ...v128store]),
-        ...forLoop(7, get(3), 1, [...addr(4, 7), ...addr(4, 7), ...f32load, ...addr(8, 7), ...f32load, ...F32_ADD, ...f32store]),
-      ]),
+      ...forLoop(6, get(1), 1, [...setRow(0, 6, 2, 3, 8), ...i32c(0), ...set(7), ...overDim(7, 9, 3, addAt(4, 8, 7))]),
       // hidden *= inv
       ...i32c(0),
       ...set(7),
-      ...forLoop(7, get(9), 4, [...addr(4, 7), ...addr(4, 7), ...v128load, ...get(5), ...F32X4_SPLAT, ...F32X4_MUL, ...v128store]),
-      ...forLoop(7, get(3), 1, [...addr(4, 7), ...addr(4, 7), ...f32load, ...get(5), ...F32_MUL, ...f32store]),
+      ...overDim(7, 9, 3, scaleAt(4, 5, 7)),
     ],
   );
 
@@ -163,31 +198,14 @@ function moduleBytes(): Uint8Array {
     [],
     [I32, I32, I32, I32],
     [
-      ...get(3),
-      ...i32c(-4),
-      ...I32_AND,
-      ...set(9),
+      ...setEnd4(3, 9),
+      // grad *= scale
       ...i32c(0),
       ...set(7),
-      ...forLoop(7, get(9), 4, [...addr(4, 7), ...addr(4, 7), ...v128load, ...get(5), ...F32X4_SPLAT, ...F32X4_MUL, ...v128store]),
-      ...forLoop(7, get(3), 1, [...addr(4, 7), ...addr(4, 7), ...f32load, ...get(5), ...F32_MUL, ...f32store]),
+      ...overDim(7, 9, 3, scaleAt(4, 5, 7)),
       ...i32c(0),
       ...set(6),
-      ...forLoop(6, get(1), 1, [
-        ...get(2),
-        ...addr(0, 6),
-        ...i32load,
-        ...get(3),
-        ...I32_MUL,
-        ...i32c(2),
-        ...I32_SHL,
-        ...I32_ADD,
-        ...set(8),
-        ...i32c(0),
-        ...set(7),
-        ...forLoop(7, get(9), 4, [...addr(8, 7), ...addr(8, 7), ...v128load, ...addr(4, 7), ...v128load, ...F32X4_ADD, ...v128store]),
-        ...forLoop(7, get(3), 1, [...addr(8, 7), ...addr(8, 7), ...f32load, ...addr(4, 7), ...f32load, ...F32_ADD, ...f32store]),
-      ]),
+      ...forLoop(6, get(1), 1, [...setRow(0, 6, 2, 3, 8), ...i32c(0), ...set(7), ...overDim(7, 9, 3, addAt(8, 4, 7))]),
     ],
   );
 
@@ -198,10 +216,7 @@ function moduleBytes(): Uint8Array {
     [F32],
     [I32, I32, V128, F32],
     [
-      ...get(2),
-      ...i32c(-4),
-      ...I32_AND,
-      ...set(4),
+      ...setEnd4(2, 4),
       ...V128_ZERO,
       ...set(5),
       ...i32c(0),
@@ -225,62 +240,21 @@ function moduleBytes(): Uint8Array {
   );
 
   // axpy_pair(out, grad, hidden, dim, alpha) — locals: j 5, end4 6, a(v128) 7
+  // alpha splatted once into local 7 for the 4-lane loop; the tail reads the f32 param itself.
+  const alpha = (w: Width) => (w === LANES4 ? get(7) : get(4));
   const axpy = func(
     [I32, I32, I32, I32, F32],
     [],
     [I32, I32, V128],
     [
-      ...get(3),
-      ...i32c(-4),
-      ...I32_AND,
-      ...set(6),
+      ...setEnd4(3, 6),
       ...get(4),
       ...F32X4_SPLAT,
       ...set(7),
       ...i32c(0),
       ...set(5),
-      ...forLoop(5, get(6), 4, [
-        // grad += a * out  (old out)
-        ...addr(1, 5),
-        ...addr(1, 5),
-        ...v128load,
-        ...get(7),
-        ...addr(0, 5),
-        ...v128load,
-        ...F32X4_MUL,
-        ...F32X4_ADD,
-        ...v128store,
-        // out += a * hidden
-        ...addr(0, 5),
-        ...addr(0, 5),
-        ...v128load,
-        ...get(7),
-        ...addr(2, 5),
-        ...v128load,
-        ...F32X4_MUL,
-        ...F32X4_ADD,
-        ...v128store,
-      ]),
-      ...forLoop(5, get(3), 1, [
-        ...addr(1, 5),
-        ...addr(1, 5),
-        ...f32load,
-        ...get(4),
-        ...addr(0, 5),
-        ...f32load,
-        ...F32_MUL,
-        ...F32_ADD,
-        ...f32store,
-        ...addr(0, 5),
-        ...addr(0, 5),
-        ...f32load,
-        ...get(4),
-        ...addr(2, 5),
-        ...f32load,
-        ...F32_MUL,
-        ...F32_ADD,
-        ...f32store,
-      ]),
+      // grad += a * out (the old out), then out += a * hidden
+      ...overDim(5, 6, 3, (w) => [...addScaledAt(1, 0, 5, alpha)(w), ...addScaledAt(0, 2, 5, alpha)(w)]),
     ],
   );
 

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { Engine } from '../../../engine/engine.js';
 import { defaultRegistry } from '../../../composition/registry.js';
 import type { NodeOutcome, RunSummary } from '../../../engine/exec/events.js';
+import { GraphLoadError, type Diagnostic } from '../../../engine/graph/errors.js';
 import { GRAPH_FORMAT, GRAPH_VERSION, type GraphDocument, type GraphEdge, type GraphNode } from '../../../engine/graph/document.js';
 import { LocalExecutor } from '../../../engine/exec/executor.js';
 import type { NodeRegistry } from '../../../engine/registry.js';
@@ -113,4 +114,22 @@ export async function runGraph(doc: GraphDocument, opts: { dir?: string; files?:
       engine.close();
     },
   };
+}
+
+/**
+ * The diagnostics with which the engine refuses to run a graph (invalid params, edges, types): the
+ * same `run` call as `runGraph`, which must throw before executing anything.
+ */
+export async function refusedDiagnostics(doc: GraphDocument, opts: { registry?: NodeRegistry } = {}): Promise<Diagnostic[]> {
+  const dir = tempDir();
+  const engine = Engine.open(dir, opts.registry ?? defaultRegistry());
+  try {
+    await engine.run(doc, { baseDir: dir, trigger: 'test', executor: sharedExecutor() });
+  } catch (err) {
+    if (err instanceof GraphLoadError) return err.diagnostics;
+    throw err;
+  } finally {
+    engine.close();
+  }
+  throw new Error('the engine ran a graph that should have been refused');
 }
