@@ -38,11 +38,16 @@ const params = z
     stage: z.string().default('').meta({ title: 'Stage name', description: 'Label of this run in the training curve (default: the node id)' }),
     device: z.enum(['auto', 'cpu', 'cuda']).default('cpu').meta({ title: 'Device', description: "cpu is seed-deterministic; auto uses CUDA when the interpreter's torch sees a GPU" }),
     threads: z.number().int().min(0).max(256).default(2).meta({ title: 'CPU threads', description: 'Fixed, so the same seed gives the same bytes (0: torch decides)' }),
+    // Empty means DEFAULT_PYTHON. Left empty, the node runs only its own shipped train.py with the
+    // system interpreter, so a graph needs no trust for it; a graph that names an interpreter does.
     python: z
       .string()
-      .min(1)
-      .default(DEFAULT_PYTHON)
-      .meta({ title: 'Python interpreter', description: "Runs the node's train.py; must import torch (Debian python3-torch, or your own venv with CUDA torch)", widget: 'file' }),
+      .default('')
+      .meta({
+        title: 'Python interpreter',
+        description: `Runs the node's train.py; must import torch. Empty: ${DEFAULT_PYTHON} (Debian python3-torch). Naming another one (e.g. a venv with CUDA torch) runs that program, so the graph asks for trust`,
+        widget: 'file',
+      }),
   })
   .refine((p) => p.dModel % p.heads === 0, { message: 'dModel must be a multiple of heads', path: ['heads'] });
 
@@ -94,6 +99,7 @@ const trainTorch = defineNode({
   params,
   deterministic: true,
   worker: true,
+  // Only a non-empty python counts (assessTrust skips empty code params): see the param.
   codeParams: ['python'],
   inputFiles: (p, baseDir) => tokenizerFiles(p.tokenizer, baseDir),
   // The training script is the node's code, not user data: it enters the code hash, never the pins.
@@ -132,7 +138,7 @@ const trainTorch = defineNode({
       let lastLog = 0;
       let started: PyEvent | undefined;
       const events = await runPython({
-        python: p.python,
+        python: p.python || DEFAULT_PYTHON,
         workDir: work,
         signal: ctx.signal,
         config: {
