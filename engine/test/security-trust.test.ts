@@ -93,6 +93,39 @@ describe('file access and trust are enforced by the engine', () => {
     engine.close();
   });
 
+  it("runs train.torch's own train.py with the default interpreter without trust, but a graph naming an interpreter needs it", async () => {
+    const engine = openEngine(mkdtempSync(join(tmpdir(), 'forge-ws-')));
+    // The shipped neural example leaves python empty on every train.torch node: no flags needed.
+    const { doc, baseDir } = engine.loadFile(join(REPO, EXAMPLES, 'hephaestus-neural.forge.json'));
+    const torchNodes = doc.nodes.filter((n) => n.type === 'train.torch');
+    expect(torchNodes.length).toBeGreaterThanOrEqual(4);
+    const shipped = await assessTrust(engine.requireValid(doc), engine.registry, baseDir, REPO, []);
+    expect(shipped.needsTrust).toEqual([]);
+    expect(shipped.items.filter((i) => i.field === 'params.python')).toEqual([]);
+    // The same graph with one stage pointed at another interpreter (inside the repo, so only the
+    // code param can be what asks) needs trust for exactly that node, and each interpreter has its
+    // own fingerprint: trusting one does not trust another.
+    const withPython = (python: string): GraphDocument => ({
+      ...doc,
+      nodes: doc.nodes.map((n) => (n.id === 'stage2' ? { ...n, params: { ...n.params, python } } : n)),
+    });
+    const venv = await assessTrust(engine.requireValid(withPython('../../.venv/bin/python')), engine.registry, baseDir, REPO, []);
+    expect(venv.needsTrust).toEqual([expect.objectContaining({ nodeId: 'stage2', field: 'params.python', reason: 'code', value: '../../.venv/bin/python' })]);
+    const other = await assessTrust(engine.requireValid(withPython('../../.venv2/bin/python')), engine.registry, baseDir, REPO, []);
+    expect(other.needsTrust.map((i) => i.field)).toEqual(['params.python']);
+    expect(other.fingerprint).not.toBe(venv.fingerprint);
+    expect(venv.fingerprint).not.toBe(shipped.fingerprint);
+    // Naming the default interpreter explicitly is still a graph choosing what to run: it asks too.
+    const explicit = await assessTrust(engine.requireValid(withPython('/usr/bin/python3')), engine.registry, baseDir, REPO, []);
+    expect(explicit.needsTrust.some((i) => i.nodeId === 'stage2' && i.field === 'params.python' && i.reason === 'code')).toBe(true);
+    // And the gate every client passes refuses that run before any node starts.
+    const project = tempProject();
+    const gated = openEngine(project);
+    await expect(gated.run(withPython('../../.venv/bin/python'), { baseDir: join(project, EXAMPLES), trigger: 'test' })).rejects.toThrow(/node stage2 params\.python runs code/);
+    gated.close();
+    engine.close();
+  });
+
   it("lets the repo's own examples run without flags (SQL is confined, every path is inside)", async () => {
     const engine = openEngine(mkdtempSync(join(tmpdir(), 'forge-ws-')));
     for (const name of ['hephaestus-forge.forge.json', 'quickstart.forge.json']) {

@@ -8,7 +8,7 @@ import { round, writeChart, writeMetrics, type MetricValue } from '../_sdk/repor
 import { readCurve, readTorchLmHeader, TORCH_LM_FORMAT, TORCH_LM_VERSION, type CurvePoint, type TorchLmArch, type TorchLmHeader } from '../_sdk/onnx/causal-lm.js';
 import { POS, positionedSql } from '../_sdk/dataset/rows.js';
 import { loadTokenizer, tokenizerFiles, WORDS, type TextTokenizer } from '../_sdk/text/tokenizer.js';
-import { DEFAULT_PYTHON, runPython, type PyEvent } from './python.js';
+import { DEFAULT_PYTHON, startPython, type PyEvent } from './python.js';
 import { TokenStream } from './stream.js';
 import { stageCurveChart } from './charts.js';
 
@@ -38,11 +38,16 @@ const params = z
     stage: z.string().default('').meta({ title: 'Stage name', description: 'Label of this run in the training curve (default: the node id)' }),
     device: z.enum(['auto', 'cpu', 'cuda']).default('cpu').meta({ title: 'Device', description: "cpu is seed-deterministic; auto uses CUDA when the interpreter's torch sees a GPU" }),
     threads: z.number().int().min(0).max(256).default(2).meta({ title: 'CPU threads', description: 'Fixed, so the same seed gives the same bytes (0: torch decides)' }),
+    // Empty means DEFAULT_PYTHON. Left empty, the node runs only its own shipped train.py with the
+    // system interpreter, so a graph needs no trust for it; a graph that names an interpreter does.
     python: z
       .string()
-      .min(1)
-      .default(DEFAULT_PYTHON)
-      .meta({ title: 'Python interpreter', description: "Runs the node's train.py; must import torch (Debian python3-torch, or your own venv with CUDA torch)", widget: 'file' }),
+      .default('')
+      .meta({
+        title: 'Python interpreter',
+        description: `Runs the node's train.py; must import torch. Empty: ${DEFAULT_PYTHON} (Debian python3-torch). Naming another one (e.g. a venv with CUDA torch) runs that program, so the graph asks for trust`,
+        widget: 'file',
+      }),
   })
   .refine((p) => p.dModel % p.heads === 0, { message: 'dModel must be a multiple of heads', path: ['heads'] });
 
@@ -94,6 +99,7 @@ const trainTorch = defineNode({
   params,
   deterministic: true,
   worker: true,
+  // Only a non-empty python counts (assessTrust skips empty code params): see the param.
   codeParams: ['python'],
   inputFiles: (p, baseDir) => tokenizerFiles(p.tokenizer, baseDir),
   // The training script is the node's code, not user data: it enters the code hash, never the pins.
@@ -125,39 +131,22 @@ const trainTorch = defineNode({
     }
     const work = mkdtempSync(join(tmpdir(), 'forge-train-torch-'));
     try {
-      const stream = await writeStream(ctx, ctx.input('train'), tok, arch.eos, work);
-      throwIfAborted(ctx.signal);
       const out = ctx.output('model');
       const stage = p.stage || ctx.node.id;
       let lastLog = 0;
       let started: PyEvent | undefined;
-      const events = await runPython({
-        python: p.python,
+      let stream: TokenStream | undefined;
+      const t0 = performance.now();
+      // Python starts first: its `import torch` (seconds) runs while this thread tokenizes.
+      const py = startPython({
+        python: p.python || DEFAULT_PYTHON,
         workDir: work,
         signal: ctx.signal,
-        config: {
-          mode: 'train',
-          seed: ctx.seed,
-          threads: p.threads,
-          device: p.device,
-          arch,
-          tokens: join(work, 'tokens.bin'),
-          mask: p.completionOnly ? join(work, 'mask.bin') : null,
-          init: init ? init.dir : null,
-          batch: p.batch,
-          steps: p.steps,
-          lr: p.lr,
-          minLr: p.minLr,
-          warmupSteps: p.warmupSteps,
-          weightDecay: p.weightDecay,
-          gradClip: p.gradClip,
-          out: out.dir,
-        },
         onEvent: (e) => {
           if (e.event === 'start') {
             started = e;
             ctx.setDevice(`torch:${String(e.device)}`);
-            ctx.log(`${String(e.parameters)} parameters on ${String(e.device)} (${String(e.threads)} threads), ${stream.length} tokens in ${stream.documents} documents`);
+            ctx.log(`${String(e.parameters)} parameters on ${String(e.device)} (${String(e.threads)} threads), ${stream?.length} tokens in ${stream?.documents} documents`);
           } else if (e.event === 'step') {
             const step = Number(e.step);
             const msg = `loss ${Number(e.loss).toFixed(4)}, ${Math.round(Number(e.tokensPerSec))} tokens/s, ETA ${Number(e.eta).toFixed(0)} s`;
@@ -169,6 +158,34 @@ const trainTorch = defineNode({
             }
           }
         },
+      });
+      let tokens: TokenStream;
+      try {
+        tokens = await writeStream(ctx, ctx.input('train'), tok, arch.eos, work);
+        stream = tokens;
+        throwIfAborted(ctx.signal);
+      } catch (err) {
+        py.stop();
+        throw err;
+      }
+      const tokenizeSecs = (performance.now() - t0) / 1000;
+      const events = await py.send({
+        mode: 'train',
+        seed: ctx.seed,
+        threads: p.threads,
+        device: p.device,
+        arch,
+        tokens: join(work, 'tokens.bin'),
+        mask: p.completionOnly ? join(work, 'mask.bin') : null,
+        init: init ? init.dir : null,
+        batch: p.batch,
+        steps: p.steps,
+        lr: p.lr,
+        minLr: p.minLr,
+        warmupSteps: p.warmupSteps,
+        weightDecay: p.weightDecay,
+        gradClip: p.gradClip,
+        out: out.dir,
       });
       const done = events.find((e) => e.event === 'done');
       if (!done || !existsSync(join(out.dir, 'model.onnx'))) throw new NodeError('train.py ended without exporting model.onnx');
@@ -189,7 +206,7 @@ const trainTorch = defineNode({
         arch,
         parameters: Number(started?.parameters ?? 0),
         tokenizer: { file: 'tokenizer.json', sha256: tok.sha256, name: basename(tok.name) },
-        stages: [...(prev?.stages ?? []), { name: stage, steps: p.steps, tokens: Number(done.tokens), documents: stream.documents, completionOnly: p.completionOnly, finalLoss }],
+        stages: [...(prev?.stages ?? []), { name: stage, steps: p.steps, tokens: Number(done.tokens), documents: tokens.documents, completionOnly: p.completionOnly, finalLoss }],
         files: {
           'model.onnx': 'ONNX (opset 14): input_ids int64 [batch, sequence] → logits and logprobs (log_softmax) float32 [batch, sequence, vocabSize]',
           'weights.bin': 'float32 tensors, indexed by weights.json (name → shape, byte offset); what a continuation loads',
@@ -204,20 +221,24 @@ const trainTorch = defineNode({
       out.setMeta('tokenizer_sha256', tok.sha256);
       const m: Record<string, MetricValue> = {
         parameters: header.parameters,
-        documents: stream.documents,
-        stream_tokens: stream.length,
+        documents: tokens.documents,
+        stream_tokens: tokens.length,
         trained_tokens: Number(done.tokens),
         steps: p.steps,
         final_loss: finalLoss === null ? '' : round(finalLoss, 6),
         stage,
         stages: header.stages.length,
       };
-      if (p.completionOnly) m.target_tokens = stream.targets;
+      if (p.completionOnly) m.target_tokens = tokens.targets;
       writeMetrics(ctx.output('metrics'), m);
       await writeChart(ctx.output('chart'), stageCurveChart(curve, `${arch.layers} layers, d_model ${arch.dModel}, ${header.parameters.toLocaleString('en-US')} parameters`));
       const secs = Number(done.trainSeconds);
       ctx.log(
         `${stage}: final loss ${finalLoss?.toFixed(4) ?? '–'} after ${p.steps} steps, ${Number(done.tokens)} tokens in ${secs.toFixed(1)} s (${Math.round(Number(done.tokens) / secs)} tokens/s)`,
+      );
+      // Where a node run's time goes, for the overhead benchmark and for anyone tuning sizes.
+      ctx.log(
+        `timing: tokenize ${tokenizeSecs.toFixed(2)} s (while Python started), train ${secs.toFixed(2)} s, save + ONNX export ${Number(done.exportSeconds ?? 0).toFixed(2)} s, whole node ${((performance.now() - t0) / 1000).toFixed(2)} s`,
       );
     } finally {
       rmSync(work, { recursive: true, force: true });

@@ -17,10 +17,8 @@ export const INSTALL_HINT =
 
 export type PyEvent = Record<string, unknown> & { event: string };
 
-export interface RunPythonOptions {
+export interface StartPythonOptions {
   python: string;
-  /** The JSON config handed to train.py (written to `workDir/config.json`). */
-  config: Record<string, unknown>;
   workDir: string;
   signal?: AbortSignal;
   onEvent?: (e: PyEvent) => void;
@@ -30,63 +28,79 @@ export interface RunPythonOptions {
   pythonField?: string;
 }
 
+export interface RunPythonOptions extends StartPythonOptions {
+  /** The JSON config handed to train.py (also written to `workDir/config.json` for reruns by hand). */
+  config: Record<string, unknown>;
+}
+
+/** A started train.py that has imported torch (or is doing so) and waits for its config on stdin. */
+export interface PythonProcess {
+  /** Hands over the config and resolves with every JSON event once train.py exits cleanly. */
+  send(config: Record<string, unknown>): Promise<PyEvent[]>;
+  /** Stops a process that will get no config (the caller failed before sending one). */
+  stop(): void;
+}
+
 /**
- * Runs train.py in its own process group and resolves with its JSON events. An abort kills the
- * group (SIGTERM, then SIGKILL after 2 s) and rejects with CancelledError; a missing interpreter
- * or a missing torch become NodeErrors that say how to install it.
+ * Starts train.py in its own process group before its input is ready: importing torch takes
+ * seconds, so the caller tokenizes meanwhile and then sends the config. An abort kills the group
+ * (SIGTERM, then SIGKILL after 2 s) and rejects with CancelledError; a missing interpreter or a
+ * missing torch become NodeErrors that say how to install it.
  */
-export function runPython(opts: RunPythonOptions): Promise<PyEvent[]> {
-  const cfgPath = join(opts.workDir, 'config.json');
-  writeFileSync(cfgPath, JSON.stringify(opts.config));
+export function startPython(opts: StartPythonOptions): PythonProcess {
   const field = opts.pythonField ?? 'params.python';
-  return new Promise((resolve, reject) => {
-    if (opts.signal?.aborted) return reject(new CancelledError());
-    const child = spawn(opts.python, ['-u', TRAIN_SCRIPT, cfgPath], {
-      cwd: opts.workDir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-      detached: process.platform !== 'win32',
-      env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
-    });
-    if (child.pid !== undefined) opts.onSpawn?.(child.pid);
-    const events: PyEvent[] = [];
-    const stderr: string[] = [];
-    let pending = '';
-    let spawnError: NodeJS.ErrnoException | undefined;
-    let killTimer: NodeJS.Timeout | undefined;
-    const kill = (sig: NodeJS.Signals) => {
-      if (child.pid === undefined) return;
+  const child = spawn(opts.python, ['-u', TRAIN_SCRIPT, '-'], {
+    cwd: opts.workDir,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    detached: process.platform !== 'win32',
+    env: { ...process.env, PYTHONUNBUFFERED: '1', PYTHONDONTWRITEBYTECODE: '1' },
+  });
+  if (child.pid !== undefined) opts.onSpawn?.(child.pid);
+  // A child that already exited (no torch, no interpreter) makes the write fail with EPIPE; its
+  // exit status, reported below, is the error worth showing.
+  child.stdin.on('error', () => undefined);
+  const events: PyEvent[] = [];
+  const stderr: string[] = [];
+  let pending = '';
+  let spawnError: NodeJS.ErrnoException | undefined;
+  let killTimer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  const kill = (sig: NodeJS.Signals) => {
+    if (child.pid === undefined) return;
+    try {
+      process.kill(process.platform === 'win32' ? child.pid : -child.pid, sig);
+    } catch {
+      // already gone
+    }
+  };
+  const onAbort = () => {
+    kill('SIGTERM');
+    killTimer = setTimeout(() => kill('SIGKILL'), 2000);
+  };
+  if (opts.signal?.aborted) onAbort();
+  else opts.signal?.addEventListener('abort', onAbort, { once: true });
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    pending += chunk;
+    let nl: number;
+    while ((nl = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, nl).trim();
+      pending = pending.slice(nl + 1);
+      if (!line) continue;
       try {
-        process.kill(process.platform === 'win32' ? child.pid : -child.pid, sig);
+        const e = JSON.parse(line) as PyEvent;
+        events.push(e);
+        opts.onEvent?.(e);
       } catch {
-        // already gone
+        stderr.push(line);
       }
-    };
-    const onAbort = () => {
-      kill('SIGTERM');
-      killTimer = setTimeout(() => kill('SIGKILL'), 2000);
-    };
-    opts.signal?.addEventListener('abort', onAbort, { once: true });
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      pending += chunk;
-      let nl: number;
-      while ((nl = pending.indexOf('\n')) >= 0) {
-        const line = pending.slice(0, nl).trim();
-        pending = pending.slice(nl + 1);
-        if (!line) continue;
-        try {
-          const e = JSON.parse(line) as PyEvent;
-          events.push(e);
-          opts.onEvent?.(e);
-        } catch {
-          stderr.push(line);
-        }
-      }
-    });
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr.push(...chunk.split('\n').filter((l) => l.trim()));
-      if (stderr.length > STDERR_LINES * 4) stderr.splice(0, stderr.length - STDERR_LINES);
-    });
-    child.on('error', (err: NodeJS.ErrnoException) => (spawnError = err));
+    }
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr.push(...chunk.split('\n').filter((l) => l.trim()));
+    if (stderr.length > STDERR_LINES * 4) stderr.splice(0, stderr.length - STDERR_LINES);
+  });
+  child.on('error', (err: NodeJS.ErrnoException) => (spawnError = err));
+  const done = new Promise<PyEvent[]>((resolve, reject) => {
     child.on('close', (code, sig) => {
       opts.signal?.removeEventListener('abort', onAbort);
       if (killTimer) clearTimeout(killTimer);
@@ -96,6 +110,7 @@ export function runPython(opts: RunPythonOptions): Promise<PyEvent[]> {
         return reject(new NodeError(`${what}; ${INSTALL_HINT}`, { field }));
       }
       if (code === EXIT_NO_TORCH) return reject(new NodeError(`PyTorch is not installed for ${opts.python}; ${INSTALL_HINT}`, { field }));
+      if (stopped) return reject(new CancelledError());
       if (code !== 0) {
         const tail = stderr.slice(-STDERR_LINES).join('\n');
         return reject(new NodeError(`train.py failed (${sig ? `signal ${sig}` : `exit ${String(code)}`}): ${tail || 'no output'}`));
@@ -103,4 +118,24 @@ export function runPython(opts: RunPythonOptions): Promise<PyEvent[]> {
       resolve(events);
     });
   });
+  // Nobody may be listening yet (the caller is still tokenizing): a failure waits for send().
+  done.catch(() => undefined);
+  return {
+    send(config) {
+      writeFileSync(join(opts.workDir, 'config.json'), JSON.stringify(config));
+      child.stdin.end(`${JSON.stringify(config)}\n`);
+      return done;
+    },
+    stop() {
+      stopped = true;
+      child.stdin.destroy();
+      kill('SIGKILL');
+    },
+  };
+}
+
+/** Starts train.py and hands it the config at once (scoring, benchmarks, tests). */
+export function runPython(opts: RunPythonOptions): Promise<PyEvent[]> {
+  if (opts.signal?.aborted) return Promise.reject(new CancelledError());
+  return startPython(opts).send(opts.config);
 }

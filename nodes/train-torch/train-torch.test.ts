@@ -7,7 +7,7 @@ import { OnnxCausalLm, readCurve, readTorchLmHeader } from '../_sdk/onnx/causal-
 import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, tempDir, TOKENIZER } from '../_sdk/testing/graph.js';
 import { loadTokenizer } from '../_sdk/text/tokenizer.js';
 import { handTokenizerJson } from '../_sdk/testing/tiny-models.js';
-import { DEFAULT_PYTHON, runPython, type PyEvent } from './python.js';
+import { DEFAULT_PYTHON, runPython, startPython, type PyEvent } from './python.js';
 
 afterEach(cleanupTempDirs);
 afterAll(closeExecutor);
@@ -259,6 +259,33 @@ describe('train.torch node', () => {
       // The process is gone (already reaped): signalling it fails.
       expect(() => process.kill(pid as number, 0)).toThrow();
       expect(existsSync(join(work, 'model.onnx'))).toBe(false);
+    },
+    SLOW,
+  );
+
+  it(
+    'a train.py started ahead of its config (torch importing while the node tokenizes) is killed by stop() and never trains',
+    async () => {
+      const work = tempDir();
+      let pid: number | undefined;
+      const seen: PyEvent[] = [];
+      const py = startPython({ python: DEFAULT_PYTHON, workDir: work, onSpawn: (p) => (pid = p), onEvent: (e) => seen.push(e) });
+      expect(pid).toBeGreaterThan(0);
+      py.stop();
+      await expect(py.send({ mode: 'probe', seed: 0, threads: 1, device: 'cpu' })).rejects.toBeInstanceOf(CancelledError);
+      expect(seen).toEqual([]);
+      // The process is gone (already reaped): signalling it fails.
+      expect(() => process.kill(pid as number, 0)).toThrow();
+    },
+    SLOW,
+  );
+
+  it(
+    'the config sent after start reaches train.py over stdin',
+    async () => {
+      const py = startPython({ python: DEFAULT_PYTHON, workDir: tempDir() });
+      const events = await py.send({ mode: 'probe', seed: 0, threads: 1, device: 'cpu' });
+      expect(events).toEqual([expect.objectContaining({ event: 'probe', cuda: expect.any(Boolean) as unknown })]);
     },
     SLOW,
   );

@@ -1,7 +1,8 @@
 """Trainer and reference scorer for train.torch: a small decoder-only transformer LM in PyTorch.
 
-Run by nodes/train-torch/index.ts as `python3 train.py <config.json>`; the config's "mode" is
-"train" or "eval". Everything the parent needs arrives on stdout as JSON lines, so the node can
+Run by nodes/train-torch/index.ts as `python3 train.py -` (the config arrives as one JSON line on
+stdin, once the node has tokenized: torch is imported meanwhile) or by hand as
+`python3 train.py <config.json>`; the config's "mode" is "train" or "eval". Everything the parent needs arrives on stdout as JSON lines, so the node can
 stream loss, tokens/s and ETA; errors go to stderr. Only the standard library and torch are used.
 
 Token files are little-endian uint32 streams written by the node. Training reads one stream where
@@ -225,7 +226,8 @@ def train(cfg):
     with open(os.path.join(out, "curve.json"), "w") as f:
         json.dump(curve, f)
     export_onnx(model, arch, os.path.join(out, "model.onnx"))
-    emit("done", tokens=tokens, trainSeconds=train_secs, finalLoss=curve[-1]["loss"] if curve else None)
+    emit("done", tokens=tokens, trainSeconds=train_secs, exportSeconds=time.perf_counter() - t0 - train_secs,
+         finalLoss=curve[-1]["loss"] if curve else None)
 
 
 class WithLogProbs(nn.Module):
@@ -277,7 +279,8 @@ def evaluate(cfg):
     with open(cfg["offsets"]) as f:
         offsets = json.load(f)
     eos, ctx = arch["eos"], arch["context"]
-    budget = cfg.get("batchTokens") or max(ctx, (32 * 1024 * 1024) // arch["vocabSize"])
+    # Same batches as the ONNX scorer (LOGITS_BUDGET in nodes/_sdk/onnx/causal-lm.ts: 1 M floats).
+    budget = cfg.get("batchTokens") or max(ctx, (1024 * 1024) // arch["vocabSize"])
     t0 = time.perf_counter()
     # Every window of every document, longest first, in padded batches (as the ONNX scorer does):
     # right padding cannot change a causal model's earlier positions, and padded ones are not read.
@@ -323,10 +326,18 @@ def exit_with_parent():
 def main():
     exit_with_parent()
     if len(sys.argv) != 2:
-        sys.stderr.write("usage: train.py <config.json>\n")
+        sys.stderr.write("usage: train.py <config.json | ->\n")
         sys.exit(2)
-    with open(sys.argv[1]) as f:
-        cfg = json.load(f)
+    if sys.argv[1] == "-":
+        # The node starts us while it still tokenizes, so importing torch (seconds) overlaps that
+        # work; the config follows on stdin once the token stream is written.
+        line = sys.stdin.readline()
+        if not line:
+            sys.exit(0)  # the node gave up before sending any work
+        cfg = json.loads(line)
+    else:
+        with open(sys.argv[1]) as f:
+            cfg = json.load(f)
     if cfg["mode"] == "train":
         train(cfg)
     elif cfg["mode"] == "eval":

@@ -74,8 +74,13 @@ export interface DocumentScore {
   predictions: number;
 }
 
-/** Floats of logits one batch may produce (32 M floats = 128 MB). */
-const LOGITS_BUDGET = 32 * 1024 * 1024;
+/**
+ * Floats of log-probabilities one batch may produce (1 M floats = 4 MB). Small on purpose: each run
+ * allocates a fresh output tensor, and at 128 MB every batch paid for new zeroed pages and cache
+ * misses — measured on the neural example's MiniLM-vocabulary proxies, 4 MB batches cost 4-5×
+ * less CPU for the same scores (bench/RESULTS.md, torch-proxy).
+ */
+const LOGITS_BUDGET = 1024 * 1024;
 
 interface Window {
   doc: number;
@@ -106,7 +111,7 @@ export class OnnxCausalLm {
    * Scores documents (token ids without EOS) and returns NLL in nats per document. Windows are
    * sorted by length and batched up to `batchTokens` padded tokens; right padding cannot change a
    * causal model's earlier positions, so padded positions are simply not read. The default batch
-   * keeps the logits tensor near 128 MB whatever the vocabulary.
+   * keeps the output tensor near 4 MB whatever the vocabulary.
    */
   async score(docs: readonly (readonly number[])[], batchTokens?: number): Promise<DocumentScore[]> {
     const { eos, context, vocabSize } = this.arch;
