@@ -110,7 +110,7 @@ export async function mapShards(
 }
 
 /** Hard links cost no space and no time; across filesystems fall back to a copy. */
-function linkOrCopy(from: string, to: string): void {
+export function linkOrCopy(from: string, to: string): void {
   rmSync(to, { force: true });
   try {
     linkSync(from, to);
@@ -120,7 +120,7 @@ function linkOrCopy(from: string, to: string): void {
 }
 
 /** Adds a finished shard to the cache under its final name in one rename, so readers never see half a file. */
-function publishToCache(file: string, cached: string): void {
+export function publishToCache(file: string, cached: string): void {
   if (existsSync(cached)) return;
   const tmp = `${cached}.${process.pid}.tmp`;
   linkOrCopy(file, tmp);

@@ -5,8 +5,8 @@ import { SHARD_DIR, shardFile } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { writeFileShards, type FileUnit } from '../_sdk/dataset/file-shards.js';
-import { expandPath, relPath } from '../_sdk/files.js';
+import { fileUnits, writeFileShards, type FileUnit } from '../_sdk/dataset/file-shards.js';
+import { expandPath } from '../_sdk/files.js';
 
 const params = z.object({
   path: z.string().min(1).meta({ title: 'Parquet folder, file or glob', description: 'e.g. fineweb/sample/10BT/*.parquet, relative to the graph', widget: 'file' }),
@@ -37,9 +37,7 @@ export default defineNode({
   inputFiles: (p, baseDir) => expandPath(p.path, baseDir, p.include),
   async run(ctx) {
     const p = ctx.params;
-    const files = expandPath(p.path, ctx.baseDir, p.include);
-    if (files.length === 0) throw new NodeError(`no Parquet files match ${p.path}`, { file: p.path, field: 'path' });
-    const units: FileUnit[] = files.map((abs, index) => ({ index, abs: ctx.resolvePath(abs), file: relPath(ctx.baseDir, abs) }));
+    const units = fileUnits(ctx, p.path, p.include, 'Parquet');
     const conn = await ctx.duckdb();
     const out = ctx.output('out');
 
@@ -61,10 +59,10 @@ export default defineNode({
       const nulls = await nullTexts(conn, shardFile(join(out.dir, SHARD_DIR), unit.index));
       if (nulls > 0) throw new NodeError(`${nulls} row(s) have no text in column "${p.textField}"`, { file: unit.file, field: p.textField });
     }
-    out.setMeta('files', files.length);
+    out.setMeta('files', units.length);
     out.setMeta('files_read', result.executed.length);
-    ctx.progress(files.length, files.length, `${result.rows.toLocaleString('en-US')} rows`);
-    ctx.log(`loaded ${result.rows} rows from ${files.length} Parquet file(s)`);
+    ctx.progress(units.length, units.length, `${result.rows.toLocaleString('en-US')} rows`);
+    ctx.log(`loaded ${result.rows} rows from ${units.length} Parquet file(s)`);
   },
   module: import.meta.url,
 });

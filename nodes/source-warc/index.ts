@@ -3,8 +3,8 @@ import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { sqlString } from '../../engine/sdk/sql.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { writeFileShards, type FileUnit } from '../_sdk/dataset/file-shards.js';
-import { expandPath, relPath } from '../_sdk/files.js';
+import { fileUnits, writeFileShards } from '../_sdk/dataset/file-shards.js';
+import { expandPath } from '../_sdk/files.js';
 import { readWarcDocuments, type ReadCounts } from './warc-records.js';
 
 const params = z.object({
@@ -51,9 +51,7 @@ export default defineNode({
   inputFiles: (p, baseDir) => expandPath(p.path, baseDir, p.include),
   async run(ctx) {
     const p = ctx.params;
-    const files = expandPath(p.path, ctx.baseDir, p.include);
-    if (files.length === 0) throw new NodeError(`no WARC or WET files match ${p.path}`, { file: p.path, field: 'path' });
-    const units: FileUnit[] = files.map((abs, index) => ({ index, abs: ctx.resolvePath(abs), file: relPath(ctx.baseDir, abs) }));
+    const units = fileUnits(ctx, p.path, p.include, 'WARC or WET');
     const counts: ReadCounts = { records: 0, documents: 0, skippedResponses: 0, skippedOversized: 0, skippedOther: 0 };
     const out = ctx.output('out');
     const conn = await ctx.duckdb();
@@ -85,11 +83,11 @@ export default defineNode({
 
     if (result.rows === 0 && result.reused.length === 0) {
       throw new NodeError(
-        `no documents in ${files.length} file(s): ${counts.records} records, ${counts.skippedResponses} response records skipped (responses: skip; use WET files or responses: raw), ${counts.skippedOversized} over ${p.maxRecordMB} MB`,
+        `no documents in ${units.length} file(s): ${counts.records} records, ${counts.skippedResponses} response records skipped (responses: skip; use WET files or responses: raw), ${counts.skippedOversized} over ${p.maxRecordMB} MB`,
         { file: p.path, field: 'path' },
       );
     }
-    out.setMeta('files', files.length);
+    out.setMeta('files', units.length);
     out.setMeta('documents', result.rows);
     // Counts cover the files read by this execution; files reused from the shard cache were counted by an earlier one.
     out.setMeta('files_read', result.executed.length);
@@ -97,7 +95,7 @@ export default defineNode({
     out.setMeta('skipped_oversized', counts.skippedOversized);
     out.setMeta('skipped_other_records', counts.skippedOther);
     ctx.log(
-      `${result.rows} documents from ${files.length} file(s); skipped ${counts.skippedResponses} response, ${counts.skippedOversized} oversized and ${counts.skippedOther} other (warcinfo, request, metadata) records`,
+      `${result.rows} documents from ${units.length} file(s); skipped ${counts.skippedResponses} response, ${counts.skippedOversized} oversized and ${counts.skippedOther} other (warcinfo, request, metadata) records`,
     );
   },
   module: import.meta.url,

@@ -1,13 +1,25 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeShards, PARQUET_OPTIONS, SHARD_DIR, shardFile } from '../../../engine/sdk/dataset.js';
 import { canonicalJson, sha256Hex } from '../../../engine/sdk/hash.js';
 import { shardWriters, writeShardFiles, type ShardJob } from '../../../engine/sdk/shard-writer.js';
-import { ranges } from '../../../engine/sdk/shards.js';
+import { linkOrCopy, publishToCache, ranges } from '../../../engine/sdk/shards.js';
+import { NodeError } from '../../../engine/sdk/node-error.js';
 import type { ColumnInfo, OutputBuilder, RunContext } from '../../../engine/sdk/types.js';
+import { expandPath, relPath } from '../files.js';
 
 /** One input file of a file-per-shard source: output shard number `index` holds its rows. */
+/**
+ * The work units of a file source: every file `path` (a file, folder or glob) expands to, each
+ * checked against the file-access policy; none matching is the node's error on `path`.
+ */
+export function fileUnits(ctx: Pick<RunContext<unknown>, 'baseDir' | 'resolvePath'>, path: string, include: string, what: string): FileUnit[] {
+  const files = expandPath(path, ctx.baseDir, include);
+  if (files.length === 0) throw new NodeError(`no ${what} files match ${path}`, { file: path, field: 'path' });
+  return files.map((abs, index) => ({ index, abs: ctx.resolvePath(abs), file: relPath(ctx.baseDir, abs) }));
+}
+
 export interface FileUnit {
   index: number;
   /** As shown to users and stored in rows (relative to the graph folder). */
@@ -100,22 +112,4 @@ export async function writeFileShards(
   const executed = todo.map((u) => u.index);
   ctx.log(`files: ${executed.length} of ${total} read${reused.length > 0 ? `, ${reused.length} reused from the shard cache (${ranges(reused)})` : ''}`);
   return { ...described, executed, reused };
-}
-
-/** Hard links cost no space and no time; across filesystems fall back to a copy. */
-function linkOrCopy(from: string, to: string): void {
-  rmSync(to, { force: true });
-  try {
-    linkSync(from, to);
-  } catch {
-    copyFileSync(from, to);
-  }
-}
-
-/** Adds a finished shard to the cache under its final name in one rename, so readers never see half a file. */
-function publishToCache(file: string, cached: string): void {
-  if (existsSync(cached)) return;
-  const tmp = `${cached}.${process.pid}.tmp`;
-  linkOrCopy(file, tmp);
-  renameSync(tmp, cached);
 }
