@@ -167,8 +167,8 @@ describe('subgraphs', () => {
     const project = tempProject();
     const engine = openEngine(project);
     try {
-      const text = JSON.stringify(readDoc(project));
-      expect(JSON.parse(text).version).toBe(2);
+      // The quickstart as saved before format 3 (the bundled examples are saved at 3 now).
+      const text = JSON.stringify({ ...readDoc(project), version: 2 });
       const doc = parseGraphText(text);
       expect(doc.version).toBe(3);
       expect(doc.migratedFrom).toBe(2);
