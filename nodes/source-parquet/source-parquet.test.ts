@@ -64,7 +64,8 @@ describe('source.parquet', () => {
         { id: 'numeric', type: 'source.parquet', params: { path: 'hf.parquet', textField: 'chars' } },
         { id: 'dupes', type: 'source.parquet', params: { path: 'hf.parquet', textField: 'description', idField: 'api_name' } },
       ]),
-      { dir },
+      // Both failures are asserted: without this the first to fail stops the run and the other is skipped.
+      { dir, continueOnFailure: true },
     );
     try {
       const numeric = run.outcome('numeric');

@@ -60,6 +60,8 @@ describe('transform.sql', () => {
           ['hf.out', 'two.a'],
         ],
       ),
+      // Both failures are asserted: without this the first to fail stops the run and the other is skipped.
+      { continueOnFailure: true },
     );
     try {
       const project = run.outcome('project');

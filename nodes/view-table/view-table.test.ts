@@ -77,7 +77,8 @@ describe('view.table', () => {
   });
 
   it('fails on a column the dataset does not have, naming the node, params.columns and the columns there are', async () => {
-    const run = await runGraph(tableGraph({ table: { columns: ['id', 'label'] }, unsorted: { order: 'column' } }), { files });
+    // Both failures are asserted: without continueOnFailure the first to fail stops the run and the other is skipped.
+    const run = await runGraph(tableGraph({ table: { columns: ['id', 'label'] }, unsorted: { order: 'column' } }), { files, continueOnFailure: true });
     try {
       const o = run.outcome('table');
       expect(o).toMatchObject({ state: 'failed', outputs: [], location: { nodeId: 'table', field: 'params.columns' } });

@@ -66,12 +66,15 @@ export async function closeExecutor(): Promise<void> {
   executor = undefined;
 }
 
-export async function runGraph(doc: GraphDocument, opts: { dir?: string; files?: Record<string, string>; registry?: NodeRegistry; engine?: Engine; trust?: boolean } = {}): Promise<GraphRun> {
+export async function runGraph(
+  doc: GraphDocument,
+  opts: { dir?: string; files?: Record<string, string>; registry?: NodeRegistry; engine?: Engine; trust?: boolean; continueOnFailure?: boolean } = {},
+): Promise<GraphRun> {
   const dir = opts.dir ?? tempDir();
   if (opts.files) writeFiles(dir, opts.files);
   const engine = opts.engine ?? Engine.open(dir, opts.registry ?? defaultRegistry());
   // The bundled data lives outside the temp project: granted the way a user would with `--allow`.
-  const summary = await engine.run(doc, { baseDir: dir, trigger: 'test', executor: sharedExecutor(), allow: [RESOURCES], trust: opts.trust });
+  const summary = await engine.run(doc, { baseDir: dir, trigger: 'test', executor: sharedExecutor(), allow: [RESOURCES], trust: opts.trust, continueOnFailure: opts.continueOnFailure });
   const outcome = (nodeId: string) => {
     const o = summary.nodes.find((n) => n.nodeId === nodeId);
     if (!o) throw new Error(`no outcome for ${nodeId}: ${summary.nodes.map((n) => n.nodeId).join(', ')}`);
