@@ -47,6 +47,21 @@ describe('issue 9 findings without a test elsewhere', () => {
     engine.close();
   });
 
+  it('source.warc and source.parquet-glob reading a folder outside need trust, naming node and params.path; inside does not', async () => {
+    const project = tempProject();
+    const outside = outsideDir();
+    const engine = openEngine(project);
+    const doc = graph([
+      { id: 'crawl', type: 'source.warc', params: { path: outside } },
+      { id: 'shards', type: 'source.parquet-glob', params: { path: outside } },
+      { id: 'own', type: 'source.parquet-glob', params: { path: '.' } },
+    ]);
+    const a = await assessTrust(engine.requireValid(doc), engine.registry, join(project, EXAMPLES), project, []);
+    expect(new Set(a.needsTrust.map((i) => i.nodeId))).toEqual(new Set(['crawl', 'shards']));
+    expect(a.needsTrust.map((i) => i.field)).toContain('params.path');
+    engine.close();
+  });
+
   it('the CLI refuses an untrusted graph without a TTY (exit 2, naming node and path), and runs it with --trust or --allow', () => {
     const project = tempProject();
     const outside = outsideDir();
