@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail, RunRow } from '../engine/provenance/queries.js';
-import { api, chromiumAvailable, CHROMIUM, launch, serve, shot, type Served } from './harness.js';
+import { api, chromiumAvailable, CHROMIUM, openApp, serve, shot, type Served } from './harness.js';
 
 let served: Served;
 let browser: Browser;
@@ -51,11 +51,8 @@ describe.skipIf(!chromiumAvailable())(`granted folders e2e (Chromium at ${CHROMI
       };
       writeFileSync(join(ws, 'graphs', 'stranger.forge.json'), JSON.stringify(doc, null, 2));
     });
-    ({ browser, page } = await launch());
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(served.url);
-    await page.waitForSelector('body[data-ready="true"]');
+    let errors: string[];
+    ({ browser, page, errors } = await openApp(served));
     expect(errors).toEqual([]);
   });
 
