@@ -84,7 +84,7 @@ export default defineNode({
       };
       for (const port of ['out', 'dropped', 'clusters']) for (const [k, v] of Object.entries(meta)) ctx.output(port).setMeta(k, v);
       ctx.log(
-        `${res.rows} rows in, ${kept.rows} kept, ${dropped.rows} near duplicates in ${meta.clusters} clusters; ${res.candidatePairs} LSH candidate pairs, ${res.verifiedPairs} ≥ ${p.threshold} (${p.verify}); LSH threshold ≈ ${meta.lsh_threshold}`,
+        `${res.rows} rows in, ${kept.rows} kept, ${dropped.rows} near duplicates in ${meta.clusters} clusters; ${res.candidatePairs} LSH candidate pairs, ${res.verifiedPairs} ≥ ${p.threshold} (${p.verify}); LSH threshold ≈ ${meta.lsh_threshold}; signatures ${res.seconds.signatures.toFixed(1)} s, candidates ${res.seconds.candidates.toFixed(1)} s, verification ${res.seconds.verification.toFixed(1)} s`,
       );
     } finally {
       for (const t of res.tables) await conn.run(`DROP TABLE IF EXISTS ${t}`);
