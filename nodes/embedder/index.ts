@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
@@ -17,8 +17,15 @@ export const BUILTIN_HASHED = 'builtin:hashed-ngram';
 function isLearnedEmbedder(dir: string): boolean {
   const mf = join(dir, MODEL_MANIFEST);
   if (!existsSync(mf)) return false;
-  // The format tag sits at the start of the manifest; no need to parse a large vocabulary twice.
-  return readFileSync(mf, 'utf8').slice(0, 200).includes(`"format":"${LEARNED_FORMAT}"`);
+  // The format tag is the manifest's first key: read its head rather than the whole vocabulary.
+  const head = Buffer.alloc(256);
+  const fd = openSync(mf, 'r');
+  try {
+    const n = readSync(fd, head, 0, head.length, 0);
+    return head.subarray(0, n).toString('utf8').includes(`"format":"${LEARNED_FORMAT}"`);
+  } finally {
+    closeSync(fd);
+  }
 }
 
 const params = z.object({
