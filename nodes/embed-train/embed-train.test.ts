@@ -92,6 +92,29 @@ describe('embedder training node', () => {
     }
   });
 
+  it('removes the principal component from the semantic part and keeps the skipgram within its token budget', async () => {
+    const texts = await corpus(200);
+    const run = await runNode(embedTrain, { inputs: { in: texts }, params: { ...small, maxTrainTokens: 1000 } });
+    const trained = run.logs.map((l) => l.message).find((m) => m.startsWith('skipgram 8 dims on'));
+    const [, used, all] = /on (\d+) of (\d+) texts/.exec(trained ?? '') ?? [];
+    expect(Number(all)).toBe(200);
+    // About 1000 tokens of ~30-token texts: a few dozen texts, not all of them.
+    expect(Number(used)).toBeGreaterThan(10);
+    expect(Number(used)).toBeLessThan(60);
+    const model = run.outputs.model!;
+    const manifest = JSON.parse(readFileSync(join(model.dir, 'model.json'), 'utf8')) as LearnedManifest;
+    const ref = learnedFromOnnx(readFileSync(join(model.dir, 'model.onnx')), manifest);
+    const pcNorm = Math.hypot(...ref.pc);
+    expect(pcNorm).toBeCloseTo(1, 5);
+    const feat = new Featurizer(ref.vocab, ref.oovBuckets);
+    for (const t of twoClassCorpus(6, 500).map((d) => d.text)) {
+      const v = embedFeatures(ref, feat.features(t));
+      let p = 0;
+      ref.pc.forEach((u, j) => (p += u * v[ref.lexicalDim + j]!));
+      expect(Math.abs(p)).toBeLessThan(1e-6);
+    }
+  });
+
   it('bad input: missing column, no texts, nothing frequent enough, invalid params, not a learned model', async () => {
     const ds = await corpus(20);
     expect((await failure(runNode(embedTrain, { inputs: { in: ds }, params: { ...small, textColumn: 'body' } }))).location.field).toBe('params.textColumn');
