@@ -8,6 +8,10 @@ import { CancelledError } from './node-error.js';
 export interface ShardJob {
   query: string;
   file: string;
+  /** Runs on the lane right before the COPY (e.g. cutting the input slice the query reads). */
+  before?: () => Promise<void>;
+  /** Runs after the COPY, whether it succeeded or not (e.g. removing that slice). */
+  after?: () => void;
 }
 
 export interface ShardWritten {
@@ -46,11 +50,14 @@ export async function writeShardFiles(jobs: ShardJob[], parquetOptions: string, 
       const job = jobs[index] as ShardJob;
       const partial = `${job.file}.partial`;
       try {
+        await job.before?.();
         await conn.run(`COPY (${job.query}) TO ${sqlString(partial)} (${parquetOptions})`);
         renameSync(partial, job.file);
       } catch (err) {
         rmSync(partial, { force: true });
         throw err;
+      } finally {
+        job.after?.();
       }
       const meta = await conn.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata(${sqlString(job.file)})`);
       opts.onWritten?.({ job, index, rows: Number(meta.getRowObjects()[0]?.n ?? 0) });
