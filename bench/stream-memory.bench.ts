@@ -147,7 +147,7 @@ interface ChildResult {
   cpuMs: number;
   stdout: string;
   /** Polled tree RSS over time (ms since spawn). */
-  samples: { t: number; rss: number }[];
+  samples: { t: number; rss: number; cpuMs: number }[];
   /** stderr lines with their arrival time (ms since spawn). */
   lines: { t: number; line: string }[];
 }
@@ -158,6 +158,16 @@ function readRss(pid: number): number {
     return m ? Number(m[1]) * 1024 : 0;
   } catch {
     return 0;
+  }
+}
+
+/** User + system CPU time of a process (all its threads) so far, from /proc/<pid>/stat (clock ticks of 10 ms). */
+function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
   }
 }
 
@@ -197,12 +207,12 @@ function measureChild(args: string[], env: Record<string, string>, label: string
       for (const line of parts) lines.push({ t, line });
     });
     let polled = 0;
-    const samples: { t: number; rss: number }[] = [];
+    const samples: { t: number; rss: number; cpuMs: number }[] = [];
     const timer = setInterval(() => {
       if (!child.pid) return;
       const rss = treeRss(child.pid);
       if (rss === 0) return; // exited between ticks
-      samples.push({ t: performance.now() - t0, rss });
+      samples.push({ t: performance.now() - t0, rss, cpuMs: processCpuMs(child.pid) });
       polled = Math.max(polled, rss);
     }, 50);
     child.on('error', reject);
@@ -380,7 +390,7 @@ const bounds: [string, number, number][] = [];
   const names = [
     'process start, open workspace, hash the input file (preflight)',
     'run start → load starts',
-    'load: source.jsonl (read_json → Parquet shards)',
+    'load: source.jsonl (slices of lines → Parquet shards)',
     'between',
     'keep: transform.filter (kept + rejected shards)',
     'between',
@@ -392,11 +402,14 @@ const bounds: [string, number, number][] = [];
 const phaseRows = bounds
   .filter(([, a, b]) => Number.isFinite(a) && Number.isFinite(b) && b - a >= 50)
   .map(([name, a, b]) => {
-    const inPhase = phaseRun.samples.filter((x) => x.t >= a && x.t <= b).map((x) => x.rss);
-    return [name, `${fmt((b - a) / 1000, 1)} s`, inPhase.length > 0 ? mib(Math.max(...inPhase)) : '–'];
+    const inPhase = phaseRun.samples.filter((x) => x.t >= a && x.t <= b);
+    // CPU from the last sample before the phase (process start: 0) to the last one in it.
+    const before = phaseRun.samples.filter((x) => x.t < a).at(-1)?.cpuMs ?? 0;
+    const cpu = (inPhase.at(-1)?.cpuMs ?? NaN) - before;
+    return [name, `${fmt((b - a) / 1000, 1)} s`, Number.isFinite(cpu) ? `${fmt(cpu / 1000, 1)} s` : '–', inPhase.length > 0 ? mib(Math.max(...inPhase.map((x) => x.rss))) : '–'];
   });
-if (phaseRun.error) phaseRows.push([`**the run failed**: ${phaseRun.error}`, '', mib(phaseRun.peakRss)]);
-const phaseTable = markdownTable(['phase (one extra run, progress view on)', 'duration', 'peak polled RSS'], phaseRows);
+if (phaseRun.error) phaseRows.push([`**the run failed**: ${phaseRun.error}`, '', '', mib(phaseRun.peakRss)]);
+const phaseTable = markdownTable(['phase (one extra run, progress view on)', 'duration', 'CPU (polled)', 'peak polled RSS'], phaseRows);
 log(`  phase run: ${fmt(phaseRun.wallMs / 1000, 1)} s, peak RSS ${mib(phaseRun.peakRss)}${phaseRun.error ? `, FAILED: ${phaseRun.error}` : ''}`);
 
 const rows: string[][] = [
@@ -494,12 +507,17 @@ process escaped the measurement. The engine's DuckDB (\`engine/store/duckdb.ts\`
 FORGE_DUCKDB_MEMORY (default ${DEFAULT_MEMORY_LIMIT}), threads = cores, preserve_insertion_order on, and freed
 memory handed back to the OS early (allocator_flush_threshold ${ALLOCATOR_FLUSH_THRESHOLD},
 allocator_bulk_deallocation_flush_threshold ${ALLOCATOR_BULK_FLUSH_THRESHOLD}, background purge threads). Dataset
-Parquet writes are sharded (\`writeShardFiles\` in \`engine/sdk/shard-writer.ts\`): a query runs once, multithreaded, into an
-uncompressed scratch file that keeps row order, which is then cut into shards of FORGE_SHARD_ROWS rows (default 65,536)
-written in parallel on a separate single-threaded DuckDB instance, one COPY per shard, so each shard's bytes (and the
-artifact hash) depend only on its rows; the filter runs one unit per input shard (\`mapShards\` in \`engine/sdk/shards.ts\`).
-The rest of the gap to DuckDB's single parallel pass over a page-cached file is the loader's two passes (JSON → Parquet,
-then numbered shards with checks), writing the rejected rows too, and hashing input and output files.`;
+shards (FORGE_SHARD_ROWS rows, default 65,536, zstd level 1) are written in parallel, one COPY per shard on a
+single-threaded DuckDB instance (\`writeShardFiles\` in \`engine/sdk/shard-writer.ts\`), so each shard's bytes (and the
+artifact hash) depend only on its rows. The loader cuts the JSON Lines file into slices of that many lines and parses each
+slice straight into its shard (\`loadLineSlices\` in \`engine/sdk/loader.ts\`: one pass, no scratch copy; it falls back to
+a scratch copy when a slice's records are not its lines); the filter scans each input shard once and writes its kept and
+rejected rows from that scan (\`mapShards\` in \`engine/sdk/shards.ts\`); the sink writes JSON Lines on all threads (no row
+groups, so the bytes do not depend on the thread count). CPU time is the child's user + system time over all its threads
+(\`process.resourceUsage()\` at exit; per phase: polled from \`/proc/<pid>/stat\`): on a shared machine the load average
+stretches wall times, and CPU time is what it does not stretch. What Forge does beyond DuckDB's single pass: it writes
+every row as compressed Parquet twice (the loaded dataset, then kept + rejected), reads it back twice, and hashes the input,
+every shard and the output file (SHA-256; content addressing and the cache depend on it).`;
 
 process.stdout.write(`\n${table}\n\n${perRep}\n\n${phaseTable}\n`);
 if (!flag('no-write')) {
