@@ -3,10 +3,10 @@
 // that opens the output. Debian Chromium against `forge serve`, both themes, 1600×1000 and 1280×800.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphDocument } from '../engine/graph/document.js';
-import { api, chromiumAvailable, CHROMIUM, launch, serve, shot, type Served } from './harness.js';
+import { api, chromiumAvailable, CHROMIUM, openApp, shot, type Served } from './harness.js';
 
 /** Texts of 10, 15, … 205 characters: a length filter keeps a known number of them. */
 const RECORDS = Array.from({ length: 40 }, (_, i) => ({ id: `r${i}`, text: 'x'.repeat(10 + i * 5) }));
@@ -29,8 +29,8 @@ const graph = (minChars: number): GraphDocument =>
     ],
   }) as unknown as GraphDocument;
 
+let app: Awaited<ReturnType<typeof openApp>> | undefined;
 let served: Served;
-let browser: Browser;
 let page: Page;
 
 const zoom = async () => Number((await page.locator('.react-flow__viewport').getAttribute('style'))?.match(/scale\(([\d.]+)\)/)?.[1] ?? 'NaN');
@@ -63,19 +63,15 @@ const node = (id: string) => page.locator(`.react-flow__node[data-id="${id}"]`);
 
 describe.skipIf(!chromiumAvailable())(`live previews on nodes e2e (Chromium at ${CHROMIUM})`, () => {
   beforeAll(async () => {
-    served = await serve((ws) => {
+    app = await openApp((ws) => {
       mkdirSync(join(ws, 'data'));
       writeFileSync(join(ws, 'data', 'input.jsonl'), RECORDS.map((r) => JSON.stringify(r)).join('\n') + '\n');
     });
-    ({ browser, page } = await launch());
-    page.on('dialog', (d) => void d.accept());
-    await page.goto(served.url);
-    await page.waitForSelector('body[data-ready="true"]');
+    ({ served, page } = app);
   });
 
   afterAll(async () => {
-    await browser?.close();
-    await served?.stop();
+    await app?.close();
   });
 
   it('a dataset node draws its row counts over recent runs beside the latest count', async () => {

@@ -215,10 +215,7 @@ export function Canvas() {
         maxZoom={2.5}
         snapToGrid
         snapGrid={[8, 8]}
-        // Culling pays off only where few nodes are in view. Zoomed out (lod-far) most of a big graph
-        // is on screen anyway, and culling there unmounted and remounted nodes at every pan or zoom
-        // step (half the script time of a 1000-node zoom): there every node stays mounted.
-        onlyRenderVisibleElements={nodes.length > 150 && !far}
+        onlyRenderVisibleElements={nodes.length > 150}
         colorMode={theme}
         defaultEdgeOptions={{ type: 'default' }}
         proOptions={{ hideAttribution: true }}
