@@ -22,10 +22,13 @@ const graph = (minChars: number): GraphDocument =>
       { id: 'src', type: 'source.jsonl', params: { path: 'data/input.jsonl' }, position: { x: 0, y: 0 } },
       { id: 'long', type: 'transform.filter', params: { where: `length(text) > ${minChars}` }, position: { x: 320, y: 0 } },
       { id: 'hist', type: 'view.histogram', params: { column: 'chars', bins: 12, title: 'Text length' }, position: { x: 640, y: 0 } },
+      { id: 'rep', type: 'sink.report', params: { title: 'Previews' }, position: { x: 960, y: 0 } },
     ],
     edges: [
       { from: { node: 'src', port: 'out' }, to: { node: 'long', port: 'in' } },
       { from: { node: 'long', port: 'out' }, to: { node: 'hist', port: 'in' } },
+      { from: { node: 'hist', port: 'chart' }, to: { node: 'rep', port: 'charts' } },
+      { from: { node: 'hist', port: 'metrics' }, to: { node: 'rep', port: 'metrics' } },
     ],
   }) as unknown as GraphDocument;
 
@@ -128,6 +131,13 @@ describe.skipIf(!chromiumAvailable())(`live previews on nodes e2e (Chromium at $
         await shot(page, `node-previews-${size.width}-${theme}`);
       }
     }
+
+    // The report previews the chart it collects; clicking opens the report with its charts inline.
+    const repThumb = node('rep').getByTestId('node-thumb');
+    await expect.poll(() => repThumb.getAttribute('data-hash'), { timeout: 20_000 }).toBe(chartHash);
+    await repThumb.click();
+    await expect.poll(() => page.getByTestId('output-node').textContent()).toBe('rep');
+    await expect.poll(() => page.getByTestId('report-chart').count(), { timeout: 20_000 }).toBe(1);
 
     await thumb.click();
     await expect.poll(() => page.getByTestId('output-node').textContent()).toBe('hist');

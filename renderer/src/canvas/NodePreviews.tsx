@@ -1,8 +1,9 @@
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { create } from 'zustand';
-import type { OutputInfo, RowCountPoint } from '../api/types';
+import type { RowCountPoint } from '../api/types';
 import { darkChartConfig, recolorForDark } from '../lib/chartTheme';
-import { api } from '../store/app';
+import { api, useGraph } from '../store/app';
+import { useRun } from '../store/run';
 import { useUi } from '../store/ui';
 import { sparklinePath } from './sparkline';
 
@@ -162,11 +163,11 @@ function thumbFor(hash: string, theme: 'light' | 'dark'): Promise<string> {
 }
 
 /**
- * A small picture of a node's chart output. Rendered only once the node is on screen (React Flow
- * mounts only the visible nodes of a big graph) and at a readable zoom: the canvas hides it below
- * ~50 % (see `lod-far` in styles.css). Clicking it opens the output.
+ * A small picture of a chart. Rendered only once its node is on screen (React Flow mounts only the
+ * visible nodes of a big graph) and at a readable zoom: the canvas hides it below ~50 % (see
+ * `lod-far` in styles.css). Clicking it opens the node's output `openPort`.
  */
-export function ChartThumb({ nodeId, out }: { nodeId: string; out: Pick<OutputInfo, 'hash' | 'port'> }) {
+export function ChartThumb({ nodeId, hash, openPort, label }: { nodeId: string; hash: string; openPort: string; label: string }) {
   const theme = useUi((s) => s.theme);
   const far = useCanvasLod((s) => s.far);
   const [src, setSrc] = useState<string | null>(null);
@@ -175,26 +176,40 @@ export function ChartThumb({ nodeId, out }: { nodeId: string; out: Pick<OutputIn
     if (far) return;
     let live = true;
     setFailed(false);
-    thumbFor(out.hash, theme)
+    thumbFor(hash, theme)
       .then((url) => live && setSrc(url))
       .catch(() => live && setFailed(true));
     return () => {
       live = false;
     };
-  }, [out.hash, theme, far]);
+  }, [hash, theme, far]);
   if (failed) return null;
   return (
     <button
       className="fnode-thumb nodrag"
-      title={`${out.port}: click to open this chart`}
+      title={`${label}: click to open`}
       data-testid="node-thumb"
-      data-hash={out.hash}
+      data-hash={hash}
       onClick={(e) => {
         e.stopPropagation();
-        useUi.getState().showOutput(nodeId, out.port);
+        useUi.getState().showOutput(nodeId, openPort);
       }}
     >
-      {src ? <img src={src} alt={`${out.port} chart`} draggable={false} /> : <span className="fnode-thumb-wait" aria-hidden />}
+      {src ? <img src={src} alt={label} draggable={false} /> : <span className="fnode-thumb-wait" aria-hidden />}
     </button>
   );
+}
+
+/**
+ * A report's thumbnail: the first chart feeding its chart inputs (its own output is its summary;
+ * the charts are what it writes out as SVG). Clicking opens the report, charts inline.
+ */
+export function UpstreamChartThumb({ nodeId, chartInputs, openPort }: { nodeId: string; chartInputs: readonly string[]; openPort: string }) {
+  const from = useGraph((s) => {
+    const e = s.edges.find((x) => x.target === nodeId && chartInputs.includes(x.targetHandle ?? '') && x.sourceHandle);
+    return e ? `${s.scope}${e.source}\n${e.sourceHandle}` : null;
+  });
+  const [src = '', port = ''] = from?.split('\n') ?? [];
+  const hash = useRun((s) => (from ? s.status[src]?.outputs?.find((o) => o.port === port && o.kind === 'chart')?.hash : undefined));
+  return hash ? <ChartThumb nodeId={nodeId} hash={hash} openPort={openPort} label={`${src}.${port} in this report`} /> : null;
 }
