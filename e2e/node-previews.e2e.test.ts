@@ -152,5 +152,9 @@ describe.skipIf(!chromiumAvailable())(`live previews on nodes e2e (Chromium at $
     expect(await page.locator('.canvas.lod-far').count()).toBe(1);
     expect(await cssOf('[data-testid="node-thumb"]', 'visibility')).toBe('hidden');
     expect(await cssOf('[data-testid="node-sparkline"]', 'visibility')).toBe('hidden');
+    // The shield that spares hit-testing while the view moves is gone once it stops: nodes take clicks.
+    await expect.poll(() => page.locator('.move-shield').count()).toBe(0);
+    await node('long').click();
+    await expect.poll(() => node('long').getAttribute('class')).toContain('selected');
   });
 });
