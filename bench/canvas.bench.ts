@@ -1,6 +1,9 @@
 // Canvas benchmark: the real UI in headless Debian Chromium against `forge serve`.
 //   npm run bench:canvas            (300 and 1000 nodes; rewrites the canvas section of bench/RESULTS.md)
 //   node bin/bench.mjs bench/canvas.bench.ts --sizes 300,1000,2000 --seconds 3
+//   … --profile    also prints where the renderer spent each phase (script, style, layout) and
+//                  writes a CPU profile per phase to bench/out/ (open in Chromium DevTools), and
+//                  does not touch bench/RESULTS.md
 // Measures time to first render of a 300-node graph (navigation → every node on screen), and frame
 // times (rAF deltas: median, p95) while panning and while zooming, with 300 and 1000 nodes.
 import { spawnSync } from 'node:child_process';
@@ -13,6 +16,32 @@ import { BENCH_DIR, fmt, log, machine, machineLine, markdownTable, median, optio
 const sizes = (option('sizes') ?? '300,1000').split(',').map(Number);
 const seconds = Number(option('seconds') ?? 3);
 const firstRenderRuns = Number(option('runs') ?? 3);
+const profile = process.argv.includes('--profile');
+
+/**
+ * Runs one measurement; with --profile, also samples the CPU and reads how long the main thread
+ * spent in script, style recalculation and layout during it, which says what a slow frame pays for.
+ */
+async function profiled<T>(page: Page, name: string, measure: () => Promise<T>): Promise<T> {
+  if (!profile) return measure();
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Performance.enable');
+  await cdp.send('Profiler.enable');
+  await cdp.send('Profiler.start');
+  const metrics = async () => new Map((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+  const before = await metrics();
+  const out = await measure();
+  const after = await metrics();
+  const { profile: cpu } = await cdp.send('Profiler.stop');
+  mkdirSync(join(BENCH_DIR, 'out'), { recursive: true });
+  writeFileSync(join(BENCH_DIR, 'out', `canvas-${name}.cpuprofile`), JSON.stringify(cpu));
+  const ms = (k: string) => `${fmt(((after.get(k) ?? 0) - (before.get(k) ?? 0)) * 1000, 0)} ms`;
+  log(
+    `    ${name}: main thread busy ${ms('TaskDuration')} (script ${ms('ScriptDuration')}, style ${ms('RecalcStyleDuration')}, layout ${ms('LayoutDuration')}); profile bench/out/canvas-${name}.cpuprofile`,
+  );
+  await cdp.detach();
+  return out;
+}
 
 /** A pipeline-shaped graph: columns of real node types, each node fed by one in the previous column. */
 function graph(n: number) {
@@ -60,20 +89,47 @@ async function paneCenter(page: Page): Promise<{ x: number; y: number; w: number
   return { x: box.x + box.width / 2, y: box.y + box.height / 2, w: box.width, h: box.height };
 }
 
+/**
+ * A point on the empty pane near its centre. A drag that starts on a node moves the node and one
+ * that starts on an edge does nothing, so the pan must start between them (at a 1000-node fit view
+ * the centre is usually on an edge).
+ */
+async function panStart(page: Page, c: { x: number; y: number; w: number; h: number }): Promise<{ x: number; y: number }> {
+  // A string, not a function: this file's tsconfig has no DOM lib.
+  const p = await page.evaluate<{ x: number; y: number } | null>(`(() => {
+    for (let r = 0; r < ${Math.min(c.w, c.h) / 4}; r += 3)
+      for (let a = 0; a < 16; a++) {
+        const x = ${c.x} + Math.cos((a * Math.PI) / 8) * r;
+        const y = ${c.y} + Math.sin((a * Math.PI) / 8) * r;
+        if (document.elementFromPoint(x, y)?.classList.contains('react-flow__pane')) return { x, y };
+      }
+    return null;
+  })()`);
+  if (!p) throw new Error('no empty spot on the canvas near its centre to start a pan from');
+  return p;
+}
+
+const viewportTransform = (page: Page) => page.evaluate<string>(`document.querySelector('.react-flow__viewport')?.style.transform ?? ''`);
+
 async function measurePan(page: Page): Promise<number[]> {
   const c = await paneCenter(page);
+  const s = await panStart(page, c);
+  const before = await viewportTransform(page);
   await page.evaluate(FRAME_PROBE);
   const end = Date.now() + seconds * 1000;
-  await page.mouse.move(c.x, c.y);
+  await page.mouse.move(s.x, s.y);
   await page.mouse.down();
   let t = 0;
   while (Date.now() < end) {
     t += 1;
     // A slow circle: the view keeps moving, the pointer never leaves the pane.
-    await page.mouse.move(c.x + Math.cos(t / 20) * c.w * 0.3, c.y + Math.sin(t / 20) * c.h * 0.3);
+    await page.mouse.move(s.x + Math.cos(t / 20) * c.w * 0.3 - c.w * 0.3, s.y + Math.sin(t / 20) * c.h * 0.3);
   }
+  const during = await viewportTransform(page);
   await page.mouse.up();
-  return page.evaluate<number[]>(FRAME_STOP);
+  const frames = await page.evaluate<number[]>(FRAME_STOP);
+  if (during === before) throw new Error(`the pan did not move the view (transform stayed ${before})`);
+  return frames;
 }
 
 async function measureZoom(page: Page): Promise<number[]> {
@@ -148,14 +204,18 @@ async function main() {
       }
       await page.waitForTimeout(500);
       const domNodes = await page.locator('.react-flow__node').count();
-      const pan = await measurePan(page);
-      const zoom = await measureZoom(page);
+      const pan = await profiled(page, `pan-${n}`, () => measurePan(page));
+      const zoom = await profiled(page, `zoom-${n}`, () => measureZoom(page));
       // Then at 100% (readable) zoom, where only the visible part of the graph is in the DOM.
+      // Fit first: the pan and zoom above may have left the middle of the view off the graph, and
+      // 100% zooms about the middle.
       await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+      await page.keyboard.press('Shift+1');
+      await page.waitForTimeout(600);
       await page.keyboard.press('Control+0');
       await page.waitForTimeout(400);
       const dom100 = await page.locator('.react-flow__node').count();
-      const pan100 = await measurePan(page);
+      const pan100 = await profiled(page, `pan100-${n}`, () => measurePan(page));
       r.pan = pan;
       r.zoom = zoom;
       r.pan100 = pan100;
@@ -170,6 +230,7 @@ async function main() {
     await served.stop();
   }
 
+  if (profile) return;
   mkdirSync(join(BENCH_DIR, 'out'), { recursive: true });
   writeFileSync(join(BENCH_DIR, 'out', 'canvas.json'), JSON.stringify({ machine: machine(), chromium: version, seconds, results }, null, 2));
   const m = machine();
@@ -192,10 +253,15 @@ every node is on screen while panning and zooming at fit view; the last column p
 
 ${markdownTable(['nodes', 'pan at fit view: median / p95 (ms)', 'zoom: median / p95 (ms)', 'pan at 100%: median / p95 (ms)', 'frames (pan / zoom / pan 100%)'], rows)}
 
-Zoomed out below 42% the canvas drops node text and shadows (level of detail), which keeps a
-1000-node fit view at 60 fps while panning; at 100% zoom graphs over 150 nodes keep only the nodes
-in view in the DOM (React Flow \`onlyRenderVisibleElements\`). The machine is shared (see the load
-average below), so p95 values carry noise from other work.
+Each pan is a drag that starts on empty canvas (the bench checks that the view moved: until
+2026-12-02 the drag started on an edge at a 1000-node fit view, moved nothing and measured only
+hit-testing, so earlier pan figures are not comparable). Zoomed out below 50% the canvas shows
+each node's title and state in large type and drops shadows and small text (below 20% plain cards),
+switching by visibility so crossing a threshold never re-lays out the nodes; graphs over 150
+nodes keep only the nodes in view in the DOM (React Flow \`onlyRenderVisibleElements\`), and while
+the user pans or zooms a transparent shield over the canvas spares Chromium hit-testing every wheel
+and pointer event against each node and edge. The
+machine is shared (see the load average below), so p95 values carry noise from other work.
 
 ${
   first?.firstRenderMs

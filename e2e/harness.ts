@@ -108,3 +108,25 @@ export async function shot(page: Page, name: string): Promise<string> {
   await page.screenshot({ path: file });
   return file;
 }
+
+/**
+ * `forge serve` on a fresh workspace (see `serve`) with the app open in Chromium and ready, browser
+ * dialogs accepted; `close` ends both.
+ */
+export async function openApp(prepare?: (workspace: string) => void): Promise<{ served: Served; browser: Browser; context: BrowserContext; page: Page; close(): Promise<void> }> {
+  const served = await serve(prepare);
+  const { browser, context, page } = await launch();
+  page.on('dialog', (d) => void d.accept());
+  await page.goto(served.url);
+  await page.waitForSelector('body[data-ready="true"]');
+  return {
+    served,
+    browser,
+    context,
+    page,
+    close: async () => {
+      await browser.close();
+      await served.stop();
+    },
+  };
+}

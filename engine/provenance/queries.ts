@@ -84,6 +84,17 @@ export interface RunDiff {
   }[];
 }
 
+/** One point of a node's row-count history: a dataset output of one succeeded execution. */
+export interface RowCountPoint {
+  executionId: string;
+  runId: string;
+  finishedAt: string | null;
+  /** Served from the cache (its count is the reused execution's). */
+  cached: boolean;
+  port: string;
+  rows: number;
+}
+
 interface RawExec {
   id: string;
   run_id: string;
@@ -192,6 +203,29 @@ export class ProvenanceQueries {
       files: Object.fromEntries(files.map((f) => [f.path, f.hash])),
       seed: typeof seed === 'number' ? seed : null,
     };
+  }
+
+  /**
+   * The row counts of each node's dataset outputs over its last `limit` succeeded executions (run or
+   * cached), oldest first: what the canvas draws as a node's sparkline. One query for many nodes.
+   */
+  rowHistory(nodeIds: readonly string[], limit: number): Record<string, RowCountPoint[]> {
+    const rows = this.p
+      .stmt(
+        `WITH recent AS (
+           SELECT e.id, e.run_id, e.node_id, e.finished_at, e.cached, e.rowid AS rid,
+             ROW_NUMBER() OVER (PARTITION BY e.node_id ORDER BY e.finished_at DESC, e.rowid DESC) AS n
+           FROM executions e
+           WHERE e.status = 'succeeded' AND e.node_id IN (SELECT value FROM json_each(?)))
+         SELECT r.node_id, r.id, r.run_id, r.finished_at, r.cached, o.port, a.rows
+         FROM recent r JOIN execution_outputs o ON o.execution_id = r.id JOIN artifacts a ON a.hash = o.artifact_hash
+         WHERE r.n <= ? AND a.kind = 'dataset' AND a.rows IS NOT NULL
+         ORDER BY r.node_id, r.finished_at, r.rid, o.port`,
+      )
+      .all(JSON.stringify(nodeIds), limit) as { node_id: string; id: string; run_id: string; finished_at: string | null; cached: number; port: string; rows: number }[];
+    const out: Record<string, RowCountPoint[]> = Object.fromEntries(nodeIds.map((id) => [id, []]));
+    for (const r of rows) out[r.node_id]?.push({ executionId: r.id, runId: r.run_id, finishedAt: r.finished_at, cached: r.cached === 1, port: r.port, rows: r.rows });
+    return out;
   }
 
   outputsOf(executionId: string): PortHash[] {

@@ -43,6 +43,11 @@ const PlanBody = RunBody.omit({ trigger: true, continueOnFailure: true });
 const GraphPathQuery = z.object({ path: WorkspacePath });
 const FilesQuery = z.object({ pattern: z.string().max(1024).optional() });
 const RunsQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(50) });
+/** Node ids as run events name them (`prep/filter` inside subgraph prep); a canvas asks for the nodes it shows. */
+const RowHistoryBody = z.object({
+  nodes: z.array(z.string().min(1).max(512)).min(1).max(5000),
+  limit: z.number().int().min(1).max(200).default(16),
+});
 const PreviewQuery = z.object({ offset: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(1000).default(100) });
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) => Promise<void> | void;
@@ -306,6 +311,15 @@ export function createRoutes(engine: Engine, hub: RunHub) {
           200,
           await previewArtifact(engine.ws.store.ref(hash), engine.ws.tmpDir, offset, limit, (h) => (ArtifactHash.safeParse(h).success && engine.ws.store.has(h) ? engine.ws.store.ref(h) : null)),
         );
+      },
+    ],
+    [
+      // The row counts behind the sparklines on the canvas's nodes, for many nodes in one request.
+      'POST',
+      /^\/api\/row-history$/,
+      async (req, res) => {
+        const body = await readBody(req, RowHistoryBody);
+        sendJson(res, 200, q.rowHistory(body.nodes, body.limit));
       },
     ],
     ['GET', /^\/api\/artifacts\/([^/]+)\/lineage$/, (_q, res, _u, m) => sendJson(res, 200, q.lineage(artifactHash(m)))],

@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import type { RunEvent } from '../exec/events.js';
 import { startServer } from '../server/server.js';
-import { cleanupTemp, QUICKSTART, readDoc } from './helpers.js';
+import { cleanupTemp, QUICKSTART, readDoc, runFile, setNodeParams } from './helpers.js';
 import { closeServed, serveProject } from './served.js';
 
 afterEach(async () => {
@@ -116,5 +116,37 @@ describe('engine server', () => {
     const loaded = (await (await fetch(`${base}/api/graphs/file?path=mine/g.forge.json`, { headers: auth })).json()) as { doc: { nodes: unknown[] } };
     expect(loaded.doc.nodes).toHaveLength(7);
     expect(existsSync(join(project, 'mine/g.forge.json'))).toBe(true);
+  });
+
+  it('answers the row-count history of many nodes in one request, oldest first, and says which field is wrong', async () => {
+    const { project, engine, send } = await serveProject();
+    await runFile(engine, project, QUICKSTART, { mode: 'node', target: 'substantial' });
+    setNodeParams(project, 'substantial', { where: 'length(text) >= 400' });
+    await runFile(engine, project, QUICKSTART, { mode: 'node', target: 'substantial' });
+    // Back to the first filter: the first run's count again.
+    setNodeParams(project, 'substantial', { where: 'length(text) >= 120' });
+    await runFile(engine, project, QUICKSTART, { mode: 'node', target: 'substantial' });
+
+    const res = await send('/api/row-history', { nodes: ['substantial', 'api_docs', 'no_such_node'], limit: 10 });
+    expect(res.status).toBe(200);
+    const h = (await res.json()) as Record<string, { rows: number; port: string; cached: boolean }[]>;
+    // A filter has two dataset outputs (kept and rejected); each port has its own series.
+    const kept = (h.substantial ?? []).filter((p) => p.port === 'out');
+    expect(new Set((h.substantial ?? []).map((p) => p.port)).size).toBe(2);
+    const counts = kept.map((p) => p.rows);
+    expect(counts).toHaveLength(3);
+    expect(counts[0]).toBeGreaterThan(counts[1] as number);
+    expect(counts[2]).toBe(counts[0]);
+    // The loader ran once and was served from the cache twice: 94 rows each time.
+    expect((h.api_docs ?? []).map((p) => p.rows)).toEqual([94, 94, 94]);
+    expect((h.api_docs ?? []).map((p) => p.cached)).toEqual([false, true, true]);
+    expect(h.no_such_node).toEqual([]);
+    // The limit keeps the newest executions.
+    const last = (await (await send('/api/row-history', { nodes: ['api_docs'], limit: 1 })).json()) as Record<string, { cached: boolean }[]>;
+    expect(last.api_docs?.map((p) => p.cached)).toEqual([true]);
+
+    const bad = await send('/api/row-history', { nodes: [] });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: string }).error).toMatch(/^nodes:/);
   });
 });

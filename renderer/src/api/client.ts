@@ -1,4 +1,20 @@
-import type { ArtifactManifest, Diagnostic, GraphDocument, GraphPlan, Health, LineageStep, NodeTypeInfo, Preview, RunDetail, RunDiff, RunEvent, RunMode, RunRow, WorkspaceFile } from './types';
+import type {
+  ArtifactManifest,
+  Diagnostic,
+  GraphDocument,
+  GraphPlan,
+  Health,
+  LineageStep,
+  NodeTypeInfo,
+  Preview,
+  RunDetail,
+  RunDiff,
+  RunEvent,
+  RunMode,
+  RowCountPoint,
+  RunRow,
+  WorkspaceFile,
+} from './types';
 
 /** An API error with the server's message and, for invalid graphs, its diagnostics. */
 export class ApiError extends Error {
@@ -110,6 +126,8 @@ export class ForgeApi {
     );
   saveLabels = (node: string, sample: string, labels: Record<string, boolean>, path?: string | null) =>
     this.request<{ file: string; count: number }>('PUT', '/api/labels', { node, sample, labels, path: path ?? undefined });
+  /** Row counts of each node's dataset outputs over its last `limit` succeeded executions, oldest first. */
+  rowHistory = (nodes: string[], limit = 16) => this.request<Record<string, RowCountPoint[]>>('POST', '/api/row-history', { nodes, limit });
   lineage = (hash: string) => this.request<LineageStep[]>('GET', `/api/artifacts/${encodeURIComponent(hash)}/lineage`);
   trustCheck = (doc: GraphDocument, path?: string | null) =>
     this.request<{ trusted: boolean; fingerprint: string; needsTrust: TrustItem[] }>('POST', '/api/trust/check', { doc, path: path ?? undefined });

@@ -3,7 +3,7 @@
 export type { NodeTypeInfo } from '../../../engine/registry.js';
 export type { RunEvent, NodeOutcome, OutputInfo, RunSummary, NodeState } from '../../../engine/exec/events.js';
 export type { GraphDocument, GraphNode, GraphEdge, PortRef } from '../../../engine/graph/document.js';
-export type { RunRow, RunDetail, RunDiff, LineageStep, ExecutionRow } from '../../../engine/provenance/queries.js';
+export type { RunRow, RunDetail, RunDiff, LineageStep, ExecutionRow, RowCountPoint } from '../../../engine/provenance/queries.js';
 export type { Preview } from '../../../engine/store/preview.js';
 export type { Diagnostic, ErrorLocation } from '../../../engine/graph/errors.js';
 export type { ArtifactKind, PortSpec, ArtifactManifest } from '../../../engine/sdk/types.js';

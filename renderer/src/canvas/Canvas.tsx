@@ -21,6 +21,7 @@ import { useCatalog } from '../store/catalog';
 import type { FlowEdge, FlowNode } from '../store/graph';
 import { useUi } from '../store/ui';
 import { ForgeNode } from './ForgeNode';
+import { useCanvasLod } from './NodePreviews';
 import { SubgraphBreadcrumb } from './SubgraphParts';
 
 const nodeTypes = { forge: ForgeNode };
@@ -48,6 +49,7 @@ export function Canvas() {
   const far = useStore((s) => s.transform[2] < 0.5);
   // Below 20 % even the large semantic-zoom type is a few pixels: draw plain coloured cards.
   const tiny = useStore((s) => s.transform[2] < 0.2);
+  useEffect(() => useCanvasLod.setState({ far }), [far]);
 
   useEffect(() => {
     viewHooks.fitView = () => void rf.fitView({ padding: 0.15, duration: 250, maxZoom: 1.2 });
@@ -123,6 +125,24 @@ export function Canvas() {
     [rf],
   );
 
+  // While the user pans or zooms, a transparent shield covers the pane. Chromium hit-tests every
+  // wheel and pointer event against each node and each edge's <svg> (about 2 ms per event at 1000
+  // nodes, a tenth of a zoom's main-thread time); the topmost shield answers at once (0.01 ms).
+  // It sits in React Flow's pane, so wheel events still bubble to its zoom handler. Programmatic
+  // moves (fit view; auto-pan while dragging a connection, which finds its target handle by
+  // hit-testing) have no source event and get no shield. Nothing re-renders.
+  const shield = useRef<HTMLDivElement | null>(null);
+  const onMoveStart = useCallback((event: MouseEvent | TouchEvent | null) => {
+    const pane = event ? wrapper.current?.querySelector('.react-flow__pane') : null;
+    if (!pane) return;
+    if (!shield.current) {
+      shield.current = document.createElement('div');
+      shield.current.className = 'move-shield';
+    }
+    pane.appendChild(shield.current);
+  }, []);
+  const onMoveEnd = useCallback(() => shield.current?.remove(), []);
+
   const onDragOver = useCallback((e: React.DragEvent) => {
     if (!e.dataTransfer.types.includes(DRAG_MIME)) return;
     e.preventDefault();
@@ -197,6 +217,8 @@ export function Canvas() {
         isValidConnection={isValidConnection}
         onNodeDragStart={() => useGraph.getState().beginDrag()}
         onSelectionDragStart={() => useGraph.getState().beginDrag()}
+        onMoveStart={onMoveStart}
+        onMoveEnd={onMoveEnd}
         onDragOver={onDragOver}
         onDrop={onDrop}
         onNodeContextMenu={onNodeContextMenu}

@@ -7,6 +7,7 @@ import { useGraph } from '../store/app';
 import { displayState, formatMs, type NodeRunState } from '../store/run';
 import { useUi } from '../store/ui';
 import { useMetricsNotes } from './metricsWarning';
+import { ChartThumb, RowSparkline, UpstreamChartThumb } from './NodePreviews';
 import { SubgraphBody, SubgraphHeadActions } from './SubgraphParts';
 import { useNodeInfo, useNodeStatus } from './subgraphStatus';
 import { isInside, SUBGRAPH_TYPE } from '../store/subgraph';
@@ -97,6 +98,12 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   const pct = progress?.total ? Math.min(100, (100 * progress.done) / progress.total) : null;
   const outputs = status?.outputs ?? [];
   const rowsOut = outputs.find((o) => o.rows !== null && o.kind === 'dataset');
+  // Live previews show the last result; a running node shows its progress instead.
+  const hasResult = state === 'done' || state === 'cached' || state === 'pinned' || state === 'stale';
+  const chartOut = hasResult ? outputs.find((o) => o.kind === 'chart') : undefined;
+  // A node that takes charts in (the report) and puts none out previews the first chart it got.
+  const chartInputs = hasResult && !chartOut && info ? Object.keys(info.inputs).filter((k) => info.inputs[k]?.kind === 'chart') : [];
+  const spark = hasResult && rowsOut && !isSub ? { port: rowsOut.port, stamp: status?.executionId ?? rowsOut.hash } : null;
   const { warning, threshold: thresholdNote } = useMetricsNotes(state === 'done' || state === 'cached' || state === 'stale' || state === 'pinned' ? outputs : []);
 
   let statusLine: string;
@@ -216,6 +223,11 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
           </div>
         ))}
       </div>
+      {chartOut ? (
+        <ChartThumb nodeId={id} hash={chartOut.hash} openPort={chartOut.port} label={`${chartOut.port} chart`} />
+      ) : chartInputs.length > 0 && outputs[0] ? (
+        <UpstreamChartThumb nodeId={id} chartInputs={chartInputs} openPort={outputs[0].port} />
+      ) : null}
       {/* Semantic zoom: below ~50 % the canvas shows only this, in type large enough to read. */}
       <div className="fnode-far" aria-hidden data-testid="node-far">
         <div className="fnode-far-title">{title}</div>
@@ -237,8 +249,11 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
             {status.error}
           </div>
         ) : (
-          <div className="fnode-status-text" data-testid="node-status" title={statusLine}>
-            {statusLine}
+          <div className="fnode-status-line">
+            <div className="fnode-status-text" data-testid="node-status" title={statusLine}>
+              {statusLine}
+            </div>
+            {spark ? <RowSparkline fullId={fullId} port={spark.port} stamp={spark.stamp} /> : null}
           </div>
         )}
       </div>
