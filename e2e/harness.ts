@@ -113,17 +113,17 @@ export async function shot(page: Page, name: string): Promise<string> {
  * `forge serve` on a fresh workspace (see `serve`) with the app open in Chromium and ready, browser
  * dialogs accepted; `close` ends both.
  */
-export async function openApp(prepare?: (workspace: string) => void): Promise<{ served: Served; browser: Browser; context: BrowserContext; page: Page; close(): Promise<void> }> {
+export async function serveAndOpenApp(
+  prepare?: (workspace: string) => void,
+): Promise<{ served: Served; browser: Browser; context: BrowserContext; page: Page; errors: string[]; close(): Promise<void> }> {
   const served = await serve(prepare);
-  const { browser, context, page } = await launch();
-  page.on('dialog', (d) => void d.accept());
-  await page.goto(served.url);
-  await page.waitForSelector('body[data-ready="true"]');
+  const { browser, context, page, errors } = await openApp(served, { acceptDialogs: true });
   return {
     served,
     browser,
     context,
     page,
+    errors,
     close: async () => {
       await browser.close();
       await served.stop();

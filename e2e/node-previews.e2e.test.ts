@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphDocument } from '../engine/graph/document.js';
-import { api, chromiumAvailable, CHROMIUM, openApp, shot, type Served } from './harness.js';
+import { api, chromiumAvailable, CHROMIUM, serveAndOpenApp, shot, type Served } from './harness.js';
 
 /** Texts of 10, 15, … 205 characters: a length filter keeps a known number of them. */
 const RECORDS = Array.from({ length: 40 }, (_, i) => ({ id: `r${i}`, text: 'x'.repeat(10 + i * 5) }));
@@ -32,7 +32,7 @@ const graph = (minChars: number): GraphDocument =>
     ],
   }) as unknown as GraphDocument;
 
-let app: Awaited<ReturnType<typeof openApp>> | undefined;
+let app: Awaited<ReturnType<typeof serveAndOpenApp>> | undefined;
 let served: Served;
 let page: Page;
 
@@ -66,7 +66,7 @@ const node = (id: string) => page.locator(`.react-flow__node[data-id="${id}"]`);
 
 describe.skipIf(!chromiumAvailable())(`live previews on nodes e2e (Chromium at ${CHROMIUM})`, () => {
   beforeAll(async () => {
-    app = await openApp((ws) => {
+    app = await serveAndOpenApp((ws) => {
       mkdirSync(join(ws, 'data'));
       writeFileSync(join(ws, 'data', 'input.jsonl'), RECORDS.map((r) => JSON.stringify(r)).join('\n') + '\n');
     });
