@@ -71,6 +71,7 @@ describe.skipIf(!chromiumAvailable())(`live previews on nodes e2e (Chromium at $
       writeFileSync(join(ws, 'data', 'input.jsonl'), RECORDS.map((r) => JSON.stringify(r)).join('\n') + '\n');
     });
     ({ served, page } = app);
+    expect(app.errors).toEqual([]);
   });
 
   afterAll(async () => {
