@@ -53,6 +53,9 @@ export class QueueLab {
   /** stderr of every worker started, in arrival order. */
   readonly workerLog: string[] = [];
 
+  /** `env`: of every CLI and worker process (all must cut shards alike for hashes to match). */
+  constructor(private readonly env: NodeJS.ProcessEnv = CLI_ENV) {}
+
   async writePool(): Promise<void> {
     const out = createWriteStream(join(this.dir, 'pool.jsonl'));
     for (let i = 0; i < POOL_ROWS; i++) out.write(`${JSON.stringify({ id: `d${i}`, text: `page ${i} `.repeat(1 + (i % 40)), score: ((i * 7919) % 1000) / 1000 })}\n`);
@@ -81,7 +84,7 @@ export class QueueLab {
   }
 
   startWorker(url: string, store: string, own: string[] = []): ChildProcess {
-    const proc = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--store', store], { stdio: ['ignore', 'ignore', 'pipe'], env: CLI_ENV });
+    const proc = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--store', store], { stdio: ['ignore', 'ignore', 'pipe'], env: this.env });
     proc.stderr?.on('data', (d: Buffer) => {
       this.workerLog.push(d.toString());
       own.push(d.toString());
@@ -93,7 +96,7 @@ export class QueueLab {
   /** Runs the CLI; `onSpawn` gets the process (to signal it). */
   cli(args: string[], onSpawn?: (p: ChildProcess) => void): Promise<CliResult> {
     return new Promise((resolve) => {
-      const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: CLI_ENV });
+      const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env });
       this.children.push(p);
       onSpawn?.(p);
       let stdout = '';
