@@ -1,10 +1,14 @@
+import { Queue } from 'bullmq';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine.js';
 import type { RunSummary } from '../events.js';
 import { CLI_ENV, hashesOf, POOL_ROWS, QueueLab, SLOW_GRAPH, waitFor } from '../../test/queue-harness.js';
+import { QUEUE_NAME } from './protocol.js';
 import { listWorkers } from './queue-executor.js';
+import { redisOptions } from './redis.js';
 
 /** 1,000-row shards: the 12,000-row pool gives the filter 12 input shards to spread over workers. */
 const lab = new QueueLab({ ...CLI_ENV, FORGE_SHARD_ROWS: '1000' });
@@ -116,6 +120,32 @@ describe('one shard-parallel node spread over queue workers', () => {
     const hashes = hashesOf(ws, summary.runId);
     expect(hashes).toEqual(hashesOf(join(lab.dir, 'ws-local-2'), localRun));
     expect(rowsOf(ws, hashes, ['keep.out', 'keep.rejected'])).toBe(POOL_ROWS);
+  }, 600_000);
+
+  it('cancelling the run while a worker holds one shard job removes the pending ones', async () => {
+    const { url } = await lab.startRedis();
+    const ws = await workspace('ws-cancel');
+    const log: string[] = [];
+    lab.startWorker(url, join(ws, '.forge'), log);
+    const queue = new Queue(QUEUE_NAME, { connection: redisOptions(url) });
+    try {
+      let coordinator: ChildProcess | undefined;
+      const run = lab.cli(['run', join(lab.dir, 'slower.forge.json'), '-w', ws, '--json', '--queue', url], (p) => (coordinator = p));
+      await waitFor(
+        () => log.join('').includes('▶ keep (transform.filter) input shards'),
+        () => `the worker never took a shard job:\n${log.join('')}`,
+      );
+      const waiting = (await queue.getJobs(['waiting'])).map((j) => j.id);
+      expect(waiting.length).toBeGreaterThan(0);
+      coordinator?.kill('SIGINT');
+      const cancelled = await run;
+      expect(cancelled.code, cancelled.stderr).toBe(130);
+      expect((JSON.parse(cancelled.stdout) as RunSummary).status).toBe('cancelled');
+      for (const id of waiting) expect(await queue.getJob(id ?? '')).toBeUndefined();
+      expect(await queue.getJobCounts('waiting', 'delayed', 'prioritized')).toEqual({ waiting: 0, delayed: 0, prioritized: 0 });
+    } finally {
+      await queue.close();
+    }
   }, 600_000);
 
   it('a shard job that fails fails the node naming its input shard', async () => {
