@@ -2,7 +2,7 @@ import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { inputShards, ranges, shardCachePath } from '../../sdk/shards.js';
+import { inputShards, ranges, shardCachePath, type InputShard } from '../../sdk/shards.js';
 import type { NodeRegistry } from '../../registry.js';
 import { CancelledError, NodeError } from '../../sdk/node-error.js';
 import type { NodeType } from '../../sdk/types.js';
@@ -215,7 +215,13 @@ function shardJobs(def: NodeType, unit: WorkUnit): ShardSplit | undefined {
   const cache = unit.shardCache;
   const ref = def.shardable ? unit.inputs[def.shardable.input] : undefined;
   if (!cache || !ref || ref.kind !== 'dataset' || unit.shardSubset) return undefined;
-  const shards = inputShards(ref);
+  let shards: InputShard[];
+  try {
+    shards = inputShards(ref);
+  } catch {
+    // Not a sharded dataset: the node's own unit reports that, with its location.
+    return undefined;
+  }
   const ports = Object.entries(def.outputs)
     .filter(([, spec]) => spec.kind === 'dataset')
     .map(([port]) => port);

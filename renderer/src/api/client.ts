@@ -33,6 +33,17 @@ export interface AppSettings {
   sessionGranted?: string[];
 }
 
+/** A connected `forge worker` (its heartbeat): what GET /api/workers lists. */
+export interface WorkerInfo {
+  id: string;
+  host: string;
+  pid: number;
+  store: string;
+  startedAt: string;
+  /** `shards`: the input shards of a shard job (`0-3`); absent for a whole node. */
+  running: { jobId: string; nodeId: string; nodeType: string; since: string; shards?: string }[];
+}
+
 /**
  * The token comes from the URL the engine printed (`?token=…`) and is kept for the session, so a
  * reload without it (or a hash route) still works. Every request sends it as a Bearer header.
@@ -82,7 +93,7 @@ export class ForgeApi {
   saveGraph = (path: string, doc: GraphDocument) => this.request<{ path: string }>('PUT', '/api/graphs/file', { path, doc });
   /** The engine's plan for this document: per node cached / will run, and why. */
   plan = (doc: GraphDocument, path?: string | null) => this.request<GraphPlan>('POST', '/api/plan', { doc, path: path ?? undefined });
-  run = (doc: GraphDocument, opts: { mode: RunMode; target?: string; path?: string | null; force?: boolean; continueOnFailure?: boolean }) =>
+  run = (doc: GraphDocument, opts: { mode: RunMode; target?: string; path?: string | null; force?: boolean; continueOnFailure?: boolean; queue?: string | null }) =>
     this.request<{ runId: string | null }>('POST', '/api/runs', {
       doc,
       mode: opts.mode,
@@ -91,7 +102,10 @@ export class ForgeApi {
       force: opts.force,
       continueOnFailure: opts.continueOnFailure,
       trigger: 'ui',
+      queue: opts.queue ?? undefined,
     });
+  /** Workers connected to `queue` (a redis:// address). */
+  workers = (queue: string) => this.request<{ queue: string | null; workers: WorkerInfo[] }>('GET', `/api/workers?queue=${encodeURIComponent(queue)}`);
   cancel = (runId: string) => this.request<{ cancelling: boolean }>('POST', `/api/runs/${encodeURIComponent(runId)}/cancel`);
   runs = (limit = 50) => this.request<RunRow[]>('GET', `/api/runs?limit=${limit}`);
   runDetail = (id: string) => this.request<RunDetail>('GET', `/api/runs/${encodeURIComponent(id)}`);
