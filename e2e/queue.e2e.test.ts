@@ -4,12 +4,13 @@
 // screenshots at 1600x1000 and 1280x800 in test-results/e2e/.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../engine/provenance/queries.js';
-import { api, chromiumAvailable, CHROMIUM, launch, REPO, serve, shot, type Served } from './harness.js';
+import { freePort } from '../engine/test/queue-harness.js';
+import { api, chromiumAvailable, CHROMIUM, REPO, serve, type Served } from './harness.js';
+import { openApp, shotsAtBothSizes } from './app-checks.js';
 
 const REDIS = '/usr/bin/redis-server';
 
@@ -23,30 +24,7 @@ const workerLog: string[] = [];
 
 const runInfo = () => page.evaluate<{ active: string | null; last: string | null }>('window.__forge.run()');
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      s.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
-
-/** Screenshots at both window sizes; the toolbar (with the run setting) must fit at each, and so must the open popover. */
-async function shots(name: string): Promise<void> {
-  for (const [width, height] of [
-    [1280, 800],
-    [1600, 1000],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    const tb = await page.getByTestId('toolbar').evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
-    expect(tb.scroll, `toolbar overflows at ${width}x${height}`).toBeLessThanOrEqual(tb.client + 1);
-    const target = await page.getByTestId('run-target').boundingBox();
-    expect(target && target.x + target.width <= width, `run setting off screen at ${width}x${height}`).toBe(true);
-    await shot(page, `${name}-${width}x${height}`);
-  }
-}
+const shots = (name: string) => shotsAtBothSizes(page, name, 'run-target');
 
 describe.skipIf(!chromiumAvailable() || !existsSync(REDIS))(`queue run setting e2e (Chromium at ${CHROMIUM})`, () => {
   beforeAll(async () => {
@@ -72,12 +50,7 @@ describe.skipIf(!chromiumAvailable() || !existsSync(REDIS))(`queue run setting e
     // The worker mounts the workspace's store, as a worker on another machine would through NFS.
     worker = spawn(process.execPath, [join(REPO, 'bin', 'forge.mjs'), 'worker', '--queue', queueUrl, '--store', join(served.workspace, '.forge')], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
     worker.stderr?.on('data', (d: Buffer) => workerLog.push(d.toString()));
-    ({ browser, page } = await launch());
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(served.url);
-    await page.waitForSelector('body[data-ready="true"]');
-    expect(errors).toEqual([]);
+    ({ browser, page } = await openApp(served));
   });
 
   afterAll(async () => {

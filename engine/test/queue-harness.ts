@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -93,6 +93,15 @@ export class QueueLab {
     return proc;
   }
 
+  /** A workspace whose store folder exists before workers mount it (the coordinator creates it on first open). */
+  async workspace(name: string): Promise<string> {
+    const ws = join(this.dir, name);
+    mkdirSync(join(ws, '.forge'), { recursive: true });
+    const r = await this.cli(['runs', '-w', ws]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return ws;
+  }
+
   /** Runs the CLI; `onSpawn` gets the process (to signal it). */
   cli(args: string[], onSpawn?: (p: ChildProcess) => void): Promise<CliResult> {
     return new Promise((resolve) => {
@@ -141,7 +150,8 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function freePort(): Promise<number> {
+/** A free loopback TCP port (for a private redis-server). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {

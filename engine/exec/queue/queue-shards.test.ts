@@ -1,6 +1,6 @@
 import { Queue } from 'bullmq';
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine.js';
@@ -19,14 +19,6 @@ beforeAll(async () => {
   writeFileSync(join(lab.dir, 'slower.forge.json'), JSON.stringify(SLOWER));
 });
 afterAll(() => lab.cleanup());
-
-async function workspace(name: string): Promise<string> {
-  const ws = join(lab.dir, name);
-  mkdirSync(join(ws, '.forge'), { recursive: true });
-  const r = await lab.cli(['runs', '-w', ws]);
-  if (r.code !== 0) throw new Error(r.stderr);
-  return ws;
-}
 
 /** The provenance log lines of node `nodeId`'s execution in run `runId`. */
 function logsOf(ws: string, runId: string, nodeId: string): string[] {
@@ -59,7 +51,7 @@ describe('one shard-parallel node spread over queue workers', () => {
   it('two workers each compute shards of the one filter node; the output hashes equal a local run', async () => {
     const localRun = await lab.localRun('slower.forge.json', join(lab.dir, 'ws-local'));
     const { url } = await lab.startRedis();
-    const ws = await workspace('ws-spread');
+    const ws = await lab.workspace('ws-spread');
     const aLog: string[] = [];
     const bLog: string[] = [];
     const a = lab.startWorker(url, join(ws, '.forge'), aLog);
@@ -90,7 +82,7 @@ describe('one shard-parallel node spread over queue workers', () => {
   it('a worker SIGKILLed mid-node: the other redoes its shard job; no row lost or duplicated, hashes equal a local run', async () => {
     const localRun = await lab.localRun('slower.forge.json', join(lab.dir, 'ws-local-2'));
     const { url } = await lab.startRedis();
-    const ws = await workspace('ws-kill');
+    const ws = await lab.workspace('ws-kill');
     const aLog: string[] = [];
     const a = lab.startWorker(url, join(ws, '.forge'), aLog);
     const run = lab.cli(['run', join(lab.dir, 'slower.forge.json'), '-w', ws, '--json', '--queue', url]);
@@ -124,7 +116,7 @@ describe('one shard-parallel node spread over queue workers', () => {
 
   it('cancelling the run while a worker holds one shard job removes the pending ones', async () => {
     const { url } = await lab.startRedis();
-    const ws = await workspace('ws-cancel');
+    const ws = await lab.workspace('ws-cancel');
     const log: string[] = [];
     lab.startWorker(url, join(ws, '.forge'), log);
     const queue = new Queue(QUEUE_NAME, { connection: redisOptions(url) });
@@ -150,7 +142,7 @@ describe('one shard-parallel node spread over queue workers', () => {
 
   it('a shard job that fails fails the node naming its input shard', async () => {
     const { url } = await lab.startRedis();
-    const ws = await workspace('ws-fail');
+    const ws = await lab.workspace('ws-fail');
     const bad = { ...SLOWER, nodes: [SLOWER.nodes[0], { id: 'keep', type: 'transform.filter', params: { where: "CASE WHEN id = 'd5500' THEN error('bad row d5500') ELSE score > 0.4 END" } }] };
     writeFileSync(join(lab.dir, 'bad.forge.json'), JSON.stringify(bad));
     const log: string[] = [];

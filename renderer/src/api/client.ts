@@ -1,4 +1,20 @@
-import type { ArtifactManifest, Diagnostic, GraphDocument, GraphPlan, Health, LineageStep, NodeTypeInfo, Preview, RunDetail, RunDiff, RunEvent, RunMode, RunRow, WorkspaceFile } from './types';
+import type {
+  ArtifactManifest,
+  Diagnostic,
+  GraphDocument,
+  GraphPlan,
+  Health,
+  LineageStep,
+  NodeTypeInfo,
+  Preview,
+  RunDetail,
+  RunDiff,
+  RunEvent,
+  RunMode,
+  RunRow,
+  WorkerInfo,
+  WorkspaceFile,
+} from './types';
 
 /** An API error with the server's message and, for invalid graphs, its diagnostics. */
 export class ApiError extends Error {
@@ -31,17 +47,6 @@ export interface TrustItem {
 export interface AppSettings {
   grantedFolders: string[];
   sessionGranted?: string[];
-}
-
-/** A connected `forge worker` (its heartbeat): what GET /api/workers lists. */
-export interface WorkerInfo {
-  id: string;
-  host: string;
-  pid: number;
-  store: string;
-  startedAt: string;
-  /** `shards`: the input shards of a shard job (`0-3`); absent for a whole node. */
-  running: { jobId: string; nodeId: string; nodeType: string; since: string; shards?: string }[];
 }
 
 /**

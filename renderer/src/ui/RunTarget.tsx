@@ -1,6 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { createPortal } from 'react-dom';
-import type { WorkerInfo } from '../api/client';
+import type { WorkerInfo } from '../api/types';
 import { api } from '../store/app';
 import { useUi } from '../store/ui';
 
@@ -176,7 +176,7 @@ function RunTargetPopover({ anchor, onClose }: { anchor: HTMLElement | null; onC
             </div>
           ) : null}
           {!error && workers && workers.length > 0 ? (
-            <ul className="rt-list">
+            <ul className="diag-list rt-list">
               {workers.map((w) => (
                 <li key={w.id} data-testid="rt-worker">
                   <div className="rt-who">
