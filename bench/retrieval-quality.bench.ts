@@ -1,15 +1,17 @@
-import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { BagEncoder, DEFAULT_HASHED, l2normalize } from '../nodes/_sdk/vectors/encoders.js';
+import { DEFAULT_HASHED } from '../nodes/_sdk/vectors/encoders.js';
+import { DEFAULT_LEARNED, learnedDim, trainLearned } from '../nodes/_sdk/vectors/learned.js';
+import { learnedToOnnx, runLearned } from '../nodes/_sdk/vectors/learned-onnx.js';
+import { createSession } from '../nodes/_sdk/onnx/session.js';
 import { trainFastText } from '../nodes/_sdk/fasttext/train.js';
-import { ExactSearcher } from '../nodes/_sdk/vectors/knn.js';
-import { bm25PoolScores, lexicalTokens, reciprocalRankFusion } from '../nodes/_sdk/text/lexical.js';
+import { bm25PoolScores, reciprocalRankFusion } from '../nodes/_sdk/text/lexical.js';
 import { rankQuality, thresholdForTarget, type RankQuality } from '../nodes/_sdk/vectors/rank-metrics.js';
 import { binaryMetrics, confusion } from '../nodes/_sdk/report.js';
 import { Rng } from '../nodes/_sdk/rng.js';
-import { fmt, markdownTable, REPO_ROOT, writeSection } from './lib/report.js';
+import { fmt, markdownTable, writeSection } from './lib/report.js';
+import { denseScores, embedHashed, ensurePool, POOL_DIR, readJsonl, tfidfScores } from './lib/retrieval-pool.js';
 
 /**
  * Retrieval quality on a realistic labelled pool (issue 10): agent-like documents hidden among man
@@ -20,102 +22,36 @@ import { fmt, markdownTable, REPO_ROOT, writeSection } from './lib/report.js';
  * picked on a validation split, then classifier filter).
  */
 
-interface Row {
-  id: string;
-  text: string;
-  source: string;
-  is_agent?: boolean;
-}
-
 const HASHED = 'hashed n-gram embedder (old default), mean-top-3 cosine';
 const TFIDF = 'TF-IDF cosine (baseline), mean-top-3';
 const BM25 = 'BM25, seeds as queries, mean-top-3 (ml.bm25 default: per-seed self normalisation)';
 const BM25_BEST = 'BM25, per-seed best-match normalisation (normalize: best)';
 const HYBRID = 'hybrid RRF: BM25 + hashed embedder (ml.bm25 with dense input)';
+const LEARNED = 'learned embedder (ml.embed-train defaults, trained on seeds + pool), mean-top-3 cosine';
+const HYBRID_LEARNED = 'hybrid RRF: BM25 + learned embedder';
 
-const POOL_DIR = join(REPO_ROOT, 'bench', 'out', 'retrieval-pool');
+const LEARNED_NOTE =
+  "How the learned embedder's settings were chosen: its defaults (mix 0.3; 768 lexical dims, 512 of them exact; 64 skipgram dims with char 3–5-grams; 3 epochs over at most 1 M tokens) were set before any pool figure was seen, except the 512 exact dims, added after 768 random-indexing dims alone scored below TF-IDF on the pool (they barely changed it). The validation split meant for tuning (a fifth of the seeds held out as positives among the Gutenberg general text, scored against the other seeds, no pool labels) cannot tell settings apart: average precision 1.000 for every mix from 0 to 1, and for TF-IDF. A positive-unlabelled proxy (the held-out seeds hidden in the unlabelled pool, counted as the only positives) gives 0.308 at mix 0, 0.312 at 0.3, 0.417 at 1 (TF-IDF 0.316). For sensitivity only (pool labels, not used to choose; `bench/learned-embedder-quick.ts`, 2026-12-02): mix 0.2, 0.3, 0.5, 0.7, 1 give AP 0.970, 0.972, 0.972, 0.972, 0.972 and R@P0.8 0.954, 0.952, 0.951, 0.947, 0.945; mix 0 (the lexical part alone: exact + random-indexing dims) gives 0.827 / 0.670, below TF-IDF, as did 768 random-indexing dims alone (0.820 / 0.682). So the gain over TF-IDF comes from the skipgram part, which learns what separates the pool's kinds of text (API references, schemas and traces vs man pages, changelogs and prose, formatting vocabulary included); a pool whose negatives look more like API docs would narrow it.";
 
-function readJsonl(file: string): Row[] {
-  return readFileSync(file, 'utf8')
-    .split('\n')
-    .filter((l) => l.trim())
-    .map((l) => JSON.parse(l) as Row);
-}
-
-function ensurePool(): void {
-  if (existsSync(join(POOL_DIR, 'pool.jsonl'))) return;
-  console.log('building the evaluation pool (man pages, Debian docs, prose, agent docs)…');
-  execFileSync('/usr/bin/python3', [join(REPO_ROOT, 'bench', 'retrieval-quality-pool.py'), POOL_DIR], { stdio: 'inherit' });
-}
-
-/** Pool-mode dense scores: mean of the m best cosine similarities to the seeds. */
-async function denseScores(seeds: Float32Array, nSeeds: number, pool: Float32Array, nPool: number, dim: number, m: number): Promise<Float64Array> {
-  const searcher = await ExactSearcher.open({ provider: 'cpu' });
+/** Trains the learned embedder on seeds + pool and embeds both through its ONNX model (the ml.embed path). */
+async function learnedScores(seedTexts: readonly string[], poolTexts: readonly string[], m: number): Promise<{ scores: Float64Array; note: string }> {
+  const t = performance.now();
+  const model = trainLearned([...seedTexts, ...poolTexts], DEFAULT_LEARNED, { log: (msg) => console.log(`  ${msg}`) });
+  const trainS = (performance.now() - t) / 1000;
+  const { bytes, padId } = learnedToOnnx(model);
+  const { session } = await createSession(bytes, { provider: 'cpu' });
   try {
-    const res = await searcher.search(seeds, nSeeds, pool, nPool, dim, m);
-    const out = new Float64Array(nPool);
-    for (let i = 0; i < nPool; i++) {
-      let s = 0;
-      for (let j = 0; j < m; j++) s += res.scores[i * m + j]!;
-      out[i] = s / m;
-    }
-    return out;
+    const mf = { vocab: model.vocab, oovBuckets: model.oovBuckets, padId, lexicalDim: model.lexicalDim, semanticDim: model.semanticDim };
+    const dim = learnedDim(model);
+    const seedsV = await runLearned(session, mf, seedTexts, 256);
+    const poolV = await runLearned(session, mf, poolTexts, 256);
+    return {
+      scores: await denseScores(seedsV, seedTexts.length, poolV, poolTexts.length, dim, m),
+      note: `${dim} dims (${model.lexicalDim} lexical + ${model.semanticDim} skipgram, mix ${model.mix}), vocabulary ${model.vocab.length}; training ${fmt(trainS, 1)} s, ONNX ${fmt(bytes.length / 1e6, 0)} MB`,
+    };
   } finally {
-    await searcher.close();
+    await session.release();
   }
-}
-
-async function embedHashed(texts: readonly string[]): Promise<Float32Array> {
-  const enc = await BagEncoder.hashed(DEFAULT_HASHED, { provider: 'cpu', batchSize: 256 });
-  try {
-    const { data } = await enc.encode(texts);
-    l2normalize(data, enc.dim);
-    return data;
-  } finally {
-    await enc.close();
-  }
-}
-
-/** TF-IDF cosine (sublinear tf, smooth idf, L2-normalised), mean of the m best seed similarities. */
-function tfidfScores(seeds: readonly string[], pool: readonly string[], m: number): Float64Array {
-  const docs = [...seeds, ...pool].map(lexicalTokens);
-  const df = new Map<string, number>();
-  for (const d of docs) for (const t of new Set(d)) df.set(t, (df.get(t) ?? 0) + 1);
-  const N = docs.length;
-  const vec = (toks: string[]) => {
-    const tf = new Map<string, number>();
-    for (const t of toks) tf.set(t, (tf.get(t) ?? 0) + 1);
-    let norm = 0;
-    const v = new Map<string, number>();
-    for (const [t, c] of tf) {
-      const w = (1 + Math.log(c)) * (1 + Math.log((1 + N) / (1 + df.get(t)!)));
-      v.set(t, w);
-      norm += w * w;
-    }
-    const inv = norm > 0 ? 1 / Math.sqrt(norm) : 0;
-    for (const [t, w] of v) v.set(t, w * inv);
-    return v;
-  };
-  // Inverted index over the seeds; each pool document accumulates dot products with every seed.
-  const postings = new Map<string, { seed: number; w: number }[]>();
-  docs.slice(0, seeds.length).forEach((d, s) => {
-    for (const [t, w] of vec(d)) {
-      let list = postings.get(t);
-      if (!list) postings.set(t, (list = []));
-      list.push({ seed: s, w });
-    }
-  });
-  const out = new Float64Array(pool.length);
-  const acc = new Float64Array(seeds.length);
-  for (let i = 0; i < pool.length; i++) {
-    acc.fill(0);
-    for (const [t, w] of vec(docs[seeds.length + i]!)) for (const p of postings.get(t) ?? []) acc[p.seed] = acc[p.seed]! + w * p.w;
-    const top = Array.from(acc).sort((a, b) => b - a);
-    let s = 0;
-    for (let j = 0; j < m; j++) s += top[j] ?? 0;
-    out[i] = s / m;
-  }
-  return out;
 }
 
 function qualityRow(name: string, q: RankQuality, seconds: number, note = ''): string[] {
@@ -154,6 +90,14 @@ async function main(): Promise<void> {
   await timed(BM25_BEST, () => bm25PoolScores(seedTexts, poolTexts, { m, normalize: 'best' }));
   await timed(HYBRID, () => reciprocalRankFusion([scores[BM25]!, scores[HASHED]!]));
   await timed('hybrid RRF: BM25 + TF-IDF', () => reciprocalRankFusion([scores[BM25]!, scores[TFIDF]!]));
+  let learnedNote = '';
+  await timed(LEARNED, async () => {
+    const r = await learnedScores(seedTexts, poolTexts, m);
+    learnedNote = r.note;
+    return r.scores;
+  });
+  rows[rows.length - 1]![6] = learnedNote;
+  await timed(HYBRID_LEARNED, () => reciprocalRankFusion([scores[BM25]!, scores[LEARNED]!]));
 
   // Classifier: seeds (positive) vs general prose (negative), 10 % of each held out, as the example trains it.
   const rng = new Rng(7);
@@ -201,7 +145,7 @@ async function main(): Promise<void> {
   // at 0.5. Reported on the other half, which chose nothing.
   const half = pool.map(() => rng.next() < 0.5);
   const pipeRows: string[][] = [];
-  for (const name of [BM25, HYBRID, TFIDF]) {
+  for (const name of [BM25, HYBRID, LEARNED, HYBRID_LEARNED, TFIDF]) {
     const s = scores[name]!;
     const val = (a: ArrayLike<number> | boolean[]) => Array.from(a as ArrayLike<number>).filter((_, i) => half[i]);
     const chosen = thresholdForTarget(
@@ -231,7 +175,12 @@ async function main(): Promise<void> {
     const d = rankQuality(scores[BM25]!, labels);
     const t = rankQuality(scores[TFIDF]!, labels);
     const met = d.averagePrecision >= 0.6 && d.recallAtP80 >= 0.6 && d.averagePrecision > t.averagePrecision;
-    return `Issue 10 target (default retriever, no downloaded weights: AP ≥ 0.6, recall ≥ 0.6 at precision ≥ 0.8, above TF-IDF in the same run): ${met ? 'met' : 'NOT met'} by BM25 (AP ${fmt(d.averagePrecision, 3)}, R@P0.8 ${fmt(d.recallAtP80, 3)}) vs TF-IDF (AP ${fmt(t.averagePrecision, 3)}, R@P0.8 ${fmt(t.recallAtP80, 3)}).`;
+    const l = rankQuality(scores[LEARNED]!, labels);
+    const lMet = l.averagePrecision > t.averagePrecision && l.recallAtP80 > t.recallAtP80;
+    return [
+      `Issue 10 target (default retriever, no downloaded weights: AP ≥ 0.6, recall ≥ 0.6 at precision ≥ 0.8, above TF-IDF in the same run): ${met ? 'met' : 'NOT met'} by BM25 (AP ${fmt(d.averagePrecision, 3)}, R@P0.8 ${fmt(d.recallAtP80, 3)}) vs TF-IDF (AP ${fmt(t.averagePrecision, 3)}, R@P0.8 ${fmt(t.recallAtP80, 3)}).`,
+      `Learned default embedder (issue 10 item 2, must beat TF-IDF on AP and R@P0.8): ${lMet ? 'met' : 'NOT met'} (AP ${fmt(l.averagePrecision, 3)}, R@P0.8 ${fmt(l.recallAtP80, 3)}). How its settings were chosen: next paragraph.`,
+    ].join('\n\n');
   })();
   const total = (performance.now() - t0) / 1000;
   const summary = JSON.parse(readFileSync(join(POOL_DIR, 'summary.json'), 'utf8')) as { by_source: Record<string, number> };
@@ -251,6 +200,8 @@ async function main(): Promise<void> {
     markdownTable(['method', 'average precision', 'recall @ precision ≥ 0.8', 'recall @ precision ≥ 0.9', 'precision @ #positives', 'seconds', 'note'], rows),
     '',
     verdict,
+    '',
+    LEARNED_NOTE,
     '',
     'Classifier (fastText-style, seeds vs general prose, dim 100, 5 epochs, word bigrams), threshold 0.5:',
     '',

@@ -1,18 +1,7 @@
 // Checks shared by the e2e tests; kept apart from harness.ts, which benches load outside vitest.
-import type { Browser, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
-import { launch, shot, type Served } from './harness.js';
-
-/** Opens the served app in a fresh Chromium and waits until it is ready; a page error while loading fails the test. */
-export async function openApp(s: Served): Promise<{ browser: Browser; page: Page }> {
-  const { browser, page } = await launch();
-  const errors: string[] = [];
-  page.on('pageerror', (e) => errors.push(e.message));
-  await page.goto(s.url);
-  await page.waitForSelector('body[data-ready="true"]');
-  expect(errors).toEqual([]);
-  return { browser, page };
-}
+import { shot } from './harness.js';
 
 /**
  * Screenshots at both window sizes the app is checked at, ending at the larger one; the toolbar must

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphDocument } from '../engine/graph/document.js';
-import { chromiumAvailable, CHROMIUM, launch, REPO, serve, shot, type Served } from './harness.js';
+import { chromiumAvailable, CHROMIUM, openApp, REPO, serve, shot, type Served } from './harness.js';
 
 const EXAMPLE = JSON.parse(readFileSync(join(REPO, 'resources', 'examples', 'hephaestus-forge.forge.json'), 'utf8')) as GraphDocument;
 
@@ -57,10 +57,7 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
       mkdirSync(join(ws, 'data'));
       writeFileSync(join(ws, 'data', 'input.jsonl'), Array.from({ length: 8 }, (_, i) => JSON.stringify({ id: `r${i}`, text: `record ${i}` })).join('\n') + '\n');
     });
-    ({ browser, context, page } = await launch());
-    page.on('dialog', (d) => void d.accept());
-    await page.goto(served.url);
-    await page.waitForSelector('body[data-ready="true"]');
+    ({ browser, context, page } = await openApp(served, { acceptDialogs: true }));
   });
 
   afterAll(async () => {

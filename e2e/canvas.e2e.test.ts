@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphDocument } from '../engine/graph/document.js';
 import type { RunDetail, RunRow } from '../engine/provenance/queries.js';
-import { api, chromiumAvailable, CHROMIUM, launch, RESULTS, serve, shot, type Served } from './harness.js';
+import { api, chromiumAvailable, CHROMIUM, dragBetween, openApp, RESULTS, serve, shot, type Served } from './harness.js';
 
 const RECORDS = Array.from({ length: 10 }, (_, i) => ({
   id: `r${i + 1}`,
@@ -34,11 +34,7 @@ async function dragConnection(from: string, fromPort: string, to: string, toPort
   const a = await node(from).locator(`.react-flow__handle.source[data-handleid="${fromPort}"]`).boundingBox();
   const b = await node(to).locator(`.react-flow__handle.target[data-handleid="${toPort}"]`).boundingBox();
   if (!a || !b) throw new Error(`handles not found: ${from}.${fromPort} → ${to}.${toPort}`);
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2 + 20, { steps: 8 });
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 8 });
-  await page.mouse.up();
+  await dragBetween(page, a, b);
 }
 
 async function select(id: string): Promise<void> {
@@ -81,12 +77,8 @@ describe.skipIf(!chromiumAvailable())(`canvas e2e (Chromium at ${CHROMIUM})`, ()
       mkdirSync(join(ws, 'data'));
       writeFileSync(join(ws, 'data', 'input.jsonl'), RECORDS.map((r) => JSON.stringify(r)).join('\n') + '\n');
     });
-    ({ browser, page } = await launch());
-    page.on('dialog', (d) => void d.accept());
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(served.url);
-    await page.waitForSelector('body[data-ready="true"]');
+    let errors: string[];
+    ({ browser, page, errors } = await openApp(served, { acceptDialogs: true }));
     expect(errors).toEqual([]);
   });
 

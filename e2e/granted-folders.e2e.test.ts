@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail, RunRow } from '../engine/provenance/queries.js';
-import { api, chromiumAvailable, CHROMIUM, serve, type Served } from './harness.js';
-import { openApp, shotsAtBothSizes } from './app-checks.js';
+import { shotsAtBothSizes } from './app-checks.js';
+import { api, chromiumAvailable, CHROMIUM, openApp, serve, type Served } from './harness.js';
 
 let served: Served;
 let browser: Browser;
@@ -39,7 +39,9 @@ describe.skipIf(!chromiumAvailable())(`granted folders e2e (Chromium at ${CHROMI
       };
       writeFileSync(join(ws, 'graphs', 'stranger.forge.json'), JSON.stringify(doc, null, 2));
     });
-    ({ browser, page } = await openApp(served));
+    let errors: string[];
+    ({ browser, page, errors } = await openApp(served));
+    expect(errors).toEqual([]);
   });
 
   afterAll(async () => {

@@ -70,6 +70,36 @@ export async function launch(): Promise<{ browser: Browser; context: BrowserCont
   return { browser, context, page };
 }
 
+/**
+ * Chromium on the served app, optionally opening a graph file (relative to the workspace), once the
+ * UI says it is ready. `errors` collects uncaught page errors for the whole session: tests expect none.
+ */
+export async function openApp(s: Served, opts: { file?: string; acceptDialogs?: boolean } = {}): Promise<{ browser: Browser; context: BrowserContext; page: Page; errors: string[] }> {
+  const { browser, context, page } = await launch();
+  if (opts.acceptDialogs) page.on('dialog', (d) => void d.accept());
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(opts.file ? `${s.url}&file=${encodeURIComponent(opts.file)}` : s.url);
+  await page.waitForSelector('body[data-ready="true"]');
+  return { browser, context, page, errors };
+}
+
+/** Drags the mouse from the centre of box `a` to the centre of box `b` in steps, as a user draws an edge. */
+export async function dragBetween(page: Page, a: Box, b: Box): Promise<void> {
+  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
+  await page.mouse.down();
+  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2 + 20, { steps: 8 });
+  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 8 });
+  await page.mouse.up();
+}
+
+export interface Box {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
 let shotSeq = 0;
 /** Saves a numbered screenshot of the whole window as a test artefact. */
 export async function shot(page: Page, name: string): Promise<string> {

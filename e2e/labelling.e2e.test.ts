@@ -4,7 +4,7 @@ import { cpSync, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { api, chromiumAvailable, CHROMIUM, launch, REPO, serve, shot, type Served } from './harness.js';
+import { api, chromiumAvailable, CHROMIUM, openApp, REPO, serve, shot, type Served } from './harness.js';
 
 const GRAPH = 'resources/examples/labelling.forge.json';
 const SAMPLE_SIZE = 40;
@@ -50,11 +50,8 @@ describe.skipIf(!chromiumAvailable())(`labelling panel e2e (Chromium at ${CHROMI
       cpSync(join(REPO, 'resources/data/labelled-pool'), join(ws, 'resources/data/labelled-pool'), { recursive: true });
       cpSync(join(REPO, 'resources/data/agent/torchhub_api.jsonl'), join(ws, 'resources/data/agent/torchhub_api.jsonl'));
     });
-    ({ browser, page } = await launch());
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(`${served.url}&file=${encodeURIComponent(GRAPH)}`);
-    await page.waitForSelector('body[data-ready="true"]');
+    let errors: string[];
+    ({ browser, page, errors } = await openApp(served, { file: GRAPH }));
     // expect.poll is only allowed inside a test; wait in the page instead.
     await page.waitForFunction("document.querySelectorAll('.react-flow__node').length === 4");
     expect(errors).toEqual([]);

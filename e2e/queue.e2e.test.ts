@@ -9,8 +9,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail } from '../engine/provenance/queries.js';
 import { freePort } from '../engine/test/queue-harness.js';
-import { api, chromiumAvailable, CHROMIUM, REPO, serve, type Served } from './harness.js';
-import { openApp, shotsAtBothSizes } from './app-checks.js';
+import { api, chromiumAvailable, CHROMIUM, openApp, REPO, serve, type Served } from './harness.js';
+import { shotsAtBothSizes } from './app-checks.js';
 
 const REDIS = '/usr/bin/redis-server';
 
@@ -50,7 +50,9 @@ describe.skipIf(!chromiumAvailable() || !existsSync(REDIS))(`queue run setting e
     // The worker mounts the workspace's store, as a worker on another machine would through NFS.
     worker = spawn(process.execPath, [join(REPO, 'bin', 'forge.mjs'), 'worker', '--queue', queueUrl, '--store', join(served.workspace, '.forge')], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
     worker.stderr?.on('data', (d: Buffer) => workerLog.push(d.toString()));
-    ({ browser, page } = await openApp(served));
+    let errors: string[];
+    ({ browser, page, errors } = await openApp(served));
+    expect(errors).toEqual([]);
   });
 
   afterAll(async () => {

@@ -9,7 +9,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphDocument } from '../engine/graph/document.js';
 import type { RunDetail } from '../engine/provenance/queries.js';
-import { api, chromiumAvailable, CHROMIUM, launch, RESULTS, serve, shot, type Served } from './harness.js';
+import { api, chromiumAvailable, CHROMIUM, dragBetween, openApp, RESULTS, serve, shot, type Served } from './harness.js';
 
 const GRAPH = 'pipeline.forge.json';
 const RECORDS = Array.from({ length: 40 }, (_, i) => ({ id: `r${i + 1}`, text: `Record ${i + 1}: a line of text about topic ${i % 5}.` }));
@@ -34,7 +34,7 @@ const PIPELINE = {
 let served: Served;
 let browser: Browser;
 let page: Page;
-const errors: string[] = [];
+let errors: string[] = [];
 
 // Generous waits on state (never sleeps): the machine running this may be busy.
 const WAIT = { timeout: 60_000, interval: 150 };
@@ -78,11 +78,7 @@ async function settledBox(selector: ReturnType<Page['locator']>): Promise<{ x: n
 async function dragConnection(from: string, fromPort: string, to: string, toPort: string): Promise<void> {
   const a = await settledBox(node(from).locator(`.react-flow__handle.source[data-handleid="${fromPort}"]`));
   const b = await settledBox(node(to).locator(`.react-flow__handle.target[data-handleid="${toPort}"]`));
-  await page.mouse.move(a.x + a.width / 2, a.y + a.height / 2);
-  await page.mouse.down();
-  await page.mouse.move((a.x + b.x) / 2, (a.y + b.y) / 2 + 20, { steps: 8 });
-  await page.mouse.move(b.x + b.width / 2, b.y + b.height / 2, { steps: 8 });
-  await page.mouse.up();
+  await dragBetween(page, a, b);
 }
 
 /** Screenshots at both window sizes in both themes, then back to 1600×1000 dark. */
@@ -112,11 +108,7 @@ describe.skipIf(!chromiumAvailable())(`subgraph e2e (Chromium at ${CHROMIUM})`, 
       writeFileSync(join(ws, 'data', 'input.jsonl'), RECORDS.map((r) => JSON.stringify(r)).join('\n') + '\n');
       writeFileSync(join(ws, GRAPH), JSON.stringify(PIPELINE, null, 2));
     });
-    ({ browser, page } = await launch());
-    page.on('pageerror', (e) => errors.push(e.message));
-    page.on('dialog', (d) => void d.accept());
-    await page.goto(`${served.url}&file=${encodeURIComponent(GRAPH)}`);
-    await page.waitForSelector('body[data-ready="true"]');
+    ({ browser, page, errors } = await openApp(served, { file: GRAPH, acceptDialogs: true }));
     await page.locator('.react-flow__node').nth(3).waitFor({ timeout: 60_000 });
   });
 

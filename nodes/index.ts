@@ -25,6 +25,7 @@ import fitMixingLaw from './fit-mixing-law/index.js';
 import fitScalingLaw from './fit-scaling-law/index.js';
 import viewProjection from './view-projection/index.js';
 import mlEmbed from './embedder/index.js';
+import mlEmbedTrain from './embed-train/index.js';
 import mlIndexHnsw from './knn-index/index.js';
 import mlRetrieve from './retriever/index.js';
 import mlClassifierTrain from './classifier-train/index.js';
@@ -67,6 +68,7 @@ export const NODE_TYPES: readonly NodeType[] = [
   fitScalingLaw,
   viewProjection,
   mlEmbed,
+  mlEmbedTrain,
   mlIndexHnsw,
   mlRetrieve,
   mlClassifierTrain,

@@ -1,5 +1,6 @@
 // Preloaded into a measured child process with `node --import <this file> …`. On exit it writes the
-// process's peak resident set size (VmHWM from /proc/self/status, and getrusage's maxRSS) as JSON to
+// process's peak resident set size (VmHWM from /proc/self/status, and getrusage's maxRSS) and the CPU
+// time of all its threads (user + system) as JSON to
 // the file named by BENCH_RSS_OUT. `exit` handlers run on process.exit() too, which is how both the
 // forge CLI and the DuckDB baseline end.
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,10 @@ if (out) {
     } catch {
       // not Linux: maxRSS below still answers
     }
-    writeFileSync(out, JSON.stringify({ pid: process.pid, vmHwmBytes: hwmKiB === null ? null : hwmKiB * 1024, maxRssBytes: process.resourceUsage().maxRSS * 1024 }));
+    const usage = process.resourceUsage();
+    writeFileSync(
+      out,
+      JSON.stringify({ pid: process.pid, vmHwmBytes: hwmKiB === null ? null : hwmKiB * 1024, maxRssBytes: usage.maxRSS * 1024, cpuMs: (usage.userCPUTime + usage.systemCPUTime) / 1000 }),
+    );
   });
 }

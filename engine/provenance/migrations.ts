@@ -2,6 +2,22 @@
  * Schema migrations, applied in order; `PRAGMA user_version` holds how many have run.
  * Never edit a shipped migration: add a new one.
  */
+
+/**
+ * An execution's inputs and outputs are the same relation (execution, port, artifact) in two
+ * directions. The text this returns is part of migration 1: changing it edits a shipped migration
+ * (migrations.test.ts pins the text).
+ */
+function portLinkTable(name: string): string {
+  return `  CREATE TABLE ${name} (
+    execution_id TEXT NOT NULL REFERENCES executions(id),
+    port TEXT NOT NULL,
+    artifact_hash TEXT NOT NULL,
+    PRIMARY KEY (execution_id, port)
+  );
+  CREATE INDEX ${name}_artifact ON ${name}(artifact_hash);`;
+}
+
 export const MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE events (
@@ -65,20 +81,8 @@ export const MIGRATIONS: readonly string[] = [
     producer_execution_id TEXT REFERENCES executions(id),
     created_at TEXT NOT NULL
   );
-  CREATE TABLE execution_inputs (
-    execution_id TEXT NOT NULL REFERENCES executions(id),
-    port TEXT NOT NULL,
-    artifact_hash TEXT NOT NULL,
-    PRIMARY KEY (execution_id, port)
-  );
-  CREATE INDEX execution_inputs_artifact ON execution_inputs(artifact_hash);
-  CREATE TABLE execution_outputs (
-    execution_id TEXT NOT NULL REFERENCES executions(id),
-    port TEXT NOT NULL,
-    artifact_hash TEXT NOT NULL,
-    PRIMARY KEY (execution_id, port)
-  );
-  CREATE INDEX execution_outputs_artifact ON execution_outputs(artifact_hash);
+${portLinkTable('execution_inputs')}
+${portLinkTable('execution_outputs')}
   CREATE TABLE execution_files (
     execution_id TEXT NOT NULL REFERENCES executions(id),
     path TEXT NOT NULL,

@@ -1,9 +1,12 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { sqlIdent, sqlString } from './sql.js';
-import { rmSync } from 'node:fs';
-import { SCRATCH_OPTIONS, writeShardsFromParquet } from './dataset.js';
+import { sqlIdent, sqlString, sqlStringList } from './sql.js';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeShards, PARQUET_OPTIONS, SCRATCH_OPTIONS, SHARD_DIR, shardFile, shardRows, writeShardsFromParquet } from './dataset.js';
 import type { FieldRequirement, LineProblem } from './jsonl-diagnose.js';
-import { NodeError, throwIfAborted } from './node-error.js';
+import { copyByteRange, lineSlices } from './line-slices.js';
+import { CancelledError, NodeError, throwIfAborted } from './node-error.js';
+import { writeShardFiles, type ShardJob } from './shard-writer.js';
 import type { OutputBuilder } from './types.js';
 
 export interface LoadSpec {
@@ -23,6 +26,12 @@ export interface LoadSpec {
   diagnose?: (required?: FieldRequirement) => Promise<LineProblem | null>;
   /** Finds the lines where a duplicated id occurs first and again. */
   locateDuplicate?: (id: string) => Promise<{ line: number; firstLine: number } | null>;
+  /**
+   * Formats with one record per line (JSON Lines): the input file, and the relation that reads a file
+   * holding some of its lines with the columns described from the whole file (a DuckDB struct of
+   * name: type). With it the loader parses slices of lines straight into shards; see loadLineSlices.
+   */
+  readLines?: { path: string; relation: (file: string, columns: string) => string };
   signal: AbortSignal;
 }
 
@@ -64,38 +73,32 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
     throw new NodeError(`no column "${spec.idField}" for ids (columns: ${[...names].join(', ')})`, { file: spec.file, field: spec.idField });
   }
 
-  // One streaming pass into Parquet (no window function: that would hold the whole file in memory),
-  // then every check runs on the columnar copy, and ids are numbered from Parquet row positions.
   const excluded = ['id', 'text', 'source', spec.textField, spec.idField].filter((c): c is string => !!c && names.has(c));
   const rest = excluded.length > 0 ? `t.* EXCLUDE (${[...new Set(excluded)].map(sqlIdent).join(', ')})` : 't.*';
   const sourceExpr = spec.keepSourceColumn && names.has('source') ? `coalesce(CAST(t.source AS VARCHAR), ${sqlString(spec.source)})` : sqlString(spec.source);
   const idExpr = spec.idField ? `CAST(t.${sqlIdent(spec.idField)} AS VARCHAR)` : 'NULL::VARCHAR';
-  // Next to the output's staging folder (`staging/<execution>.<port>.load.parquet`), so discarding
-  // the execution's staging removes it too.
+  const fields = `t.${sqlIdent(spec.textField)} AS text, ${sourceExpr} AS source, ${rest}`;
+
+  if (spec.readLines && columns.every((c) => !DETECTED_FORMAT_TYPE.test(c.type))) {
+    // Ids numbered by record position: the records before a slice are the lines before it (checked).
+    const numbered = (offset: number) => `${sqlString(`${spec.source}:`)} || (${offset} + row_number() OVER ()) AS id`;
+    const select = (offset: number) => `${spec.idField ? `${idExpr} AS id` : numbered(offset)}, ${fields}`;
+    const rows = await loadLineSlices(conn, spec, spec.readLines, columns, select, out, located);
+    if (rows !== null) return rows;
+  }
+
+  // One streaming pass into Parquet (no window function: that would hold the whole file in memory),
+  // then every check runs on the columnar copy, and ids are numbered from Parquet row positions.
   const firstPass = `${out.dir}.load.parquet`;
   const staged = `read_parquet(${sqlString(firstPass)}, file_row_number = true)`;
 
   try {
     await conn.run(
-      `COPY (SELECT ${idExpr} AS id, t.${sqlIdent(spec.textField)} AS text, ${sourceExpr} AS source, ${rest} FROM ${spec.relation} t)
+      `COPY (SELECT ${idExpr} AS id, ${fields} FROM ${spec.relation} t)
        TO ${sqlString(firstPass)} (${SCRATCH_OPTIONS})`,
     );
-    const row = await nullCounts(conn, firstPass, staged);
-    if (row.n === 0) throw new NodeError('no records in the file', { file: spec.file, line: 1 });
-    if (row.missing > 0) throw await located(`${String(row.missing)} record(s) have no "${spec.textField}"`, textRequirement);
+    await checkRecords(conn, spec, [firstPass], staged, 'file_row_number', located);
     if (spec.idField) {
-      if (row.missing_ids > 0) {
-        throw await located(`${String(row.missing_ids)} record(s) have no "${spec.idField}"`, { field: spec.idField, string: false });
-      }
-      // The duplicate that appears first in the file, so the message is the same on every run.
-      const dup = await conn.runAndReadAll(`SELECT id, count(*)::BIGINT AS n FROM ${staged} GROUP BY 1 HAVING count(*) > 1 ORDER BY min(file_row_number) LIMIT 1`);
-      const d = dup.getRowObjects()[0];
-      if (d) {
-        const id = String(d.id);
-        const where = spec.locateDuplicate ? await spec.locateDuplicate(id) : null;
-        const lines = where ? ` (first on line ${where.firstLine}, again on line ${where.line})` : '';
-        throw new NodeError(`id ${JSON.stringify(id)} appears ${String(d.n)} times${lines}; ids must be unique`, { file: spec.file, line: where?.line, field: spec.idField });
-      }
       // Rewritten rather than adopted: the parallel first pass may cut row groups differently on
       // every run, and a dataset's bytes must depend only on its rows (see writeShardsFromParquet).
       return (await writeShardsFromParquet(conn, firstPass, out)).rows;
@@ -112,16 +115,95 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
   }
 }
 
+/** Types whose text format read_json detects from the whole file; a slice might detect another. */
+const DETECTED_FORMAT_TYPE = /DATE|TIME|INTERVAL/;
+
+type Locate = (fallback: string, required?: FieldRequirement) => Promise<NodeError>;
+
+/**
+ * The dataset contract's checks on the loaded rows (`files`, read as `staged` with `position`
+ * giving file order): some records, every one with a text, and with `idField` set, ids present and
+ * unique; the first problem in file order is thrown.
+ */
+async function checkRecords(conn: DuckDBConnection, spec: LoadSpec, files: string[], staged: string, position: string, located: Locate): Promise<void> {
+  const row = await nullCounts(conn, files, staged);
+  if (row.n === 0) throw new NodeError('no records in the file', { file: spec.file, line: 1 });
+  if (row.missing > 0) throw await located(`${String(row.missing)} record(s) have no "${spec.textField}"`, { field: spec.textField, string: true });
+  if (!spec.idField) return;
+  if (row.missing_ids > 0) throw await located(`${String(row.missing_ids)} record(s) have no "${spec.idField}"`, { field: spec.idField, string: false });
+  // The duplicate that appears first in the file, so the message is the same on every run.
+  const dup = await conn.runAndReadAll(`SELECT id, count(*)::BIGINT AS n FROM ${staged} GROUP BY 1 HAVING count(*) > 1 ORDER BY min(${position}) LIMIT 1`);
+  const d = dup.getRowObjects()[0];
+  if (d) {
+    const id = String(d.id);
+    const where = spec.locateDuplicate ? await spec.locateDuplicate(id) : null;
+    const lines = where ? ` (first on line ${where.firstLine}, again on line ${where.line})` : '';
+    throw new NodeError(`id ${JSON.stringify(id)} appears ${String(d.n)} times${lines}; ids must be unique`, { file: spec.file, line: where?.line, field: spec.idField });
+  }
+}
+
+/**
+ * JSON Lines in one pass: the file is cut into slices of `shardRows()` lines, and each slice is
+ * parsed and written as one shard on the single-threaded shard writer (shards in parallel), so
+ * there is no scratch copy to write and read back. A shard gets the same rows, ids and so bytes as
+ * on the general path. Returns null, leaving no shards, when the file does not fit that: a slice
+ * whose record count differs from its line count (blank lines, a record over several lines) or one
+ * DuckDB cannot read; the general path then loads it, or reports the problem at its line.
+ */
+async function loadLineSlices(
+  conn: DuckDBConnection,
+  spec: LoadSpec,
+  lines: NonNullable<LoadSpec['readLines']>,
+  columns: { name: string; type: string }[],
+  select: (offset: number) => string,
+  out: OutputBuilder,
+  located: Locate,
+): Promise<number | null> {
+  const per = shardRows();
+  const slices = await lineSlices(lines.path, per, spec.signal);
+  if (slices.length === 0) return null;
+  const dir = join(out.dir, SHARD_DIR);
+  mkdirSync(dir, { recursive: true });
+  const struct = `{${columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}}`;
+  const counts: number[] = [];
+  const jobs: ShardJob[] = slices.map((slice, k) => {
+    // Beside the output's staging folder, so discarding the execution's staging removes it too.
+    const file = `${out.dir}.slice-${k}.jsonl`;
+    return {
+      query: `SELECT ${select(k * per)} FROM ${lines.relation(file, struct)} t`,
+      file: shardFile(dir, k),
+      before: () => copyByteRange(lines.path, slice.start, slice.end, file),
+      after: () => rmSync(file, { force: true }),
+    };
+  });
+  const discard = () => {
+    for (const f of readdirSync(dir)) rmSync(join(dir, f), { force: true });
+    return null;
+  };
+  try {
+    await writeShardFiles(jobs, PARQUET_OPTIONS, { signal: spec.signal, onWritten: ({ index, rows }) => (counts[index] = rows) });
+  } catch (err) {
+    if (err instanceof CancelledError) throw err;
+    throwIfAborted(spec.signal);
+    return discard();
+  }
+  if (slices.some((s, k) => counts[k] !== s.lines)) return discard();
+  const files = jobs.map((j) => j.file);
+  const staged = `read_parquet(${sqlStringList(files)}, filename = true, file_row_number = true)`;
+  await checkRecords(conn, spec, files, staged, '(filename, file_row_number)', located);
+  return (await describeShards(conn, dir, out)).rows;
+}
+
 /**
  * Row count and NULL counts of `text` and `id` in the first-pass file. The Parquet footer has them
  * (DuckDB writes null counts for every column chunk), so this reads a few KB instead of scanning
  * the whole text column; a file without those statistics is scanned.
  */
-async function nullCounts(conn: DuckDBConnection, file: string, staged: string): Promise<{ missing: number; missing_ids: number; n: number }> {
+async function nullCounts(conn: DuckDBConnection, files: string[], staged: string): Promise<{ missing: number; missing_ids: number; n: number }> {
   const meta = await conn.runAndReadAll(
     `SELECT path_in_schema AS col, count(*)::BIGINT AS chunks, sum(row_group_num_rows)::BIGINT AS n, sum(stats_null_count)::BIGINT AS nulls,
             count(*) FILTER (WHERE stats_null_count IS NULL)::BIGINT AS unknown
-     FROM parquet_metadata(${sqlString(file)}) WHERE path_in_schema IN ('id', 'text') GROUP BY 1`,
+     FROM parquet_metadata(${sqlStringList(files)}) WHERE path_in_schema IN ('id', 'text') GROUP BY 1`,
   );
   const byCol = new Map(meta.getRowObjects().map((r) => [String(r.col), { chunks: Number(r.chunks), n: Number(r.n), nulls: Number(r.nulls), unknown: Number(r.unknown) }]));
   const text = byCol.get('text');

@@ -27,6 +27,21 @@ export function shardSql(shard: InputShard): string {
   return `read_parquet(${sqlString(shard.file)})`;
 }
 
+/**
+ * A row-wise split of each input shard between two ports in one scan: `query(shard)` gives the
+ * shard's rows plus a BOOLEAN `column` (never NULL) that sends a row to `ports[0]` when true and to
+ * `ports[1]` otherwise; the column itself is not written.
+ */
+export interface ShardSplit {
+  query: (shard: InputShard) => string;
+  column: string;
+  ports: readonly [string, string];
+}
+
+function isSplit(q: Record<string, (shard: InputShard) => string> | ShardSplit): q is ShardSplit {
+  return typeof q.query === 'function' && typeof q.column === 'string' && Array.isArray(q.ports);
+}
+
 export interface ShardMapResult {
   outputs: Record<string, { rows: number; schema: ColumnInfo[] }>;
   shards: number;
@@ -38,7 +53,7 @@ export interface ShardMapResult {
 /**
  * Runs a row-wise node one unit per input shard: for each output port, `queries[port](shard)`
  * gives the rows of that port's shard number i from input shard i (so outputs keep the input's
- * shard order and count, empty shards included). Shards are written in parallel, each
+ * shard order and count, empty shards included); a ShardSplit fills two ports from one scan. Shards are written in parallel, each
  * deterministically; finished shards go to the shard cache under (node key, port, input shard hash),
  * so rerunning a node that was killed half-way writes only the shards it had not finished. Progress
  * reports shards done / total and rows/s; a log line records which shards ran and which were reused.
@@ -47,7 +62,7 @@ export async function mapShards(
   ctx: RunContext<unknown>,
   conn: DuckDBConnection,
   input: ArtifactRef,
-  queries: Record<string, (shard: InputShard) => string>,
+  queries: Record<string, (shard: InputShard) => string> | ShardSplit,
   /** A single-threaded instance to write on; user SQL must pass a confined one (engine/sdk/security). */
   writer?: DuckDBInstance,
 ): Promise<ShardMapResult> {
@@ -56,26 +71,41 @@ export async function mapShards(
   // A shard job computes its shards for the cache only; without one its work would be lost.
   if (subset && !ctx.shardCache) throw new Error(`${ctx.node.type} got a shard subset without a shard cache`);
   const shards = subset ? all.filter((s) => subset.has(s.index)) : all;
-  const ports = Object.keys(queries);
+  const split = isSplit(queries) ? queries : undefined;
+  const ports = split ? [...split.ports] : Object.keys(queries);
   const dirs = Object.fromEntries(ports.map((p) => [p, join(ctx.output(p).dir, SHARD_DIR)]));
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   const cache = ctx.shardCache;
   if (cache) mkdirSync(cache.dir, { recursive: true });
   const cachePath = (port: string, shard: InputShard) => (cache ? shardCachePath(cache, port, shard.hash) : undefined);
 
-  const jobs: (ShardJob & { shard: InputShard; cached?: string })[] = [];
+  const jobs: (ShardJob & { shard: InputShard; cached?: string; cachedOther?: string })[] = [];
   const reused = new Set<number>();
   const pending = new Set<number>();
   for (const shard of shards) {
-    for (const port of ports) {
-      const target = shardFile(dirs[port] as string, shard.index);
-      const cached = cachePath(port, shard);
-      if (cached && existsSync(cached)) {
-        linkOrCopy(cached, target);
+    const target = (port: string) => shardFile(dirs[port] as string, shard.index);
+    if (split) {
+      const [yes, no] = split.ports;
+      const cached = cachePath(yes, shard);
+      const cachedOther = cachePath(no, shard);
+      // Both sides come from one scan: a shard is reused only when both are cached.
+      if (cached && cachedOther && existsSync(cached) && existsSync(cachedOther)) {
+        linkOrCopy(cached, target(yes));
+        linkOrCopy(cachedOther, target(no));
         continue;
       }
       pending.add(shard.index);
-      jobs.push({ query: (queries[port] as (s: InputShard) => string)(shard), file: target, shard, cached });
+      jobs.push({ query: split.query(shard), file: target(yes), split: { column: split.column, other: target(no) }, shard, cached, cachedOther });
+      continue;
+    }
+    for (const port of ports) {
+      const cached = cachePath(port, shard);
+      if (cached && existsSync(cached)) {
+        linkOrCopy(cached, target(port));
+        continue;
+      }
+      pending.add(shard.index);
+      jobs.push({ query: (queries as Record<string, (s: InputShard) => string>)[port]!(shard), file: target(port), shard, cached });
     }
   }
   for (const shard of shards) if (!pending.has(shard.index)) reused.add(shard.index);
@@ -92,6 +122,7 @@ export async function mapShards(
     signal: ctx.signal,
     onWritten: ({ job, rows: n }) => {
       const j = job as (typeof jobs)[number];
+      if (j.cachedOther && j.split) publishToCache(j.split.other, j.cachedOther);
       if (j.cached) publishToCache(j.file, j.cached);
       rows += n;
       const left = (remaining.get(j.shard.index) ?? 1) - 1;

@@ -22,11 +22,11 @@ function reduced(values: number[]): GraphDocument {
   return doc;
 }
 
-function metricsOf(runId: string, nodeId: string): Record<string, unknown> {
+function metricsOf(runId: string, nodeId: string, port = 'metrics'): Record<string, unknown> {
   const row = engine.ws.db.db
-    .prepare("SELECT o.artifact_hash AS h FROM executions e JOIN execution_outputs o ON o.execution_id = e.id WHERE e.run_id = ? AND e.node_id = ? AND o.port = 'metrics'")
-    .get(runId, nodeId) as { h: string } | undefined;
-  if (!row) throw new Error(`no metrics from ${nodeId} in run ${runId}`);
+    .prepare('SELECT o.artifact_hash AS h FROM executions e JOIN execution_outputs o ON o.execution_id = e.id WHERE e.run_id = ? AND e.node_id = ? AND o.port = ?')
+    .get(runId, nodeId, port) as { h: string } | undefined;
+  if (!row) throw new Error(`no ${port} from ${nodeId} in run ${runId}`);
   return engine.ws.store.manifest(row.h).meta;
 }
 
@@ -74,6 +74,9 @@ describe('the Hephaestus-Forge example (reduced)', () => {
     expect(Number(unlabelled.rows_in)).toBe(2399);
     expect(Number(unlabelled.recall)).toBeLessThan(Number(unlabelled.validation_recall));
     expect(String(unlabelled.warning)).toMatch(/does not carry over/);
+    // The pool is embedded with an embedder learned from the seeds + pool (no downloaded weights), not the hashed n-grams.
+    expect(metricsOf(run.runId, 'embed_train', 'model')).toMatchObject({ format: 'forge.learned-embedder', dim: 832 });
+    expect(String(metricsOf(run.runId, 'embed_pool', 'out').model)).toMatch(/^forge-learned\(768\+64/);
     // The seeds-vs-prose classifier is near perfect on its held-out split and poor on the realistic pool; the node says so.
     const poolClassifier = metricsOf(run.runId, 'pool_classifier_eval');
     expect(Number(poolClassifier.precision)).toBeLessThan(0.6);

@@ -33,6 +33,16 @@ export function writeDoc(project: string, rel: string, doc: GraphDocument): void
   writeFileSync(join(project, rel), JSON.stringify(doc, null, 2));
 }
 
+/**
+ * A graph of `pool.jsonl` (source.jsonl, ids from `id`) into a chain of transform.filter nodes, one
+ * per `[id, where]`: what the shard and queue tests write to a file and run through the CLI.
+ */
+export function filterChainGraph(seed: number, filters: readonly (readonly [id: string, where: string])[]) {
+  const nodes = [{ id: 'load', type: 'source.jsonl', params: { path: 'pool.jsonl', idField: 'id' } }, ...filters.map(([id, where]) => ({ id, type: 'transform.filter', params: { where } }))];
+  const edges = nodes.slice(1).map((n, i) => ({ from: { node: nodes[i]!.id, port: 'out' }, to: { node: n.id, port: 'in' } }));
+  return { format: 'forge-graph', version: 2, seed, nodes, edges };
+}
+
 export function openEngine(project: string, registry?: NodeRegistry): Engine {
   return Engine.open(project, registry ?? defaultRegistry());
 }

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../engine.js';
 import { checkRedis } from '../exec/queue/redis.js';
-import { outputHashes, REPO } from './helpers.js';
+import { filterChainGraph, outputHashes, REPO } from './helpers.js';
 
 /**
  * What the queue tests share: a pool of 12,000 JSONL documents, a fast graph and a slow one, private
@@ -19,27 +19,13 @@ const REDIS = '/usr/bin/redis-server';
 export const CLI_ENV = { ...process.env, FORGE_SHARD_ROWS: '2000' };
 export const POOL_ROWS = 12_000;
 
-export const GRAPH = {
-  format: 'forge-graph',
-  version: 2,
-  seed: 3,
-  nodes: [
-    { id: 'load', type: 'source.jsonl', params: { path: 'pool.jsonl', idField: 'id' } },
-    { id: 'keep', type: 'transform.filter', params: { where: 'score > 0.4' } },
-    { id: 'short', type: 'transform.filter', params: { where: 'length(text) < 200' } },
-  ],
-  edges: [
-    { from: { node: 'load', port: 'out' }, to: { node: 'keep', port: 'in' } },
-    { from: { node: 'keep', port: 'out' }, to: { node: 'short', port: 'in' } },
-  ],
-};
+export const GRAPH = filterChainGraph(3, [
+  ['keep', 'score > 0.4'],
+  ['short', 'length(text) < 200'],
+]);
 
 /** A slow filter: the worker running it can be killed, or Redis stopped, while it runs. */
-export const SLOW_GRAPH = {
-  ...GRAPH,
-  nodes: [GRAPH.nodes[0], { id: 'keep', type: 'transform.filter', params: { where: "score > 0.4 AND md5(repeat(text, 400)) <> ''" } }],
-  edges: [GRAPH.edges[0]],
-};
+export const SLOW_GRAPH = filterChainGraph(3, [['keep', "score > 0.4 AND md5(repeat(text, 400)) <> ''"]]);
 
 export interface CliResult {
   code: number | null;

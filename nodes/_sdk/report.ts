@@ -51,6 +51,14 @@ export async function renderSvg(spec: Record<string, unknown>): Promise<string> 
   }
 }
 
+/** A tooltip line of a chart: the field, its Vega-Lite type and, for numbers, a d3 format (".4f", ","). */
+export type TooltipField = readonly [field: string, type: 'nominal' | 'ordinal' | 'quantitative' | 'temporal', format?: string];
+
+/** A Vega-Lite `tooltip` encoding listing these fields in order. */
+export function tooltip(...fields: TooltipField[]): { field: string; type: string; format?: string }[] {
+  return fields.map(([field, type, format]) => (format === undefined ? { field, type } : { field, type, format }));
+}
+
 /**
  * Writes `chart.json` (the spec with `$schema`) and `chart.svg`, so the CLI and file browsers have
  * something to show. The spec's string `title` becomes the manifest title; `meta` adds more.
@@ -162,11 +170,7 @@ export function prChartSpec(points: readonly PrPoint[], opts: { title: string; t
       encoding: {
         x: { field: 'recall', type: 'quantitative', scale: { domain: [0, 1] }, title: 'Recall' },
         y: { field: 'precision', type: 'quantitative', scale: { domain: [0, 1] }, title: 'Precision' },
-        tooltip: [
-          { field: 'threshold', type: 'quantitative', format: '.4f' },
-          { field: 'precision', type: 'quantitative', format: '.3f' },
-          { field: 'recall', type: 'quantitative', format: '.3f' },
-        ],
+        tooltip: tooltip(['threshold', 'quantitative', '.4f'], ['precision', 'quantitative', '.3f'], ['recall', 'quantitative', '.3f']),
       },
     },
   ];

@@ -1,8 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { cliPredict, fastTextCli, NO_FASTTEXT, twoClassCorpus } from '../_sdk/testing/corpus.js';
+import { cliPredict, cliQuantize, cliSupervised, fastTextCli, NO_FASTTEXT, twoClassCorpus, writeLabelledCorpus } from '../_sdk/testing/corpus.js';
 import { cleanupTempDirs, makeDataset, readDataset, runNode, tempDir } from '../_sdk/testing/harness.js';
 import score from '../classifier-score/index.js';
 import load from './index.js';
@@ -16,39 +15,9 @@ if (!CLI) console.warn(NO_FASTTEXT);
 describe('loading fastText models', () => {
   it.skipIf(!CLI)('a .bin and its .ftz score rows like `fasttext predict-prob`', async () => {
     const dir = tempDir();
-    const train = join(dir, 'train.txt');
-    writeFileSync(
-      train,
-      twoClassCorpus(300, 0)
-        .map((d) => `__label__${d.label} ${d.text}`)
-        .join('\n') + '\n',
-    );
-    execFileSync(CLI!, [
-      'supervised',
-      '-input',
-      train,
-      '-output',
-      join(dir, 'm'),
-      '-dim',
-      '8',
-      '-epoch',
-      '5',
-      '-lr',
-      '0.5',
-      '-thread',
-      '1',
-      '-verbose',
-      '0',
-      '-wordNgrams',
-      '2',
-      '-minn',
-      '2',
-      '-maxn',
-      '4',
-      '-bucket',
-      '20000',
-    ]);
-    execFileSync(CLI!, ['quantize', '-output', join(dir, 'm'), '-input', train, '-qnorm', '-cutoff', '400', '-verbose', '0']);
+    const train = writeLabelledCorpus(dir, 300, 0);
+    cliSupervised(CLI!, train, join(dir, 'm'), ['-wordNgrams', '2', '-minn', '2', '-maxn', '4', '-bucket', '20000']);
+    cliQuantize(CLI!, train, join(dir, 'm'), 400);
     const texts = twoClassCorpus(20, 3000).map((d) => d.text);
     writeFileSync(join(dir, 'test.txt'), texts.join('\n') + '\n');
     const data = await makeDataset(texts.map((text, i) => ({ id: i, text, source: 's' })));

@@ -3,9 +3,9 @@ import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { round } from '../_sdk/report.js';
-import { columns, tempTable, type Cell } from '../_sdk/dataset/records.js';
-import { POS, positionedSql } from '../_sdk/dataset/rows.js';
-import { findNearDuplicates, lshThreshold } from './minhash.js';
+import { POS, positionedShards, positionedSql, requireColumn, tempName } from '../_sdk/dataset/rows.js';
+import { lshThreshold } from './minhash.js';
+import { nearDuplicatesTwoPhase } from './two-phase.js';
 
 const params = z.object({
   unit: z.enum(['word', 'char']).default('word').meta({ title: 'Shingle unit', description: 'word n-grams or character n-grams' }),
@@ -37,57 +37,58 @@ export default defineNode({
   async run(ctx) {
     const p = ctx.params;
     const ref = ctx.input('in');
+    requireColumn(ref, 'id', 'in', 'id');
+    requireColumn(ref, 'text', 'in', 'text');
     const conn = await ctx.duckdb();
-    await conn.run(`CREATE TEMP TABLE t AS SELECT * FROM ${await positionedSql(conn, ref)}`);
-    const reader = await conn.runAndReadAll(`SELECT ${POS}, id, text FROM t ORDER BY ${POS}`);
-    const rows = reader.getRowsJS();
-    const ords = rows.map((r) => r[0] as bigint);
-    const ids = rows.map((r) => String(r[1]));
-    const texts = rows.map((r) => (r[2] === null || r[2] === undefined ? '' : String(r[2])));
-    throwIfAborted(ctx.signal);
-    const res = findNearDuplicates(
-      texts,
+    const reader = await ctx.duckdb();
+    const shards = await positionedShards(conn, ref);
+    const positioned = await positionedSql(conn, ref);
+    const res = await nearDuplicatesTwoPhase(
+      { conn, reader, shards, positioned, textColumn: 'text', signal: ctx.signal, progress: (done, total, message) => ctx.progress(done, total, message) },
       { unit: p.unit, ngram: p.ngram, bands: p.bands, rows: p.rows, threshold: p.threshold, verify: p.verify, seed: ctx.seed, maxBucket: p.maxBucket, lowercase: p.lowercase },
-      (done, total) => ctx.progress(done, total, 'MinHash signatures'),
     );
-    throwIfAborted(ctx.signal);
-    const size = new Map<number, number>();
-    for (const r of res.root) size.set(r, (size.get(r) ?? 0) + 1);
-    const decisions: Cell[][] = ids.map((_, i) => {
-      const root = res.root[i] as number;
-      return [String(ords[i]), ids[root] as string, String(ords[root]), size.get(root) ?? 1, root === i, round(res.similarity[i] as number, 6)];
-    });
-    const d = await tempTable(conn, columns({ ord: 'BIGINT', cluster_id: 'VARCHAR', cluster_ord: 'BIGINT', cluster_size: 'BIGINT', is_representative: 'BOOLEAN', jaccard: 'DOUBLE' }), decisions);
-    const join = `FROM t JOIN ${d} d ON d.ord = t.${POS}`;
-    const kept = await writeDatasetFromQuery(conn, `SELECT t.* EXCLUDE (${POS}), d.cluster_size ${join} WHERE d.is_representative ORDER BY t.${POS}`, ctx.output('out'));
-    const dropped = await writeDatasetFromQuery(
-      conn,
-      `SELECT t.* EXCLUDE (${POS}), d.cluster_id AS duplicate_of, d.jaccard ${join} WHERE NOT d.is_representative ORDER BY t.${POS}`,
-      ctx.output('dropped'),
-    );
-    const clusters = await writeDatasetFromQuery(
-      conn,
-      `SELECT t.id, t.text, t.source, d.cluster_id, d.cluster_size, d.is_representative, d.jaccard ${join} WHERE d.cluster_size > 1
-       ORDER BY d.cluster_size DESC, d.cluster_ord, NOT d.is_representative, t.${POS}`,
-      ctx.output('clusters'),
-    );
-    if (kept.rows + dropped.rows !== ids.length) throw new NodeError(`internal: ${kept.rows} kept + ${dropped.rows} dropped ≠ ${ids.length} rows (are ids unique?)`, { field: 'id' });
-    const nClusters = [...size.values()].filter((s) => s > 1).length;
-    const meta = {
-      rows_in: ids.length,
-      kept: kept.rows,
-      dropped: dropped.rows,
-      clusters: nClusters,
-      clustered_documents: clusters.rows,
-      candidate_pairs: res.candidatePairs,
-      verified_pairs: res.verifiedPairs,
-      permutations: p.bands * p.rows,
-      lsh_threshold: round(lshThreshold(p.bands, p.rows), 4),
-    };
-    for (const port of ['out', 'dropped', 'clusters']) for (const [k, v] of Object.entries(meta)) ctx.output(port).setMeta(k, v);
-    ctx.log(
-      `${ids.length} rows in, ${kept.rows} kept, ${dropped.rows} near duplicates in ${nClusters} clusters; ${res.candidatePairs} LSH candidate pairs, ${res.verifiedPairs} ≥ ${p.threshold} (${p.verify}); LSH threshold ≈ ${meta.lsh_threshold}`,
-    );
+    try {
+      throwIfAborted(ctx.signal);
+      // The clustered documents with their kept document's id; every other row is its own cluster of one.
+      const d = tempName('dedup_decisions');
+      res.tables.push(d);
+      await conn.run(`CREATE TABLE ${d} AS SELECT c.*, CAST(r.id AS VARCHAR) AS cluster_id FROM ${res.clustered} c JOIN ${positioned} r ON r.${POS} = c.cluster_pos`);
+      const from = `FROM ${positioned} t LEFT JOIN ${d} d ON d.pos = t.${POS}`;
+      const kept = await writeDatasetFromQuery(
+        conn,
+        `SELECT t.* EXCLUDE (${POS}), coalesce(d.cluster_size, 1)::BIGINT AS cluster_size ${from} WHERE coalesce(d.is_representative, true) ORDER BY t.${POS}`,
+        ctx.output('out'),
+      );
+      const dropped = await writeDatasetFromQuery(
+        conn,
+        `SELECT t.* EXCLUDE (${POS}), d.cluster_id AS duplicate_of, d.jaccard ${from} WHERE NOT coalesce(d.is_representative, true) ORDER BY t.${POS}`,
+        ctx.output('dropped'),
+      );
+      const clusters = await writeDatasetFromQuery(
+        conn,
+        `SELECT t.id, t.text, t.source, d.cluster_id, d.cluster_size, d.is_representative, d.jaccard FROM ${positioned} t JOIN ${d} d ON d.pos = t.${POS}
+         ORDER BY d.cluster_size DESC, d.cluster_pos, NOT d.is_representative, t.${POS}`,
+        ctx.output('clusters'),
+      );
+      if (kept.rows + dropped.rows !== res.rows) throw new NodeError(`internal: ${kept.rows} kept + ${dropped.rows} dropped ≠ ${res.rows} rows`, { field: 'id' });
+      const meta = {
+        rows_in: res.rows,
+        kept: kept.rows,
+        dropped: dropped.rows,
+        clusters: kept.rows === res.rows ? 0 : Number((await conn.runAndReadAll(`SELECT count(*) FROM ${d} WHERE is_representative`)).getRowsJS()[0]?.[0] ?? 0),
+        clustered_documents: clusters.rows,
+        candidate_pairs: res.candidatePairs,
+        verified_pairs: res.verifiedPairs,
+        permutations: p.bands * p.rows,
+        lsh_threshold: round(lshThreshold(p.bands, p.rows), 4),
+      };
+      for (const port of ['out', 'dropped', 'clusters']) for (const [k, v] of Object.entries(meta)) ctx.output(port).setMeta(k, v);
+      ctx.log(
+        `${res.rows} rows in, ${kept.rows} kept, ${dropped.rows} near duplicates in ${meta.clusters} clusters; ${res.candidatePairs} LSH candidate pairs, ${res.verifiedPairs} ≥ ${p.threshold} (${p.verify}); LSH threshold ≈ ${meta.lsh_threshold}; signatures ${res.seconds.signatures.toFixed(1)} s, candidates ${res.seconds.candidates.toFixed(1)} s, verification ${res.seconds.verification.toFixed(1)} s`,
+      );
+    } finally {
+      for (const t of res.tables) await conn.run(`DROP TABLE IF EXISTS ${t}`);
+    }
   },
   module: import.meta.url,
 });

@@ -95,6 +95,22 @@ export function candidateProbability(s: number, bands: number, rows: number): nu
 }
 
 /**
+ * A band of a signature as one number: two independent 32-bit hashes of its `rows` values make a
+ * 53-bit key (exact in a double and in a BIGINT); a collision only adds a candidate, which
+ * verification then rejects.
+ */
+export function bandKey(sig: Uint32Array, band: number, rows: number): number {
+  let h1 = 0x811c9dc5;
+  let h2 = 0x9747b28c;
+  for (let r = 0; r < rows; r++) {
+    const v = sig[band * rows + r] as number;
+    h1 = fmix32((h1 ^ v) + 0x9e3779b9);
+    h2 = fmix32(Math.imul(h2 ^ v, 0x85ebca6b) + r);
+  }
+  return h1 * 2097152 + (h2 >>> 11);
+}
+
+/**
  * Candidate pairs (i < j) from LSH banding. Buckets larger than `maxBucket` compare every member
  * with the first `maxBucket` only, which bounds the work on masses of identical documents (those
  * still end up in one cluster through the shared members).
@@ -114,17 +130,7 @@ export function lshCandidates(sigs: Uint32Array[], bands: number, rows: number, 
   for (let band = 0; band < bands; band++) {
     const buckets = new Map<number, number[]>();
     for (let d = 0; d < n; d++) {
-      const sig = sigs[d] as Uint32Array;
-      // Two independent 32-bit hashes of the band → a 53-bit key; a collision only adds a
-      // candidate, which verification then rejects.
-      let h1 = 0x811c9dc5;
-      let h2 = 0x9747b28c;
-      for (let r = 0; r < rows; r++) {
-        const v = sig[band * rows + r] as number;
-        h1 = fmix32((h1 ^ v) + 0x9e3779b9);
-        h2 = fmix32(Math.imul(h2 ^ v, 0x85ebca6b) + r);
-      }
-      const key = h1 * 2097152 + (h2 >>> 11);
+      const key = bandKey(sigs[d] as Uint32Array, band, rows);
       const list = buckets.get(key);
       if (list) list.push(d);
       else buckets.set(key, [d]);

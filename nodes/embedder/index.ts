@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
@@ -7,10 +8,25 @@ import { POS, positionedSql, readStringColumn, requireColumn } from '../_sdk/dat
 import { writeEmbeddings } from '../_sdk/vectors/embeddings.js';
 import { BagEncoder, DEFAULT_HASHED, firstNonFinite, l2normalize, modelFolderFiles, TransformerEncoder, type TextEncoderModel } from '../_sdk/vectors/encoders.js';
 import { PREPROCESS } from '../_sdk/fasttext/dictionary.js';
-import { readClassifierArtifact } from '../_sdk/models/model-artifact.js';
+import { MODEL_MANIFEST, readClassifierArtifact } from '../_sdk/models/model-artifact.js';
+import { LEARNED_FORMAT, LearnedEncoder } from '../_sdk/vectors/learned-onnx.js';
 import { PROVIDER_CHOICES } from '../_sdk/onnx/session.js';
 
 export const BUILTIN_HASHED = 'builtin:hashed-ngram';
+
+function isLearnedEmbedder(dir: string): boolean {
+  const mf = join(dir, MODEL_MANIFEST);
+  if (!existsSync(mf)) return false;
+  // The format tag is the manifest's first key: read its head rather than the whole vocabulary.
+  const head = Buffer.alloc(256);
+  const fd = openSync(mf, 'r');
+  try {
+    const n = readSync(fd, head, 0, head.length, 0);
+    return head.subarray(0, n).toString('utf8').includes(`"format":"${LEARNED_FORMAT}"`);
+  } finally {
+    closeSync(fd);
+  }
+}
 
 const params = z.object({
   model: z
@@ -19,7 +35,7 @@ const params = z.object({
     .default(BUILTIN_HASHED)
     .meta({
       title: 'Model',
-      description: `A local sentence-transformer folder (model.onnx or onnx/model.onnx, tokenizer.json, config.json), or ${BUILTIN_HASHED} for the built-in offline hashed n-gram embedder. A classifier connected to the "model" input overrides this.`,
+      description: `A local sentence-transformer folder (model.onnx or onnx/model.onnx, tokenizer.json, config.json), or ${BUILTIN_HASHED} for the built-in offline hashed n-gram embedder. A learned embedder or classifier connected to the "model" input overrides this.`,
       widget: 'folder',
     }),
   textColumn: z.string().min(1).default('text').meta({ title: 'Text column' }),
@@ -67,7 +83,15 @@ export default defineNode({
   title: 'Embedder',
   description:
     'Embeds the text column with an ONNX sentence-transformer (mean/CLS pooling, L2 normalisation) on CPU, WebGPU or CUDA, or with the built-in offline hashed n-gram model, or with the word vectors of a connected classifier. Writes a float32 matrix aligned with the rows.',
-  inputs: { in: { kind: 'dataset' }, model: { kind: 'model', optional: true, title: 'classifier (optional)', description: 'Use this fastText-style classifier’s vectors as the embedding' } },
+  inputs: {
+    in: { kind: 'dataset' },
+    model: {
+      kind: 'model',
+      optional: true,
+      title: 'learned embedder or classifier (optional)',
+      description: 'An embedder from "Embedder: train", or a fastText-style classifier whose vectors become the embedding',
+    },
+  },
   outputs: { out: { kind: 'embeddings' } },
   params,
   // Float results depend on the CPU's SIMD width and the provider, so hashes may differ across machines.
@@ -104,7 +128,10 @@ export default defineNode({
     let run: () => Promise<{ data: Float32Array; truncated: number }>;
     const hooks = { progress: (d: number, t: number) => ctx.progress(d, t, 'embedding'), signal: ctx.signal };
     const inputs = texts.map((t) => t ?? '');
-    if (classifier) {
+    if (classifier && isLearnedEmbedder(classifier.dir)) {
+      enc = await LearnedEncoder.open(classifier, session);
+      run = () => enc.encode(inputs, hooks);
+    } else if (classifier) {
       const { manifest, onnx } = readClassifierArtifact(classifier);
       enc = await BagEncoder.fromClassifier(onnx, manifest, classifier.hash, session);
       run = () => enc.encode(inputs, hooks);

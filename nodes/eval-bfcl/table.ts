@@ -1,4 +1,4 @@
-import { round } from '../_sdk/report.js';
+import { round, tooltip } from '../_sdk/report.js';
 import { kindOf } from './ast-checker.js';
 
 export interface CategoryScore {
@@ -57,11 +57,7 @@ export function accuracyChart(rows: readonly TableRow[], subtitle: string): Reco
       y: { field: 'category', type: 'nominal', sort: null, title: null },
       x: { field: 'accuracy', type: 'quantitative', title: 'accuracy (%)', scale: { domain: [0, 100] } },
       color: { field: 'group', type: 'nominal', title: null },
-      tooltip: [
-        { field: 'category', type: 'nominal' },
-        { field: 'accuracy', type: 'quantitative', format: '.1f' },
-        { field: 'items', type: 'quantitative' },
-      ],
+      tooltip: tooltip(['category', 'nominal'], ['accuracy', 'quantitative', '.1f'], ['items', 'quantitative']),
     },
     width: 320,
     height: { step: 16 },

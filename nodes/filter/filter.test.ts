@@ -53,6 +53,25 @@ describe('transform.filter', () => {
     }
   });
 
+  it('gives a side with no rows its empty shards with every column, and the same artifacts on a second workspace', async () => {
+    const nodes = [load, { id: 'all', type: 'transform.filter', params: { where: 'length(text) > 0' } }];
+    const runs = [await runGraph(graph(nodes, [['pool.out', 'all.in']])), await runGraph(graph(nodes, [['pool.out', 'all.in']]))];
+    try {
+      const [a, b] = runs as [Awaited<ReturnType<typeof runGraph>>, Awaited<ReturnType<typeof runGraph>>];
+      expect(a.outcome('all').error).toBeUndefined();
+      expect((await a.rows('all', 'out')).map((r) => r.id)).toEqual(pool.map((r) => r.id));
+      const rejected = a.artifact('all', 'rejected');
+      expect(rejected.manifest.rows).toBe(0);
+      expect(rejected.manifest.files.filter((f) => f.path.startsWith('shards/'))).toHaveLength(a.artifact('pool', 'out').manifest.files.filter((f) => f.path.startsWith('shards/')).length);
+      expect(rejected.manifest.schema?.map((c) => c.name)).toEqual(['id', 'text', 'source', 'package', 'is_agent']);
+      // Content-addressed outputs: a fresh workspace computes byte-identical shards.
+      expect(b.artifact('all', 'out').hash).toBe(a.artifact('all', 'out').hash);
+      expect(b.artifact('all', 'rejected').hash).toBe(rejected.hash);
+    } finally {
+      for (const r of runs) r.close();
+    }
+  });
+
   it('refuses an expression over an unknown column before writing anything, naming the node and params.where', async () => {
     const run = await runGraph(graph([load, { id: 'long_only', type: 'transform.filter', params: { where: 'word_count > 100' } }], [['pool.out', 'long_only.in']]));
     try {

@@ -6,6 +6,9 @@ import { assertSingleSelect, openConfinedDuckDb } from '../../engine/sdk/securit
 import { mapShards, shardSql } from '../../engine/sdk/shards.js';
 import { defineNode } from '../../engine/sdk/types.js';
 
+/** Says which side a row goes to while it is written; no dataset column is named like it. */
+const SPLIT_COLUMN = '__forge_keep';
+
 const params = z.object({
   where: z.string().min(1).meta({ title: 'Keep rows where', description: 'A DuckDB SQL boolean expression over the columns, e.g. length(text) > 200', widget: 'code', language: 'sql' }),
 });
@@ -41,15 +44,13 @@ export default defineNode({
       }
       const writer = await openConfinedDuckDb({ ...confine, threads: 1 });
       try {
-        // One unit per input shard (engine/sdk/shards.ts): parallel, and resumable shard by shard.
+        // One unit per input shard (engine/sdk/shards.ts): parallel, and resumable shard by shard;
+        // one scan of each shard writes both its kept and its rejected rows.
         const { outputs } = await mapShards(
           ctx,
           db.conn,
           input,
-          {
-            out: (shard) => `SELECT * FROM ${shardSql(shard)} WHERE ${cond}`,
-            rejected: (shard) => `SELECT * FROM ${shardSql(shard)} WHERE NOT ${cond}`,
-          },
+          { query: (shard) => `SELECT *, ${cond} AS ${SPLIT_COLUMN} FROM ${shardSql(shard)}`, column: SPLIT_COLUMN, ports: ['out', 'rejected'] },
           writer.instance,
         );
         const kept = outputs.out as { rows: number };

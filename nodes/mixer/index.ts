@@ -6,7 +6,7 @@ import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode, type ArtifactRef, type RunContext } from '../../engine/sdk/types.js';
 import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
-import { round, writeChart, writeMetrics, type MetricValue } from '../_sdk/report.js';
+import { round, tooltip, writeChart, writeMetrics, type MetricValue } from '../_sdk/report.js';
 import { columns, tempTable, type Cell } from '../_sdk/dataset/records.js';
 import { POS, positionedSql } from '../_sdk/dataset/rows.js';
 import { orderKey } from '../_sdk/rng.js';
@@ -96,14 +96,14 @@ export function compositionChart(plan: MixPlan): Record<string, unknown> {
       theta: { field: 'tokens', type: 'quantitative', stack: true },
       color: { field: 'source', type: 'nominal', title: 'source', sort: plan.sources.map((s) => s.name) },
       order: { field: 'source', sort: 'ascending' },
-      tooltip: [
-        { field: 'source', type: 'nominal' },
-        { field: 'tokens', type: 'quantitative', format: ',' },
-        { field: 'share', type: 'quantitative', format: '.1%' },
-        { field: 'target_share', type: 'quantitative', format: '.1%' },
-        { field: 'documents', type: 'quantitative' },
-        { field: 'epochs', type: 'quantitative' },
-      ],
+      tooltip: tooltip(
+        ['source', 'nominal'],
+        ['tokens', 'quantitative', ','],
+        ['share', 'quantitative', '.1%'],
+        ['target_share', 'quantitative', '.1%'],
+        ['documents', 'quantitative'],
+        ['epochs', 'quantitative'],
+      ),
     },
     layer: [{ mark: { type: 'arc', outerRadius: 110, stroke: 'white' } }, { mark: { type: 'text', radius: 138, fontSize: 12 }, encoding: { text: { field: 'label', type: 'nominal' } } }],
     view: { stroke: null },

@@ -1,7 +1,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../_sdk/testing/graph.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER, withGraphRun } from '../_sdk/testing/graph.js';
 import { mulberry32 } from '../_sdk/rng.js';
 import { planMix, resolveShares, type MixSource } from './mix.js';
 
@@ -134,12 +134,8 @@ describe('transform.mixer node', () => {
         const target = Number(v.variant['mix.agentShare']);
         expect(Math.abs(Number(m['agent.share']) - target) / target).toBeLessThan(0.01);
       }
-      const again = await runGraph(doc, { dir: run.dir });
-      try {
-        expect(again.summary.nodes.filter((n) => n.baseNodeId === 'mix').map((n) => n.state)).toEqual(['cached', 'cached', 'cached']);
-      } finally {
-        again.close();
-      }
+      const states = await withGraphRun(doc, { dir: run.dir }, (again) => again.summary.nodes.filter((n) => n.baseNodeId === 'mix').map((n) => n.state));
+      expect(states).toEqual(['cached', 'cached', 'cached']);
     } finally {
       run.close();
     }

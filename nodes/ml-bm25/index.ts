@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/sdk/sql.js';
-import { dropTemp, keptColumns, loadColumns, POS, positionedSql, readIdsAndTexts, requireColumn } from '../_sdk/dataset/rows.js';
+import { positionedSql, readIdsAndTexts, requireColumn } from '../_sdk/dataset/rows.js';
+import { selectByScore, writeScoredSplit } from '../_sdk/dataset/scored-split.js';
 import { bm25PoolScores, reciprocalRankFusion } from '../_sdk/text/lexical.js';
 import { writeMetrics } from '../_sdk/report.js';
 
@@ -76,39 +76,26 @@ export default defineNode({
     const seconds = (performance.now() - t0) / 1000;
 
     const n = pool.ids.length;
-    let candidates: number[] = [];
-    for (let i = 0; i < n; i++) if (p.threshold === undefined || score[i]! >= p.threshold) candidates.push(i);
-    if (p.targetCount !== undefined && candidates.length > p.targetCount) {
-      candidates.sort((a, b) => score[b]! - score[a]! || a - b);
-      candidates = candidates.slice(0, p.targetCount);
-    }
-    const keep = new Array<boolean>(n).fill(false);
-    for (const i of candidates) keep[i] = true;
-    const table = await loadColumns(conn, n, [
-      { name: 'score', type: 'DOUBLE', values: score },
-      { name: 'keep', type: 'BOOLEAN', values: keep },
-    ]);
-    try {
-      const src = await positionedSql(conn, poolRef);
-      const cols = keptColumns(poolRef, 'd', [p.scoreColumn]);
-      const query = (where: string) => `SELECT ${cols}, s.score AS ${sqlIdent(p.scoreColumn)} FROM ${src} d JOIN temp.main.${sqlIdent(table)} s ON s.pos = d.${POS} WHERE ${where} ORDER BY d.${POS}`;
-      const kept = await writeDatasetFromQuery(conn, query('s.keep'), ctx.output('retrieved'));
-      const rest = await writeDatasetFromQuery(conn, query('NOT s.keep'), ctx.output('rest'));
-      const metrics: Record<string, number | string> = {
-        pool_rows: n,
-        seed_rows: seeds.ids.length,
-        retrieved: kept.rows,
-        rest: rest.rows,
-        scoring: denseRef ? 'hybrid (BM25 + dense, reciprocal rank fusion)' : 'BM25',
-        m: p.m,
-      };
-      if (denseRef) metrics.dense_scored = fused;
-      if (p.threshold !== undefined) metrics.threshold = p.threshold;
-      writeMetrics(ctx.output('metrics'), metrics);
-      ctx.log(`retrieved ${kept.rows} of ${n} pool documents with ${metrics.scoring} over ${seeds.ids.length} seeds in ${seconds.toFixed(1)} s`);
-    } finally {
-      await dropTemp(conn, table);
-    }
+    const candidates = selectByScore(score, p.threshold, p.targetCount);
+    const written = await writeScoredSplit(
+      conn,
+      poolRef,
+      { rows: n, columns: [{ name: 'score', type: 'DOUBLE', values: score }], kept: candidates, select: `s.score AS ${sqlIdent(p.scoreColumn)}`, replaced: [p.scoreColumn] },
+      ctx.output('retrieved'),
+      ctx.output('rest'),
+    );
+    const metrics: Record<string, number | string> = {
+      pool_rows: n,
+      seed_rows: seeds.ids.length,
+      retrieved: written.kept,
+      rest: written.rest,
+      scoring: denseRef ? 'hybrid (BM25 + dense, reciprocal rank fusion)' : 'BM25',
+      m: p.m,
+    };
+    if (denseRef) metrics.dense_scored = fused;
+    if (p.threshold !== undefined) metrics.threshold = p.threshold;
+    writeMetrics(ctx.output('metrics'), metrics);
+    ctx.log(`retrieved ${written.kept} of ${n} pool documents with ${metrics.scoring} over ${seeds.ids.length} seeds in ${seconds.toFixed(1)} s`);
   },
   module: import.meta.url,
 });

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import type { ArtifactRef } from '../../engine/sdk/types.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/sdk/sql.js';
-import { dropTemp, keptColumns, loadColumns, POS, positionedSql, requireColumn } from '../_sdk/dataset/rows.js';
+import { POS, positionedSql, requireColumn } from '../_sdk/dataset/rows.js';
+import { selectByScore, writeScoredSplit } from '../_sdk/dataset/scored-split.js';
 import { idsSql, readEmbeddings, type EmbeddingsMeta } from '../_sdk/vectors/embeddings.js';
 import { l2normalize } from '../_sdk/vectors/encoders.js';
 import { readIndexMeta } from '../_sdk/vectors/index-artifact.js';
@@ -241,54 +241,49 @@ export default defineNode({
       thresholdSource = 'labels';
       ctx.log(`similarity threshold ${threshold.toFixed(4)} chosen: ${thresholdReason}`);
     }
-    const keep = new Array<boolean>(nPool).fill(false);
-    let candidates: number[] = [];
-    for (let i = 0; i < nPool; i++) if (!Number.isNaN(score[i]!) && (threshold === undefined || score[i]! >= threshold)) candidates.push(i);
-    if (p.targetCount !== undefined && candidates.length > p.targetCount) {
-      candidates.sort((a, b) => score[b]! - score[a]! || a - b);
-      candidates = candidates.slice(0, p.targetCount);
+    const candidates = selectByScore(score, threshold, p.targetCount);
+    const written = await writeScoredSplit(
+      conn,
+      poolData,
+      {
+        rows: nPool,
+        columns: [
+          { name: 'score', type: 'DOUBLE', values: score },
+          { name: 'seed_pos', type: 'BIGINT', values: Array.from(seedPos, (v) => (v < 0 ? null : v)) },
+        ],
+        kept: candidates,
+        select: `s.score AS ${sqlIdent(p.scoreColumn)}, si.id AS ${sqlIdent(p.seedColumn)}`,
+        replaced: [p.scoreColumn, p.seedColumn],
+        joins: `LEFT JOIN ${idsSql(seedsRef)} si ON si.${POS} = s.seed_pos`,
+      },
+      ctx.output('retrieved'),
+      ctx.output('rest'),
+    );
+    let sum = 0;
+    let min = Infinity;
+    for (const i of candidates) {
+      sum += score[i]!;
+      min = Math.min(min, score[i]!);
     }
-    for (const i of candidates) keep[i] = true;
-
-    const table = await loadColumns(conn, nPool, [
-      { name: 'score', type: 'DOUBLE', values: score },
-      { name: 'seed_pos', type: 'BIGINT', values: Array.from(seedPos, (v) => (v < 0 ? null : v)) },
-      { name: 'keep', type: 'BOOLEAN', values: keep },
-    ]);
-    try {
-      const cols = keptColumns(poolData, 'd', [p.scoreColumn, p.seedColumn]);
-      const query = (where: string) =>
-        `SELECT ${cols}, s.score AS ${sqlIdent(p.scoreColumn)}, si.id AS ${sqlIdent(p.seedColumn)} FROM ${src} d JOIN temp.main.${sqlIdent(table)} s ON s.pos = d.${POS} LEFT JOIN ${idsSql(seedsRef)} si ON si.${POS} = s.seed_pos WHERE ${where} ORDER BY d.${POS}`;
-      const kept = await writeDatasetFromQuery(conn, query('s.keep'), ctx.output('retrieved'));
-      const rest = await writeDatasetFromQuery(conn, query('NOT s.keep'), ctx.output('rest'));
-      let sum = 0;
-      let min = Infinity;
-      for (const i of candidates) {
-        sum += score[i]!;
-        min = Math.min(min, score[i]!);
-      }
-      const metrics: Record<string, number | string> = {
-        pool_rows: nPool,
-        seed_rows: nSeeds,
-        retrieved: kept.rows,
-        rest: rest.rows,
-        mode: p.mode,
-        search: p.search,
-        k,
-        mean_similarity_retrieved: candidates.length > 0 ? sum / candidates.length : NaN,
-        min_similarity_retrieved: candidates.length > 0 ? min : NaN,
-      };
-      if (threshold !== undefined) {
-        metrics.threshold = threshold;
-        metrics.threshold_reason = thresholdReason;
-        metrics.threshold_source = thresholdSource;
-      }
-      if (recall !== undefined) metrics[`recall_at_${k}`] = recall;
-      writeMetrics(ctx.output('metrics'), metrics);
-      ctx.log(`retrieved ${kept.rows} of ${nPool} pool documents (${nSeeds} seeds, ${p.search}, ${(nq / Math.max(seconds, 1e-9)).toFixed(0)} queries/s on ${device})`);
-    } finally {
-      await dropTemp(conn, table);
+    const metrics: Record<string, number | string> = {
+      pool_rows: nPool,
+      seed_rows: nSeeds,
+      retrieved: written.kept,
+      rest: written.rest,
+      mode: p.mode,
+      search: p.search,
+      k,
+      mean_similarity_retrieved: candidates.length > 0 ? sum / candidates.length : NaN,
+      min_similarity_retrieved: candidates.length > 0 ? min : NaN,
+    };
+    if (threshold !== undefined) {
+      metrics.threshold = threshold;
+      metrics.threshold_reason = thresholdReason;
+      metrics.threshold_source = thresholdSource;
     }
+    if (recall !== undefined) metrics[`recall_at_${k}`] = recall;
+    writeMetrics(ctx.output('metrics'), metrics);
+    ctx.log(`retrieved ${written.kept} of ${nPool} pool documents (${nSeeds} seeds, ${p.search}, ${(nq / Math.max(seconds, 1e-9)).toFixed(0)} queries/s on ${device})`);
   },
   module: import.meta.url,
 });

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph } from '../_sdk/testing/graph.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, withGraphRun } from '../_sdk/testing/graph.js';
 import { checkItem, type Call } from '../eval-bfcl/ast-checker.js';
 import { bfclFiles, loadCases } from '../eval-bfcl/data.js';
 
@@ -38,12 +38,7 @@ describe('source.bfcl-pairs node', () => {
         expect(checkItem(String(r.category), c?.functions ?? [], calls, c?.answer).valid, String(r.id)).toBe(true);
       }
       // The same split on a rerun elsewhere (hash of the id, not of the row order).
-      const again = await runGraph(doc);
-      try {
-        expect(again.artifact('pairs', 'test').hash).toBe(run.artifact('pairs', 'test').hash);
-      } finally {
-        again.close();
-      }
+      expect(await withGraphRun(doc, {}, (again) => again.artifact('pairs', 'test').hash)).toBe(run.artifact('pairs', 'test').hash);
     } finally {
       run.close();
     }

@@ -39,8 +39,11 @@ export default defineTabularSource({
     const duckFormat = format === 'jsonl' ? 'newline_delimited' : format === 'array' ? 'array' : 'auto';
     // Line numbers only mean something for JSON Lines; a detected JSON array is one document.
     const lines = format === 'jsonl' || (format === 'auto' && !startsWithJsonArray(abs));
+    const limits = `maximum_object_size = ${maxRecordMB * 1024 * 1024}, maximum_depth = ${MAX_JSON_DEPTH}`;
     return {
-      relation: `read_json(${sqlString(abs)}, format = '${duckFormat}', records = true, maximum_object_size = ${maxRecordMB * 1024 * 1024}, maximum_depth = ${MAX_JSON_DEPTH})`,
+      relation: `read_json(${sqlString(abs)}, format = '${duckFormat}', records = true, ${limits})`,
+      // One record per line lets the loader parse slices of lines in parallel (engine/sdk/loader.ts).
+      readLines: lines ? { path: abs, relation: (file, columns) => `read_json(${sqlString(file)}, format = 'newline_delimited', records = true, columns = ${columns}, ${limits})` } : undefined,
       keepSourceColumn: source === undefined,
       diagnose: lines ? (required) => diagnoseJsonl(abs, required) : undefined,
       locateDuplicate: lines && idField ? (id) => locateDuplicateJsonl(abs, idField, id) : undefined,

@@ -5,8 +5,7 @@ import { SHARD_DIR, shardFile } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { fileUnits, writeFileShards, type FileUnit } from '../_sdk/dataset/file-shards.js';
-import { expandPath } from '../_sdk/files.js';
+import { fileShardSource, startFileShards, writeFileShards, type FileUnit } from '../_sdk/dataset/file-shards.js';
 
 const params = z.object({
   path: z.string().min(1).meta({ title: 'Parquet folder, file or glob', description: 'e.g. fineweb/sample/10BT/*.parquet, relative to the graph', widget: 'file' }),
@@ -30,16 +29,11 @@ export default defineNode({
   title: 'Parquet shards (FineWeb)',
   description:
     'Reads a folder or glob of Parquet shards (FineWeb, Dolma, a previous export) shard by shard into a dataset with one output shard per input shard; the text column becomes `text`, url and metadata columns are kept.',
-  inputs: {},
-  outputs: { out: { kind: 'dataset', title: 'records' } },
+  ...fileShardSource('records'),
   params,
-  deterministic: true,
-  inputFiles: (p, baseDir) => expandPath(p.path, baseDir, p.include),
   async run(ctx) {
     const p = ctx.params;
-    const units = fileUnits(ctx, p.path, p.include, 'Parquet');
-    const conn = await ctx.duckdb();
-    const out = ctx.output('out');
+    const { units, conn, out } = await startFileShards(ctx, 'Parquet');
 
     // Every shard must give the same columns, or the dataset could not be read as one table.
     let first: { unit: FileUnit; columns: Column[] } | undefined;

@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { sqlString } from '../../engine/sdk/sql.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { fileUnits, writeFileShards } from '../_sdk/dataset/file-shards.js';
-import { expandPath } from '../_sdk/files.js';
+import { fileShardSource, startFileShards, writeFileShards } from '../_sdk/dataset/file-shards.js';
 import { readWarcDocuments, type ReadCounts } from './warc-records.js';
 
 const params = z.object({
@@ -44,17 +43,12 @@ export default defineNode({
   title: 'WARC / WET (Common Crawl)',
   description:
     'Streams Common Crawl WARC and WET files (gzip members or plain) into a dataset, one output shard per file: id (WARC record id), text, url, date, content type, language. WET text is kept; WARC response bodies are skipped or kept raw.',
-  inputs: {},
-  outputs: { out: { kind: 'dataset', title: 'documents' } },
+  ...fileShardSource('documents'),
   params,
-  deterministic: true,
-  inputFiles: (p, baseDir) => expandPath(p.path, baseDir, p.include),
   async run(ctx) {
     const p = ctx.params;
-    const units = fileUnits(ctx, p.path, p.include, 'WARC or WET');
+    const { units, conn, out } = await startFileShards(ctx, 'WARC or WET');
     const counts: ReadCounts = { records: 0, documents: 0, skippedResponses: 0, skippedOversized: 0, skippedOther: 0 };
-    const out = ctx.output('out');
-    const conn = await ctx.duckdb();
     const maxRecordBytes = p.maxRecordMB * 1024 * 1024;
 
     const result = await writeFileShards(ctx, conn, out, units, async (unit) => {

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { NgramModel } from '../_sdk/models/ngram-model.js';
-import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER } from '../_sdk/testing/graph.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, TOKENIZER, withGraphRun } from '../_sdk/testing/graph.js';
 import { loadTokenizer } from '../_sdk/text/tokenizer.js';
 
 afterEach(cleanupTempDirs);
@@ -41,12 +41,7 @@ describe('train.ngram node', () => {
       expect(seen.nll / seen.predictions).toBeLessThan(odd.nll / odd.predictions);
 
       // Same inputs in another workspace → byte-identical model (same artifact hash).
-      const again = await runGraph(doc({ order: 3 }));
-      try {
-        expect(again.artifact('lm', 'model').hash).toBe(ref.hash);
-      } finally {
-        again.close();
-      }
+      expect(await withGraphRun(doc({ order: 3 }), {}, (again) => again.artifact('lm', 'model').hash)).toBe(ref.hash);
     } finally {
       run.close();
     }

@@ -1,4 +1,4 @@
-import { round } from '../_sdk/report.js';
+import { round, tooltip } from '../_sdk/report.js';
 import type { CurvePoint } from '../_sdk/onnx/causal-lm.js';
 
 /** Training loss against tokens seen, one colour per stage (the paper's Fig. 5a). */
@@ -11,12 +11,7 @@ export function stageCurveChart(curve: readonly CurvePoint[], subtitle: string):
       x: { field: 'tokens', type: 'quantitative', title: 'training tokens (cumulative)' },
       y: { field: 'loss', type: 'quantitative', title: 'training loss (nats/token)', scale: { zero: false } },
       color: { field: 'stage', type: 'nominal', sort: null, title: 'stage' },
-      tooltip: [
-        { field: 'stage', type: 'nominal' },
-        { field: 'step', type: 'quantitative' },
-        { field: 'tokens', type: 'quantitative', format: ',' },
-        { field: 'loss', type: 'quantitative', format: '.4f' },
-      ],
+      tooltip: tooltip(['stage', 'nominal'], ['step', 'quantitative'], ['tokens', 'quantitative', ','], ['loss', 'quantitative', '.4f']),
     },
     width: 360,
     height: 220,

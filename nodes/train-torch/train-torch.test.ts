@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { CancelledError } from '../../engine/sdk/node-error.js';
 import { OnnxCausalLm, readCurve, readTorchLmHeader } from '../_sdk/onnx/causal-lm.js';
-import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, tempDir, TOKENIZER } from '../_sdk/testing/graph.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, tempDir, TOKENIZER, withGraphRun } from '../_sdk/testing/graph.js';
 import { loadTokenizer } from '../_sdk/text/tokenizer.js';
 import { handTokenizerJson } from '../_sdk/testing/tiny-models.js';
 import { DEFAULT_PYTHON, runPython, startPython, type PyEvent } from './python.js';
@@ -130,12 +130,7 @@ describe('train.torch node', () => {
         expect(m['split.tokens']).toBe(ref2.tokens);
 
         // Same seed, another workspace → byte-identical model.
-        const again = await runGraph(pipeline({}), { trust: true });
-        try {
-          expect(again.artifact('lm', 'model').hash).toBe(ref.hash);
-        } finally {
-          again.close();
-        }
+        expect(await withGraphRun(pipeline({}), { trust: true }, (again) => again.artifact('lm', 'model').hash)).toBe(ref.hash);
       } finally {
         run.close();
       }

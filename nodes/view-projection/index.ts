@@ -4,7 +4,7 @@ import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/sdk/sql.js';
 import { idsSql, readEmbeddings } from '../_sdk/vectors/embeddings.js';
 import { datasetSql } from '../../engine/sdk/dataset.js';
-import { round, writeChart } from '../_sdk/report.js';
+import { round, tooltip, writeChart } from '../_sdk/report.js';
 import { columns, writeRecords, type Cell } from '../_sdk/dataset/records.js';
 import { seededOrder } from '../_sdk/rng.js';
 import { pca2d, rowsOf, umap2d } from './project.js';
@@ -91,11 +91,7 @@ export default defineNode({
         x: { field: 'x', type: 'quantitative', axis: null, scale: { zero: false } },
         y: { field: 'y', type: 'quantitative', axis: null, scale: { zero: false } },
         color: { field: p.colorBy, type: 'nominal' },
-        tooltip: [
-          { field: 'id', type: 'nominal' },
-          { field: p.colorBy, type: 'nominal' },
-          { field: 'text', type: 'nominal' },
-        ],
+        tooltip: tooltip(['id', 'nominal'], [p.colorBy, 'nominal'], ['text', 'nominal']),
       },
       width: 420,
       height: 360,

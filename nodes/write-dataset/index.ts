@@ -32,7 +32,11 @@ export default defineNode({
     const conn = await ctx.duckdb();
     const options = format === 'jsonl' ? 'FORMAT json' : 'FORMAT parquet, COMPRESSION zstd';
     try {
-      await copyDeterministic(conn, `COPY (SELECT * FROM ${datasetSql(ref)}) TO ${sqlString(tmp)} (${options})`);
+      const copy = `COPY (SELECT * FROM ${datasetSql(ref)}) TO ${sqlString(tmp)} (${options})`;
+      // JSON Lines has no row groups: with insertion order preserved, the parallel write gives the
+      // same bytes as a single-threaded one. Parquet's row group cuts need the single thread.
+      if (format === 'jsonl') await conn.run(copy);
+      else await copyDeterministic(conn, copy);
       renameSync(tmp, abs);
     } catch (err) {
       rmSync(tmp, { force: true });

@@ -3,7 +3,7 @@ import { createWriteStream, existsSync, mkdtempSync, readdirSync, rmSync, writeF
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openEngine, outputHashes, REPO } from '../../test/helpers.js';
+import { filterChainGraph, openEngine, outputHashes, REPO } from '../../test/helpers.js';
 import { SHARD_CACHE_DIR } from './shard-cache.js';
 
 const CLI = join(REPO, 'bin/forge.mjs');
@@ -12,17 +12,8 @@ const ROWS_PER_SHARD = 500;
 // Small shards, written two at a time, make a 40-shard node out of a small file.
 const shardEnv = { FORGE_SHARD_ROWS: String(ROWS_PER_SHARD), FORGE_SHARD_WRITERS: '2' };
 
-const graph = {
-  format: 'forge-graph',
-  version: 2,
-  seed: 1,
-  nodes: [
-    { id: 'load', type: 'source.jsonl', params: { path: 'pool.jsonl', idField: 'id' } },
-    // md5 over a repeated text makes each shard take a while, so the kill lands mid-node.
-    { id: 'keep', type: 'transform.filter', params: { where: "score > 0.3 AND md5(repeat(text, 60)) <> ''" } },
-  ],
-  edges: [{ from: { node: 'load', port: 'out' }, to: { node: 'keep', port: 'in' } }],
-};
+// md5 over a repeated text makes each shard take a while, so the kill lands mid-node.
+const graph = filterChainGraph(1, [['keep', "score > 0.3 AND md5(repeat(text, 60)) <> ''"]]);
 
 let dir: string;
 

@@ -6,7 +6,7 @@ import { canonicalJson, sha256Hex } from '../../../engine/sdk/hash.js';
 import { shardWriters, writeShardFiles, type ShardJob } from '../../../engine/sdk/shard-writer.js';
 import { linkOrCopy, publishToCache, ranges } from '../../../engine/sdk/shards.js';
 import { NodeError } from '../../../engine/sdk/node-error.js';
-import type { ColumnInfo, OutputBuilder, RunContext } from '../../../engine/sdk/types.js';
+import type { ColumnInfo, OutputBuilder, PortSpec, RunContext } from '../../../engine/sdk/types.js';
 import { expandPath, relPath } from '../files.js';
 
 /** One input file of a file-per-shard source: output shard number `index` holds its rows. */
@@ -18,6 +18,36 @@ export function fileUnits(ctx: Pick<RunContext<unknown>, 'baseDir' | 'resolvePat
   const files = expandPath(path, ctx.baseDir, include);
   if (files.length === 0) throw new NodeError(`no ${what} files match ${path}`, { file: path, field: 'path' });
   return files.map((abs, index) => ({ index, abs: ctx.resolvePath(abs), file: relPath(ctx.baseDir, abs) }));
+}
+
+/** The params every file-per-shard source has: which files to read. */
+export interface FileSourceParams {
+  path: string;
+  include: string;
+}
+
+/**
+ * What a file-per-shard source declares besides its params and run: no inputs, one dataset output
+ * `out`, deterministic, and the files it reads, so editing one reruns it.
+ */
+export function fileShardSource(outputTitle: string): {
+  inputs: Record<string, PortSpec>;
+  outputs: Record<string, PortSpec>;
+  deterministic: boolean;
+  inputFiles(p: FileSourceParams, baseDir: string): string[];
+} {
+  return {
+    inputs: {},
+    outputs: { out: { kind: 'dataset', title: outputTitle } },
+    deterministic: true,
+    inputFiles: (p, baseDir) => expandPath(p.path, baseDir, p.include),
+  };
+}
+
+/** The start of a file source's run: its units (see `fileUnits`), a DuckDB connection and the output. */
+export async function startFileShards(ctx: RunContext<FileSourceParams>, what: string): Promise<{ units: FileUnit[]; conn: DuckDBConnection; out: OutputBuilder }> {
+  const units = fileUnits(ctx, ctx.params.path, ctx.params.include, what);
+  return { units, conn: await ctx.duckdb(), out: ctx.output('out') };
 }
 
 export interface FileUnit {

@@ -21,17 +21,29 @@ export function tempName(prefix: string): string {
 
 /** A table expression over the dataset with an extra BIGINT column `__forge_pos` (0-based row index). */
 export async function positionedSql(conn: DuckDBConnection, ref: ArtifactRef): Promise<string> {
+  const parts = await positionedShards(conn, ref);
+  return `(${parts.map((p) => p.sql).join(' UNION ALL ')})`;
+}
+
+/** One shard of a dataset as a table expression with `__forge_pos`, plus its row count. */
+export interface PositionedShard {
+  sql: string;
+  rows: number;
+}
+
+/** The dataset's shards in manifest order, each positioned as in `positionedSql`, for shard-at-a-time passes. */
+export async function positionedShards(conn: DuckDBConnection, ref: ArtifactRef): Promise<PositionedShard[]> {
   const shards = shardPaths(ref);
   if (shards.length === 0) throw new NodeError(`dataset ${ref.hash.slice(0, 19)} has no shards`);
   const meta = await conn.runAndReadAll(`SELECT file_name, num_rows::BIGINT AS n FROM parquet_file_metadata([${shards.map(sqlString).join(', ')}])`);
   const counts = new Map(meta.getRowObjectsJS().map((r) => [String(r.file_name), Number(r.n)]));
   let offset = 0;
-  const parts: string[] = [];
-  for (const s of shards) {
-    parts.push(`SELECT * EXCLUDE (file_row_number), file_row_number::BIGINT + ${offset} AS ${POS} FROM read_parquet(${sqlString(s)}, file_row_number = true)`);
-    offset += counts.get(s) ?? 0;
-  }
-  return `(${parts.join(' UNION ALL ')})`;
+  return shards.map((s) => {
+    const rows = counts.get(s) ?? 0;
+    const sql = `SELECT * EXCLUDE (file_row_number), file_row_number::BIGINT + ${offset} AS ${POS} FROM read_parquet(${sqlString(s)}, file_row_number = true)`;
+    offset += rows;
+    return { sql, rows };
+  });
 }
 
 export function hasColumn(ref: ArtifactRef, name: string): boolean {

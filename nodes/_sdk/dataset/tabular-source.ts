@@ -37,7 +37,7 @@ export function recordColumnParams(noun: 'field' | 'column') {
 }
 
 /** How one format is read: the DuckDB relation over the file, and (formats with lines) where problems are. */
-export type TabularRead = Pick<LoadSpec, 'relation' | 'diagnose' | 'locateDuplicate' | 'keepSourceColumn'>;
+export type TabularRead = Pick<LoadSpec, 'relation' | 'diagnose' | 'locateDuplicate' | 'keepSourceColumn' | 'readLines'>;
 
 /**
  * Loads `params.path` into the `out` port. `lines` says whether the format has lines, so an empty

@@ -1,10 +1,9 @@
-import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createSession, ort } from '../onnx/session.js';
 import { cleanupTempDirs, tempDir } from '../testing/harness.js';
-import { cliPredict, fastTextCli, NO_FASTTEXT, twoClassCorpus } from '../testing/corpus.js';
+import { cliPredict, cliQuantize, cliSupervised, fastTextCli, NO_FASTTEXT, twoClassCorpus, writeLabelledCorpus } from '../testing/corpus.js';
 import { FastTextFormatError, readFastText, writeFastText } from './bin.js';
 import { Dictionary, splitFastText } from './dictionary.js';
 import { fnvHash, hashString, wordNgramBuckets } from './hash.js';
@@ -72,17 +71,6 @@ describe('fastText features', () => {
   });
 });
 
-function tmpCorpus(dir: string, n: number, offset: number): string {
-  const file = join(dir, `train-${offset}.txt`);
-  writeFileSync(
-    file,
-    twoClassCorpus(n, offset)
-      .map((d) => `__label__${d.label} ${d.text}`)
-      .join('\n') + '\n',
-  );
-  return file;
-}
-
 function testLines(dir: string): { file: string; lines: string[] } {
   const lines = twoClassCorpus(40, 5000).map((d) => d.text);
   lines.push('an unseen line with déjà vu naïve 東京 words');
@@ -106,7 +94,7 @@ describe.skipIf(!CLI)('fastText .bin / .ftz compatibility with the fasttext comm
   if (!CLI) console.warn(NO_FASTTEXT);
   const cli = CLI!;
   const dir = tempDir();
-  const train = tmpCorpus(dir, 300, 0);
+  const train = writeLabelledCorpus(dir, 300, 0);
   const test = testLines(dir);
   const variants: [string, string[]][] = [
     ['softmax + char n-grams + bigrams', ['-loss', 'softmax', '-minn', '2', '-maxn', '4', '-wordNgrams', '2', '-bucket', '20000']],
@@ -116,7 +104,7 @@ describe.skipIf(!CLI)('fastText .bin / .ftz compatibility with the fasttext comm
   for (const [name, args] of variants) {
     it(`loads a ${name} model and predicts like \`fasttext predict-prob\``, () => {
       const out = join(dir, name.replace(/\W+/g, '_'));
-      execFileSync(cli, ['supervised', '-input', train, '-output', out, '-dim', '8', '-epoch', '5', '-lr', '0.5', '-thread', '1', '-verbose', '0', ...args]);
+      cliSupervised(cli, train, out, args);
       const { model, quantized } = readFastText(readFileSync(`${out}.bin`));
       expect(quantized).toBe(false);
       expectSameAsCli(model, cli, `${out}.bin`, test);
@@ -125,32 +113,8 @@ describe.skipIf(!CLI)('fastText .bin / .ftz compatibility with the fasttext comm
 
   it('loads a quantized .ftz (product quantization, pruned buckets, qnorm)', () => {
     const out = join(dir, 'q');
-    execFileSync(cli, [
-      'supervised',
-      '-input',
-      train,
-      '-output',
-      out,
-      '-dim',
-      '8',
-      '-epoch',
-      '5',
-      '-lr',
-      '0.5',
-      '-thread',
-      '1',
-      '-verbose',
-      '0',
-      '-minn',
-      '2',
-      '-maxn',
-      '3',
-      '-wordNgrams',
-      '2',
-      '-bucket',
-      '20000',
-    ]);
-    execFileSync(cli, ['quantize', '-output', out, '-input', train, '-qnorm', '-cutoff', '500', '-dsub', '2', '-verbose', '0']);
+    cliSupervised(cli, train, out, ['-minn', '2', '-maxn', '3', '-wordNgrams', '2', '-bucket', '20000']);
+    cliQuantize(cli, train, out, 500, ['-dsub', '2']);
     const { model, quantized } = readFastText(readFileSync(`${out}.ftz`));
     expect(quantized).toBe(true);
     expect(model.dict.pruneIdx?.size).toBeGreaterThan(0);

@@ -1,4 +1,6 @@
 import { execFileSync, spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /**
  * Small synthetic two-class corpora for tests: API-documentation-like lines vs fairy-tale prose,
@@ -69,4 +71,29 @@ export function cliPredict(cli: string, model: string, file: string, k: number):
       for (let j = 0; j + 1 < t.length; j += 2) pairs.push({ label: t[j]!, prob: Number(t[j + 1]) });
       return pairs;
     });
+}
+
+/** `twoClassCorpus(n, offset)` in fastText's training format (`__label__x text` lines) at `dir/train-<offset>.txt`. */
+export function writeLabelledCorpus(dir: string, n: number, offset = 0): string {
+  const file = join(dir, `train-${offset}.txt`);
+  writeFileSync(
+    file,
+    twoClassCorpus(n, offset)
+      .map((d) => `__label__${d.label} ${d.text}`)
+      .join('\n') + '\n',
+  );
+  return file;
+}
+
+/**
+ * `fasttext supervised` into `out.bin`: a small, quick, single-threaded model (dim 8, 5 epochs) so
+ * the comparisons are reproducible; `args` adds the loss, n-gram and bucket flags under test.
+ */
+export function cliSupervised(cli: string, input: string, out: string, args: string[] = []): void {
+  execFileSync(cli, ['supervised', '-input', input, '-output', out, '-dim', '8', '-epoch', '5', '-lr', '0.5', '-thread', '1', '-verbose', '0', ...args]);
+}
+
+/** `fasttext quantize` of `out.bin` into `out.ftz` with norm quantization (-qnorm), keeping `cutoff` words and n-grams. */
+export function cliQuantize(cli: string, input: string, out: string, cutoff: number, args: string[] = []): void {
+  execFileSync(cli, ['quantize', '-output', out, '-input', input, '-qnorm', '-cutoff', String(cutoff), ...args, '-verbose', '0']);
 }

@@ -120,6 +120,19 @@ export async function runGraph(
 }
 
 /**
+ * Runs `doc` (in a fresh workspace unless `opts.dir` says otherwise), hands the run to `read` and
+ * closes it: the second run of the determinism and cache tests.
+ */
+export async function withGraphRun<T>(doc: GraphDocument, opts: Parameters<typeof runGraph>[1], read: (run: GraphRun) => T): Promise<T> {
+  const run = await runGraph(doc, opts);
+  try {
+    return read(run);
+  } finally {
+    run.close();
+  }
+}
+
+/**
  * The diagnostics with which the engine refuses to run a graph (invalid params, edges, types): the
  * same `run` call as `runGraph`, which must throw before executing anything.
  */

@@ -47,7 +47,7 @@ export interface SessionChoice {
   log?: (message: string, level?: 'info' | 'warn') => void;
 }
 
-async function openSession(model: string | Uint8Array, choice: SessionChoice, file?: string) {
+export async function openSession(model: string | Uint8Array, choice: SessionChoice, file?: string) {
   try {
     return await createSession(model, { provider: choice.provider, threads: choice.threads, log: choice.log });
   } catch (err) {

@@ -1,0 +1,69 @@
+import { open } from 'node:fs/promises';
+import { throwIfAborted } from './node-error.js';
+
+/** A run of whole lines of a file: bytes [start, end) hold `lines` lines (the last may lack its newline). */
+export interface LineSlice {
+  start: number;
+  end: number;
+  lines: number;
+}
+
+/** Large enough that reading costs little per byte, small enough to stay out of the memory budget. */
+const CHUNK = 8 << 20;
+
+/**
+ * Cuts a file into consecutive slices of `per` lines each (the last one shorter), by scanning it for
+ * newlines once. A file that does not end in a newline still counts its last line.
+ */
+export async function lineSlices(path: string, per: number, signal?: AbortSignal): Promise<LineSlice[]> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(CHUNK);
+    const slices: LineSlice[] = [];
+    let pos = 0;
+    let start = 0;
+    let lines = 0;
+    let last = 10;
+    for (;;) {
+      if (signal) throwIfAborted(signal);
+      const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
+      if (bytesRead === 0) break;
+      const chunk = buf.subarray(0, bytesRead);
+      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) {
+        if (++lines === per) {
+          slices.push({ start, end: pos + i + 1, lines });
+          start = pos + i + 1;
+          lines = 0;
+        }
+      }
+      last = chunk[bytesRead - 1] as number;
+      pos += bytesRead;
+    }
+    if (last !== 10) lines++;
+    if (lines > 0) slices.push({ start, end: pos, lines });
+    return slices;
+  } finally {
+    await fh.close();
+  }
+}
+
+/** Copies bytes [start, end) of `from` into a new file `to`. */
+export async function copyByteRange(from: string, start: number, end: number, to: string): Promise<void> {
+  const src = await open(from, 'r');
+  try {
+    const dst = await open(to, 'w');
+    try {
+      const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, end - start)));
+      for (let pos = start; pos < end;) {
+        const { bytesRead } = await src.read(buf, 0, Math.min(buf.length, end - pos), pos);
+        if (bytesRead === 0) throw new Error(`${from} ended at byte ${pos}, expected ${end}: was it changed while loading?`);
+        await dst.write(buf, 0, bytesRead);
+        pos += bytesRead;
+      }
+    } finally {
+      await dst.close();
+    }
+  } finally {
+    await src.close();
+  }
+}
