@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunDetail, RunRow } from '../engine/provenance/queries.js';
-import { api, chromiumAvailable, CHROMIUM, openApp, serve, shot, type Served } from './harness.js';
+import { shotsAtBothSizes } from './app-checks.js';
+import { api, chromiumAvailable, CHROMIUM, openApp, serve, type Served } from './harness.js';
 
 let served: Served;
 let browser: Browser;
@@ -16,20 +17,7 @@ let outside: string;
 
 const runInfo = () => page.evaluate<{ active: string | null; last: string | null }>('window.__forge.run()');
 
-/** Screenshots at both window sizes the app is checked at, ending at the larger one; the toolbar (with its Settings button) must fit at each. */
-async function shots(name: string): Promise<void> {
-  for (const [width, height] of [
-    [1280, 800],
-    [1600, 1000],
-  ] as const) {
-    await page.setViewportSize({ width, height });
-    const tb = await page.getByTestId('toolbar').evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
-    expect(tb.scroll, `toolbar overflows at ${width}x${height}`).toBeLessThanOrEqual(tb.client + 1);
-    const settings = await page.getByTestId('tb-settings').boundingBox();
-    expect(settings && settings.x + settings.width <= width).toBe(true);
-    await shot(page, `${name}-${width}x${height}`);
-  }
-}
+const shots = (name: string) => shotsAtBothSizes(page, name, 'tb-settings');
 
 describe.skipIf(!chromiumAvailable())(`granted folders e2e (Chromium at ${CHROMIUM})`, () => {
   beforeAll(async () => {

@@ -86,6 +86,7 @@ export async function executeUnit(def: NodeType, unit: WorkUnit, hooks: UnitHook
       device = name;
     },
     shardCache: unit.shardCache,
+    shardSubset: unit.shardSubset,
   };
 
   try {

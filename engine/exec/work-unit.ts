@@ -24,6 +24,8 @@ export interface WorkUnit {
   outputs: Record<string, { kind: ArtifactKind; dir: string }>;
   /** Shard-level resume cache (engine/exec/shards); optional so older executors still fit. */
   shardCache?: ShardCacheSlot;
+  /** Only these input shards, into the shard cache (a shard job of a queue run; RunContext.shardSubset). */
+  shardSubset?: number[];
   /** What `ctx.resolvePath` may return (engine/security/runtime-paths); absent only for units built outside the scheduler. */
   access?: RuntimeAccess;
 }

@@ -1,11 +1,12 @@
 import type { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
 import { existsSync, linkSync, mkdirSync, renameSync, rmSync, copyFileSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { sqlString } from './sql.js';
 import { hashValue, stripPrefix } from '../util/hash.js';
 import { describeShards, PARQUET_OPTIONS, SHARD_DIR, shardFile } from './dataset.js';
 import { writeShardFiles, type ShardJob } from './shard-writer.js';
-import type { ArtifactRef, ColumnInfo, RunContext } from './types.js';
+import type { ArtifactRef, ColumnInfo, RunContext, ShardCacheSlot } from './types.js';
 
 /** One input shard: its Parquet file and content hash (from the artifact manifest). */
 export interface InputShard {
@@ -65,14 +66,18 @@ export async function mapShards(
   /** A single-threaded instance to write on; user SQL must pass a confined one (engine/sdk/security). */
   writer?: DuckDBInstance,
 ): Promise<ShardMapResult> {
-  const shards = inputShards(input);
+  const all = inputShards(input);
+  const subset = ctx.shardSubset ? new Set(ctx.shardSubset) : undefined;
+  // A shard job computes its shards for the cache only; without one its work would be lost.
+  if (subset && !ctx.shardCache) throw new Error(`${ctx.node.type} got a shard subset without a shard cache`);
+  const shards = subset ? all.filter((s) => subset.has(s.index)) : all;
   const split = isSplit(queries) ? queries : undefined;
   const ports = split ? [...split.ports] : Object.keys(queries);
   const dirs = Object.fromEntries(ports.map((p) => [p, join(ctx.output(p).dir, SHARD_DIR)]));
   for (const d of Object.values(dirs)) mkdirSync(d, { recursive: true });
   const cache = ctx.shardCache;
   if (cache) mkdirSync(cache.dir, { recursive: true });
-  const cachePath = (port: string, shard: InputShard) => (cache ? join(cache.dir, `${stripPrefix(hashValue('forge-shard-v1', { node: cache.nodeKey, port, input: shard.hash }))}.parquet`) : undefined);
+  const cachePath = (port: string, shard: InputShard) => (cache ? shardCachePath(cache, port, shard.hash) : undefined);
 
   const jobs: (ShardJob & { shard: InputShard; cached?: string; cachedOther?: string })[] = [];
   const reused = new Set<number>();
@@ -134,10 +139,18 @@ export async function mapShards(
   for (const port of ports) outputs[port] = await describeShards(conn, dirs[port] as string, ctx.output(port));
   const executed = [...pending].sort((a, b) => a - b);
   const reusedList = [...reused].sort((a, b) => a - b);
-  ctx.log(
-    `shards: ${executed.length} of ${total} executed${reusedList.length > 0 ? `, ${reusedList.length} reused from the shard cache (${ranges(reusedList)})` : ''}${executed.length > 0 && reusedList.length > 0 ? `; executed ${ranges(executed)}` : ''}`,
-  );
+  if (subset)
+    ctx.log(`shard job: computed input shards ${executed.length > 0 ? ranges(executed) : 'none'} of ${all.length}${reusedList.length > 0 ? `; ${ranges(reusedList)} already in the shard cache` : ''}`);
+  else
+    ctx.log(
+      `shards: ${executed.length} of ${total} executed${reusedList.length > 0 ? `, ${reusedList.length} reused from the shard cache (${ranges(reusedList)})` : ''}${executed.length > 0 && reusedList.length > 0 ? `; executed ${ranges(executed)}` : ''}`,
+    );
   return { outputs, shards: total, executed, reused: reusedList };
+}
+
+/** Where the shard cache keeps output `port` computed from the input shard with content hash `inputShardHash`. */
+export function shardCachePath(cache: ShardCacheSlot, port: string, inputShardHash: string): string {
+  return join(cache.dir, `${stripPrefix(hashValue('forge-shard-v1', { node: cache.nodeKey, port, input: inputShardHash }))}.parquet`);
 }
 
 /** Hard links cost no space and no time; across filesystems fall back to a copy. */
@@ -153,7 +166,8 @@ export function linkOrCopy(from: string, to: string): void {
 /** Adds a finished shard to the cache under its final name in one rename, so readers never see half a file. */
 export function publishToCache(file: string, cached: string): void {
   if (existsSync(cached)) return;
-  const tmp = `${cached}.${process.pid}.tmp`;
+  // Workers on several machines may write the same shard (a redelivered job): pids can collide there, random names cannot.
+  const tmp = `${cached}.${process.pid}-${randomBytes(6).toString('hex')}.tmp`;
   linkOrCopy(file, tmp);
   renameSync(tmp, cached);
 }

@@ -106,6 +106,11 @@ export interface RunContext<P> {
   setDevice(device: string): void;
   /** Where shard-parallel nodes keep finished shards for shard-level resume; absent outside the engine. */
   readonly shardCache?: ShardCacheSlot;
+  /**
+   * Set on a shard job of a distributed run: mapShards computes only these input shard indexes into
+   * the shard cache (the node's outputs are then partial and discarded); the node's own unit assembles them later.
+   */
+  readonly shardSubset?: readonly number[];
 }
 
 /**
@@ -133,6 +138,12 @@ export interface NodeTypeDefinition<S extends z.ZodType> {
   deterministic: boolean;
   /** CPU-heavy JavaScript runs in the worker pool so the server stays responsive. */
   worker?: boolean;
+  /**
+   * The node maps this input's shards one by one with `mapShards` (engine/sdk/shards.ts) and nothing
+   * else it does depends on which shards are in the cache. On a queue run the coordinator then splits
+   * the node into shard jobs that different workers take, before the node's unit assembles the output.
+   */
+  shardable?: { input: string };
   /**
    * Files this node reads, relative to the graph document's folder. The engine hashes them into the
    * cache key and pins them on export, so editing a source file reruns exactly its readers.

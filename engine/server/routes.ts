@@ -18,7 +18,8 @@ import { assessTrust, TrustStore, UntrustedGraphError } from '../security/trust.
 import { AppSettings, GrantedFolderError } from '../security/granted-folders.js';
 import { HttpError, sendJson } from './http-util.js';
 import { ArtifactHash, readBody, readParam, readQuery } from './validate.js';
-import { workersRoute } from './workers-route.js';
+import { QueueUrl, workersRoute } from './workers-route.js';
+import { QueueExecutor } from '../exec/queue/queue-executor.js';
 import { labelsRoutes } from './labels-route.js';
 
 export interface RunHub {
@@ -38,8 +39,10 @@ const RunBody = z.object({
   force: z.boolean().default(false),
   continueOnFailure: z.boolean().default(false),
   trigger: z.string().max(64).default('ui'),
+  /** Send work units to this BullMQ queue's `forge worker`s instead of local threads (the app's run setting). */
+  queue: QueueUrl.optional(),
 });
-const PlanBody = RunBody.omit({ trigger: true, continueOnFailure: true });
+const PlanBody = RunBody.omit({ trigger: true, continueOnFailure: true, queue: true });
 const GraphPathQuery = z.object({ path: WorkspacePath });
 const FilesQuery = z.object({ pattern: z.string().max(1024).optional() });
 const RunsQuery = z.object({ limit: z.coerce.number().int().min(1).max(10_000).default(50) });
@@ -205,6 +208,15 @@ export function createRoutes(engine: Engine, hub: RunHub) {
         const path = body.path !== undefined ? insideWorkspace(body.path) : null;
         const mode: RunMode = body.mode;
         const controller = new AbortController();
+        // Queue runs pass the same trust gate in engine.run as local ones: it runs before any unit is queued.
+        let executor: QueueExecutor | undefined;
+        if (body.queue) {
+          try {
+            executor = await QueueExecutor.connect(body.queue, engine.ws.store.forgeDir, engine.registry);
+          } catch (err) {
+            throw new HttpError(400, (err as Error).message, { field: 'queue' });
+          }
+        }
         let resolveStarted: (runId: string) => void = () => {};
         const started = new Promise<string>((r) => (resolveStarted = r));
         const finished = engine
@@ -216,6 +228,7 @@ export function createRoutes(engine: Engine, hub: RunHub) {
             force: body.force,
             continueOnFailure: body.continueOnFailure,
             trigger: body.trigger,
+            executor,
             signal: controller.signal,
             onEvent: (e) => {
               if (e.type === 'run.started') {
@@ -226,7 +239,8 @@ export function createRoutes(engine: Engine, hub: RunHub) {
               hub.broadcast(e);
             },
           })
-          .then(() => null);
+          .then(() => null)
+          .finally(() => executor?.close());
         try {
           const runId = await Promise.race([started, finished.then(() => null)]);
           sendJson(res, 202, { runId });

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -39,6 +39,9 @@ export class QueueLab {
   /** stderr of every worker started, in arrival order. */
   readonly workerLog: string[] = [];
 
+  /** `env`: of every CLI and worker process (all must cut shards alike for hashes to match). */
+  constructor(private readonly env: NodeJS.ProcessEnv = CLI_ENV) {}
+
   async writePool(): Promise<void> {
     const out = createWriteStream(join(this.dir, 'pool.jsonl'));
     for (let i = 0; i < POOL_ROWS; i++) out.write(`${JSON.stringify({ id: `d${i}`, text: `page ${i} `.repeat(1 + (i % 40)), score: ((i * 7919) % 1000) / 1000 })}\n`);
@@ -67,7 +70,7 @@ export class QueueLab {
   }
 
   startWorker(url: string, store: string, own: string[] = []): ChildProcess {
-    const proc = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--store', store], { stdio: ['ignore', 'ignore', 'pipe'], env: CLI_ENV });
+    const proc = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--store', store], { stdio: ['ignore', 'ignore', 'pipe'], env: this.env });
     proc.stderr?.on('data', (d: Buffer) => {
       this.workerLog.push(d.toString());
       own.push(d.toString());
@@ -76,10 +79,19 @@ export class QueueLab {
     return proc;
   }
 
+  /** A workspace whose store folder exists before workers mount it (the coordinator creates it on first open). */
+  async workspace(name: string): Promise<string> {
+    const ws = join(this.dir, name);
+    mkdirSync(join(ws, '.forge'), { recursive: true });
+    const r = await this.cli(['runs', '-w', ws]);
+    if (r.code !== 0) throw new Error(r.stderr);
+    return ws;
+  }
+
   /** Runs the CLI; `onSpawn` gets the process (to signal it). */
   cli(args: string[], onSpawn?: (p: ChildProcess) => void): Promise<CliResult> {
     return new Promise((resolve) => {
-      const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: CLI_ENV });
+      const p = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: this.env });
       this.children.push(p);
       onSpawn?.(p);
       let stdout = '';
@@ -124,7 +136,8 @@ export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-function freePort(): Promise<number> {
+/** A free loopback TCP port (for a private redis-server). */
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const s = createServer();
     s.listen(0, '127.0.0.1', () => {

@@ -1,5 +1,4 @@
 import { Queue } from 'bullmq';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../engine.js';
@@ -15,20 +14,11 @@ const lab = new QueueLab();
 beforeAll(() => lab.writePool());
 afterAll(() => lab.cleanup());
 
-/** A workspace whose store folder exists before workers mount it (the coordinator creates it on first open). */
-async function workspace(name: string): Promise<string> {
-  const ws = join(lab.dir, name);
-  mkdirSync(join(ws, '.forge'), { recursive: true });
-  const r = await lab.cli(['runs', '-w', ws]);
-  if (r.code !== 0) throw new Error(r.stderr);
-  return ws;
-}
-
 describe('queue runs when things go wrong', () => {
   it('Redis stopped mid-run: the run fails naming Redis; after a restart the rerun reuses finished units and matches a local run', async () => {
     const localRun = await lab.localRun('slow.forge.json', join(lab.dir, 'ws-local'));
     const redis = await lab.startRedis();
-    const ws = await workspace('ws-redis-loss');
+    const ws = await lab.workspace('ws-redis-loss');
     const log: string[] = [];
     lab.startWorker(redis.url, join(ws, '.forge'), log);
 
@@ -68,7 +58,7 @@ describe('queue runs when things go wrong', () => {
 
   it('cancelling a run removes its pending jobs from the queue', async () => {
     const redis = await lab.startRedis();
-    const ws = await workspace('ws-cancel');
+    const ws = await lab.workspace('ws-cancel');
     const queue = new Queue(QUEUE_NAME, { connection: redisOptions(redis.url) });
     try {
       // No worker: the first unit waits in the queue until the run is cancelled.
@@ -94,7 +84,7 @@ describe('queue runs when things go wrong', () => {
 
   it('a worker whose code hash differs refuses the unit and the run fails saying why', async () => {
     const redis = await lab.startRedis();
-    const ws = await workspace('ws-stale-worker');
+    const ws = await lab.workspace('ws-stale-worker');
     // Stands for a worker machine with an older checkout: its source.jsonl hashes differently.
     class OlderCheckout extends NodeRegistry {
       override codeHash(type: string): string {

@@ -25,6 +25,7 @@ export default defineNode({
   deterministic: true,
   codeParams: ['where'],
   confinedCode: true,
+  shardable: { input: 'in' },
   async run(ctx) {
     const input = ctx.input('in');
     const out = ctx.output('out');

@@ -25,7 +25,8 @@ export interface UnitJobError {
   location?: ErrorLocation;
 }
 
-export type UnitJobResult = UnitResult;
+/** The unit's result and the worker that produced it (provenance logs name it for shard jobs). */
+export type UnitJobResult = UnitResult & { worker?: { id: string; host: string; pid: number } };
 
 /** What a worker publishes about itself every few seconds (GET /api/workers reads it). */
 export interface WorkerHeartbeat {
@@ -34,7 +35,8 @@ export interface WorkerHeartbeat {
   pid: number;
   store: string;
   startedAt: string;
-  running: { jobId: string; nodeId: string; nodeType: string; since: string }[];
+  /** `shards`: the input shards of a shard job (`0-3`), absent for a whole unit. */
+  running: { jobId: string; nodeId: string; nodeType: string; since: string; shards?: string }[];
 }
 
 /** Rewrites every store path of a unit from one mount point of the shared store to another. */

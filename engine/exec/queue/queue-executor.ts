@@ -1,11 +1,14 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { inputShards, ranges, shardCachePath, type InputShard } from '../../sdk/shards.js';
 import type { NodeRegistry } from '../../registry.js';
 import { CancelledError, NodeError } from '../../sdk/node-error.js';
 import type { NodeType } from '../../sdk/types.js';
 import { ExecutorError, type Executor } from '../executor.js';
 import type { UnitHooks, UnitResult, WorkUnit } from '../work-unit.js';
-import { QUEUE_NAME, WORKER_KEY_PREFIX, type UnitJobData, type UnitJobError, type WorkerHeartbeat } from './protocol.js';
+import { QUEUE_NAME, WORKER_KEY_PREFIX, type UnitJobData, type UnitJobError, type UnitJobResult, type WorkerHeartbeat } from './protocol.js';
 import { checkRedis, redisOptions, shownUrl } from './redis.js';
 
 /** How long the coordinator tolerates losing Redis before it fails the run's pending units. */
@@ -51,7 +54,7 @@ export class QueueExecutor implements Executor {
       if (up) this.lostSince = undefined;
       else this.lostSince ??= Date.now();
       if (this.lostSince !== undefined && Date.now() - this.lostSince > REDIS_LOSS_GRACE_MS) {
-        const err = new ExecutorError(
+        const err = new QueueLostError(
           `lost the connection to Redis at ${shownUrl(this.url)} for over ${REDIS_LOSS_GRACE_MS / 1000} s; the run stops here and resumes from the cache once Redis is back`,
         );
         for (const p of this.pending.values()) p.reject(err);
@@ -71,9 +74,67 @@ export class QueueExecutor implements Executor {
 
   async run(def: NodeType, unit: WorkUnit, hooks: UnitHooks, signal: AbortSignal): Promise<UnitResult> {
     if (signal.aborted) throw new CancelledError();
+    const split = shardJobs(def, unit);
+    if (split) await this.runShardJobs(def, unit, split, hooks, signal);
+    // With every shard in the cache, the node's own unit only links them into its output.
+    return this.submit(def, unit, hooks, signal);
+  }
+
+  /**
+   * Sends one job per group of input shards, in parallel, so every free worker takes some; each
+   * computes its shards into the shared shard cache. The first failure fails the node naming its
+   * shards and withdraws the jobs not yet taken.
+   */
+  private async runShardJobs(def: NodeType, unit: WorkUnit, split: ShardSplit, hooks: UnitHooks, signal: AbortSignal): Promise<void> {
+    const dir = join(unit.tmpDir, SHARD_JOB_DIR, unit.executionId);
+    const local = new AbortController();
+    const stop = () => local.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    let failure: Error | undefined;
+    let done = split.total - split.todo;
+    const workers = new Set<string>();
+    hooks.log('info', `queue: ${split.groups.length} shard jobs for input shards ${ranges(split.groups.flat())} of ${split.total} (the rest are in the shard cache)`);
+    hooks.progress(done, split.total, `${done}/${split.total} shards`);
+    try {
+      await Promise.all(
+        split.groups.map(async (group, k) => {
+          const outputs = Object.fromEntries(
+            Object.entries(unit.outputs).map(([port, o]) => {
+              const d = join(dir, String(k), port);
+              mkdirSync(d, { recursive: true });
+              return [port, { kind: o.kind, dir: d }];
+            }),
+          );
+          const job: WorkUnit = { ...unit, executionId: `${unit.executionId}-s${k}`, outputs, shardSubset: group };
+          const quiet: UnitHooks = { progress: () => undefined, log: hooks.log };
+          try {
+            const result = await this.submit(def, job, quiet, local.signal);
+            const w = result.worker;
+            if (w) workers.add(w.id);
+            done += group.length;
+            hooks.log('info', `input shards ${ranges(group)} computed by worker ${w ? `${w.host} pid ${w.pid} (${w.id.slice(0, 8)})` : 'unknown'}`);
+            hooks.progress(done, split.total, `${done}/${split.total} shards on ${workers.size} worker${workers.size === 1 ? '' : 's'}`);
+          } catch (err) {
+            if (failure || err instanceof CancelledError) return;
+            failure = shardFailure(err as Error, group, split.total);
+            local.abort();
+          }
+        }),
+      );
+    } finally {
+      signal.removeEventListener('abort', stop);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    if (signal.aborted) throw new CancelledError();
+    if (failure) throw failure;
+  }
+
+  /** Queues one unit as one job and waits for its result; cancelling removes the job if no worker holds it yet. */
+  private submit(def: NodeType, unit: WorkUnit, hooks: UnitHooks, signal: AbortSignal): Promise<UnitJobResult> {
+    if (signal.aborted) return Promise.reject(new CancelledError());
     const data: UnitJobData = { unit, storeRoot: this.storeRoot, codeHash: this.registry.codeHash(def.type) };
     const jobId = unit.executionId;
-    const outcome = new Promise<UnitResult>((resolve, reject) => {
+    return new Promise<UnitJobResult>((resolve, reject) => {
       this.pending.set(jobId, { reject, hooks });
       const onAbort = () => {
         // Pending jobs are removed; a job a worker already holds finishes there, and its result is dropped.
@@ -85,7 +146,7 @@ export class QueueExecutor implements Executor {
         .add(def.type, data, { jobId, attempts: 3, backoff: { type: 'fixed', delay: 1000 }, removeOnComplete: true, removeOnFail: { age: 24 * 3600 } })
         .then((job) => job.waitUntilFinished(this.events))
         .then(
-          (result) => resolve(result as UnitResult),
+          (result) => resolve(result as UnitJobResult),
           (err: unknown) => reject(toUnitError(err, def.type)),
         )
         .finally(() => {
@@ -93,7 +154,6 @@ export class QueueExecutor implements Executor {
           this.pending.delete(jobId);
         });
     });
-    return outcome;
   }
 
   /** Workers that sent a heartbeat in the last few seconds, with the units they run. */
@@ -121,7 +181,8 @@ export class QueueExecutor implements Executor {
 
 /** Lists a Redis's connected workers without a run in progress (the engine API's /api/workers). */
 export async function listWorkers(url: string): Promise<WorkerHeartbeat[]> {
-  const client = new Redis({ ...redisOptions(url), maxRetriesPerRequest: 1 });
+  // The app polls this while its Workers view is open: a Redis that is down answers at once, not after retries.
+  const client = new Redis({ ...redisOptions(url), maxRetriesPerRequest: 1, retryStrategy: () => null, connectTimeout: 5000 });
   client.on('error', () => undefined);
   try {
     const keys = await client.keys(`${WORKER_KEY_PREFIX}*`);
@@ -130,6 +191,56 @@ export async function listWorkers(url: string): Promise<WorkerHeartbeat[]> {
   } finally {
     client.disconnect();
   }
+}
+
+/** Redis stayed unreachable: every pending unit fails with this, the run's failure as a whole. */
+class QueueLostError extends ExecutorError {}
+
+/** Folder under the store's tmp where shard jobs stage their (partial, discarded) outputs. */
+const SHARD_JOB_DIR = 'shard-jobs';
+/** More jobs spread shards more evenly over workers and lose less to a killed one; each costs a few ms of queue traffic. */
+const MAX_SHARD_JOBS = 64;
+
+interface ShardSplit {
+  groups: number[][];
+  total: number;
+  todo: number;
+}
+
+/**
+ * The shard jobs of a unit, or undefined when it runs as one job: the node must declare `shardable`,
+ * have a shard cache (not forced) and at least two input shards not yet cached for every dataset output.
+ */
+function shardJobs(def: NodeType, unit: WorkUnit): ShardSplit | undefined {
+  const cache = unit.shardCache;
+  const ref = def.shardable ? unit.inputs[def.shardable.input] : undefined;
+  if (!cache || !ref || ref.kind !== 'dataset' || unit.shardSubset) return undefined;
+  let shards: InputShard[];
+  try {
+    shards = inputShards(ref);
+  } catch {
+    // Not a sharded dataset: the node's own unit reports that, with its location.
+    return undefined;
+  }
+  const ports = Object.entries(def.outputs)
+    .filter(([, spec]) => spec.kind === 'dataset')
+    .map(([port]) => port);
+  const todo = shards.filter((s) => !ports.every((port) => existsSync(shardCachePath(cache, port, s.hash)))).map((s) => s.index);
+  if (todo.length < 2) return undefined;
+  const size = Math.ceil(todo.length / MAX_SHARD_JOBS);
+  const groups: number[][] = [];
+  for (let i = 0; i < todo.length; i += size) groups.push(todo.slice(i, i + size));
+  return { groups, total: shards.length, todo: todo.length };
+}
+
+/** A shard job's failure becomes the node's, with the input shards it was computing named first. */
+function shardFailure(err: Error, group: number[], total: number): Error {
+  // A lost queue is no shard's fault; naming one would send the reader to the wrong place.
+  if (err instanceof QueueLostError) return err;
+  const what = `input shard${group.length === 1 ? '' : 's'} ${ranges(group)} of ${total}`;
+  if (err instanceof NodeError) return new NodeError(`${what}: ${err.message}`, err.location);
+  if (err instanceof ExecutorError) return new ExecutorError(`${what}: ${err.message}`);
+  return new Error(`${what}: ${err.message}`);
 }
 
 /** A worker's failure arrives as the job's failedReason: JSON of a UnitJobError when the worker encoded one. */

@@ -6,8 +6,9 @@ import { Redis } from 'ioredis';
 import type { NodeRegistry } from '../../registry.js';
 import { NodeError } from '../../sdk/node-error.js';
 import { executeUnit } from '../execute-unit.js';
+import { ranges } from '../../sdk/shards.js';
 import type { UnitResult, WorkUnit } from '../work-unit.js';
-import { QUEUE_NAME, remapUnit, WORKER_KEY_PREFIX, type UnitJobData, type UnitJobError, type WorkerHeartbeat } from './protocol.js';
+import { QUEUE_NAME, remapUnit, WORKER_KEY_PREFIX, type UnitJobData, type UnitJobError, type UnitJobResult, type WorkerHeartbeat } from './protocol.js';
 import { checkRedis, redisOptions, shownUrl } from './redis.js';
 
 const HEARTBEAT_MS = 3000;
@@ -36,14 +37,15 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<{ close: 
   const publish = () => client.set(`${WORKER_KEY_PREFIX}${beat.id}`, JSON.stringify(beat), 'PX', HEARTBEAT_MS * 3).catch(() => undefined);
   const timer = setInterval(() => void publish(), HEARTBEAT_MS);
 
-  const worker = new Worker<UnitJobData, UnitResult>(
+  const worker = new Worker<UnitJobData, UnitJobResult>(
     QUEUE_NAME,
     async (job) => {
-      const entry = { jobId: job.id ?? '', nodeId: job.data.unit.nodeId, nodeType: job.data.unit.nodeType, since: new Date().toISOString() };
+      const subset = job.data.unit.shardSubset;
+      const entry = { jobId: job.id ?? '', nodeId: job.data.unit.nodeId, nodeType: job.data.unit.nodeType, since: new Date().toISOString(), ...(subset ? { shards: ranges(subset) } : {}) };
       beat.running.push(entry);
       void publish();
       try {
-        return await runJob(job, o, log);
+        return { ...(await runJob(job, o, log)), worker: { id: beat.id, host: beat.host, pid: beat.pid } };
       } finally {
         beat.running = beat.running.filter((r) => r !== entry);
         void publish();
@@ -66,7 +68,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<{ close: 
   };
 }
 
-async function runJob(job: Job<UnitJobData, UnitResult>, o: QueueWorkerOptions, log: (line: string) => void): Promise<UnitResult> {
+async function runJob(job: Job<UnitJobData, UnitJobResult>, o: QueueWorkerOptions, log: (line: string) => void): Promise<UnitResult> {
   const { unit: sent, storeRoot, codeHash } = job.data;
   const def = o.registry.get(sent.nodeType);
   if (!def)
@@ -89,7 +91,10 @@ async function runJob(job: Job<UnitJobData, UnitResult>, o: QueueWorkerOptions, 
     rmSync(out.dir, { recursive: true, force: true });
     mkdirSync(out.dir, { recursive: true });
   }
-  log(`▶ ${unit.nodeId} (${unit.nodeType}) job ${job.id}`);
+  const what = unit.shardSubset ? ` input shards ${ranges(unit.shardSubset)}` : '';
+  // A shard job's log lines reach the coordinator among other workers' lines: each says whose it is.
+  const from = unit.shardSubset ? `worker ${hostname()} pid ${process.pid}, input shards ${ranges(unit.shardSubset)}: ` : '';
+  log(`▶ ${unit.nodeId} (${unit.nodeType})${what} job ${job.id}`);
   const controller = new AbortController();
   try {
     const result = await executeUnit(
@@ -97,16 +102,16 @@ async function runJob(job: Job<UnitJobData, UnitResult>, o: QueueWorkerOptions, 
       unit,
       {
         progress: (d, total, message) => void job.updateProgress({ done: d, total, message }).catch(() => undefined),
-        log: (level, message) => void job.updateProgress({ log: { level, message } }).catch(() => undefined),
+        log: (level, message) => void job.updateProgress({ log: { level, message: from + message } }).catch(() => undefined),
       },
       controller.signal,
     );
     if (done) writeFileSync(done, JSON.stringify(result));
-    log(`✔ ${unit.nodeId} job ${job.id}`);
+    log(`✔ ${unit.nodeId}${what} job ${job.id}`);
     return result;
   } catch (err) {
     const e = err as Error;
-    log(`✖ ${unit.nodeId} job ${job.id}: ${e.message}`);
+    log(`✖ ${unit.nodeId}${what} job ${job.id}: ${e.message}`);
     // Node errors are deterministic (bad params or data): retrying elsewhere cannot help.
     if (err instanceof NodeError) throw new UnrecoverableError(encode({ name: 'NodeError', message: e.message, location: err.location }));
     throw new Error(encode({ name: e.name, message: e.message }));

@@ -13,6 +13,7 @@ import type {
   RunMode,
   RowCountPoint,
   RunRow,
+  WorkerInfo,
   WorkspaceFile,
 } from './types';
 
@@ -98,7 +99,7 @@ export class ForgeApi {
   saveGraph = (path: string, doc: GraphDocument) => this.request<{ path: string }>('PUT', '/api/graphs/file', { path, doc });
   /** The engine's plan for this document: per node cached / will run, and why. */
   plan = (doc: GraphDocument, path?: string | null) => this.request<GraphPlan>('POST', '/api/plan', { doc, path: path ?? undefined });
-  run = (doc: GraphDocument, opts: { mode: RunMode; target?: string; path?: string | null; force?: boolean; continueOnFailure?: boolean }) =>
+  run = (doc: GraphDocument, opts: { mode: RunMode; target?: string; path?: string | null; force?: boolean; continueOnFailure?: boolean; queue?: string | null }) =>
     this.request<{ runId: string | null }>('POST', '/api/runs', {
       doc,
       mode: opts.mode,
@@ -107,7 +108,10 @@ export class ForgeApi {
       force: opts.force,
       continueOnFailure: opts.continueOnFailure,
       trigger: 'ui',
+      queue: opts.queue ?? undefined,
     });
+  /** Workers connected to `queue` (a redis:// address). */
+  workers = (queue: string) => this.request<{ queue: string | null; workers: WorkerInfo[] }>('GET', `/api/workers?queue=${encodeURIComponent(queue)}`);
   cancel = (runId: string) => this.request<{ cancelling: boolean }>('POST', `/api/runs/${encodeURIComponent(runId)}/cancel`);
   runs = (limit = 50) => this.request<RunRow[]>('GET', `/api/runs?limit=${limit}`);
   runDetail = (id: string) => this.request<RunDetail>('GET', `/api/runs/${encodeURIComponent(id)}`);

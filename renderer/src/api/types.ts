@@ -9,6 +9,8 @@ export type { Diagnostic, ErrorLocation } from '../../../engine/graph/errors.js'
 export type { ArtifactKind, PortSpec, ArtifactManifest } from '../../../engine/sdk/types.js';
 export type { RunMode } from '../../../engine/provenance/events.js';
 export type { GraphPlan, PlannedNode, PlanAction } from '../../../engine/exec/plan.js';
+/** GET /api/workers: a connected `forge worker`'s heartbeat. */
+export type { WorkerHeartbeat as WorkerInfo } from '../../../engine/exec/queue/protocol.js';
 
 /** GET /api/health */
 export interface Health {

@@ -282,7 +282,7 @@ export function runGraph(mode: RunMode, target?: string): void {
   // A graph the user wrote or approved in the app is trusted; the engine keeps that in the workspace.
   api
     .trust(doc, g.path)
-    .then(() => api.run(doc, { mode, target: engineTarget, path: g.path, continueOnFailure: useUi.getState().continueOnFailure }))
+    .then(() => api.run(doc, { mode, target: engineTarget, path: g.path, continueOnFailure: useUi.getState().continueOnFailure, queue: useUi.getState().runQueue }))
     .catch((err: unknown) => {
       if (err instanceof ApiError && err.status === 403 && err.needsTrust.length > 0) {
         useGraph.getState().setTrusted(false);

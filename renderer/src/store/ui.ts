@@ -50,6 +50,9 @@ export interface UiState {
   connectHint: string | null;
   /** Run option sent with every run: independent branches finish when one node fails. */
   continueOnFailure: boolean;
+  /** Run setting: the redis:// queue whose `forge worker`s run the units, or null for local threads (the default). */
+  runQueue: string | null;
+  setRunQueue(url: string | null): void;
   /** The minimap is off by default: on a laptop screen it covers a corner of the graph. */
   minimap: boolean;
   /** The bottom panel fills the stage (charts and reports want room). */
@@ -114,6 +117,15 @@ function savedFlag(key: string, fallback: boolean): boolean {
     return fallback;
   }
 }
+function savedQueue(): string | null {
+  try {
+    const v = localStorage.getItem('forge.runQueue');
+    return v && /^redis:\/\/\S+$/.test(v) ? v : null;
+  } catch {
+    return null;
+  }
+}
+
 function saveFlag(key: string, v: boolean): void {
   try {
     localStorage.setItem(key, String(v));
@@ -137,6 +149,16 @@ export const useUi = create<UiState>((set, get) => ({
   diagnostics: [],
   connectHint: null,
   continueOnFailure: typeof window === 'undefined' ? true : savedFlag('forge.continueOnFailure', true),
+  runQueue: typeof window === 'undefined' ? null : savedQueue(),
+  setRunQueue: (runQueue) => {
+    try {
+      if (runQueue) localStorage.setItem('forge.runQueue', runQueue);
+      else localStorage.removeItem('forge.runQueue');
+    } catch {
+      /* private mode: not remembered */
+    }
+    set({ runQueue });
+  },
   minimap: typeof window === 'undefined' ? false : savedFlag('forge.minimap', false),
   bottomMax: false,
   highlight: [],

@@ -3,6 +3,7 @@ import { useGraph } from '../store/app';
 import { useRun } from '../store/run';
 import { useUi } from '../store/ui';
 import { Icon } from './Icon';
+import { RunTarget } from './RunTarget';
 
 function Btn({
   cmd,
@@ -95,6 +96,7 @@ export function Toolbar() {
         <Btn cmd="run.node" icon="step" label="Run node" testId="run-node" disabled={running || !hasSel} />
         <Btn cmd="run.from" icon="forward" label="Run from" testId="run-from" disabled={running || !hasSel} />
         <Btn cmd="run.cancel" icon="stop" fill label="Cancel" testId="run-cancel" disabled={!running} />
+        <RunTarget />
         <label className="run-opt" title="When a node fails, keep running the branches that do not depend on it (the summary lists what was skipped)">
           <input type="checkbox" checked={continueOnFailure} onChange={(e) => useUi.getState().setContinueOnFailure(e.target.checked)} data-testid="continue-on-failure" />
           <span className="tlabel">keep going on failure</span>
