@@ -123,7 +123,13 @@ export class QueueExecutor implements Executor {
       );
     } finally {
       signal.removeEventListener('abort', stop);
-      rmSync(dir, { recursive: true, force: true });
+      // After a failure or cancel, a worker still holding a shard job may be writing here: removing the
+      // staging folder then races it (ENOTEMPTY), and that must not replace the run's real error.
+      try {
+        rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 200 });
+      } catch {
+        // Left in the store's tmp, which holds only discardable staging.
+      }
     }
     if (signal.aborted) throw new CancelledError();
     if (failure) throw failure;
