@@ -25,6 +25,15 @@ import { useCanvasLod } from './NodePreviews';
 import { SubgraphBreadcrumb } from './SubgraphParts';
 
 const nodeTypes = { forge: ForgeNode };
+// Props React Flow copies into its store: fresh objects on each render (the canvas re-renders as
+// the zoom crosses a level-of-detail threshold) would re-render every edge for a new
+// defaultEdgeOptions and re-register key listeners for a new key list.
+const defaultEdgeOptions = { type: 'default' };
+const snapGrid: [number, number] = [8, 8];
+const multiSelectionKeyCode = ['Meta', 'Control', 'Shift'];
+const proOptions = { hideAttribution: true };
+const beginDrag = () => useGraph.getState().beginDrag();
+const closeMenu = () => useUi.getState().closeMenu();
 export const DRAG_MIME = 'application/x-forge-node-type';
 
 /** Where a connection drag started, so dropping it on empty canvas can offer compatible nodes. */
@@ -215,33 +224,33 @@ export function Canvas() {
         onConnectStart={onConnectStart}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
-        onNodeDragStart={() => useGraph.getState().beginDrag()}
-        onSelectionDragStart={() => useGraph.getState().beginDrag()}
+        onNodeDragStart={beginDrag}
+        onSelectionDragStart={beginDrag}
         onMoveStart={onMoveStart}
         onMoveEnd={onMoveEnd}
         onDragOver={onDragOver}
         onDrop={onDrop}
         onNodeContextMenu={onNodeContextMenu}
         onPaneContextMenu={onPaneContextMenu}
-        onSelectionContextMenu={(e) => onPaneContextMenu(e)}
+        onSelectionContextMenu={onPaneContextMenu}
         onNodeDoubleClick={onNodeDoubleClick}
-        onPaneClick={() => useUi.getState().closeMenu()}
+        onPaneClick={closeMenu}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
-        multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
+        multiSelectionKeyCode={multiSelectionKeyCode}
         connectOnClick={false}
         connectionRadius={28}
         minZoom={0.04}
         maxZoom={2.5}
         snapToGrid
-        snapGrid={[8, 8]}
+        snapGrid={snapGrid}
         // Big graphs keep only the nodes in view in the DOM, but not when zoomed far out: then most of
         // the graph is in view anyway, and every pan or zoom step mounted and unmounted the nodes
         // crossing the view's border (layout, resize observers, React commits: ~40 % fewer frames).
         onlyRenderVisibleElements={nodes.length > 150 && !far}
         colorMode={theme}
-        defaultEdgeOptions={{ type: 'default' }}
-        proOptions={{ hideAttribution: true }}
+        defaultEdgeOptions={defaultEdgeOptions}
+        proOptions={proOptions}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />
         {minimap ? (
