@@ -7,12 +7,13 @@ import {
   ReactFlow,
   useReactFlow,
   useStore,
+  useStoreApi,
   type Connection,
   type FinalConnectionState,
   type IsValidConnection,
   type OnConnectStartParams,
 } from '@xyflow/react';
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { runCommand, viewHooks } from '../commands';
 import { isTypingTarget } from '../store/app';
 import { categoryColor } from '../lib/colors';
@@ -25,6 +26,8 @@ import { useCanvasLod } from './NodePreviews';
 import { SubgraphBreadcrumb } from './SubgraphParts';
 
 const nodeTypes = { forge: ForgeNode };
+/** Below this zoom the canvas shows the semantic-zoom overlay (lod-far). */
+const FAR_ZOOM = 0.5;
 // Props React Flow copies into its store: fresh objects on each render (the canvas re-renders as
 // the zoom crosses a level-of-detail threshold) would re-render every edge for a new
 // defaultEdgeOptions and re-register key listeners for a new key list.
@@ -55,10 +58,40 @@ export function Canvas() {
   const dimStyle = useRef<HTMLStyleElement>(null);
   // Level of detail: zoomed far out, node text is unreadable anyway; drop it (and shadows) so big
   // graphs pan and zoom smoothly. A boolean selector re-renders only when the threshold is crossed.
-  const far = useStore((s) => s.transform[2] < 0.5);
+  const far = useStore((s) => s.transform[2] < FAR_ZOOM);
   // Below 20 % even the large semantic-zoom type is a few pixels: draw plain coloured cards.
   const tiny = useStore((s) => s.transform[2] < 0.2);
   useEffect(() => useCanvasLod.setState({ far }), [far]);
+  // Big graphs keep only the nodes in view in the DOM, except when zoomed far out with (nearly) the
+  // whole graph in view: then every pan or zoom step mounted and unmounted the nodes crossing the
+  // view's border (layout, resize observers, React commits), ~40 % fewer frames at a 1000-node fit
+  // view. Decided at rest (not halfway through a gesture), and only when few nodes are off screen:
+  // switching on mounts them all at once (~1 ms each), switching off unmounts them.
+  const [keepAll, setKeepAll] = useState(false);
+  const moving = useRef(false);
+  const store = useStoreApi<FlowNode, FlowEdge>();
+  const decideKeepAll = useCallback(() => {
+    const s = store.getState();
+    if (s.transform[2] >= FAR_ZOOM) return setKeepAll(false);
+    const [tx, ty, k] = s.transform;
+    const x0 = -tx / k;
+    const y0 = -ty / k;
+    const x1 = x0 + s.width / k;
+    const y1 = y0 + s.height / k;
+    let inView = 0;
+    for (const n of s.nodeLookup.values()) {
+      const p = n.internals.positionAbsolute;
+      const w = n.measured.width ?? 0;
+      const h = n.measured.height ?? 0;
+      if (p.x < x1 && p.x + w > x0 && p.y < y1 && p.y + h > y0) inView++;
+    }
+    const total = s.nodeLookup.size;
+    // Hysteresis: on when ≥ 90 % are in view, off again below 50 %.
+    setKeepAll((on) => inView >= total * (on ? 0.5 : 0.9));
+  }, [store]);
+  useEffect(() => {
+    if (!moving.current) decideKeepAll();
+  }, [far, decideKeepAll]);
 
   useEffect(() => {
     viewHooks.fitView = () => void rf.fitView({ padding: 0.15, duration: 250, maxZoom: 1.2 });
@@ -142,6 +175,7 @@ export function Canvas() {
   // hit-testing) have no source event and get no shield. Nothing re-renders.
   const shield = useRef<HTMLDivElement | null>(null);
   const onMoveStart = useCallback((event: MouseEvent | TouchEvent | null) => {
+    moving.current = true;
     const pane = event ? wrapper.current?.querySelector('.react-flow__pane') : null;
     if (!pane) return;
     if (!shield.current) {
@@ -150,7 +184,11 @@ export function Canvas() {
     }
     pane.appendChild(shield.current);
   }, []);
-  const onMoveEnd = useCallback(() => shield.current?.remove(), []);
+  const onMoveEnd = useCallback(() => {
+    moving.current = false;
+    decideKeepAll();
+    shield.current?.remove();
+  }, [decideKeepAll]);
 
   const onDragOver = useCallback((e: React.DragEvent) => {
     if (!e.dataTransfer.types.includes(DRAG_MIME)) return;
@@ -244,10 +282,7 @@ export function Canvas() {
         maxZoom={2.5}
         snapToGrid
         snapGrid={snapGrid}
-        // Big graphs keep only the nodes in view in the DOM, but not when zoomed far out: then most of
-        // the graph is in view anyway, and every pan or zoom step mounted and unmounted the nodes
-        // crossing the view's border (layout, resize observers, React commits: ~40 % fewer frames).
-        onlyRenderVisibleElements={nodes.length > 150 && !far}
+        onlyRenderVisibleElements={nodes.length > 150 && !keepAll}
         colorMode={theme}
         defaultEdgeOptions={defaultEdgeOptions}
         proOptions={proOptions}
