@@ -22,12 +22,11 @@ import { useCatalog } from '../store/catalog';
 import type { FlowEdge, FlowNode } from '../store/graph';
 import { useUi } from '../store/ui';
 import { ForgeNode } from './ForgeNode';
+import { FAR_ZOOM, shouldKeepAllMounted } from './keepMounted';
 import { useCanvasLod } from './NodePreviews';
 import { SubgraphBreadcrumb } from './SubgraphParts';
 
 const nodeTypes = { forge: ForgeNode };
-/** Below this zoom the canvas shows the semantic-zoom overlay (lod-far). */
-const FAR_ZOOM = 0.5;
 // Props React Flow copies into its store: fresh objects on each render (the canvas re-renders as
 // the zoom crosses a level-of-detail threshold) would re-render every edge for a new
 // defaultEdgeOptions and re-register key listeners for a new key list.
@@ -62,32 +61,17 @@ export function Canvas() {
   // Below 20 % even the large semantic-zoom type is a few pixels: draw plain coloured cards.
   const tiny = useStore((s) => s.transform[2] < 0.2);
   useEffect(() => useCanvasLod.setState({ far }), [far]);
-  // Big graphs keep only the nodes in view in the DOM, except when zoomed far out with (nearly) the
-  // whole graph in view: then every pan or zoom step mounted and unmounted the nodes crossing the
-  // view's border (layout, resize observers, React commits), ~40 % fewer frames at a 1000-node fit
-  // view. Decided at rest (not halfway through a gesture), and only when few nodes are off screen:
-  // switching on mounts them all at once (~1 ms each), switching off unmounts them.
+  // Big graphs keep only the nodes in view in the DOM, except zoomed far out with (nearly) the
+  // whole graph in view (see shouldKeepAllMounted): ~40 % fewer frames panning a 1000-node fit view.
+  // Decided at rest, never halfway through a gesture, which would mount or unmount the off-screen
+  // nodes in one long frame.
   const [keepAll, setKeepAll] = useState(false);
   const moving = useRef(false);
   const store = useStoreApi<FlowNode, FlowEdge>();
   const decideKeepAll = useCallback(() => {
     const s = store.getState();
-    if (s.transform[2] >= FAR_ZOOM) return setKeepAll(false);
-    const [tx, ty, k] = s.transform;
-    const x0 = -tx / k;
-    const y0 = -ty / k;
-    const x1 = x0 + s.width / k;
-    const y1 = y0 + s.height / k;
-    let inView = 0;
-    for (const n of s.nodeLookup.values()) {
-      const p = n.internals.positionAbsolute;
-      const w = n.measured.width ?? 0;
-      const h = n.measured.height ?? 0;
-      if (p.x < x1 && p.x + w > x0 && p.y < y1 && p.y + h > y0) inView++;
-    }
-    const total = s.nodeLookup.size;
-    // Hysteresis: on when ≥ 90 % are in view, off again below 50 %.
-    setKeepAll((on) => inView >= total * (on ? 0.5 : 0.9));
+    const placed = Array.from(s.nodeLookup.values(), (n) => ({ ...n.internals.positionAbsolute, width: n.measured.width ?? 0, height: n.measured.height ?? 0 }));
+    setKeepAll((on) => shouldKeepAllMounted(placed, s.transform, s.width, s.height, on));
   }, [store]);
   useEffect(() => {
     if (!moving.current) decideKeepAll();
