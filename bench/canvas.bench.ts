@@ -266,7 +266,9 @@ Each pan is a drag that starts on empty canvas (the bench checks that the view m
 hit-testing, so earlier pan figures are not comparable). Zoomed out below 50% the canvas shows
 each node's title and state in large type and drops shadows and small text (below 20% plain cards),
 switching by visibility so crossing a threshold never re-lays out the nodes; graphs over 150
-nodes keep only the nodes in view in the DOM (React Flow \`onlyRenderVisibleElements\`), and while
+nodes keep only the nodes in view in the DOM (React Flow \`onlyRenderVisibleElements\`), except
+zoomed out below 50% with at least 90% of the nodes in view (decided when a pan or zoom ends:
+otherwise every step mounted and unmounted the nodes crossing the view's border), and while
 the user pans or zooms a transparent shield over the canvas spares Chromium hit-testing every wheel
 and pointer event against each node and edge. The
 machine is shared (see the load average below), so p95 values carry noise from other work.
