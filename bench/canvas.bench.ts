@@ -4,6 +4,9 @@
 //   … --profile    also prints where the renderer spent each phase (script, style, layout) and
 //                  writes a CPU profile per phase to bench/out/ (open in Chromium DevTools), and
 //                  does not touch bench/RESULTS.md
+//   … --trace      as --profile, and also writes a Chromium trace per phase (bench/out/*.trace.json,
+//                  open in DevTools' Performance panel): paint, layerize and raster show there, where
+//                  the CPU profile calls them all "(program)"
 // Measures time to first render of a 300-node graph (navigation → every node on screen), and frame
 // times (rAF deltas: median, p95) while panning and while zooming, with 300 and 1000 nodes.
 import { spawnSync } from 'node:child_process';
@@ -16,7 +19,8 @@ import { BENCH_DIR, fmt, log, machine, machineLine, markdownTable, median, optio
 const sizes = (option('sizes') ?? '300,1000').split(',').map(Number);
 const seconds = Number(option('seconds') ?? 3);
 const firstRenderRuns = Number(option('runs') ?? 3);
-const profile = process.argv.includes('--profile');
+const trace = process.argv.includes('--trace');
+const profile = trace || process.argv.includes('--profile');
 
 /**
  * Runs one measurement; with --profile, also samples the CPU and reads how long the main thread
@@ -29,11 +33,15 @@ async function profiled<T>(page: Page, name: string, measure: () => Promise<T>):
   await cdp.send('Profiler.enable');
   await cdp.send('Profiler.start');
   const metrics = async () => new Map((await cdp.send('Performance.getMetrics')).metrics.map((m) => [m.name, m.value]));
+  const browser = page.context().browser();
+  const tracePath = join(BENCH_DIR, 'out', `canvas-${name}.trace.json`);
+  mkdirSync(join(BENCH_DIR, 'out'), { recursive: true });
+  if (trace && browser) await browser.startTracing(page, { path: tracePath, categories: ['devtools.timeline', 'disabled-by-default-devtools.timeline', 'cc', 'blink'] });
   const before = await metrics();
   const out = await measure();
   const after = await metrics();
+  if (trace && browser) await browser.stopTracing();
   const { profile: cpu } = await cdp.send('Profiler.stop');
-  mkdirSync(join(BENCH_DIR, 'out'), { recursive: true });
   writeFileSync(join(BENCH_DIR, 'out', `canvas-${name}.cpuprofile`), JSON.stringify(cpu));
   const ms = (k: string) => `${fmt(((after.get(k) ?? 0) - (before.get(k) ?? 0)) * 1000, 0)} ms`;
   log(
@@ -258,7 +266,9 @@ Each pan is a drag that starts on empty canvas (the bench checks that the view m
 hit-testing, so earlier pan figures are not comparable). Zoomed out below 50% the canvas shows
 each node's title and state in large type and drops shadows and small text (below 20% plain cards),
 switching by visibility so crossing a threshold never re-lays out the nodes; graphs over 150
-nodes keep only the nodes in view in the DOM (React Flow \`onlyRenderVisibleElements\`), and while
+nodes keep only the nodes in view in the DOM (React Flow \`onlyRenderVisibleElements\`), except
+zoomed out below 50% with at least 90% of the nodes in view (decided when a pan or zoom ends:
+otherwise every step mounted and unmounted the nodes crossing the view's border), and while
 the user pans or zooms a transparent shield over the canvas spares Chromium hit-testing every wheel
 and pointer event against each node and edge. The
 machine is shared (see the load average below), so p95 values carry noise from other work.

@@ -7,12 +7,13 @@ import {
   ReactFlow,
   useReactFlow,
   useStore,
+  useStoreApi,
   type Connection,
   type FinalConnectionState,
   type IsValidConnection,
   type OnConnectStartParams,
 } from '@xyflow/react';
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import { runCommand, viewHooks } from '../commands';
 import { isTypingTarget } from '../store/app';
 import { categoryColor } from '../lib/colors';
@@ -21,10 +22,20 @@ import { useCatalog } from '../store/catalog';
 import type { FlowEdge, FlowNode } from '../store/graph';
 import { useUi } from '../store/ui';
 import { ForgeNode } from './ForgeNode';
+import { FAR_ZOOM, shouldKeepAllMounted } from './keepMounted';
 import { useCanvasLod } from './NodePreviews';
 import { SubgraphBreadcrumb } from './SubgraphParts';
 
 const nodeTypes = { forge: ForgeNode };
+// Props React Flow copies into its store: fresh objects on each render (the canvas re-renders as
+// the zoom crosses a level-of-detail threshold) would re-render every edge for a new
+// defaultEdgeOptions and re-register key listeners for a new key list.
+const defaultEdgeOptions = { type: 'default' };
+const snapGrid: [number, number] = [8, 8];
+const multiSelectionKeyCode = ['Meta', 'Control', 'Shift'];
+const proOptions = { hideAttribution: true };
+const beginDrag = () => useGraph.getState().beginDrag();
+const closeMenu = () => useUi.getState().closeMenu();
 export const DRAG_MIME = 'application/x-forge-node-type';
 
 /** Where a connection drag started, so dropping it on empty canvas can offer compatible nodes. */
@@ -46,10 +57,25 @@ export function Canvas() {
   const dimStyle = useRef<HTMLStyleElement>(null);
   // Level of detail: zoomed far out, node text is unreadable anyway; drop it (and shadows) so big
   // graphs pan and zoom smoothly. A boolean selector re-renders only when the threshold is crossed.
-  const far = useStore((s) => s.transform[2] < 0.5);
+  const far = useStore((s) => s.transform[2] < FAR_ZOOM);
   // Below 20 % even the large semantic-zoom type is a few pixels: draw plain coloured cards.
   const tiny = useStore((s) => s.transform[2] < 0.2);
   useEffect(() => useCanvasLod.setState({ far }), [far]);
+  // Big graphs keep only the nodes in view in the DOM, except zoomed far out with (nearly) the
+  // whole graph in view (see shouldKeepAllMounted): ~40 % fewer frames panning a 1000-node fit view.
+  // Decided at rest, never halfway through a gesture, which would mount or unmount the off-screen
+  // nodes in one long frame.
+  const [keepAll, setKeepAll] = useState(false);
+  const moving = useRef(false);
+  const store = useStoreApi<FlowNode, FlowEdge>();
+  const decideKeepAll = useCallback(() => {
+    const s = store.getState();
+    const placed = Array.from(s.nodeLookup.values(), (n) => ({ ...n.internals.positionAbsolute, width: n.measured.width ?? 0, height: n.measured.height ?? 0 }));
+    setKeepAll((on) => shouldKeepAllMounted(placed, s.transform, s.width, s.height, on));
+  }, [store]);
+  useEffect(() => {
+    if (!moving.current) decideKeepAll();
+  }, [far, decideKeepAll]);
 
   useEffect(() => {
     viewHooks.fitView = () => void rf.fitView({ padding: 0.15, duration: 250, maxZoom: 1.2 });
@@ -133,6 +159,7 @@ export function Canvas() {
   // hit-testing) have no source event and get no shield. Nothing re-renders.
   const shield = useRef<HTMLDivElement | null>(null);
   const onMoveStart = useCallback((event: MouseEvent | TouchEvent | null) => {
+    moving.current = true;
     const pane = event ? wrapper.current?.querySelector('.react-flow__pane') : null;
     if (!pane) return;
     if (!shield.current) {
@@ -141,7 +168,11 @@ export function Canvas() {
     }
     pane.appendChild(shield.current);
   }, []);
-  const onMoveEnd = useCallback(() => shield.current?.remove(), []);
+  const onMoveEnd = useCallback(() => {
+    moving.current = false;
+    decideKeepAll();
+    shield.current?.remove();
+  }, [decideKeepAll]);
 
   const onDragOver = useCallback((e: React.DragEvent) => {
     if (!e.dataTransfer.types.includes(DRAG_MIME)) return;
@@ -215,30 +246,30 @@ export function Canvas() {
         onConnectStart={onConnectStart}
         onConnectEnd={onConnectEnd}
         isValidConnection={isValidConnection}
-        onNodeDragStart={() => useGraph.getState().beginDrag()}
-        onSelectionDragStart={() => useGraph.getState().beginDrag()}
+        onNodeDragStart={beginDrag}
+        onSelectionDragStart={beginDrag}
         onMoveStart={onMoveStart}
         onMoveEnd={onMoveEnd}
         onDragOver={onDragOver}
         onDrop={onDrop}
         onNodeContextMenu={onNodeContextMenu}
         onPaneContextMenu={onPaneContextMenu}
-        onSelectionContextMenu={(e) => onPaneContextMenu(e)}
+        onSelectionContextMenu={onPaneContextMenu}
         onNodeDoubleClick={onNodeDoubleClick}
-        onPaneClick={() => useUi.getState().closeMenu()}
+        onPaneClick={closeMenu}
         deleteKeyCode={null}
         selectionKeyCode="Shift"
-        multiSelectionKeyCode={['Meta', 'Control', 'Shift']}
+        multiSelectionKeyCode={multiSelectionKeyCode}
         connectOnClick={false}
         connectionRadius={28}
         minZoom={0.04}
         maxZoom={2.5}
         snapToGrid
-        snapGrid={[8, 8]}
-        onlyRenderVisibleElements={nodes.length > 150}
+        snapGrid={snapGrid}
+        onlyRenderVisibleElements={nodes.length > 150 && !keepAll}
         colorMode={theme}
-        defaultEdgeOptions={{ type: 'default' }}
-        proOptions={{ hideAttribution: true }}
+        defaultEdgeOptions={defaultEdgeOptions}
+        proOptions={proOptions}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />
         {minimap ? (
