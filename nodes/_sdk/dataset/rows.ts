@@ -59,11 +59,18 @@ export function requireColumn(ref: ArtifactRef, name: string, port: string, fiel
   return col;
 }
 
-/** One column of the dataset as strings in row order (NULL → null). */
+/**
+ * One column of the dataset as strings in row order (NULL → null). Read a shard at a time: one
+ * ORDER BY over all shards makes DuckDB hold every text at once, which passes its memory limit
+ * (768 MB by default) at about 800k web pages.
+ */
 export async function readStringColumn(conn: DuckDBConnection, ref: ArtifactRef, column: string): Promise<(string | null)[]> {
-  const src = await positionedSql(conn, ref);
-  const r = await conn.runAndReadAll(`SELECT CAST(${sqlIdent(column)} AS VARCHAR) AS v FROM ${src} ORDER BY ${POS}`);
-  return (r.getColumnsJS()[0] ?? []) as (string | null)[];
+  const out: (string | null)[] = [];
+  for (const shard of await positionedShards(conn, ref)) {
+    const r = await conn.runAndReadAll(`SELECT CAST(${sqlIdent(column)} AS VARCHAR) AS v FROM (${shard.sql}) ORDER BY ${POS}`);
+    for (const v of (r.getColumnsJS()[0] ?? []) as (string | null)[]) out.push(v);
+  }
+  return out;
 }
 
 export interface NewColumn {

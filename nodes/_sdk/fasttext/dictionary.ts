@@ -30,6 +30,22 @@ export interface DictionaryData {
 
 const encoder = new TextEncoder();
 
+/** What one token contributes to a line: its input rows (none for a label) and its word hash. */
+interface TokenFeatures {
+  rows: Int32Array;
+  hash: number;
+  /** Output index of a known label, -1 for an unknown label-like token, undefined for a word. */
+  label?: number;
+}
+
+/**
+ * Distinct tokens whose features are kept. Web text is Zipfian: a few thousand words cover most
+ * tokens, so the UTF-8 encoding and n-gram hashing run once per word instead of once per
+ * occurrence. The cache is dropped when full (a long tail of rare words), which bounds its memory.
+ */
+const TOKEN_CACHE_MAX = 100_000;
+const NO_ROWS: Int32Array = new Int32Array(0);
+
 /** fastText's whitespace: the characters `readWord` splits on. */
 const FT_SPACE = /[ \n\r\t\v\f\0]+/;
 
@@ -49,6 +65,9 @@ export class Dictionary {
   readonly args: FeatureArgs;
   private readonly word2id = new Map<string, number>();
   private readonly subwordCache = new Map<number, Int32Array>();
+  private readonly tokenCache = new Map<string, TokenFeatures>();
+  /** Reused output buffer of featurize (grown as needed; the result is a copy). */
+  private lineBuf = new Int32Array(4096);
 
   constructor(data: DictionaryData, args: FeatureArgs) {
     this.entries = data.entries;
@@ -137,35 +156,69 @@ export class Dictionary {
     return s;
   }
 
+  /** fastText's word hash of a token (cached with its features). */
+  tokenHash(token: string): number {
+    return this.tokenFeatures(token).hash;
+  }
+
+  private tokenFeatures(token: string): TokenFeatures {
+    let f = this.tokenCache.get(token);
+    if (f) return f;
+    const wid = this.getId(token);
+    const isLabel = wid < 0 ? this.isLabel(token) : this.types[wid] === ENTRY_LABEL;
+    let rows = NO_ROWS;
+    if (!isLabel) {
+      if (wid < 0) {
+        if (token !== EOS) {
+          const out: number[] = [];
+          this.computeSubwords(token, out);
+          rows = Int32Array.from(out);
+        }
+      } else if (this.args.maxn <= 0) {
+        rows = Int32Array.of(wid);
+      } else {
+        rows = this.subwords(wid);
+      }
+    }
+    f = { rows, hash: fnvHash(encoder.encode(token)), label: isLabel ? (wid >= 0 ? wid - this.nwords : -1) : undefined };
+    if (this.tokenCache.size >= TOKEN_CACHE_MAX) this.tokenCache.clear();
+    this.tokenCache.set(token, f);
+    return f;
+  }
+
   /**
    * Input rows for one line of tokens, as `Dictionary::getLine(in, words, labels)` computes them
    * for a line terminated by a newline: EOS is appended, labels are skipped (and returned), unknown
    * words contribute only their char n-grams, and word n-grams run over all word hashes.
    */
   featurize(tokens: readonly string[], labelsOut?: number[]): Int32Array {
-    const out: number[] = [];
-    const hashes: number[] = [];
-    const { maxn } = this.args;
     const n = tokens.length;
+    const hashes = new Uint32Array(n + 1);
+    let nh = 0;
+    let buf = this.lineBuf;
+    let len = 0;
+    const room = (k: number) => {
+      if (len + k <= buf.length) return;
+      const bigger = new Int32Array(Math.max(len + k, buf.length * 2));
+      bigger.set(buf.subarray(0, len));
+      buf = this.lineBuf = bigger;
+    };
     for (let t = 0; t <= n; t++) {
-      const token = t < n ? tokens[t]! : EOS;
-      const wid = this.getId(token);
-      const isLabel = wid < 0 ? this.isLabel(token) : this.types[wid] === ENTRY_LABEL;
-      if (!isLabel) {
-        if (wid < 0) {
-          if (token !== EOS) this.computeSubwords(token, out);
-        } else if (maxn <= 0) {
-          out.push(wid);
-        } else {
-          for (const s of this.subwords(wid)) out.push(s);
-        }
-        hashes.push(fnvHash(encoder.encode(token)));
-      } else if (wid >= 0 && labelsOut) {
-        labelsOut.push(wid - this.nwords);
+      const f = this.tokenFeatures(t < n ? tokens[t]! : EOS);
+      if (f.label === undefined) {
+        room(f.rows.length);
+        buf.set(f.rows, len);
+        len += f.rows.length;
+        hashes[nh++] = f.hash;
+      } else if (f.label >= 0 && labelsOut) {
+        labelsOut.push(f.label);
       }
     }
-    wordNgramBuckets(hashes, this.args.wordNgrams, this.args.bucket, (bk) => this.pushHash(out, bk));
-    return Int32Array.from(out);
+    const ngrams: number[] = [];
+    wordNgramBuckets(hashes.subarray(0, nh), this.args.wordNgrams, this.args.bucket, (bk) => this.pushHash(ngrams, bk));
+    room(ngrams.length);
+    for (const r of ngrams) buf[len++] = r;
+    return buf.slice(0, len);
   }
 }
 

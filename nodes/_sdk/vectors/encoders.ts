@@ -3,7 +3,6 @@ import { join } from 'node:path';
 import { NodeError, throwIfAborted } from '../../../engine/sdk/node-error.js';
 import { sha256, sha256Hex } from '../../../engine/sdk/hash.js';
 import { Dictionary, tokenize, type Preprocess } from '../fasttext/dictionary.js';
-import { hashString } from '../fasttext/hash.js';
 import { dense } from '../fasttext/matrix.js';
 import { embeddingBag, fastTextFromOnnx, padIds, type FastTextManifest } from '../fasttext/onnx.js';
 import { OnnxGraph } from '../onnx/graph.js';
@@ -327,6 +326,9 @@ export interface HashedOptions {
 
 export const DEFAULT_HASHED: HashedOptions = { dim: 128, buckets: 131072, minn: 3, maxn: 5, wordNgrams: 2, seed: 0, preprocess: 'lower-punct' };
 
+/** Texts featurised at once by BagEncoder.encode (bounds the memory of the feature rows). */
+const FEATURE_CHUNK = 4096;
+
 export class BagEncoder implements TextEncoderModel {
   readonly pooling = 'mean';
   private constructor(
@@ -364,7 +366,7 @@ export class BagEncoder implements TextEncoderModel {
       // fastText gives unknown words only their char n-grams; with no vocabulary, add the words too.
       const out = new Int32Array(f.length + tokens.length);
       out.set(f);
-      tokens.forEach((t, i) => (out[f.length + i] = hashString(t) % o.buckets));
+      tokens.forEach((t, i) => (out[f.length + i] = dict.tokenHash(t) % o.buckets));
       return out;
     };
     return new BagEncoder(name, sha256(bytes), o.dim, device, session, padId, features, choice.batchSize);
@@ -378,21 +380,28 @@ export class BagEncoder implements TextEncoderModel {
   }
 
   async encode(texts: readonly string[], hooks: EncodeHooks = {}): Promise<Encoded> {
-    const feats = texts.map((t) => this.features(t));
     const n = texts.length;
-    const data = new Float32Array(n * this.dim);
-    const order = lengthOrder(feats.map((f) => f.length));
-    for (let start = 0; start < n; start += this.batchSize) {
-      if (hooks.signal) throwIfAborted(hooks.signal);
-      const rows = order.slice(start, start + this.batchSize);
-      const { data: idsData, length } = padIds(
-        rows.map((r) => feats[r]!),
-        this.padId,
-      );
-      const out = await this.session.run({ ids: new ort.Tensor('int64', idsData, [rows.length, length]) }, ['hidden']);
-      const y = out.hidden!.data as Float32Array;
-      rows.forEach((row, b) => data.set(y.subarray(b * this.dim, (b + 1) * this.dim), row * this.dim));
-      hooks.progress?.(Math.min(n, start + this.batchSize), n);
+    const dim = this.dim;
+    const data = new Float32Array(n * dim);
+    // Featurised a chunk at a time: ~2k int32 rows per web page would otherwise hold gigabytes
+    // for a million texts. Each row's mean is independent of its batch, so chunking changes nothing.
+    for (let c0 = 0; c0 < n; c0 += FEATURE_CHUNK) {
+      const c1 = Math.min(n, c0 + FEATURE_CHUNK);
+      const feats: Int32Array[] = [];
+      for (let i = c0; i < c1; i++) feats.push(this.features(texts[i]!));
+      const order = lengthOrder(feats.map((f) => f.length));
+      for (let start = 0; start < order.length; start += this.batchSize) {
+        if (hooks.signal) throwIfAborted(hooks.signal);
+        const rows = order.slice(start, start + this.batchSize);
+        const { data: idsData, length } = padIds(
+          rows.map((r) => feats[r]!),
+          this.padId,
+        );
+        const out = await this.session.run({ ids: new ort.Tensor('int64', idsData, [rows.length, length]) }, ['hidden']);
+        const y = out.hidden!.data as Float32Array;
+        rows.forEach((row, b) => data.set(y.subarray(b * dim, (b + 1) * dim), (c0 + row) * dim));
+        hooks.progress?.(c0 + Math.min(order.length, start + this.batchSize), n);
+      }
     }
     return { data, truncated: 0 };
   }
