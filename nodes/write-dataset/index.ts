@@ -28,7 +28,12 @@ export default defineNode({
     const abs = ctx.resolvePath(path);
     const tmp = `${abs}.forge-tmp-${process.pid}`;
     const ref = ctx.input('in');
-    mkdirSync(dirname(abs), { recursive: true });
+    try {
+      mkdirSync(dirname(abs), { recursive: true });
+    } catch (err) {
+      // e.g. a file where a folder of the path should be: say which param, not "internal error".
+      throw new NodeError(`cannot create the folder of ${path}: ${(err as Error).message}`, { file: path, field: 'params.path' });
+    }
     const conn = await ctx.duckdb();
     const options = format === 'jsonl' ? 'FORMAT json' : 'FORMAT parquet, COMPRESSION zstd';
     try {

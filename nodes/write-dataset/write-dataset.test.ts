@@ -75,4 +75,15 @@ describe('sink.write', () => {
       run.close();
     }
   });
+
+  it('fails when a folder of the target path is a file, naming params.path instead of an internal error', async () => {
+    const run = await runGraph(graph([load, { id: 'write', type: 'sink.write', params: { path: 'd.jsonl/out/train.jsonl' } }], [['src.out', 'write.in']]), { files });
+    try {
+      const o = run.outcome('write');
+      expect(o).toMatchObject({ state: 'failed', outputs: [], location: { nodeId: 'write', file: 'd.jsonl/out/train.jsonl', field: 'params.path' } });
+      expect(o.error).toMatch(/^cannot create the folder of d\.jsonl\/out\/train\.jsonl: /);
+    } finally {
+      run.close();
+    }
+  });
 });
