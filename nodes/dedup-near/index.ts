@@ -3,7 +3,7 @@ import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { round } from '../_sdk/report.js';
-import { POS, positionedShards, positionedSql, requireColumn, tempName } from '../_sdk/dataset/rows.js';
+import { POS, positionedShards, positionedSql, requireColumn, tempName, writePerShard } from '../_sdk/dataset/rows.js';
 import { lshThreshold } from './minhash.js';
 import { nearDuplicatesTwoPhase } from './two-phase.js';
 
@@ -53,24 +53,24 @@ export default defineNode({
       const d = tempName('dedup_decisions');
       res.tables.push(d);
       await conn.run(`CREATE TABLE ${d} AS SELECT c.*, CAST(r.id AS VARCHAR) AS cluster_id FROM ${res.clustered} c JOIN ${positioned} r ON r.${POS} = c.cluster_pos`);
-      // Kept and dropped rows are written one input shard at a time: each query sorts one shard's rows,
-      // never the corpus (a global ORDER BY over the join ran out of memory at 400k pages and 256 MB).
-      let kept = { rows: 0 };
-      let dropped = { rows: 0 };
-      for (const shard of shards) {
-        throwIfAborted(ctx.signal);
-        const from = `FROM (${shard.sql}) t LEFT JOIN ${d} d ON d.pos = t.${POS}`;
-        kept = await writeDatasetFromQuery(
-          conn,
-          `SELECT t.* EXCLUDE (${POS}), coalesce(d.cluster_size, 1)::BIGINT AS cluster_size ${from} WHERE coalesce(d.is_representative, true) ORDER BY t.${POS}`,
-          ctx.output('out'),
-        );
-        dropped = await writeDatasetFromQuery(
-          conn,
-          `SELECT t.* EXCLUDE (${POS}), d.cluster_id AS duplicate_of, d.jaccard ${from} WHERE NOT coalesce(d.is_representative, true) ORDER BY t.${POS}`,
-          ctx.output('dropped'),
-        );
-      }
+      const from = (src: string) => `FROM (${src}) t LEFT JOIN ${d} d ON d.pos = t.${POS}`;
+      const rows = await writePerShard(
+        conn,
+        shards,
+        {
+          out: {
+            out: ctx.output('out'),
+            query: (src) => `SELECT t.* EXCLUDE (${POS}), coalesce(d.cluster_size, 1)::BIGINT AS cluster_size ${from(src)} WHERE coalesce(d.is_representative, true) ORDER BY t.${POS}`,
+          },
+          dropped: {
+            out: ctx.output('dropped'),
+            query: (src) => `SELECT t.* EXCLUDE (${POS}), d.cluster_id AS duplicate_of, d.jaccard ${from(src)} WHERE NOT coalesce(d.is_representative, true) ORDER BY t.${POS}`,
+          },
+        },
+        ctx.signal,
+      );
+      const kept = { rows: rows.out ?? 0 };
+      const dropped = { rows: rows.dropped ?? 0 };
       const clusters = await writeDatasetFromQuery(
         conn,
         `SELECT t.id, t.text, t.source, d.cluster_id, d.cluster_size, d.is_representative, d.jaccard FROM ${positioned} t JOIN ${d} d ON d.pos = t.${POS}

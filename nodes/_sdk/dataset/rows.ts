@@ -1,7 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { shardPaths } from '../../../engine/sdk/dataset.js';
-import { NodeError } from '../../../engine/sdk/node-error.js';
-import type { ArtifactRef, ColumnInfo } from '../../../engine/sdk/types.js';
+import { shardPaths, writeDatasetFromQuery } from '../../../engine/sdk/dataset.js';
+import { NodeError, throwIfAborted } from '../../../engine/sdk/node-error.js';
+import type { ArtifactRef, ColumnInfo, OutputBuilder } from '../../../engine/sdk/types.js';
 import { sqlIdent, sqlString } from '../../../engine/sdk/sql.js';
 
 /**
@@ -44,6 +44,26 @@ export async function positionedShards(conn: DuckDBConnection, ref: ArtifactRef)
     offset += rows;
     return { sql, rows };
   });
+}
+
+/**
+ * Writes each output one input shard at a time: `queries[port](shard)` selects that shard's rows
+ * (ordered within it), so no query sorts the whole dataset — a global ORDER BY with the texts runs
+ * out of DuckDB's memory on large pools. Returns each output's total rows.
+ */
+export async function writePerShard(
+  conn: DuckDBConnection,
+  shards: readonly PositionedShard[],
+  queries: Record<string, { out: OutputBuilder; query: (shardSql: string) => string }>,
+  signal?: AbortSignal,
+): Promise<Record<string, number>> {
+  const rows: Record<string, number> = Object.fromEntries(Object.keys(queries).map((p) => [p, 0]));
+  for (const shard of shards) {
+    if (signal) throwIfAborted(signal);
+    // writeDatasetFromQuery appends shards and reports the output's rows so far.
+    for (const [port, q] of Object.entries(queries)) rows[port] = (await writeDatasetFromQuery(conn, q.query(shard.sql), q.out)).rows;
+  }
+  return rows;
 }
 
 export function hasColumn(ref: ArtifactRef, name: string): boolean {

@@ -1,8 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { writeDatasetFromQuery } from '../../../engine/sdk/dataset.js';
 import { sqlIdent } from '../../../engine/sdk/sql.js';
 import type { ArtifactRef, OutputBuilder } from '../../../engine/sdk/types.js';
-import { dropTemp, keptColumns, loadColumns, POS, positionedShards, type NewColumn } from './rows.js';
+import { dropTemp, keptColumns, loadColumns, POS, positionedShards, writePerShard, type NewColumn } from './rows.js';
 
 /**
  * What the retrievers share: pick rows by score, then write the dataset as two outputs (kept and the
@@ -47,15 +46,11 @@ export async function writeScoredSplit(conn: DuckDBConnection, ref: ArtifactRef,
     const cols = keptColumns(ref, 'd', split.replaced);
     const query = (src: string, where: string) =>
       `SELECT ${cols}, ${split.select} FROM (${src}) d JOIN temp.main.${sqlIdent(table)} s ON s.pos = d.${POS}${split.joins ? ` ${split.joins}` : ''} WHERE ${where} ORDER BY d.${POS}`;
-    // One input shard at a time: each query sorts one shard's rows, never the pool (a global ORDER BY
-    // over 800k pages with their texts ran out of DuckDB's memory).
-    let kept = { rows: 0 };
-    let rest = { rows: 0 };
-    for (const shard of await positionedShards(conn, ref)) {
-      kept = await writeDatasetFromQuery(conn, query(shard.sql, 's.keep'), keptOut);
-      rest = await writeDatasetFromQuery(conn, query(shard.sql, 'NOT s.keep'), restOut);
-    }
-    return { kept: kept.rows, rest: rest.rows };
+    const rows = await writePerShard(conn, await positionedShards(conn, ref), {
+      kept: { out: keptOut, query: (src) => query(src, 's.keep') },
+      rest: { out: restOut, query: (src) => query(src, 'NOT s.keep') },
+    });
+    return { kept: rows.kept ?? 0, rest: rows.rest ?? 0 };
   } finally {
     await dropTemp(conn, table);
   }
