@@ -33,10 +33,11 @@ export class QueueExecutor implements Executor {
     readonly url: string,
     private readonly storeRoot: string,
     private readonly registry: NodeRegistry,
+    lastEventId: string,
   ) {
     const connection = redisOptions(url);
     this.queue = new Queue(QUEUE_NAME, { connection });
-    this.events = new QueueEvents(QUEUE_NAME, { connection });
+    this.events = new QueueEvents(QUEUE_NAME, { connection, lastEventId });
     this.client = new Redis({ ...connection, maxRetriesPerRequest: 1 });
     for (const c of [this.client]) c.on('error', () => undefined);
     this.queue.on('error', () => undefined);
@@ -67,7 +68,7 @@ export class QueueExecutor implements Executor {
   /** Connects, refusing a Redis that may evict keys. */
   static async connect(url: string, storeRoot: string, registry: NodeRegistry): Promise<QueueExecutor> {
     await checkRedis(url);
-    const ex = new QueueExecutor(url, storeRoot, registry);
+    const ex = new QueueExecutor(url, storeRoot, registry, await lastEventId(url));
     await ex.events.waitUntilReady();
     return ex;
   }
@@ -182,6 +183,22 @@ export class QueueExecutor implements Executor {
     clearTimeout(timer);
     if (!clean) for (const c of [this.events, this.queue]) void c.disconnect().catch(() => undefined);
     this.client.disconnect();
+  }
+}
+
+/**
+ * The newest id in the queue's event stream ('0-0' when there is none). BullMQ's default start,
+ * '$', means "from the first XREAD on", and a job that finished before that read (a worker that
+ * refuses a unit does so in a millisecond) was never reported: the run waited forever.
+ */
+export async function lastEventId(url: string): Promise<string> {
+  const client = new Redis({ ...redisOptions(url), maxRetriesPerRequest: 1, retryStrategy: () => null });
+  client.on('error', () => undefined);
+  try {
+    const [newest] = await client.xrevrange(`bull:${QUEUE_NAME}:events`, '+', '-', 'COUNT', 1);
+    return newest?.[0] ?? '0-0';
+  } finally {
+    client.disconnect();
   }
 }
 

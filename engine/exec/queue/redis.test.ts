@@ -1,5 +1,8 @@
+import { Queue, QueueEvents, Worker } from 'bullmq';
 import { afterAll, describe, expect, it } from 'vitest';
-import { QueueLab } from '../../test/queue-harness.js';
+import { QueueLab, waitFor } from '../../test/queue-harness.js';
+import { QUEUE_NAME } from './protocol.js';
+import { lastEventId } from './queue-executor.js';
 import { checkRedis, redisOptions, shownUrl } from './redis.js';
 
 const lab = new QueueLab();
@@ -23,4 +26,36 @@ describe('Redis addresses', () => {
     await expect(wrong).rejects.toThrow(`cannot reach Redis at redis://:***@127.0.0.1:${port}: WRONGPASS`);
     await expect(wrong).rejects.not.toThrow('nope');
   });
+
+  it('a job that finished before the coordinator first read the event stream is still reported', async () => {
+    const { url } = await lab.startRedis();
+    const connection = redisOptions(url);
+    expect(await lastEventId(url)).toBe('0-0');
+    const queue = new Queue(QUEUE_NAME, { connection });
+    let worker: Worker | undefined;
+    let events: QueueEvents | undefined;
+    try {
+      // Queued with no worker yet: the coordinator connects now, after the job's first events.
+      await queue.add('x', {}, { jobId: 'early' });
+      const from = await lastEventId(url);
+      // The id is the stream's newest, not a default: reading on from it skips nothing later.
+      expect(from).toMatch(/^\d+-\d+$/);
+      expect(from).not.toBe('0-0');
+      worker = new Worker(QUEUE_NAME, () => Promise.resolve('done'), { connection });
+      await waitFor(
+        async () => (await queue.getJobState('early')) === 'completed',
+        () => 'the worker never completed the job',
+      );
+      // A reader that starts now, from where the coordinator connected, still gets the completion ('$' would not).
+      events = new QueueEvents(QUEUE_NAME, { connection, lastEventId: from });
+      const completed = new Promise<string>((resolve) =>
+        events?.on('completed', ({ jobId, returnvalue }) => {
+          if (jobId === 'early') resolve(String(returnvalue));
+        }),
+      );
+      expect(await completed).toBe('done');
+    } finally {
+      await Promise.all([worker?.close(), queue.close(), events?.close()]);
+    }
+  }, 120_000);
 });
