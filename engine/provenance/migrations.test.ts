@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { MIGRATIONS } from './migrations.js';
 
@@ -15,6 +16,17 @@ describe('provenance migrations', () => {
     for (const t of ['execution_inputs', 'execution_outputs']) {
       expect(MIGRATIONS[0]).toContain(`CREATE TABLE ${t} (`);
       expect(MIGRATIONS[0]).toContain(`CREATE INDEX ${t}_artifact ON ${t}(artifact_hash);`);
+    }
+  });
+
+  it("look up a node's latest succeeded execution through an index, not a scan of every execution", () => {
+    const db = new Database(':memory:');
+    try {
+      for (const m of MIGRATIONS) db.exec(m);
+      const plan = db.prepare("EXPLAIN QUERY PLAN SELECT id FROM executions WHERE node_id = ? AND status = 'succeeded' ORDER BY finished_at DESC LIMIT 1").all('keep') as { detail: string }[];
+      expect(plan.map((p) => p.detail).join('\n')).toMatch(/SEARCH executions USING INDEX executions_node \(node_id=\? AND status=\?\)/);
+    } finally {
+      db.close();
     }
   });
 });

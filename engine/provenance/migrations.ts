@@ -98,4 +98,6 @@ ${portLinkTable('execution_outputs')}
     hash TEXT NOT NULL
   );
   `,
+  // 2: a node's history (plan baselines, previews, lineage) was a scan of every execution ever recorded.
+  `CREATE INDEX executions_node ON executions(node_id, status, finished_at);`,
 ];
