@@ -126,6 +126,21 @@ function savedQueue(): string | null {
   }
 }
 
+/**
+ * What is remembered of a queue address across restarts: never its password (localStorage is a
+ * plain file in the profile folder); after a restart the user types it again.
+ */
+export function rememberedQueue(url: string): string {
+  try {
+    const u = new URL(url);
+    if (!u.password) return url;
+    u.password = '';
+    return u.toString();
+  } catch {
+    return url.replace(/^(redis:\/\/[^:@/]*):[^@]*@/, '$1@');
+  }
+}
+
 function saveFlag(key: string, v: boolean): void {
   try {
     localStorage.setItem(key, String(v));
@@ -152,7 +167,7 @@ export const useUi = create<UiState>((set, get) => ({
   runQueue: typeof window === 'undefined' ? null : savedQueue(),
   setRunQueue: (runQueue) => {
     try {
-      if (runQueue) localStorage.setItem('forge.runQueue', runQueue);
+      if (runQueue) localStorage.setItem('forge.runQueue', rememberedQueue(runQueue));
       else localStorage.removeItem('forge.runQueue');
     } catch {
       /* private mode: not remembered */
