@@ -55,7 +55,7 @@ const PreviewQuery = z.object({ offset: z.coerce.number().int().min(0).default(0
 
 type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, m: RegExpMatchArray) => Promise<void> | void;
 
-/** The typed API the canvas uses; see engine/server/api.md for the contract. */
+/** The typed API the canvas uses; request and response shapes are in renderer/src/api/types.ts. */
 export function createRoutes(engine: Engine, hub: RunHub) {
   const active = new Map<string, AbortController>();
   const q = engine.ws.queries;
