@@ -7,7 +7,7 @@ import type { NodeRegistry } from '../../registry.js';
 import { NodeError } from '../../sdk/node-error.js';
 import { executeUnit } from '../execute-unit.js';
 import { ranges } from '../../sdk/shards.js';
-import type { UnitResult, WorkUnit } from '../work-unit.js';
+import type { WorkUnit } from '../work-unit.js';
 import { QUEUE_NAME, remapUnit, WORKER_KEY_PREFIX, type UnitJobData, type UnitJobError, type UnitJobResult, type WorkerHeartbeat } from './protocol.js';
 import { checkRedis, redisOptions, shownUrl } from './redis.js';
 
@@ -45,7 +45,7 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<{ close: 
       beat.running.push(entry);
       void publish();
       try {
-        return { ...(await runJob(job, o, log)), worker: { id: beat.id, host: beat.host, pid: beat.pid } };
+        return await runJob(job, o, log, { id: beat.id, host: beat.host, pid: beat.pid });
       } finally {
         beat.running = beat.running.filter((r) => r !== entry);
         void publish();
@@ -68,7 +68,9 @@ export async function startQueueWorker(o: QueueWorkerOptions): Promise<{ close: 
   };
 }
 
-async function runJob(job: Job<UnitJobData, UnitJobResult>, o: QueueWorkerOptions, log: (line: string) => void): Promise<UnitResult> {
+type WorkerId = NonNullable<UnitJobResult['worker']>;
+
+async function runJob(job: Job<UnitJobData, UnitJobResult>, o: QueueWorkerOptions, log: (line: string) => void, me: WorkerId): Promise<UnitJobResult> {
   const { unit: sent, storeRoot, codeHash } = job.data;
   const def = o.registry.get(sent.nodeType);
   if (!def)
@@ -84,8 +86,12 @@ async function runJob(job: Job<UnitJobData, UnitJobResult>, o: QueueWorkerOption
   }
   const unit = remapUnit(sent, storeRoot, o.store);
   const done = resultFile(unit);
-  // Completion is checked before work: a redelivered job returns the first run's result.
-  if (done && existsSync(done)) return JSON.parse(readFileSync(done, 'utf8')) as UnitResult;
+  // Completion is checked before work: a redelivered job returns the first run's result, which
+  // names the worker that computed it (provenance's "computed by"), not the one returning it.
+  if (done && existsSync(done)) {
+    const first = JSON.parse(readFileSync(done, 'utf8')) as UnitJobResult;
+    return { ...first, worker: first.worker ?? me };
+  }
   // A half-done earlier attempt (its worker was killed) left partial outputs: start them afresh.
   for (const out of Object.values(unit.outputs)) {
     rmSync(out.dir, { recursive: true, force: true });
@@ -106,9 +112,10 @@ async function runJob(job: Job<UnitJobData, UnitJobResult>, o: QueueWorkerOption
       },
       controller.signal,
     );
-    if (done) writeFileSync(done, JSON.stringify(result));
+    const computed: UnitJobResult = { ...result, worker: me };
+    if (done) writeFileSync(done, JSON.stringify(computed));
     log(`✔ ${unit.nodeId}${what} job ${job.id}`);
-    return result;
+    return computed;
   } catch (err) {
     const e = err as Error;
     log(`✖ ${unit.nodeId}${what} job ${job.id}: ${e.message}`);
