@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { Engine } from '../engine.js';
 import { defaultRegistry } from '../../composition/registry.js';
 import { PinMismatchError } from '../exec/input-files.js';
+import { MIGRATIONS } from '../provenance/migrations.js';
 import { graphJsonSchema, type GraphDocument } from '../graph/document.js';
 import { GraphLoadError } from '../graph/errors.js';
 import { parseGraphValue } from '../graph/load.js';
@@ -121,7 +122,8 @@ describe('provenance', () => {
       expect(engine.ws.db.rebuildFromEvents()).toBeGreaterThan(20);
       expect(snapshot()).toEqual(before);
       expect(engine.ws.db.integrityCheck()).toBe('ok');
-      expect(engine.ws.db.schemaVersion).toBe(1);
+      expect(engine.ws.db.schemaVersion).toBe(MIGRATIONS.length);
+      expect(db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'executions_node'").get()).toBeDefined();
       expect(db.pragma('journal_mode', { simple: true })).toBe('wal');
     } finally {
       engine.close();
