@@ -168,7 +168,7 @@ export function drawFar(
   ctx.stroke(cards);
 
   // Category strip on the left and state band at the bottom, batched by colour.
-  const strip = Math.max(6, 2 * px);
+  const strip = Math.max(6, px);
   const band = Math.max(8, 3 * px);
   const fills = new Map<string, Path2D>();
   const add = (color: string, x: number, y: number, w: number, h: number) => {
