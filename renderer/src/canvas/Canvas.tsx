@@ -252,6 +252,15 @@ export function Canvas() {
     [farNodeAt, rf],
   );
 
+  /** Passes a pane event over a node drawn on the canvas layer to that node's handler, as React Flow would. */
+  const onFarNode = (e: React.MouseEvent, handler: (e: React.MouseEvent, node: FlowNode) => void) => {
+    const hit = farNodeAt(e);
+    if (!hit) return;
+    e.stopPropagation();
+    const node = useGraph.getState().nodes.find((n) => n.id === hit.id);
+    if (node) handler(e, node);
+  };
+
   const onDragOver = useCallback((e: React.DragEvent) => {
     if (!e.dataTransfer.types.includes(DRAG_MIME)) return;
     e.preventDefault();
@@ -321,28 +330,8 @@ export function Canvas() {
             }
           : undefined
       }
-      onDoubleClickCapture={
-        onCanvas
-          ? (e) => {
-              const hit = farNodeAt(e);
-              if (!hit) return;
-              e.stopPropagation();
-              const node = useGraph.getState().nodes.find((n) => n.id === hit.id);
-              if (node) onNodeDoubleClick(e, node);
-            }
-          : undefined
-      }
-      onContextMenuCapture={
-        onCanvas
-          ? (e) => {
-              const hit = farNodeAt(e);
-              if (!hit) return;
-              e.stopPropagation();
-              const node = useGraph.getState().nodes.find((n) => n.id === hit.id);
-              if (node) onNodeContextMenu(e, node);
-            }
-          : undefined
-      }
+      onDoubleClickCapture={onCanvas ? (e) => onFarNode(e, onNodeDoubleClick) : undefined}
+      onContextMenuCapture={onCanvas ? (e) => onFarNode(e, onNodeContextMenu) : undefined}
       onKeyDownCapture={(e) => {
         // A clicked node has keyboard focus, and React Flow treats Enter on a focused node with
         // Shift held as "toggle selection": Shift+Enter deselected the node and ran nothing.
