@@ -265,7 +265,11 @@ Each pan is a drag that starts on empty canvas (the bench checks that the view m
 2026-12-02 the drag started on an edge at a 1000-node fit view, moved nothing and measured only
 hit-testing, so earlier pan figures are not comparable). Zoomed out below 50% the canvas shows
 each node's title and state in large type and drops shadows and small text (below 20% plain cards),
-switching by visibility so crossing a threshold never re-lays out the nodes; graphs over 150
+switching by visibility so crossing a threshold never re-lays out the nodes. Below 20% (where a
+1000-node fit view is) the graph is drawn on one 2D \`<canvas>\` (cards, category strip, run-state
+band, every edge in one path): React Flow's node layer stays mounted under \`content-visibility:
+hidden\`, it gets no edges, and a pan within the drawn region only moves the bitmap; a gesture
+that starts there stays on the canvas up to 50% and shows the DOM nodes when it ends. Graphs over 150
 nodes keep only the nodes in view in the DOM (React Flow \`onlyRenderVisibleElements\`), except
 zoomed out below 50% with at least 90% of the nodes in view (decided when a pan or zoom ends:
 otherwise every step mounted and unmounted the nodes crossing the view's border), and while

@@ -21,6 +21,8 @@ import { useGraph } from '../store/app';
 import { useCatalog } from '../store/catalog';
 import type { FlowEdge, FlowNode } from '../store/graph';
 import { useUi } from '../store/ui';
+import { CanvasLayer } from './CanvasLayer';
+import { nodeAt, TINY_ZOOM, type FarScene } from './farCanvas';
 import { ForgeNode } from './ForgeNode';
 import { FAR_ZOOM, shouldKeepAllMounted } from './keepMounted';
 import { useCanvasLod } from './NodePreviews';
@@ -34,6 +36,9 @@ const defaultEdgeOptions = { type: 'default' };
 const snapGrid: [number, number] = [8, 8];
 const multiSelectionKeyCode = ['Meta', 'Control', 'Shift'];
 const proOptions = { hideAttribution: true };
+// Drawn on the canvas layer in canvas mode: React Flow then keeps no edge components, whose store
+// selectors each recomputed their edge's ends on every pan step (a third of a pan frame's script).
+const noEdges: FlowEdge[] = [];
 const beginDrag = () => useGraph.getState().beginDrag();
 const closeMenu = () => useUi.getState().closeMenu();
 export const DRAG_MIME = 'application/x-forge-node-type';
@@ -59,7 +64,16 @@ export function Canvas() {
   // graphs pan and zoom smoothly. A boolean selector re-renders only when the threshold is crossed.
   const far = useStore((s) => s.transform[2] < FAR_ZOOM);
   // Below 20 % even the large semantic-zoom type is a few pixels: draw plain coloured cards.
-  const tiny = useStore((s) => s.transform[2] < 0.2);
+  // There the graph is drawn on one <canvas> (CanvasLayer) and React Flow's node and edge layers
+  // are hidden but stay mounted, so zooming back in shows them without mounting 1000 nodes.
+  const tiny = useStore((s) => s.transform[2] < TINY_ZOOM);
+  const farScene = useRef<FarScene | null>(null);
+  // Canvas mode starts as soon as the zoom goes below TINY_ZOOM, and ends when it goes above
+  // FAR_ZOOM or when the gesture ends above TINY_ZOOM: a wheel zoom that swings across 20 % then
+  // does not swap 1000 DOM nodes and their edges in and out at each crossing (a long frame each);
+  // between 20 % and 50 % the title cards appear once the view stops.
+  const zoomBand = useStore((s) => (s.transform[2] < TINY_ZOOM ? 0 : s.transform[2] < FAR_ZOOM ? 1 : 2));
+  const [onCanvas, setOnCanvas] = useState(false);
   useEffect(() => useCanvasLod.setState({ far }), [far]);
   // Big graphs keep only the nodes in view in the DOM, except zoomed far out with (nearly) the
   // whole graph in view (see shouldKeepAllMounted): ~40 % fewer frames panning a 1000-node fit view.
@@ -76,6 +90,10 @@ export function Canvas() {
   useEffect(() => {
     if (!moving.current) decideKeepAll();
   }, [far, decideKeepAll]);
+  useEffect(() => {
+    if (zoomBand === 0) setOnCanvas(true);
+    else if (zoomBand === 2 || !moving.current) setOnCanvas(false);
+  }, [zoomBand]);
 
   useEffect(() => {
     viewHooks.fitView = () => void rf.fitView({ padding: 0.15, duration: 250, maxZoom: 1.2 });
@@ -171,8 +189,77 @@ export function Canvas() {
   const onMoveEnd = useCallback(() => {
     moving.current = false;
     decideKeepAll();
+    setOnCanvas(store.getState().transform[2] < TINY_ZOOM);
     shield.current?.remove();
-  }, [decideKeepAll]);
+  }, [decideKeepAll, store]);
+
+  // With the node layer hidden, a press on a node reaches the pane: find the node on the canvas
+  // layer and do what a press on the DOM node does (select it, drag it, open it, its menu). The
+  // capture phase runs before the pane's pan and zoom handlers, which then never see the event.
+  const farNodeAt = useCallback(
+    (e: { clientX: number; clientY: number; target: EventTarget | null }) => {
+      const scene = farScene.current;
+      if (!scene || !(e.target instanceof Element) || !e.target.closest('.react-flow__pane')) return null;
+      const p = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }, { snapToGrid: false });
+      return nodeAt(scene.nodes, p.x, p.y);
+    },
+    [rf],
+  );
+  const onFarPointerDown = useCallback(
+    (e: React.PointerEvent) => {
+      if (e.button !== 0) return;
+      const hit = farNodeAt(e);
+      if (!hit) return;
+      e.stopPropagation();
+      e.preventDefault();
+      closeMenu();
+      const g = useGraph.getState();
+      const additive = e.shiftKey || e.ctrlKey || e.metaKey;
+      const before = g.nodes.filter((n) => n.selected).map((n) => n.id);
+      const selected = before.includes(hit.id) ? before : additive ? [...before, hit.id] : [hit.id];
+      if (selected !== before) g.select(selected);
+      const moving = new Set(selected);
+      const start = rf.screenToFlowPosition({ x: e.clientX, y: e.clientY }, { snapToGrid: false });
+      const from = new Map(
+        useGraph
+          .getState()
+          .nodes.filter((n) => moving.has(n.id))
+          .map((n) => [n.id, n.position]),
+      );
+      let dragged = false;
+      const snap = (v: number) => Math.round(v / snapGrid[0]) * snapGrid[0];
+      const move = (ev: PointerEvent, dragging: boolean) => {
+        const p = rf.screenToFlowPosition({ x: ev.clientX, y: ev.clientY }, { snapToGrid: false });
+        const dx = p.x - start.x;
+        const dy = p.y - start.y;
+        if (!dragged) {
+          // A click is not a drag: it moved under a few screen pixels.
+          if (Math.hypot(dx, dy) * rf.getZoom() < 3) return;
+          dragged = true;
+          beginDrag();
+        }
+        g.onNodesChange([...from].map(([id, q]) => ({ type: 'position' as const, id, position: { x: snap(q.x + dx), y: snap(q.y + dy) }, dragging })));
+      };
+      const onMove = (ev: PointerEvent) => move(ev, true);
+      const onUp = (ev: PointerEvent) => {
+        window.removeEventListener('pointermove', onMove);
+        window.removeEventListener('pointerup', onUp);
+        if (dragged) move(ev, false);
+      };
+      window.addEventListener('pointermove', onMove);
+      window.addEventListener('pointerup', onUp);
+    },
+    [farNodeAt, rf],
+  );
+
+  /** Passes a pane event over a node drawn on the canvas layer to that node's handler, as React Flow would. */
+  const onFarNode = (e: React.MouseEvent, handler: (e: React.MouseEvent, node: FlowNode) => void) => {
+    const hit = farNodeAt(e);
+    if (!hit) return;
+    e.stopPropagation();
+    const node = useGraph.getState().nodes.find((n) => n.id === hit.id);
+    if (node) handler(e, node);
+  };
 
   const onDragOver = useCallback((e: React.DragEvent) => {
     if (!e.dataTransfer.types.includes(DRAG_MIME)) return;
@@ -220,12 +307,31 @@ export function Canvas() {
 
   return (
     <div
-      className={`canvas${far ? ' lod-far' : ''}${tiny ? ' lod-tiny' : ''}`}
+      className={`canvas${far ? ' lod-far' : ''}${tiny ? ' lod-tiny' : ''}${onCanvas ? ' lod-canvas' : ''}`}
       ref={wrapper}
       data-testid="canvas"
       onMouseMove={(e) => {
         pointer.current = { x: e.clientX, y: e.clientY };
       }}
+      onPointerDownCapture={onCanvas ? onFarPointerDown : undefined}
+      onMouseDownCapture={
+        onCanvas
+          ? (e) => {
+              // The pane pans on mousedown (d3-zoom): not when the press is on a node.
+              if (e.button === 0 && farNodeAt(e)) e.stopPropagation();
+            }
+          : undefined
+      }
+      onClickCapture={
+        onCanvas
+          ? (e) => {
+              // Selection happened on pointerdown; the pane's click would clear it.
+              if (farNodeAt(e)) e.stopPropagation();
+            }
+          : undefined
+      }
+      onDoubleClickCapture={onCanvas ? (e) => onFarNode(e, onNodeDoubleClick) : undefined}
+      onContextMenuCapture={onCanvas ? (e) => onFarNode(e, onNodeContextMenu) : undefined}
       onKeyDownCapture={(e) => {
         // A clicked node has keyboard focus, and React Flow treats Enter on a focused node with
         // Shift held as "toggle selection": Shift+Enter deselected the node and ran nothing.
@@ -238,7 +344,7 @@ export function Canvas() {
     >
       <ReactFlow<FlowNode, FlowEdge>
         nodes={nodes}
-        edges={edges}
+        edges={onCanvas ? noEdges : edges}
         nodeTypes={nodeTypes}
         onNodesChange={useGraph.getState().onNodesChange}
         onEdgesChange={useGraph.getState().onEdgesChange}
@@ -272,6 +378,7 @@ export function Canvas() {
         proOptions={proOptions}
       >
         <Background variant={BackgroundVariant.Dots} gap={20} size={1.2} />
+        <CanvasLayer active={onCanvas} theme={theme} sceneRef={farScene} />
         {minimap ? (
           <MiniMap<FlowNode>
             style={{ width: 168, height: 112 }}
