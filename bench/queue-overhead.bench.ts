@@ -8,10 +8,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { NodeOutcome, RunSummary } from '../engine/exec/events.js';
 import { listWorkers } from '../engine/exec/queue/queue-executor.js';
 import { checkRedis } from '../engine/exec/queue/redis.js';
 import { freePort, sleep } from '../engine/test/queue-harness.js';
 import { fmt, intOption, log, machine, machineLine, markdownTable, median, mib, REPO_ROOT, writeSection } from './lib/report.js';
+import { graph } from '../nodes/_sdk/testing/graph.js';
 import { writeWebPool } from './lib/web-pool.js';
 
 const docs = intOption('docs', 'FORGE_BENCH_QUEUE_DOCS', 200_000);
@@ -26,62 +28,47 @@ const children: ChildProcess[] = [];
 const STAGES = ['load', 'filter', 'score', 'keep', 'dedup', 'write'] as const;
 
 function writeGraph(): string {
-  const node = (id: string, type: string, params: object) => ({ id, type, params });
-  const edge = (from: string, to: string) => {
-    const [fn, fp] = from.split('.') as [string, string];
-    const [tn, tp] = to.split('.') as [string, string];
-    return { from: { node: fn, port: fp }, to: { node: tn, port: tp } };
-  };
-  const g = {
-    format: 'forge-graph',
-    version: 3,
-    seed: 1,
-    nodes: [
-      node('load', 'source.jsonl', { path: 'pool.jsonl' }),
-      node('seeds', 'source.jsonl', { path: 'seeds.jsonl' }),
-      node('general', 'source.jsonl', { path: 'general.jsonl' }),
-      node('filter', 'transform.filter', { where: 'length(text) > 200' }),
-      node('classifier', 'ml.classifier-train', { positiveLabel: 'agent', negativeLabel: 'general', dim: 50, epoch: 5, wordNgrams: 2, threads: 1 }),
-      node('score', 'ml.classifier-score', { positiveLabel: 'agent', scoreColumn: 'agent_score' }),
-      node('keep', 'ml.threshold', { scoreColumn: 'agent_score', threshold: 0.5 }),
-      node('dedup', 'transform.dedup-near', { ngram: 5, bands: 16, rows: 8, threshold: 0.8 }),
-      node('write', 'sink.write', { path: 'out.jsonl', format: 'jsonl' }),
+  const g = graph(
+    [
+      { id: 'load', type: 'source.jsonl', params: { path: 'pool.jsonl' } },
+      { id: 'seeds', type: 'source.jsonl', params: { path: 'seeds.jsonl' } },
+      { id: 'general', type: 'source.jsonl', params: { path: 'general.jsonl' } },
+      { id: 'filter', type: 'transform.filter', params: { where: 'length(text) > 200' } },
+      { id: 'classifier', type: 'ml.classifier-train', params: { positiveLabel: 'agent', negativeLabel: 'general', dim: 50, epoch: 5, wordNgrams: 2, threads: 1 } },
+      { id: 'score', type: 'ml.classifier-score', params: { positiveLabel: 'agent', scoreColumn: 'agent_score' } },
+      { id: 'keep', type: 'ml.threshold', params: { scoreColumn: 'agent_score', threshold: 0.5 } },
+      { id: 'dedup', type: 'transform.dedup-near', params: { ngram: 5, bands: 16, rows: 8, threshold: 0.8 } },
+      { id: 'write', type: 'sink.write', params: { path: 'out.jsonl', format: 'jsonl' } },
     ],
-    edges: [
-      edge('load.out', 'filter.in'),
-      edge('seeds.out', 'classifier.positives'),
-      edge('general.out', 'classifier.negatives'),
-      edge('classifier.model', 'score.model'),
-      edge('filter.out', 'score.in'),
-      edge('score.out', 'keep.in'),
-      edge('keep.kept', 'dedup.in'),
-      edge('dedup.out', 'write.in'),
+    [
+      ['load.out', 'filter.in'],
+      ['seeds.out', 'classifier.positives'],
+      ['general.out', 'classifier.negatives'],
+      ['classifier.model', 'score.model'],
+      ['filter.out', 'score.in'],
+      ['score.out', 'keep.in'],
+      ['keep.kept', 'dedup.in'],
+      ['dedup.out', 'write.in'],
     ],
-  };
+    1,
+  );
   const file = join(dir, 'queue-overhead.forge.json');
   writeFileSync(file, JSON.stringify(g));
   return file;
 }
 
-interface Outcome {
-  nodeId: string;
-  state: string;
-  durationMs: number;
-  outputs: { port: string; hash: string; rows: number | null }[];
-}
-
 interface Run {
   seconds: number;
-  nodes: Map<string, Outcome>;
+  nodes: Map<string, NodeOutcome>;
 }
 
 /** One cold `forge run` in a fresh workspace (with `--queue url` when given); wall time from spawn to exit. */
-function forgeRun(graph: string, ws: string, queue?: string): Run {
+function forgeRun(graphFile: string, ws: string, queue?: string): Run {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, 'run', graph, '-w', ws, '-q', '--json', ...(queue ? ['--queue', queue] : [])], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [CLI, 'run', graphFile, '-w', ws, '-q', '--json', ...(queue ? ['--queue', queue] : [])], { encoding: 'utf8', maxBuffer: 64 << 20 });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`forge run${queue ? ' --queue' : ''} exited ${r.status}: ${r.stdout.slice(-3000)}${r.stderr.slice(-3000)}`);
-  const summary = JSON.parse(r.stdout) as { nodes: Outcome[] };
+  const summary = JSON.parse(r.stdout) as RunSummary;
   return { seconds, nodes: new Map(summary.nodes.map((x) => [x.nodeId, x])) };
 }
 
@@ -106,7 +93,7 @@ async function startRedis(): Promise<{ url: string; proc: ChildProcess }> {
  * the clock starts (long-lived in a real deployment, so their start-up is not the queue's cost), then
  * the timed `forge run --queue`; the workers are stopped afterwards.
  */
-async function queueRun(graph: string, ws: string, url: string): Promise<Run> {
+async function queueRun(graphFile: string, ws: string, url: string): Promise<Run> {
   mkdirSync(join(ws, '.forge'), { recursive: true });
   const init = spawnSync(process.execPath, [CLI, 'runs', '-w', ws], { encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`forge runs: ${init.stderr}`);
@@ -122,7 +109,7 @@ async function queueRun(graph: string, ws: string, url: string): Promise<Run> {
       if (i > 1200) throw new Error(`workers did not connect:\n${workers.map((w) => w.err()).join('\n')}`);
       await sleep(100);
     }
-    return forgeRun(graph, ws, url);
+    return forgeRun(graphFile, ws, url);
   } finally {
     for (const w of workers) w.p.kill('SIGTERM');
     await Promise.all(workers.map((w) => (w.p.exitCode === null && w.p.signalCode === null ? new Promise((r) => w.p.once('exit', r)) : undefined)));
@@ -136,18 +123,18 @@ try {
   await writeWebPool(join(dir, 'seeds.jsonl'), seeds, 'seeds', 2);
   await writeWebPool(join(dir, 'general.jsonl'), seeds, 'general', 3);
   log(`generated ${docs} pool documents (${mib(poolBytes)})`);
-  const graph = writeGraph();
+  const graphFile = writeGraph();
   const { url } = await startRedis();
   const local: Run[] = [];
   const queued: Run[] = [];
   for (let i = 0; i < runs; i++) {
     loads.push(loadavg()[0] ?? NaN);
-    const l = forgeRun(graph, join(dir, `ws-local-${i}`));
+    const l = forgeRun(graphFile, join(dir, `ws-local-${i}`));
     local.push(l);
     log(`run ${i + 1} local: ${fmt(l.seconds, 1)} s`);
     rmSync(join(dir, `ws-local-${i}`), { recursive: true, force: true });
     loads.push(loadavg()[0] ?? NaN);
-    const q = await queueRun(graph, join(dir, `ws-queue-${i}`), url);
+    const q = await queueRun(graphFile, join(dir, `ws-queue-${i}`), url);
     queued.push(q);
     log(`run ${i + 1} queue: ${fmt(q.seconds, 1)} s`);
     rmSync(join(dir, `ws-queue-${i}`), { recursive: true, force: true });

@@ -59,6 +59,17 @@ function rowsOf(ws: string, hashes: Record<string, string>, ports: string[]): nu
   }
 }
 
+/** Two workers on workspace `ws`'s store, once both are connected. */
+async function twoWorkers(url: string, ws: string, aLog: string[] = [], bLog: string[] = []): Promise<[ChildProcess, ChildProcess]> {
+  const a = lab.startWorker(url, join(ws, '.forge'), aLog);
+  const b = lab.startWorker(url, join(ws, '.forge'), bLog);
+  await waitFor(
+    async () => (await listWorkers(url)).length >= 2,
+    () => 'workers did not connect',
+  );
+  return [a, b];
+}
+
 /** `[shard, pid]` for every "input shards … computed by worker … pid N" provenance line. */
 function computedBy(logs: string[]): { shards: string; pid: number }[] {
   return logs.flatMap((l) => {
@@ -74,12 +85,7 @@ describe('one shard-parallel node spread over queue workers', () => {
     const ws = await lab.workspace('ws-spread');
     const aLog: string[] = [];
     const bLog: string[] = [];
-    const a = lab.startWorker(url, join(ws, '.forge'), aLog);
-    const b = lab.startWorker(url, join(ws, '.forge'), bLog);
-    await waitFor(
-      async () => (await listWorkers(url)).length >= 2,
-      () => 'workers did not connect',
-    );
+    const [a, b] = await twoWorkers(url, ws, aLog, bLog);
 
     const run = await lab.cli(['run', join(lab.dir, 'slower.forge.json'), '-w', ws, '--json', '--queue', url]);
     expect(run.code, run.stderr).toBe(0);
@@ -103,12 +109,7 @@ describe('one shard-parallel node spread over queue workers', () => {
     const localRun = await lab.localRun('scored.forge.json', join(lab.dir, 'ws-scored-local'));
     const { url } = await lab.startRedis();
     const ws = await lab.workspace('ws-scored');
-    const a = lab.startWorker(url, join(ws, '.forge'));
-    const b = lab.startWorker(url, join(ws, '.forge'));
-    await waitFor(
-      async () => (await listWorkers(url)).length >= 2,
-      () => 'workers did not connect',
-    );
+    const [a, b] = await twoWorkers(url, ws);
     const run = await lab.cli(['run', join(lab.dir, 'scored.forge.json'), '-w', ws, '--json', '--queue', url]);
     expect(run.code, run.stderr).toBe(0);
     const summary = JSON.parse(run.stdout) as RunSummary;
