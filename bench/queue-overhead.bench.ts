@@ -2,8 +2,9 @@
 // web-like pool (load → filter → classifier-score → threshold → near-dedup → write, the classifier
 // trained on API-like seeds vs general pages) run (a) locally and (b) with `--queue` against a private
 // redis-server and two `forge worker` processes on this machine sharing the workspace's store.
-// Median of `--runs` cold runs per mode, alternating local / queue so load from other work hits both.
-//   node bin/bench.mjs bench/queue-overhead.bench.ts [--docs 200000] [--seeds 2000] [--runs 3]
+// Median of `--runs` cold runs per mode, alternating the modes so load from other work hits all; at the
+// default shard size and at a finer one.
+//   node bin/bench.mjs bench/queue-overhead.bench.ts [--docs 200000] [--seeds 2000] [--runs 3] [--small-shards 16384]
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
@@ -12,13 +13,17 @@ import type { NodeOutcome, RunSummary } from '../engine/exec/events.js';
 import { listWorkers } from '../engine/exec/queue/queue-executor.js';
 import { checkRedis } from '../engine/exec/queue/redis.js';
 import { freePort, sleep } from '../engine/test/queue-harness.js';
-import { fmt, intOption, log, machine, machineLine, markdownTable, median, mib, REPO_ROOT, writeSection } from './lib/report.js';
+import { DEFAULT_SHARD_ROWS } from '../engine/sdk/dataset.js';
+import { fmt, intOption, log, machine, machineLine, markdownTable, median, mib, option, REPO_ROOT, writeSection } from './lib/report.js';
 import { graph } from '../nodes/_sdk/testing/graph.js';
 import { writeWebPool } from './lib/web-pool.js';
 
 const docs = intOption('docs', 'FORGE_BENCH_QUEUE_DOCS', 200_000);
 const seeds = intOption('seeds', 'FORGE_BENCH_QUEUE_SEEDS', 2000);
 const runs = intOption('runs', 'FORGE_BENCH_QUEUE_RUNS', 3);
+/** The default shard size, then a finer one (0: skip it). */
+const small = Number(option('small-shards') ?? 16_384);
+const shardSizes = [DEFAULT_SHARD_ROWS, ...(Number.isInteger(small) && small > 0 ? [small] : [])];
 const WORKERS = 2;
 const CLI = join(REPO_ROOT, 'bin/forge.mjs');
 const REDIS = '/usr/bin/redis-server';
@@ -63,9 +68,9 @@ interface Run {
 }
 
 /** One cold `forge run` in a fresh workspace (with `--queue url` when given); wall time from spawn to exit. */
-function forgeRun(graphFile: string, ws: string, queue?: string): Run {
+function forgeRun(graphFile: string, ws: string, env: NodeJS.ProcessEnv, queue?: string): Run {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [CLI, 'run', graphFile, '-w', ws, '-q', '--json', ...(queue ? ['--queue', queue] : [])], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  const r = spawnSync(process.execPath, [CLI, 'run', graphFile, '-w', ws, '-q', '--json', ...(queue ? ['--queue', queue] : [])], { encoding: 'utf8', maxBuffer: 64 << 20, env });
   const seconds = (performance.now() - t0) / 1000;
   if (r.status !== 0) throw new Error(`forge run${queue ? ' --queue' : ''} exited ${r.status}: ${r.stdout.slice(-3000)}${r.stderr.slice(-3000)}`);
   const summary = JSON.parse(r.stdout) as RunSummary;
@@ -93,12 +98,12 @@ async function startRedis(): Promise<{ url: string; proc: ChildProcess }> {
  * the clock starts (long-lived in a real deployment, so their start-up is not the queue's cost), then
  * the timed `forge run --queue`; the workers are stopped afterwards.
  */
-async function queueRun(graphFile: string, ws: string, url: string): Promise<Run> {
+async function queueRun(graphFile: string, ws: string, env: NodeJS.ProcessEnv, url: string): Promise<Run> {
   mkdirSync(join(ws, '.forge'), { recursive: true });
-  const init = spawnSync(process.execPath, [CLI, 'runs', '-w', ws], { encoding: 'utf8' });
+  const init = spawnSync(process.execPath, [CLI, 'runs', '-w', ws], { encoding: 'utf8', env });
   if (init.status !== 0) throw new Error(`forge runs: ${init.stderr}`);
   const workers = Array.from({ length: WORKERS }, () => {
-    const p = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--store', join(ws, '.forge')], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const p = spawn(process.execPath, [CLI, 'worker', '--queue', url, '--store', join(ws, '.forge')], { stdio: ['ignore', 'ignore', 'pipe'], env });
     let err = '';
     p.stderr?.on('data', (d: Buffer) => (err = (err + d.toString()).slice(-4000)));
     children.push(p);
@@ -109,7 +114,7 @@ async function queueRun(graphFile: string, ws: string, url: string): Promise<Run
       if (i > 1200) throw new Error(`workers did not connect:\n${workers.map((w) => w.err()).join('\n')}`);
       await sleep(100);
     }
-    return forgeRun(graphFile, ws, url);
+    return forgeRun(graphFile, ws, env, url);
   } finally {
     for (const w of workers) w.p.kill('SIGTERM');
     await Promise.all(workers.map((w) => (w.p.exitCode === null && w.p.signalCode === null ? new Promise((r) => w.p.once('exit', r)) : undefined)));
@@ -125,31 +130,36 @@ try {
   log(`generated ${docs} pool documents (${mib(poolBytes)})`);
   const graphFile = writeGraph();
   const { url } = await startRedis();
-  const local: Run[] = [];
-  const queued: Run[] = [];
-  for (let i = 0; i < runs; i++) {
-    loads.push(loadavg()[0] ?? NaN);
-    const l = forgeRun(graphFile, join(dir, `ws-local-${i}`));
-    local.push(l);
-    log(`run ${i + 1} local: ${fmt(l.seconds, 1)} s`);
-    rmSync(join(dir, `ws-local-${i}`), { recursive: true, force: true });
-    loads.push(loadavg()[0] ?? NaN);
-    const q = await queueRun(graphFile, join(dir, `ws-queue-${i}`), url);
-    queued.push(q);
-    log(`run ${i + 1} queue: ${fmt(q.seconds, 1)} s`);
-    rmSync(join(dir, `ws-queue-${i}`), { recursive: true, force: true });
-  }
+  // Coordinator and workers must cut shards alike; each size is its own pair of modes.
+  const modes = shardSizes.flatMap((rows) => {
+    const env = { ...process.env, FORGE_SHARD_ROWS: String(rows) };
+    return [
+      { rows, queue: false, env, runs: [] as Run[] },
+      { rows, queue: true, env, runs: [] as Run[] },
+    ];
+  });
+  for (let i = 0; i < runs; i++)
+    for (const m of modes) {
+      loads.push(loadavg()[0] ?? NaN);
+      const ws = join(dir, `ws-${m.rows}-${m.queue ? 'queue' : 'local'}-${i}`);
+      const r = m.queue ? await queueRun(graphFile, ws, m.env, url) : forgeRun(graphFile, ws, m.env);
+      m.runs.push(r);
+      log(`run ${i + 1}, ${m.rows}-row shards, ${m.queue ? 'queue' : 'local'}: ${fmt(r.seconds, 1)} s`);
+      rmSync(ws, { recursive: true, force: true });
+    }
   loads.push(loadavg()[0] ?? NaN);
 
   const hashes = (r: Run) => [...r.nodes.values()].flatMap((n) => n.outputs.map((o) => `${n.nodeId}.${o.port}=${o.hash}`)).sort();
-  const sameHashes = [...local, ...queued].every((r) => JSON.stringify(hashes(r)) === JSON.stringify(hashes(local[0] as Run)));
-  const med = (rs: Run[], f: (r: Run) => number) => median(rs.map(f));
-  const wallLocal = med(local, (r) => r.seconds);
-  const wallQueue = med(queued, (r) => r.seconds);
-  const ratio = wallQueue / wallLocal;
-  const stage = (s: string) => (r: Run) => (r.nodes.get(s)?.durationMs ?? 0) / 1000;
+  const same = (rs: Run[]) => rs.every((r) => JSON.stringify(hashes(r)) === JSON.stringify(hashes(rs[0] as Run)));
+  const wall = (rs: Run[]) => median(rs.map((r) => r.seconds));
+  const stage = (rs: Run[], s: string) => median(rs.map((r) => (r.nodes.get(s)?.durationMs ?? 0) / 1000));
+  const pairs = shardSizes.map((rows) => {
+    const [local, queued] = [false, true].map((q) => modes.find((m) => m.rows === rows && m.queue === q)?.runs ?? []) as [Run[], Run[]];
+    return { rows, local, queued, ratio: wall(queued) / wall(local), shards: Math.ceil(docs / rows) };
+  });
+  const main = pairs[0] as (typeof pairs)[number];
   const rowsIn = (s: (typeof STAGES)[number]) => {
-    const out = (id: string, port: string) => local[0]?.nodes.get(id)?.outputs.find((o) => o.port === port)?.rows ?? 0;
+    const out = (id: string, port: string) => main.local[0]?.nodes.get(id)?.outputs.find((o) => o.port === port)?.rows ?? 0;
     const from: Record<(typeof STAGES)[number], [string, string]> = {
       load: ['load', 'out'],
       filter: ['load', 'out'],
@@ -160,8 +170,23 @@ try {
     };
     return s === 'load' ? docs : out(...from[s]);
   };
-  const stageRows = STAGES.map((s) => [s, rowsIn(s).toLocaleString('en-US'), `${fmt(med(local, stage(s)), 1)} s`, `${fmt(med(queued, stage(s)), 1)} s`]);
   const runsCell = (rs: Run[]) => rs.map((r) => fmt(r.seconds, 1)).join(', ');
+  const verdict = (ratio: number) => `**${fmt(ratio, 3)}×** (overhead ${fmt((ratio - 1) * 100, 1)} %; goal ≤ 10 %: ${ratio <= 1.1 ? 'met' : 'not met'})`;
+  const table = markdownTable(
+    ['shards', 'mode', `wall time, ${runs} runs (s)`, 'median'],
+    pairs.flatMap((p) => {
+      const what = `${p.rows.toLocaleString('en-US')} rows (${p.shards})`;
+      return [
+        [what, 'local', runsCell(p.local), `${fmt(wall(p.local), 1)} s`],
+        [what, `queue (${WORKERS} workers)`, runsCell(p.queued), `${fmt(wall(p.queued), 1)} s`],
+        [what, 'queue ÷ local', '', verdict(p.ratio)],
+      ];
+    }),
+  );
+  const stageTable = markdownTable(
+    ['stage', 'input rows', ...pairs.flatMap((p) => [`local, ${p.shards} shards`, `queue, ${p.shards} shards`])],
+    STAGES.map((s) => [s, rowsIn(s).toLocaleString('en-US'), ...pairs.flatMap((p) => [`${fmt(stage(p.local, s), 1)} s`, `${fmt(stage(p.queued, s), 1)} s`])]),
+  );
   const body = `## Queue overhead: one pipeline locally vs through Redis (issue 11)
 
 ${machineLine(machine(), `1-min load average before each run: ${loads.map((x) => fmt(x, 1)).join(', ')} (other sessions share this 2-core VM); whole bench took ${fmt((performance.now() - started) / 60_000, 1)} min`)}
@@ -171,26 +196,24 @@ The pool of \`bench:scale\` (bench/lib/web-pool.ts) through source.jsonl → tra
 ml.classifier-score (trained on ${seeds.toLocaleString('en-US')} API-like seeds vs ${seeds.toLocaleString('en-US')} general pages) → ml.threshold (≥ 0.5) →
 transform.dedup-near → sink.write, cold, in a fresh workspace each time: (a) \`forge run\` locally; (b) \`forge run --queue\`
 against a private redis-server with ${WORKERS} \`forge worker\` processes on this same machine mounting the workspace's store
-(connected before the clock starts). Runs alternate local / queue; wall time is the \`forge run\` process from spawn to
-exit. The two shard-parallel nodes (filter, score) go out as one shard job per input shard; the others as one job each.
+(connected before the clock starts). Wall time is the \`forge run\` process from spawn to exit; runs alternate between the
+modes. The two shard-parallel nodes (filter, score) go out as one shard job per input shard; the others as one job each.
+At the default shard size (${DEFAULT_SHARD_ROWS.toLocaleString('en-US')} rows) the pool is ${main.shards} shards, so ${WORKERS} workers split the scorer's
+big shards unevenly (one scores two while the other idles); the second size (\`--small-shards\`) shows the same
+pipeline with shard jobs finer than the worker count.
 
-${markdownTable(
-  ['mode', `wall time, ${runs} runs`, 'median'],
-  [
-    ['local', runsCell(local), `${fmt(wallLocal, 1)} s`],
-    [`queue (${WORKERS} workers)`, runsCell(queued), `${fmt(wallQueue, 1)} s`],
-    ['queue ÷ local', '', `**${fmt(ratio, 3)}×** (overhead ${fmt((ratio - 1) * 100, 1)} %; goal ≤ 10 %: ${ratio <= 1.1 ? 'met' : 'not met'})`],
-  ],
-)}
+${table}
 
-Output hashes of every node, all runs: ${sameHashes ? 'identical' : '**differ**'}.
+Output hashes of every node: ${pairs.map((p) => `${p.rows.toLocaleString('en-US')}-row shards, all ${2 * runs} runs ${same([...p.local, ...p.queued]) ? 'identical' : '**differ**'}`).join('; ')}.
 
-Median node time (the node's own, as the coordinator saw it; on the queue it includes the job's wait and transfer):
+Median node time (the node's own, as the coordinator saw it; on the queue it includes handing out the jobs):
 
-${markdownTable(['stage', 'input rows', 'local', 'queue'], stageRows)}
+${stageTable}
 `;
   writeSection('queue-overhead', body);
-  log(`local ${fmt(wallLocal, 1)} s, queue ${fmt(wallQueue, 1)} s: ${fmt(ratio, 3)}×; wrote bench/RESULTS.md section queue-overhead`);
+  log(
+    `${pairs.map((p) => `${p.rows}-row shards: local ${fmt(wall(p.local), 1)} s, queue ${fmt(wall(p.queued), 1)} s, ${fmt(p.ratio, 3)}×`).join('; ')}; wrote bench/RESULTS.md section queue-overhead`,
+  );
 } finally {
   for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
   rmSync(dir, { recursive: true, force: true });
