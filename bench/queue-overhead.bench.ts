@@ -198,9 +198,8 @@ transform.dedup-near → sink.write, cold, in a fresh workspace each time: (a) \
 against a private redis-server with ${WORKERS} \`forge worker\` processes on this same machine mounting the workspace's store
 (connected before the clock starts). Wall time is the \`forge run\` process from spawn to exit; runs alternate between the
 modes. The two shard-parallel nodes (filter, score) go out as one shard job per input shard; the others as one job each.
-At the default shard size (${DEFAULT_SHARD_ROWS.toLocaleString('en-US')} rows) the pool is ${main.shards} shards, so ${WORKERS} workers split the scorer's
-big shards unevenly (one scores two while the other idles); the second size (\`--small-shards\`) shows the same
-pipeline with shard jobs finer than the worker count.
+At the default shard size (${DEFAULT_SHARD_ROWS.toLocaleString('en-US')} rows) the pool is ${main.shards} shards, and its big shards cannot split evenly
+over ${WORKERS} workers; the second size (\`--small-shards\`) gives more shard jobs than workers (better balance, more jobs).
 
 ${table}
 
