@@ -215,7 +215,15 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         access: { roots: rootList(roots), declared: declaredPaths(def, registry, inst.params, opts.baseDir, Array.isArray(files) ? (files as InputFile[]).map((f) => f.abs) : []) },
         shardCache: plan.forced.has(id)
           ? undefined
-          : shardCacheSlot(ws.store.forgeDir, { nodeType: def.type, nodeVersion: def.version, codeHash: facts.codeHash, params: inst.params, files: facts.files, seed: graph.doc.seed }),
+          : shardCacheSlot(ws.store.forgeDir, {
+              nodeType: def.type,
+              nodeVersion: def.version,
+              codeHash: facts.codeHash,
+              params: inst.params,
+              files: facts.files,
+              seed: graph.doc.seed,
+              otherInputs: otherInputHashes(def, gathered),
+            }),
       };
       writingTo = Object.values(unit.outputs)[0]?.dir ?? writingTo;
       const result = await executor.run(
@@ -354,4 +362,12 @@ class Semaphore {
     if (next) next();
     else this.free++;
   }
+}
+
+/** What a shard's result depends on among the inputs besides its own input shard (every input of a node that is not shard-mapped). */
+function otherInputHashes(def: NodeType, gathered: GatheredInputs): Record<string, unknown> {
+  const other: Record<string, unknown> = {};
+  for (const [port, out] of Object.entries(gathered.single)) if (port !== def.shardable?.input) other[port] = out.hash;
+  for (const [port, items] of Object.entries(gathered.multi)) other[port] = items.map((i) => i.out.hash);
+  return other;
 }

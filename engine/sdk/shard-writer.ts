@@ -9,10 +9,13 @@ import { CancelledError } from './node-error.js';
 export interface ShardJob {
   query: string;
   file: string;
-  /** Runs on the lane right before the COPY (e.g. cutting the input slice the query reads). */
-  before?: () => Promise<void>;
+  /**
+   * Runs on the lane right before the COPY (e.g. cutting the input slice the query reads), with the
+   * lane's connection: temp tables it creates there are visible to the query.
+   */
+  before?: (conn: DuckDBConnection) => Promise<void>;
   /** Runs after the COPY, whether it succeeded or not (e.g. removing that slice). */
-  after?: () => void;
+  after?: () => void | Promise<void>;
   /**
    * Two outputs from one scan: `query` has a BOOLEAN column `column` (never NULL); rows where it is
    * true go to `file`, the others to `other`, both without that column.
@@ -56,7 +59,7 @@ export async function writeShardFiles(jobs: ShardJob[], parquetOptions: string, 
       const job = jobs[index] as ShardJob;
       const partial = `${job.file}.partial`;
       try {
-        await job.before?.();
+        await job.before?.(conn);
         if (job.split) await copySplit(conn, job, job.split, parquetOptions);
         else {
           await conn.run(`COPY (${job.query}) TO ${sqlString(partial)} (${parquetOptions})`);
@@ -67,7 +70,7 @@ export async function writeShardFiles(jobs: ShardJob[], parquetOptions: string, 
         if (job.split) rmSync(job.file, { force: true });
         throw err;
       } finally {
-        job.after?.();
+        await job.after?.();
       }
       const files = job.split ? [job.file, job.split.other] : [job.file];
       const meta = await conn.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata([${files.map(sqlString).join(', ')}])`);

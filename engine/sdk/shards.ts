@@ -42,6 +42,14 @@ function isSplit(q: Record<string, (shard: InputShard) => string> | ShardSplit):
   return typeof q.query === 'function' && typeof q.column === 'string' && Array.isArray(q.ports);
 }
 
+/**
+ * Work in JavaScript before one shard's query runs (e.g. scoring its rows with a model), on the
+ * connection that then runs the query: a temp table created there can be joined by it. Returns the
+ * cleanup, which runs after the shard is written or has failed. Runs only for shards not in the
+ * shard cache, once per (shard, port) query.
+ */
+export type ShardPrepare = (shard: InputShard, conn: DuckDBConnection) => Promise<() => Promise<void>>;
+
 export interface ShardMapResult {
   outputs: Record<string, { rows: number; schema: ColumnInfo[] }>;
   shards: number;
@@ -57,6 +65,7 @@ export interface ShardMapResult {
  * deterministically; finished shards go to the shard cache under (node key, port, input shard hash),
  * so rerunning a node that was killed half-way writes only the shards it had not finished. Progress
  * reports shards done / total and rows/s; a log line records which shards ran and which were reused.
+ * A node whose rows need JavaScript work (a model) does it shard by shard in `prepare`.
  */
 export async function mapShards(
   ctx: RunContext<unknown>,
@@ -65,6 +74,7 @@ export async function mapShards(
   queries: Record<string, (shard: InputShard) => string> | ShardSplit,
   /** A single-threaded instance to write on; user SQL must pass a confined one (engine/sdk/security). */
   writer?: DuckDBInstance,
+  prepare?: ShardPrepare,
 ): Promise<ShardMapResult> {
   const all = inputShards(input);
   const subset = ctx.shardSubset ? new Set(ctx.shardSubset) : undefined;
@@ -109,6 +119,16 @@ export async function mapShards(
     }
   }
   for (const shard of shards) if (!pending.has(shard.index)) reused.add(shard.index);
+  if (prepare)
+    for (const job of jobs) {
+      let cleanup: (() => Promise<void>) | undefined;
+      job.before = async (c) => {
+        cleanup = await prepare(job.shard, c);
+      };
+      job.after = async () => {
+        await cleanup?.();
+      };
+    }
 
   const total = shards.length;
   let done = reused.size;

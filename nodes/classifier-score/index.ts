@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
+import { mapShards, type InputShard, type ShardPrepare } from '../../engine/sdk/shards.js';
 import { defineNode } from '../../engine/sdk/types.js';
-import { sqlIdent } from '../../engine/sdk/sql.js';
+import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
 import { displayLabel, loadClassifier, scoreTexts } from '../_sdk/models/classifier.js';
-import { dropTemp, keptColumns, loadColumns, POS, positionedSql, readStringColumn, requireColumn, type NewColumn } from '../_sdk/dataset/rows.js';
+import { dropTemp, keptColumns, loadColumns, requireColumn, tempName, type NewColumn } from '../_sdk/dataset/rows.js';
 import { PROVIDER_CHOICES } from '../_sdk/onnx/session.js';
 
 const params = z.object({
@@ -37,6 +37,7 @@ export default defineNode({
   params,
   deterministic: true,
   worker: true,
+  shardable: { input: 'in' },
   async run(ctx) {
     const p = ctx.params;
     const data = ctx.input('in');
@@ -49,51 +50,79 @@ export default defineNode({
     const scoreIndex = labels.indexOf(wanted);
     if (!scoreTop && scoreIndex < 0) throw new NodeError(`the model has no label "${wanted}" (labels: ${labels.join(', ')})`, { field: 'params.positiveLabel' });
 
-    const conn = await ctx.duckdb();
-    const texts = (await readStringColumn(conn, data, p.textColumn)).map((t) => t ?? '');
-    const t0 = performance.now();
-    const { probs, device } = await scoreTexts(model, onnx, manifest.padId, texts, {
-      backend: p.backend,
-      provider: p.provider,
-      threads: p.threads || undefined,
-      batchSize: p.batchSize,
-      log: (m, level) => ctx.log(m, level),
-      signal: ctx.signal,
-      progress: (d, t) => ctx.progress(d, t, 'scoring'),
-    });
-    ctx.setDevice(device);
-    const seconds = (performance.now() - t0) / 1000;
     const nl = labels.length;
-    const n = texts.length;
-    const score = new Float64Array(n);
-    const top: string[] = new Array<string>(n);
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let l = 1; l < nl; l++) if (probs[i * nl + l]! > probs[i * nl + best]!) best = l;
-      top[i] = labels[best]!;
-      score[i] = probs[i * nl + (scoreTop ? best : scoreIndex)]!;
-    }
-    const cols: NewColumn[] = [
-      { name: p.scoreColumn, type: 'DOUBLE', values: score },
-      { name: p.labelColumn, type: 'VARCHAR', values: top },
-    ];
-    if (p.allLabels) labels.forEach((l, li) => cols.push({ name: `p_${l}`, type: 'DOUBLE', values: Float64Array.from({ length: n }, (_, i) => probs[i * nl + li]!) }));
-    const names = cols.map((c) => c.name);
+    const names = [p.scoreColumn, p.labelColumn, ...(p.allLabels ? labels.map((l) => `p_${l}`) : [])];
     if (new Set(names).size !== names.length) throw new NodeError(`output column names collide: ${names.join(', ')}`, { field: 'params.scoreColumn' });
-    const table = await loadColumns(conn, n, cols);
-    try {
-      const src = await positionedSql(conn, data);
-      const kept = keptColumns(data, 'd', names);
-      const added = names.map((c) => `s.${sqlIdent(c)}`).join(', ');
-      const out = await writeDatasetFromQuery(
-        conn,
-        `SELECT ${kept ? `${kept}, ` : ''}${added} FROM ${src} d JOIN temp.main.${sqlIdent(table)} s ON s.pos = d.${POS} ORDER BY d.${POS}`,
-        ctx.output('out'),
-      );
-      ctx.log(`scored ${out.rows} rows (${p.scoreColumn} = ${scoreTop ? 'P(top label)' : `P(${wanted})`}) with the ${p.backend} backend on ${device} in ${seconds.toFixed(2)} s`);
-    } finally {
-      await dropTemp(conn, table);
-    }
+
+    /** One input shard's new columns, in its row order. */
+    const columnsOf = (probs: Float32Array, n: number): NewColumn[] => {
+      const score = new Float64Array(n);
+      const top: string[] = new Array<string>(n);
+      for (let i = 0; i < n; i++) {
+        let best = 0;
+        for (let l = 1; l < nl; l++) if (probs[i * nl + l]! > probs[i * nl + best]!) best = l;
+        top[i] = labels[best]!;
+        score[i] = probs[i * nl + (scoreTop ? best : scoreIndex)]!;
+      }
+      const cols: NewColumn[] = [
+        { name: p.scoreColumn, type: 'DOUBLE', values: score },
+        { name: p.labelColumn, type: 'VARCHAR', values: top },
+      ];
+      if (p.allLabels) labels.forEach((l, li) => cols.push({ name: `p_${l}`, type: 'DOUBLE', values: Float64Array.from({ length: n }, (_, i) => probs[i * nl + li]!) }));
+      return cols;
+    };
+
+    // Row-wise: each shard is scored on its own (engine/sdk/shards.ts), so a queue run spreads the
+    // shards over workers and a killed run resumes shard by shard. The scores go into a temp table on
+    // the connection that writes the shard and are joined back by the row's position in its file.
+    const prefix = tempName('forge_scores');
+    const tableOf = (shard: InputShard) => `${prefix}_${shard.index}`;
+    const kept = keptColumns(data, 'd', names);
+    const added = names.map((c) => `s.${sqlIdent(c)}`).join(', ');
+    const rowsOf = (shard: InputShard) => `read_parquet(${sqlString(shard.file)}, file_row_number = true)`;
+    let scored = 0;
+    let seconds = 0;
+    let device: string | undefined;
+    // One shard scores at a time: the TypeScript backend holds the thread anyway, and several ONNX
+    // sessions at once would compete for the same cores or GPU memory. The other lanes keep writing.
+    let scoring: Promise<unknown> = Promise.resolve();
+    const prepare: ShardPrepare = async (shard, conn) => {
+      const r = await conn.runAndReadAll(`SELECT CAST(${sqlIdent(p.textColumn)} AS VARCHAR) AS v FROM ${rowsOf(shard)} ORDER BY file_row_number`);
+      const texts = ((r.getColumnsJS()[0] ?? []) as (string | null)[]).map((t) => t ?? '');
+      const turn = scoring.then(async () => {
+        const t0 = performance.now();
+        const res = await scoreTexts(model, onnx, manifest.padId, texts, {
+          backend: p.backend,
+          provider: p.provider,
+          threads: p.threads || undefined,
+          batchSize: p.batchSize,
+          log: (m, level) => ctx.log(m, level),
+          signal: ctx.signal,
+        });
+        seconds += (performance.now() - t0) / 1000;
+        return res;
+      });
+      scoring = turn.catch(() => undefined);
+      const { probs, device: used } = await turn;
+      device = used;
+      scored += texts.length;
+      const table = await loadColumns(conn, texts.length, columnsOf(probs, texts.length), tableOf(shard));
+      return () => dropTemp(conn, table);
+    };
+    const conn = await ctx.duckdb();
+    const { outputs, shards, executed } = await mapShards(
+      ctx,
+      conn,
+      data,
+      { out: (shard) => `SELECT ${kept ? `${kept}, ` : ''}${added} FROM ${rowsOf(shard)} d JOIN temp.main.${sqlIdent(tableOf(shard))} s ON s.pos = d.file_row_number ORDER BY d.file_row_number` },
+      undefined,
+      prepare,
+    );
+    if (device) ctx.setDevice(device);
+    const out = outputs.out as { rows: number };
+    ctx.log(
+      `scored ${scored} rows of ${out.rows} (${executed.length} of ${shards} shards; ${p.scoreColumn} = ${scoreTop ? 'P(top label)' : `P(${wanted})`}) with the ${p.backend} backend on ${device ?? 'no device (all shards cached)'} in ${seconds.toFixed(2)} s`,
+    );
   },
   module: import.meta.url,
 });

@@ -14,9 +14,29 @@ import { redisOptions } from './redis.js';
 const lab = new QueueLab({ ...CLI_ENV, FORGE_SHARD_ROWS: '1000' });
 /** About a second of work per shard, so a worker can be killed while it holds one. */
 const SLOWER = { ...SLOW_GRAPH, nodes: [SLOW_GRAPH.nodes[0], { id: 'keep', type: 'transform.filter', params: { where: "score > 0.4 AND md5(repeat(text, 3000)) <> ''" } }] };
+/** A classifier trained on the pool's high- vs low-score pages scores the whole pool: two shard-parallel nodes. */
+const SCORED = {
+  format: 'forge-graph',
+  version: 2,
+  seed: 3,
+  nodes: [
+    SLOW_GRAPH.nodes[0],
+    { id: 'split', type: 'transform.filter', params: { where: 'score > 0.4' } },
+    { id: 'train', type: 'ml.classifier-train', params: { positiveLabel: 'high', negativeLabel: 'low', dim: 8, bucket: 20_000, epoch: 2 } },
+    { id: 'score', type: 'ml.classifier-score', params: { scoreColumn: 'p_high' } },
+  ],
+  edges: [
+    { from: { node: 'load', port: 'out' }, to: { node: 'split', port: 'in' } },
+    { from: { node: 'split', port: 'out' }, to: { node: 'train', port: 'positives' } },
+    { from: { node: 'split', port: 'rejected' }, to: { node: 'train', port: 'negatives' } },
+    { from: { node: 'train', port: 'model' }, to: { node: 'score', port: 'model' } },
+    { from: { node: 'load', port: 'out' }, to: { node: 'score', port: 'in' } },
+  ],
+};
 beforeAll(async () => {
   await lab.writePool();
   writeFileSync(join(lab.dir, 'slower.forge.json'), JSON.stringify(SLOWER));
+  writeFileSync(join(lab.dir, 'scored.forge.json'), JSON.stringify(SCORED));
 });
 afterAll(() => lab.cleanup());
 
@@ -39,6 +59,17 @@ function rowsOf(ws: string, hashes: Record<string, string>, ports: string[]): nu
   }
 }
 
+/** Two workers on workspace `ws`'s store, once both are connected. */
+async function twoWorkers(url: string, ws: string, aLog: string[] = [], bLog: string[] = []): Promise<[ChildProcess, ChildProcess]> {
+  const a = lab.startWorker(url, join(ws, '.forge'), aLog);
+  const b = lab.startWorker(url, join(ws, '.forge'), bLog);
+  await waitFor(
+    async () => (await listWorkers(url)).length >= 2,
+    () => 'workers did not connect',
+  );
+  return [a, b];
+}
+
 /** `[shard, pid]` for every "input shards … computed by worker … pid N" provenance line. */
 function computedBy(logs: string[]): { shards: string; pid: number }[] {
   return logs.flatMap((l) => {
@@ -54,12 +85,7 @@ describe('one shard-parallel node spread over queue workers', () => {
     const ws = await lab.workspace('ws-spread');
     const aLog: string[] = [];
     const bLog: string[] = [];
-    const a = lab.startWorker(url, join(ws, '.forge'), aLog);
-    const b = lab.startWorker(url, join(ws, '.forge'), bLog);
-    await waitFor(
-      async () => (await listWorkers(url)).length >= 2,
-      () => 'workers did not connect',
-    );
+    const [a, b] = await twoWorkers(url, ws, aLog, bLog);
 
     const run = await lab.cli(['run', join(lab.dir, 'slower.forge.json'), '-w', ws, '--json', '--queue', url]);
     expect(run.code, run.stderr).toBe(0);
@@ -77,6 +103,26 @@ describe('one shard-parallel node spread over queue workers', () => {
     expect(by.length).toBe(12);
     // The node's own unit then only assembled the cached shards.
     expect(logsOf(ws, summary.runId, 'keep')).toContain('[info] shards: 0 of 12 executed, 12 reused from the shard cache (0-11)');
+  }, 400_000);
+
+  it('ml.classifier-score runs as one shard job per input shard on the workers; its output hash equals a local run', async () => {
+    const localRun = await lab.localRun('scored.forge.json', join(lab.dir, 'ws-scored-local'));
+    const { url } = await lab.startRedis();
+    const ws = await lab.workspace('ws-scored');
+    const [a, b] = await twoWorkers(url, ws);
+    const run = await lab.cli(['run', join(lab.dir, 'scored.forge.json'), '-w', ws, '--json', '--queue', url]);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as RunSummary;
+    const hashes = hashesOf(ws, summary.runId);
+    expect(hashes['score.out']).toBe(hashesOf(join(lab.dir, 'ws-scored-local'), localRun)['score.out']);
+    expect(rowsOf(ws, hashes, ['score.out'])).toBe(POOL_ROWS);
+    // Every one of the 12 input shards was scored by a worker's shard job, not by one job for the node …
+    const logs = logsOf(ws, summary.runId, 'score');
+    const by = computedBy(logs);
+    expect(by.map((x) => x.shards).sort((x, y) => Number(x) - Number(y))).toEqual(Array.from({ length: 12 }, (_, i) => String(i)));
+    for (const x of by) expect([a.pid, b.pid]).toContain(x.pid);
+    // … and the node's own unit only assembled them.
+    expect(logs).toContain('[info] shards: 0 of 12 executed, 12 reused from the shard cache (0-11)');
   }, 400_000);
 
   it('a worker SIGKILLed mid-node: the other redoes its shard job; no row lost or duplicated, hashes equal a local run', async () => {

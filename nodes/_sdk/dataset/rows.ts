@@ -102,9 +102,9 @@ export interface NewColumn {
 /**
  * Loads per-row values (aligned with dataset positions) into a temp table `(pos, cols…)` and
  * returns its name; join on `${POS}`. Values for a column that already exists in the dataset replace it.
+ * `table` names it when a query naming it is built before the values exist (a shard's query).
  */
-export async function loadColumns(conn: DuckDBConnection, rows: number, cols: readonly NewColumn[]): Promise<string> {
-  const table = tempName('forge_cols');
+export async function loadColumns(conn: DuckDBConnection, rows: number, cols: readonly NewColumn[], table = tempName('forge_cols')): Promise<string> {
   await conn.run(`CREATE TEMP TABLE ${sqlIdent(table)} (pos BIGINT, ${cols.map((c) => `${sqlIdent(c.name)} ${c.type}`).join(', ')})`);
   const app = await conn.createAppender(table, 'main', 'temp');
   try {

@@ -71,11 +71,16 @@ export async function scoreTexts(model: FastTextModel, onnx: Uint8Array, padId: 
   const probs = new Float32Array(texts.length * nl);
   if (o.backend === 'typescript') {
     const hidden = new Float32Array(model.args.dim);
-    texts.forEach((t, i) => {
+    for (let i = 0; i < texts.length; i++) {
       if (o.signal && (i & 1023) === 0) throwIfAborted(o.signal);
-      probs.set(model.probabilities(model.features(t), hidden), i * nl);
-      if ((i & 1023) === 1023) o.progress?.(i + 1, texts.length);
-    });
+      probs.set(model.probabilities(model.features(texts[i]!), hidden), i * nl);
+      if ((i & 1023) === 1023) {
+        o.progress?.(i + 1, texts.length);
+        // A queue worker scores on its main thread: without a turn of the event loop now and then its
+        // job lock is not renewed (15 s) and a long shard would be taken for a stalled job.
+        if ((i & 8191) === 8191) await new Promise<void>((r) => setImmediate(r));
+      }
+    }
     o.progress?.(texts.length, texts.length);
     return { probs, device: 'cpu' };
   }
