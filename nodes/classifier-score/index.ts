@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/sdk/sql.js';
 import { displayLabel, loadClassifier, scoreTexts } from '../_sdk/models/classifier.js';
-import { dropTemp, keptColumns, loadColumns, POS, positionedSql, readStringColumn, requireColumn, type NewColumn } from '../_sdk/dataset/rows.js';
+import { dropTemp, keptColumns, loadColumns, POS, positionedShards, readStringColumnChunks, requireColumn, writePerShard, type NewColumn } from '../_sdk/dataset/rows.js';
+import { vectorChunkRows } from '../_sdk/vectors/embeddings.js';
 import { PROVIDER_CHOICES } from '../_sdk/onnx/session.js';
 
 const params = z.object({
@@ -50,47 +50,68 @@ export default defineNode({
     if (!scoreTop && scoreIndex < 0) throw new NodeError(`the model has no label "${wanted}" (labels: ${labels.join(', ')})`, { field: 'params.positiveLabel' });
 
     const conn = await ctx.duckdb();
-    const texts = (await readStringColumn(conn, data, p.textColumn)).map((t) => t ?? '');
-    const t0 = performance.now();
-    const { probs, device } = await scoreTexts(model, onnx, manifest.padId, texts, {
-      backend: p.backend,
-      provider: p.provider,
-      threads: p.threads || undefined,
-      batchSize: p.batchSize,
-      log: (m, level) => ctx.log(m, level),
-      signal: ctx.signal,
-      progress: (d, t) => ctx.progress(d, t, 'scoring'),
-    });
-    ctx.setDevice(device);
-    const seconds = (performance.now() - t0) / 1000;
+    const n = data.manifest.rows ?? (await positionedShards(conn, data)).reduce((t, sh) => t + sh.rows, 0);
     const nl = labels.length;
-    const n = texts.length;
     const score = new Float64Array(n);
     const top: string[] = new Array<string>(n);
-    for (let i = 0; i < n; i++) {
-      let best = 0;
-      for (let l = 1; l < nl; l++) if (probs[i * nl + l]! > probs[i * nl + best]!) best = l;
-      top[i] = labels[best]!;
-      score[i] = probs[i * nl + (scoreTop ? best : scoreIndex)]!;
+    const probsAll = p.allLabels ? new Float64Array(n * nl) : undefined;
+    // Texts are read and scored a chunk at a time, so the node holds one chunk of texts, not the
+    // dataset (issue 11); each row's probabilities do not depend on the other rows of its call.
+    let done = 0;
+    let seconds = 0;
+    let device = 'cpu';
+    for await (const chunk of readStringColumnChunks(conn, data, p.textColumn, vectorChunkRows())) {
+      const t0 = performance.now();
+      const start = done;
+      const res = await scoreTexts(
+        model,
+        onnx,
+        manifest.padId,
+        chunk.map((t) => t ?? ''),
+        {
+          backend: p.backend,
+          provider: p.provider,
+          threads: p.threads || undefined,
+          batchSize: p.batchSize,
+          // The provider choice is logged once, not once a chunk.
+          log: start === 0 ? (m, level) => ctx.log(m, level) : undefined,
+          signal: ctx.signal,
+          progress: (d) => ctx.progress(start + d, n, 'scoring'),
+        },
+      );
+      seconds += (performance.now() - t0) / 1000;
+      device = res.device;
+      const probs = res.probs;
+      for (let r = 0; r < chunk.length; r++) {
+        const i = start + r;
+        let best = 0;
+        for (let l = 1; l < nl; l++) if (probs[r * nl + l]! > probs[r * nl + best]!) best = l;
+        top[i] = labels[best]!;
+        score[i] = probs[r * nl + (scoreTop ? best : scoreIndex)]!;
+        if (probsAll) for (let l = 0; l < nl; l++) probsAll[i * nl + l] = probs[r * nl + l]!;
+      }
+      done += chunk.length;
     }
+    ctx.setDevice(device);
     const cols: NewColumn[] = [
       { name: p.scoreColumn, type: 'DOUBLE', values: score },
       { name: p.labelColumn, type: 'VARCHAR', values: top },
     ];
-    if (p.allLabels) labels.forEach((l, li) => cols.push({ name: `p_${l}`, type: 'DOUBLE', values: Float64Array.from({ length: n }, (_, i) => probs[i * nl + li]!) }));
+    if (probsAll) labels.forEach((l, li) => cols.push({ name: `p_${l}`, type: 'DOUBLE', values: Float64Array.from({ length: n }, (_, i) => probsAll[i * nl + li]!) }));
     const names = cols.map((c) => c.name);
     if (new Set(names).size !== names.length) throw new NodeError(`output column names collide: ${names.join(', ')}`, { field: 'params.scoreColumn' });
     const table = await loadColumns(conn, n, cols);
     try {
-      const src = await positionedSql(conn, data);
       const kept = keptColumns(data, 'd', names);
       const added = names.map((c) => `s.${sqlIdent(c)}`).join(', ');
-      const out = await writeDatasetFromQuery(
+      // Written one input shard at a time: one ORDER BY over the whole dataset makes DuckDB sort every text at once.
+      const out = await writePerShard(
         conn,
-        `SELECT ${kept ? `${kept}, ` : ''}${added} FROM ${src} d JOIN temp.main.${sqlIdent(table)} s ON s.pos = d.${POS} ORDER BY d.${POS}`,
-        ctx.output('out'),
+        await positionedShards(conn, data),
+        { out: { out: ctx.output('out'), query: (src) => `SELECT ${kept ? `${kept}, ` : ''}${added} FROM (${src}) d JOIN temp.main.${sqlIdent(table)} s ON s.pos = d.${POS} ORDER BY d.${POS}` } },
+        ctx.signal,
       );
-      ctx.log(`scored ${out.rows} rows (${p.scoreColumn} = ${scoreTop ? 'P(top label)' : `P(${wanted})`}) with the ${p.backend} backend on ${device} in ${seconds.toFixed(2)} s`);
+      ctx.log(`scored ${out.out} rows (${p.scoreColumn} = ${scoreTop ? 'P(top label)' : `P(${wanted})`}) with the ${p.backend} backend on ${device} in ${seconds.toFixed(2)} s`);
     } finally {
       await dropTemp(conn, table);
     }
