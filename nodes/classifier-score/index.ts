@@ -4,7 +4,8 @@ import { mapShards, type InputShard, type ShardPrepare } from '../../engine/sdk/
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
 import { displayLabel, loadClassifier, scoreTexts } from '../_sdk/models/classifier.js';
-import { dropTemp, keptColumns, loadColumns, requireColumn, tempName, type NewColumn } from '../_sdk/dataset/rows.js';
+import { dropTemp, keptColumns, loadColumns, readStringChunks, requireColumn, tempName, type NewColumn } from '../_sdk/dataset/rows.js';
+import { vectorChunkRows } from '../_sdk/vectors/embeddings.js';
 import { PROVIDER_CHOICES } from '../_sdk/onnx/session.js';
 
 const params = z.object({
@@ -54,23 +55,26 @@ export default defineNode({
     const names = [p.scoreColumn, p.labelColumn, ...(p.allLabels ? labels.map((l) => `p_${l}`) : [])];
     if (new Set(names).size !== names.length) throw new NodeError(`output column names collide: ${names.join(', ')}`, { field: 'params.scoreColumn' });
 
-    /** One input shard's new columns, in its row order. */
-    const columnsOf = (probs: Float32Array, n: number): NewColumn[] => {
-      const score = new Float64Array(n);
-      const top: string[] = new Array<string>(n);
+    /** Per-row results of one input shard, appended chunk by chunk in row order. */
+    interface ShardScores {
+      score: number[];
+      top: string[];
+      perLabel: number[][];
+    }
+    const addChunk = (acc: ShardScores, probs: Float32Array, n: number): void => {
       for (let i = 0; i < n; i++) {
         let best = 0;
         for (let l = 1; l < nl; l++) if (probs[i * nl + l]! > probs[i * nl + best]!) best = l;
-        top[i] = labels[best]!;
-        score[i] = probs[i * nl + (scoreTop ? best : scoreIndex)]!;
+        acc.top.push(labels[best]!);
+        acc.score.push(probs[i * nl + (scoreTop ? best : scoreIndex)]!);
+        if (p.allLabels) for (let l = 0; l < nl; l++) acc.perLabel[l]!.push(probs[i * nl + l]!);
       }
-      const cols: NewColumn[] = [
-        { name: p.scoreColumn, type: 'DOUBLE', values: score },
-        { name: p.labelColumn, type: 'VARCHAR', values: top },
-      ];
-      if (p.allLabels) labels.forEach((l, li) => cols.push({ name: `p_${l}`, type: 'DOUBLE', values: Float64Array.from({ length: n }, (_, i) => probs[i * nl + li]!) }));
-      return cols;
     };
+    const columnsOf = (acc: ShardScores): NewColumn[] => [
+      { name: p.scoreColumn, type: 'DOUBLE', values: acc.score },
+      { name: p.labelColumn, type: 'VARCHAR', values: acc.top },
+      ...(p.allLabels ? labels.map((l, li): NewColumn => ({ name: `p_${l}`, type: 'DOUBLE', values: acc.perLabel[li]! })) : []),
+    ];
 
     // Row-wise: each shard is scored on its own (engine/sdk/shards.ts), so a queue run spreads the
     // shards over workers and a killed run resumes shard by shard. The scores go into a temp table on
@@ -80,33 +84,46 @@ export default defineNode({
     const kept = keptColumns(data, 'd', names);
     const added = names.map((c) => `s.${sqlIdent(c)}`).join(', ');
     const rowsOf = (shard: InputShard) => `read_parquet(${sqlString(shard.file)}, file_row_number = true)`;
+    const chunkRows = vectorChunkRows();
     let scored = 0;
     let seconds = 0;
     let device: string | undefined;
-    // One shard scores at a time: the TypeScript backend holds the thread anyway, and several ONNX
-    // sessions at once would compete for the same cores or GPU memory. The other lanes keep writing.
+    // One shard scores at a time, and its texts are read inside its turn a chunk at a time, so the
+    // node holds one chunk of texts whatever the shard or dataset size (issue 11). The TypeScript
+    // backend holds the thread anyway, and several ONNX sessions at once would compete for the same
+    // cores or GPU memory; the other lanes keep writing.
     let scoring: Promise<unknown> = Promise.resolve();
     const prepare: ShardPrepare = async (shard, conn) => {
-      const r = await conn.runAndReadAll(`SELECT CAST(${sqlIdent(p.textColumn)} AS VARCHAR) AS v FROM ${rowsOf(shard)} ORDER BY file_row_number`);
-      const texts = ((r.getColumnsJS()[0] ?? []) as (string | null)[]).map((t) => t ?? '');
       const turn = scoring.then(async () => {
-        const t0 = performance.now();
-        const res = await scoreTexts(model, onnx, manifest.padId, texts, {
-          backend: p.backend,
-          provider: p.provider,
-          threads: p.threads || undefined,
-          batchSize: p.batchSize,
-          log: (m, level) => ctx.log(m, level),
-          signal: ctx.signal,
-        });
-        seconds += (performance.now() - t0) / 1000;
-        return res;
+        const acc: ShardScores = { score: [], top: [], perLabel: labels.map(() => []) };
+        const texts = readStringChunks(conn, [`SELECT CAST(${sqlIdent(p.textColumn)} AS VARCHAR) AS v FROM ${rowsOf(shard)} ORDER BY file_row_number`], chunkRows);
+        for await (const chunk of texts) {
+          const t0 = performance.now();
+          const res = await scoreTexts(
+            model,
+            onnx,
+            manifest.padId,
+            chunk.map((t) => t ?? ''),
+            {
+              backend: p.backend,
+              provider: p.provider,
+              threads: p.threads || undefined,
+              batchSize: p.batchSize,
+              // The provider choice is logged once, not once a chunk.
+              log: device === undefined ? (m, level) => ctx.log(m, level) : undefined,
+              signal: ctx.signal,
+            },
+          );
+          seconds += (performance.now() - t0) / 1000;
+          device = res.device;
+          addChunk(acc, res.probs, chunk.length);
+        }
+        return acc;
       });
       scoring = turn.catch(() => undefined);
-      const { probs, device: used } = await turn;
-      device = used;
-      scored += texts.length;
-      const table = await loadColumns(conn, texts.length, columnsOf(probs, texts.length), tableOf(shard));
+      const acc = await turn;
+      scored += acc.score.length;
+      const table = await loadColumns(conn, acc.score.length, columnsOf(acc), tableOf(shard));
       return () => dropTemp(conn, table);
     };
     const conn = await ctx.duckdb();

@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/sdk/sql.js';
-import { POS, positionedSql, readStringColumn, requireColumn } from '../_sdk/dataset/rows.js';
-import { writeEmbeddings } from '../_sdk/vectors/embeddings.js';
+import { POS, positionedSql, readStringColumnChunks, requireColumn } from '../_sdk/dataset/rows.js';
+import { EmbeddingsWriter, vectorChunkRows } from '../_sdk/vectors/embeddings.js';
 import { BagEncoder, DEFAULT_HASHED, firstNonFinite, l2normalize, modelFolderFiles, TransformerEncoder, type TextEncoderModel } from '../_sdk/vectors/encoders.js';
 import { PREPROCESS } from '../_sdk/fasttext/dictionary.js';
 import { MODEL_MANIFEST, readClassifierArtifact } from '../_sdk/models/model-artifact.js';
@@ -107,63 +107,93 @@ export default defineNode({
     const classifier = ctx.optionalInput('model');
     requireColumn(src, p.textColumn, 'in', 'params.textColumn');
     const conn = await ctx.duckdb();
-    const texts = await readStringColumn(conn, src, p.textColumn);
-
-    const empty: number[] = [];
-    texts.forEach((t, i) => {
-      if (t === null || t.trim() === '') empty.push(i);
-    });
-    if (empty.length > 0 && p.emptyText === 'error') {
-      const ids = await conn.runAndReadAll(`SELECT CAST(id AS VARCHAR) AS id FROM ${await positionedSql(conn, src)} WHERE ${POS} IN (${empty.slice(0, 5).join(', ')}) ORDER BY ${POS}`);
-      const list = ids.getRowObjectsJS().map((r) => String(r.id));
-      throw new NodeError(
-        `${empty.length} row(s) have an empty or NULL ${sqlIdent(p.textColumn)} (ids ${list.join(', ')}${empty.length > 5 ? ', …' : ''}); filter them out first or set emptyText to "embed"`,
-        { field: 'params.emptyText' },
-      );
-    }
-
     const log = (m: string, level?: 'info' | 'warn') => ctx.log(m, level);
     const session = { provider: p.provider, threads: p.threads || undefined, log, batchSize: p.batchSize };
-    let enc: TextEncoderModel;
-    let run: () => Promise<{ data: Float32Array; truncated: number }>;
-    const hooks = { progress: (d: number, t: number) => ctx.progress(d, t, 'embedding'), signal: ctx.signal };
-    const inputs = texts.map((t) => t ?? '');
-    if (classifier && isLearnedEmbedder(classifier.dir)) {
-      enc = await LearnedEncoder.open(classifier, session);
-      run = () => enc.encode(inputs, hooks);
-    } else if (classifier) {
-      const { manifest, onnx } = readClassifierArtifact(classifier);
-      enc = await BagEncoder.fromClassifier(onnx, manifest, classifier.hash, session);
-      run = () => enc.encode(inputs, hooks);
-    } else if (p.model === BUILTIN_HASHED) {
-      enc = await BagEncoder.hashed(p.hashed, session);
-      run = () => enc.encode(inputs, hooks);
-    } else {
-      const tr = await TransformerEncoder.open(ctx.resolvePath(p.model), { ...session, maxLength: p.maxLength, pooling: p.pooling });
-      enc = tr;
-      // Tokenise first: an over-length text is then reported before any model time is spent.
-      const { ids, truncated, firstTruncated } = tr.tokenizeAll(inputs);
-      if (truncated > 0 && p.overLength === 'error') {
-        await tr.close();
-        throw new NodeError(`${truncated} text(s) exceed the model's ${tr.maxLength} tokens (first at row ${firstTruncated + 1}); shorten or chunk them, or set overLength to "truncate"`, {
+    let transformer: TransformerEncoder | undefined;
+    // Opened at the first chunk that needs it, so a column that is empty from the start fails
+    // before any model is loaded.
+    const open = async (): Promise<TextEncoderModel> => {
+      if (classifier && isLearnedEmbedder(classifier.dir)) return LearnedEncoder.open(classifier, session);
+      if (classifier) {
+        const { manifest, onnx } = readClassifierArtifact(classifier);
+        return BagEncoder.fromClassifier(onnx, manifest, classifier.hash, session);
+      }
+      if (p.model === BUILTIN_HASHED) return BagEncoder.hashed(p.hashed, session);
+      transformer = await TransformerEncoder.open(ctx.resolvePath(p.model), { ...session, maxLength: p.maxLength, pooling: p.pooling });
+      return transformer;
+    };
+    let enc: TextEncoderModel | undefined;
+    const total = src.manifest.rows ?? 0;
+    const writer = new EmbeddingsWriter(ctx.output('out'));
+    // The texts stream through in chunks and the vectors go to the file as they come, so the node
+    // holds one chunk whatever the pool's size. Rows are independent of each other and the chunk
+    // size is a multiple of the bag encoder's feature chunk, so the bytes equal a one-pass embed.
+    let rows = 0;
+    let truncated = 0;
+    const empty: number[] = [];
+    let emptyCount = 0;
+    let overLength = 0;
+    let firstOverLength = -1;
+    let seconds = 0;
+    try {
+      for await (const chunk of readStringColumnChunks(conn, src, p.textColumn, vectorChunkRows())) {
+        const start = rows;
+        rows += chunk.length;
+        chunk.forEach((t, i) => {
+          if (t !== null && t.trim() !== '') return;
+          emptyCount++;
+          if (empty.length < 5) empty.push(start + i);
+        });
+        // Once the run is bound to fail, later chunks are only counted, for the error message.
+        if (emptyCount > 0 && p.emptyText === 'error') continue;
+        enc ??= await open();
+        ctx.setDevice(enc.device);
+        const inputs = chunk.map((t) => t ?? '');
+        const hooks = { progress: (d: number) => ctx.progress(start + d, total, 'embedding'), signal: ctx.signal };
+        let encode: () => Promise<{ data: Float32Array; truncated: number }>;
+        if (transformer) {
+          const tr = transformer;
+          // Tokenise first: an over-length text is then reported before this chunk's model time.
+          const tok = tr.tokenizeAll(inputs);
+          if (tok.truncated > 0 && p.overLength === 'error') {
+            if (firstOverLength < 0) firstOverLength = start + tok.firstTruncated;
+            overLength += tok.truncated;
+          }
+          if (overLength > 0 && p.overLength === 'error') continue;
+          encode = async () => ({ data: await tr.encodeIds(tok.ids, hooks), truncated: tok.truncated });
+        } else {
+          const e = enc;
+          encode = () => e.encode(inputs, hooks);
+        }
+        const t0 = performance.now();
+        const out = await encode();
+        seconds += (performance.now() - t0) / 1000;
+        truncated += out.truncated;
+        const bad = firstNonFinite(out.data, enc.dim);
+        if (bad >= 0) throw new NodeError(`the model produced NaN or infinite values (first at row ${start + bad + 1}); the model file may be corrupt or incompatible`, { field: 'params.model' });
+        if (p.normalize) l2normalize(out.data, enc.dim);
+        writer.append(out.data);
+      }
+      if (emptyCount > 0 && p.emptyText === 'error') {
+        const ids = await conn.runAndReadAll(`SELECT CAST(id AS VARCHAR) AS id FROM ${await positionedSql(conn, src)} WHERE ${POS} IN (${empty.join(', ')}) ORDER BY ${POS}`);
+        const list = ids.getRowObjectsJS().map((r) => String(r.id));
+        throw new NodeError(
+          `${emptyCount} row(s) have an empty or NULL ${sqlIdent(p.textColumn)} (ids ${list.join(', ')}${emptyCount > 5 ? ', …' : ''}); filter them out first or set emptyText to "embed"`,
+          { field: 'params.emptyText' },
+        );
+      }
+      if (overLength > 0 && transformer) {
+        throw new NodeError(`${overLength} text(s) exceed the model's ${transformer.maxLength} tokens (first at row ${firstOverLength + 1}); shorten or chunk them, or set overLength to "truncate"`, {
           field: 'params.overLength',
         });
       }
-      run = async () => ({ data: await tr.encodeIds(ids, hooks), truncated });
-    }
-    ctx.setDevice(enc.device);
-    try {
-      const t0 = performance.now();
-      const { data, truncated } = await run();
-      const seconds = (performance.now() - t0) / 1000;
-      const bad = firstNonFinite(data, enc.dim);
-      if (bad >= 0) throw new NodeError(`the model produced NaN or infinite values (first at row ${bad + 1}); the model file may be corrupt or incompatible`, { field: 'params.model' });
-      if (p.normalize) l2normalize(data, enc.dim);
-      if (truncated > 0) ctx.log(`${truncated} of ${texts.length} text(s) were truncated to the model's maximum length`, 'warn');
-      ctx.log(`embedded ${texts.length} texts → ${enc.dim} dims with ${enc.model} on ${enc.device} in ${seconds.toFixed(2)} s (${(texts.length / Math.max(seconds, 1e-9)).toFixed(1)} docs/s)`);
-      await writeEmbeddings(conn, ctx.output('out'), data, src, {
+      enc ??= await open();
+      ctx.setDevice(enc.device);
+      if (truncated > 0) ctx.log(`${truncated} of ${rows} text(s) were truncated to the model's maximum length`, 'warn');
+      ctx.log(`embedded ${rows} texts → ${enc.dim} dims with ${enc.model} on ${enc.device} in ${seconds.toFixed(2)} s (${(rows / Math.max(seconds, 1e-9)).toFixed(1)} docs/s)`);
+      await writer.finish(conn, src, {
         dim: enc.dim,
-        count: texts.length,
+        count: rows,
         model: enc.model,
         modelHash: enc.modelHash,
         normalized: p.normalize,
@@ -173,7 +203,8 @@ export default defineNode({
         truncated,
       });
     } finally {
-      await enc.close();
+      writer.close();
+      await enc?.close();
     }
   },
   module: import.meta.url,

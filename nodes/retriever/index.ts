@@ -1,3 +1,4 @@
+import type { Index } from 'usearch';
 import { z } from 'zod';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import type { ArtifactRef } from '../../engine/sdk/types.js';
@@ -5,7 +6,7 @@ import { defineNode } from '../../engine/sdk/types.js';
 import { sqlIdent } from '../../engine/sdk/sql.js';
 import { POS, positionedSql, requireColumn } from '../_sdk/dataset/rows.js';
 import { selectByScore, writeScoredSplit } from '../_sdk/dataset/scored-split.js';
-import { idsSql, readEmbeddings, type EmbeddingsMeta } from '../_sdk/vectors/embeddings.js';
+import { embeddingsMeta, idsSql, readEmbeddingChunks, readEmbeddings, vectorChunkRows, type EmbeddingsMeta } from '../_sdk/vectors/embeddings.js';
 import { l2normalize } from '../_sdk/vectors/encoders.js';
 import { readIndexMeta } from '../_sdk/vectors/index-artifact.js';
 import { buildHnsw, DEFAULT_HNSW, ExactSearcher, hnswSearch, loadHnsw, recallAtK, rescore, type TopK } from '../_sdk/vectors/knn.js';
@@ -96,49 +97,52 @@ export default defineNode({
     const indexRef = ctx.optionalInput('index');
     const log = (m: string) => ctx.log(m);
     const seeds = prepared(seedsRef, 'seeds', log);
-    const pool = prepared(poolRef, 'pool', log);
+    const poolMeta = embeddingsMeta(poolRef, 'pool');
     const dim = seeds.meta.dim;
-    if (pool.meta.dim !== dim) throw new NodeError(`seed embeddings have ${dim} dimensions, pool embeddings ${pool.meta.dim}: embed both with the same model`, { field: 'inputs.pool' });
-    if (seeds.meta.modelHash !== pool.meta.modelHash)
-      ctx.log(`seed and pool embeddings come from different models (${seeds.meta.model} vs ${pool.meta.model}); similarities may be meaningless`, 'warn');
-    const nPool = pool.meta.count;
+    if (poolMeta.dim !== dim) throw new NodeError(`seed embeddings have ${dim} dimensions, pool embeddings ${poolMeta.dim}: embed both with the same model`, { field: 'inputs.pool' });
+    if (seeds.meta.modelHash !== poolMeta.modelHash) ctx.log(`seed and pool embeddings come from different models (${seeds.meta.model} vs ${poolMeta.model}); similarities may be meaningless`, 'warn');
+    const nPool = poolMeta.count;
     const nSeeds = seeds.meta.count;
     if ((poolData.manifest.rows ?? -1) !== nPool)
       throw new NodeError(`pool embeddings have ${nPool} rows but the pool dataset has ${poolData.manifest.rows}: embed the pool dataset that is connected here`, { field: 'inputs.poolData' });
     const conn = await ctx.duckdb();
     const src = await positionedSql(conn, poolData);
-    if (pool.meta.dataset !== poolData.hash) {
+    if (poolMeta.dataset !== poolData.hash) {
       const bad = await conn.runAndReadAll(`SELECT count(*)::BIGINT AS n FROM ${src} d JOIN ${idsSql(poolRef)} e ON d.${POS} = e.${POS} WHERE d.id IS DISTINCT FROM e.id`);
       if (Number(bad.getRowObjectsJS()[0]?.n ?? 0) > 0)
         throw new NodeError('pool embeddings are not aligned with the pool dataset (ids differ by row): embed the pool dataset that is connected here', { field: 'inputs.poolData' });
     }
 
     // pool mode: every pool document queries the seed set; per-seed mode: every seed queries the pool.
+    // In pool mode the (small) seed matrix is the base and the pool streams through in chunks, so the
+    // node holds one chunk of the pool, not all of it; per-seed mode searches the whole pool matrix.
     const poolMode = p.mode === 'pool';
-    const base = poolMode ? seeds : pool;
+    const base = poolMode ? seeds : prepared(poolRef, 'pool', log);
     const baseRef = poolMode ? seedsRef : poolRef;
-    const queries = poolMode ? pool : seeds;
     const nBase = base.meta.count;
-    const nq = queries.meta.count;
+    const nq = poolMode ? nPool : nSeeds;
     const k = poolMode ? (p.aggregate === 'max' ? 1 : p.m) : p.k;
     const threads = p.threads || undefined;
+    if (poolMode && !poolMeta.normalized) log('pool: embeddings are not normalised; normalising each chunk as it is read (cosine similarity)');
+    const queryChunks = poolMode
+      ? (function* () {
+          for (const c of readEmbeddingChunks(poolRef, 'pool', vectorChunkRows())) {
+            if (!poolMeta.normalized) l2normalize(c.data, dim);
+            yield c;
+          }
+        })()
+      : [{ start: 0, rows: nSeeds, data: seeds.data }];
 
-    const t0 = performance.now();
-    let res: TopK;
+    let seconds = 0;
     let device = 'cpu';
     let recall: number | undefined;
-    const progress = (d: number, t: number) => ctx.progress(d, t, 'searching');
+    let exact: ExactSearcher | undefined;
+    let index: Index | undefined;
     if (p.search === 'exact') {
-      const searcher = await ExactSearcher.open({ provider: p.provider, threads, log: (m, level) => ctx.log(m, level) });
-      device = searcher.device;
-      try {
-        res = await searcher.search(base.data, nBase, queries.data, nq, dim, k, { signal: ctx.signal, progress });
-      } finally {
-        await searcher.close();
-      }
+      exact = await ExactSearcher.open({ provider: p.provider, threads, log: (m, level) => ctx.log(m, level) });
+      device = exact.device;
     } else {
       const hnsw = { ...DEFAULT_HNSW, expansionSearch: p.expansionSearch };
-      let index;
       if (indexRef) {
         const { meta, file } = readIndexMeta(indexRef);
         if (meta.embeddings !== baseRef.hash) {
@@ -149,55 +153,78 @@ export default defineNode({
         ctx.log(`no index connected: building HNSW over ${nBase} vectors in memory (connect an "HNSW index" node to cache it)`);
         index = buildHnsw(base.data, nBase, dim, hnsw, p.threads);
       }
-      res = hnswSearch(index, queries.data, nq, dim, k, p.threads, 4096, progress);
-      if (p.recallSample > 0 && nq > 0) {
-        const sample = Math.min(p.recallSample, nq);
-        const rows = Array.from({ length: sample }, (_, i) => Math.floor((i * nq) / sample));
-        const q = new Float32Array(sample * dim);
-        rows.forEach((r, i) => q.set(queries.data.subarray(r * dim, (r + 1) * dim), i * dim));
-        const searcher = await ExactSearcher.open({ provider: 'cpu', threads });
-        try {
-          const exact = await searcher.search(base.data, nBase, q, sample, dim, k);
-          recall = recallAtK(res, exact, rows);
-        } finally {
-          await searcher.close();
-        }
-        ctx.log(`HNSW recall@${k} on ${sample} sampled queries: ${recall.toFixed(4)}`);
-      }
     }
-    const seconds = (performance.now() - t0) / 1000;
-    rescore(res, base.data, queries.data, dim);
-    ctx.setDevice(device);
+    // HNSW recall is checked on queries spread over all of them: their vectors and approximate
+    // results are kept as the chunks pass, then searched exactly at the end.
+    const sample = index && p.recallSample > 0 && nq > 0 ? Math.min(p.recallSample, nq) : 0;
+    const sampleRows = Array.from({ length: sample }, (_, i) => Math.floor((i * nq) / sample));
+    const sampleQ = new Float32Array(sample * dim);
+    const sampleApprox: TopK = { nq: sample, k, indices: new Int32Array(sample * k).fill(-1), scores: new Float32Array(sample * k).fill(-Infinity) };
+    let nextSample = 0;
 
     // Per pool document: score and nearest seed (row in the seed embeddings).
     const score = new Float64Array(nPool).fill(NaN);
     const seedPos = new Int32Array(nPool).fill(-1);
-    if (poolMode) {
-      for (let i = 0; i < nPool; i++) {
-        let sum = 0;
-        let cnt = 0;
-        for (let j = 0; j < k; j++) {
-          if (res.indices[i * k + j]! < 0) continue;
-          sum += res.scores[i * k + j]!;
-          cnt++;
+    try {
+      for (const chunk of queryChunks) {
+        const progress = (d: number) => ctx.progress(chunk.start + d, nq, 'searching');
+        const t0 = performance.now();
+        const res = exact
+          ? await exact.search(base.data, nBase, chunk.data, chunk.rows, dim, k, { signal: ctx.signal, progress })
+          : hnswSearch(index!, chunk.data, chunk.rows, dim, k, p.threads, 4096, progress);
+        seconds += (performance.now() - t0) / 1000;
+        for (; nextSample < sample && sampleRows[nextSample]! < chunk.start + chunk.rows; nextSample++) {
+          const r = sampleRows[nextSample]! - chunk.start;
+          sampleQ.set(chunk.data.subarray(r * dim, (r + 1) * dim), nextSample * dim);
+          sampleApprox.indices.set(res.indices.subarray(r * k, (r + 1) * k), nextSample * k);
+          sampleApprox.scores.set(res.scores.subarray(r * k, (r + 1) * k), nextSample * k);
         }
-        if (cnt === 0) continue;
-        score[i] = p.aggregate === 'max' ? res.scores[i * k]! : sum / cnt;
-        seedPos[i] = res.indices[i * k]!;
-      }
-    } else {
-      for (let q = 0; q < nSeeds; q++) {
-        for (let j = 0; j < k; j++) {
-          const i = res.indices[q * k + j]!;
-          const s = res.scores[q * k + j]!;
-          if (i < 0 || (p.threshold !== undefined && s < p.threshold)) continue;
-          if (!(s <= score[i]!)) {
-            score[i] = s;
-            seedPos[i] = q;
+        rescore(res, base.data, chunk.data, dim);
+        if (poolMode) {
+          for (let r = 0; r < chunk.rows; r++) {
+            let sum = 0;
+            let cnt = 0;
+            for (let j = 0; j < k; j++) {
+              if (res.indices[r * k + j]! < 0) continue;
+              sum += res.scores[r * k + j]!;
+              cnt++;
+            }
+            if (cnt === 0) continue;
+            const i = chunk.start + r;
+            score[i] = p.aggregate === 'max' ? res.scores[r * k]! : sum / cnt;
+            seedPos[i] = res.indices[r * k]!;
+          }
+        } else {
+          for (let q = 0; q < chunk.rows; q++) {
+            for (let j = 0; j < k; j++) {
+              const i = res.indices[q * k + j]!;
+              const s = res.scores[q * k + j]!;
+              if (i < 0 || (p.threshold !== undefined && s < p.threshold)) continue;
+              if (!(s <= score[i]!)) {
+                score[i] = s;
+                seedPos[i] = chunk.start + q;
+              }
+            }
           }
         }
       }
+    } finally {
+      await exact?.close();
     }
+    if (sample > 0) {
+      const searcher = await ExactSearcher.open({ provider: 'cpu', threads });
+      try {
+        recall = recallAtK(
+          sampleApprox,
+          await searcher.search(base.data, nBase, sampleQ, sample, dim, k),
+          sampleRows.map((_, i) => i),
+        );
+      } finally {
+        await searcher.close();
+      }
+      ctx.log(`HNSW recall@${k} on ${sample} sampled queries: ${recall.toFixed(4)}`);
+    }
+    ctx.setDevice(device);
     let threshold = p.threshold;
     let thresholdReason = threshold === undefined ? '' : 'fixed threshold (params.threshold)';
     let thresholdSource = 'fixed';

@@ -80,16 +80,47 @@ export function requireColumn(ref: ArtifactRef, name: string, port: string, fiel
 }
 
 /**
- * One column of the dataset as strings in row order (NULL → null). Read a shard at a time: one
- * ORDER BY over all shards makes DuckDB hold every text at once, which passes its memory limit
- * (768 MB by default) at about 800k web pages.
+ * One column of the dataset as strings in row order (NULL → null), in chunks of exactly `maxRows`
+ * rows (the last may be shorter; chunks span shard boundaries), so a caller that handles a chunk at a time holds at most
+ * that many texts whatever the dataset's size. Sorted a shard at a time: one ORDER BY over all
+ * shards makes DuckDB hold every text at once, which passes its memory limit (768 MB by default)
+ * at about 800k web pages. Nothing else may run on `conn` while the generator is suspended.
  */
+export async function* readStringColumnChunks(conn: DuckDBConnection, ref: ArtifactRef, column: string, maxRows: number): AsyncGenerator<(string | null)[]> {
+  const shards = await positionedShards(conn, ref);
+  yield* readStringChunks(
+    conn,
+    shards.map((shard) => `SELECT CAST(${sqlIdent(column)} AS VARCHAR) AS v FROM (${shard.sql}) ORDER BY ${POS}`),
+    maxRows,
+  );
+}
+
+/**
+ * The first column of each query, in query order, as chunks of at most `maxRows` values: DuckDB
+ * streams the rows, so only one chunk is ever held (a chunk may span two queries).
+ */
+export async function* readStringChunks(conn: DuckDBConnection, queries: readonly string[], maxRows: number): AsyncGenerator<(string | null)[]> {
+  if (!(maxRows >= 1)) throw new Error(`readStringChunks: maxRows must be ≥ 1, got ${maxRows}`);
+  let chunk: (string | null)[] = [];
+  for (const query of queries) {
+    const result = await conn.stream(query);
+    for await (const rows of result.yieldRowsJs()) {
+      for (const row of rows) {
+        chunk.push(row[0] as string | null);
+        if (chunk.length === maxRows) {
+          yield chunk;
+          chunk = [];
+        }
+      }
+    }
+  }
+  if (chunk.length > 0) yield chunk;
+}
+
+/** The whole column at once; for datasets that fit in memory (seeds, training sets). */
 export async function readStringColumn(conn: DuckDBConnection, ref: ArtifactRef, column: string): Promise<(string | null)[]> {
   const out: (string | null)[] = [];
-  for (const shard of await positionedShards(conn, ref)) {
-    const r = await conn.runAndReadAll(`SELECT CAST(${sqlIdent(column)} AS VARCHAR) AS v FROM (${shard.sql}) ORDER BY ${POS}`);
-    for (const v of (r.getColumnsJS()[0] ?? []) as (string | null)[]) out.push(v);
-  }
+  for await (const chunk of readStringColumnChunks(conn, ref, column, 1 << 16)) for (const v of chunk) out.push(v);
   return out;
 }
 

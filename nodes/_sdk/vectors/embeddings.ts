@@ -1,5 +1,5 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { closeSync, openSync, readFileSync, readSync, writeFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readSync, writeFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { copyDeterministic } from '../../../engine/sdk/dataset.js';
 import { NodeError } from '../../../engine/sdk/node-error.js';
@@ -36,15 +36,67 @@ export interface EmbeddingsMeta {
   [extra: string]: JsonValue;
 }
 
+/**
+ * Rows per chunk for nodes that stream a matrix or a text column (embed, retrieve): the memory they
+ * hold is this many rows, not the dataset. FORGE_VECTOR_CHUNK_ROWS overrides it (tests use a tiny
+ * value to exercise the chunk seams); the default is a multiple of the exact searcher's 256-query
+ * batch so that chunking issues the very same ONNX calls as one pass would.
+ */
+export const DEFAULT_VECTOR_CHUNK_ROWS = 8192;
+export function vectorChunkRows(): number {
+  const n = Number(process.env.FORGE_VECTOR_CHUNK_ROWS);
+  return Number.isInteger(n) && n > 0 ? n : DEFAULT_VECTOR_CHUNK_ROWS;
+}
+
+/**
+ * Writes an embeddings output a block of rows at a time: `append` adds rows to the matrix file as
+ * they are produced, `finish` writes ids (taken from `source` in row order) and metadata, and checks
+ * that exactly `meta.count` rows were appended.
+ */
+export class EmbeddingsWriter {
+  private readonly fd: number;
+  private values = 0;
+  private closed = false;
+
+  constructor(private readonly out: OutputBuilder) {
+    this.fd = openSync(out.file(EMBEDDINGS_FILE), 'w');
+  }
+
+  append(rows: Float32Array): void {
+    const bytes = new Uint8Array(rows.buffer, rows.byteOffset, rows.byteLength);
+    let off = 0;
+    while (off < bytes.length) off += writeSync(this.fd, bytes, off, bytes.length - off);
+    this.values += rows.length;
+  }
+
+  /** Closes the matrix file; safe to call twice (finish calls it; call it on failure paths too). */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    closeSync(this.fd);
+  }
+
+  async finish(conn: DuckDBConnection, source: ArtifactRef, meta: EmbeddingsMeta): Promise<void> {
+    this.close();
+    if (this.values !== meta.count * meta.dim) throw new Error(`embeddings: ${this.values} values for ${meta.count} × ${meta.dim}`);
+    const src = await positionedSql(conn, source);
+    await copyDeterministic(conn, `COPY (SELECT id FROM ${src} ORDER BY ${POS}) TO ${sqlString(this.out.file(IDS_FILE))} (FORMAT parquet, COMPRESSION zstd)`);
+    writeFileSync(this.out.file(EMBEDDINGS_META), `${JSON.stringify({ format: 'forge.embeddings', formatVersion: 1, dtype: 'float32', byteOrder: 'little', ...meta }, null, 2)}\n`);
+    this.out.setRows(meta.count);
+    for (const [k, v] of Object.entries(meta)) this.out.setMeta(k, v);
+  }
+}
+
 /** Writes matrix + ids (taken from `source` in row order) + metadata into an embeddings output. */
 export async function writeEmbeddings(conn: DuckDBConnection, out: OutputBuilder, matrix: Float32Array, source: ArtifactRef, meta: EmbeddingsMeta): Promise<void> {
   if (matrix.length !== meta.count * meta.dim) throw new Error(`embeddings: ${matrix.length} values for ${meta.count} × ${meta.dim}`);
-  writeFileSync(out.file(EMBEDDINGS_FILE), new Uint8Array(matrix.buffer, matrix.byteOffset, matrix.byteLength));
-  const src = await positionedSql(conn, source);
-  await copyDeterministic(conn, `COPY (SELECT id FROM ${src} ORDER BY ${POS}) TO ${sqlString(out.file(IDS_FILE))} (FORMAT parquet, COMPRESSION zstd)`);
-  writeFileSync(out.file(EMBEDDINGS_META), `${JSON.stringify({ format: 'forge.embeddings', formatVersion: 1, dtype: 'float32', byteOrder: 'little', ...meta }, null, 2)}\n`);
-  out.setRows(meta.count);
-  for (const [k, v] of Object.entries(meta)) out.setMeta(k, v);
+  const w = new EmbeddingsWriter(out);
+  try {
+    w.append(matrix);
+  } finally {
+    w.close();
+  }
+  await w.finish(conn, source, meta);
 }
 
 export function embeddingsMeta(ref: ArtifactRef, port = 'embeddings'): EmbeddingsMeta {
@@ -58,6 +110,18 @@ export function embeddingsMeta(ref: ArtifactRef, port = 'embeddings'): Embedding
   return parsed;
 }
 
+/** Reads rows [start, start + rows) of the matrix file into `into` (row-major float32). */
+function readRows(fd: number, file: string, port: string, meta: EmbeddingsMeta, start: number, into: Float32Array): void {
+  const bytes = new Uint8Array(into.buffer, into.byteOffset, into.byteLength);
+  const base = start * meta.dim * 4;
+  let off = 0;
+  while (off < bytes.length) {
+    const n = readSync(fd, bytes, off, Math.min(bytes.length - off, 1 << 26), base + off);
+    if (n === 0) throw new NodeError(`input "${port}": ${EMBEDDINGS_FILE} is shorter than ${meta.count} × ${meta.dim} float32`, { file });
+    off += n;
+  }
+}
+
 /** Reads the whole matrix (a private, aligned copy). */
 export function readEmbeddings(ref: ArtifactRef, port = 'embeddings'): { meta: EmbeddingsMeta; data: Float32Array } {
   const meta = embeddingsMeta(ref, port);
@@ -65,17 +129,29 @@ export function readEmbeddings(ref: ArtifactRef, port = 'embeddings'): { meta: E
   const data = new Float32Array(meta.count * meta.dim);
   const fd = openSync(file, 'r');
   try {
-    const bytes = new Uint8Array(data.buffer);
-    let off = 0;
-    while (off < bytes.length) {
-      const n = readSync(fd, bytes, off, Math.min(bytes.length - off, 1 << 26), off);
-      if (n === 0) throw new NodeError(`input "${port}": ${EMBEDDINGS_FILE} is shorter than ${meta.count} × ${meta.dim} float32`, { file });
-      off += n;
-    }
+    readRows(fd, file, port, meta, 0, data);
   } finally {
     closeSync(fd);
   }
   return { meta, data };
+}
+
+/** The matrix in row order, at most `maxRows` rows per chunk (each a fresh array the caller may modify). */
+export function* readEmbeddingChunks(ref: ArtifactRef, port: string, maxRows: number): Generator<{ start: number; rows: number; data: Float32Array }> {
+  if (!(maxRows >= 1)) throw new Error(`readEmbeddingChunks: maxRows must be ≥ 1, got ${maxRows}`);
+  const meta = embeddingsMeta(ref, port);
+  const file = join(ref.dir, EMBEDDINGS_FILE);
+  const fd = openSync(file, 'r');
+  try {
+    for (let start = 0; start < meta.count; start += maxRows) {
+      const rows = Math.min(maxRows, meta.count - start);
+      const data = new Float32Array(rows * meta.dim);
+      readRows(fd, file, port, meta, start, data);
+      yield { start, rows, data };
+    }
+  } finally {
+    closeSync(fd);
+  }
 }
 
 /** A table expression of the ids with their row index: `(id, __forge_pos)`. */
