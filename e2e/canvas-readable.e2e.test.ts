@@ -37,6 +37,28 @@ const zoom = async () => Number((await page.locator('.react-flow__viewport').get
 
 /** A computed style of the first element matching `selector` (the test's tsconfig has no DOM lib). */
 const cssOf = (selector: string, prop: string) => page.evaluate<string>(`getComputedStyle(document.querySelector(${JSON.stringify(selector)})).${prop}`);
+/**
+ * Far-zoom titles with a word split over two lines anywhere but at a soft hyphen (a hyphenation
+ * point, drawn as "-"): Chromium on Linux has no hyphenation dictionary and broke words mid-letter.
+ */
+const titlesBrokenMidWord = () =>
+  page.evaluate<string[]>(`[...document.querySelectorAll('.fnode-far-title')].map((e) => {
+    const text = e.firstChild;
+    if (!text || text.nodeType !== 3) return null;
+    const r = document.createRange();
+    // A character's last box: a range starting right after a line break also reports an empty box at the end of the line before.
+    // Lines past the two-line clamp are not shown: a break there is not seen.
+    const bottom = e.getBoundingClientRect().bottom + 1;
+    const topOf = (i) => { r.setStart(text, i); r.setEnd(text, i + 1); const b = [...r.getClientRects()].pop(); return b && b.bottom <= bottom ? Math.round(b.top) : null; };
+    for (let i = 1; i < text.data.length; i++) {
+      const a = topOf(i - 1), b = topOf(i);
+      if (a === null || b === null || a === b) continue;
+      // Fine: at a space, at a soft hyphen, after a hard hyphen.
+      const around = text.data[i - 1] + text.data[i];
+      if (!around.includes(' ') && !around.includes('\\u00ad') && text.data[i - 1] !== '-') return e.textContent + ' @' + i;
+    }
+    return null;
+  }).filter((x) => x !== null)`);
 
 async function loadDoc(doc: GraphDocument): Promise<void> {
   await page.evaluate(`window.__forge.load(${JSON.stringify(doc)})`);
@@ -73,6 +95,7 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     expect(await page.locator('.canvas.lod-far').count()).toBe(z < 0.5 ? 1 : 0);
     const titlePx = parseFloat(await cssOf('.fnode-far-title', 'fontSize'));
     expect(titlePx * z).toBeGreaterThanOrEqual(9);
+    expect(await titlesBrokenMidWord()).toEqual([]);
     // Every edge goes to the right, or down into a later row of the wrapped layout — never back up.
     const pos = new Map(EXAMPLE.nodes.map((n) => [n.id, n.position as { x: number; y: number }]));
     const backwards = EXAMPLE.edges.filter((e) => {
@@ -311,6 +334,7 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     const z = await zoom();
     const titlePx = parseFloat(await cssOf('.fnode-far-title', 'fontSize'));
     expect(titlePx * Math.min(z, 1)).toBeGreaterThanOrEqual(9);
+    expect(await titlesBrokenMidWord()).toEqual([]);
     await setTheme('light');
     await shot(page, 'readable-example-1280-light');
     await setTheme('dark');

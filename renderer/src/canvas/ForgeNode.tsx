@@ -7,6 +7,7 @@ import { useGraph } from '../store/app';
 import { displayState, formatMs, type NodeRunState } from '../store/run';
 import { useUi } from '../store/ui';
 import { useMetricsNotes } from './metricsWarning';
+import { farTitle } from './farTitle';
 import { ChartThumb, RowSparkline, UpstreamChartThumb } from './NodePreviews';
 import { SubgraphBody, SubgraphHeadActions } from './SubgraphParts';
 import { useNodeInfo, useNodeStatus } from './subgraphStatus';
@@ -230,7 +231,7 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
       ) : null}
       {/* Semantic zoom: below ~50 % the canvas shows only this, in type large enough to read. */}
       <div className="fnode-far" aria-hidden data-testid="node-far">
-        <div className="fnode-far-title">{title}</div>
+        <div className="fnode-far-title">{farTitle(title)}</div>
         <div className="fnode-far-line">
           <span className={`far-state far-${state}`}>{STATE_LABEL[state]}</span>
           {farSummary(state, statusLine, summary) ? <span className="far-summary"> · {farSummary(state, statusLine, summary)}</span> : null}
