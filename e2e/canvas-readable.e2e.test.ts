@@ -316,6 +316,8 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
       const b = await page.getByTestId(id).boundingBox();
       expect(b && b.x + b.width <= 1280).toBe(true);
     }
+    // The failure-policy checkbox keeps a visible label (a bare checkbox in a toolbar says nothing).
+    expect(await page.locator('.run-opt').innerText()).toContain('keep going');
     // Side panels collapse to give the canvas the laptop's width.
     await page.getByTestId('toggle-palette').click();
     expect(await page.getByTestId('palette').count()).toBe(1);

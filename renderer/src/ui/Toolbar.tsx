@@ -100,6 +100,7 @@ export function Toolbar() {
         <label className="run-opt" title="When a node fails, keep running the branches that do not depend on it (the summary lists what was skipped)">
           <input type="checkbox" checked={continueOnFailure} onChange={(e) => useUi.getState().setContinueOnFailure(e.target.checked)} data-testid="continue-on-failure" />
           <span className="tlabel">keep going on failure</span>
+          <span className="tlabel-short">keep going</span>
         </label>
         <span className="run-progress" data-testid="run-progress">
           {running ? `${done} / ${active.nodes.length}` : ''}
