@@ -142,8 +142,9 @@ export interface NodeTypeDefinition<S extends z.ZodType> {
    * The node maps this input's shards one by one with `mapShards` (engine/sdk/shards.ts) and nothing
    * else it does depends on which shards are in the cache. On a queue run the coordinator then splits
    * the node into shard jobs that different workers take, before the node's unit assembles the output.
+   * `when` limits that to the params under which the node maps shards (an opt-in row-wise mode).
    */
-  shardable?: { input: string };
+  shardable?: { input: string; when?: (params: z.output<S>) => boolean };
   /**
    * Files this node reads, relative to the graph document's folder. The engine hashes them into the
    * cache key and pins them on export, so editing a source file reruns exactly its readers.

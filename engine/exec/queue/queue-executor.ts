@@ -231,12 +231,14 @@ interface ShardSplit {
 }
 
 /**
- * The shard jobs of a unit, or undefined when it runs as one job: the node must declare `shardable`,
+ * The shard jobs of a unit, or undefined when it runs as one job: the node must declare `shardable`
+ * (and its `when`, if any, must hold for the unit's params),
  * have a shard cache (not forced) and at least two input shards not yet cached for every dataset output.
  */
 function shardJobs(def: NodeType, unit: WorkUnit): ShardSplit | undefined {
   const cache = unit.shardCache;
-  const ref = def.shardable ? unit.inputs[def.shardable.input] : undefined;
+  const sharding = def.shardable;
+  const ref = sharding && (sharding.when?.(unit.params) ?? true) ? unit.inputs[sharding.input] : undefined;
   if (!cache || !ref || ref.kind !== 'dataset' || unit.shardSubset) return undefined;
   let shards: InputShard[];
   try {

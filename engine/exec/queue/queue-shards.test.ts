@@ -33,10 +33,26 @@ const SCORED = {
     { from: { node: 'load', port: 'out' }, to: { node: 'score', port: 'in' } },
   ],
 };
+/** Two SQL nodes on the pool: one declares itself row-wise (perShard), the other runs as one query. */
+const SQL_GRAPH = {
+  format: 'forge-graph',
+  version: 2,
+  seed: 3,
+  nodes: [
+    SLOW_GRAPH.nodes[0],
+    { id: 'rowwise', type: 'transform.sql', params: { query: 'SELECT id, upper(text) AS text, source, score FROM a WHERE score > 0.2', perShard: true } },
+    { id: 'whole', type: 'transform.sql', params: { query: 'SELECT id, lower(text) AS text, source FROM a WHERE score > 0.6' } },
+  ],
+  edges: [
+    { from: { node: 'load', port: 'out' }, to: { node: 'rowwise', port: 'a' } },
+    { from: { node: 'load', port: 'out' }, to: { node: 'whole', port: 'a' } },
+  ],
+};
 beforeAll(async () => {
   await lab.writePool();
   writeFileSync(join(lab.dir, 'slower.forge.json'), JSON.stringify(SLOWER));
   writeFileSync(join(lab.dir, 'scored.forge.json'), JSON.stringify(SCORED));
+  writeFileSync(join(lab.dir, 'sql.forge.json'), JSON.stringify(SQL_GRAPH));
 });
 afterAll(() => lab.cleanup());
 
@@ -123,6 +139,27 @@ describe('one shard-parallel node spread over queue workers', () => {
     for (const x of by) expect([a.pid, b.pid]).toContain(x.pid);
     // … and the node's own unit only assembled them.
     expect(logs).toContain('[info] shards: 0 of 12 executed, 12 reused from the shard cache (0-11)');
+  }, 400_000);
+
+  it('transform.sql goes out as shard jobs only when its params say it is row-wise (perShard); hashes equal a local run', async () => {
+    const localRun = await lab.localRun('sql.forge.json', join(lab.dir, 'ws-sql-local'));
+    const { url } = await lab.startRedis();
+    const ws = await lab.workspace('ws-sql');
+    const [a, b] = await twoWorkers(url, ws);
+    const run = await lab.cli(['run', join(lab.dir, 'sql.forge.json'), '-w', ws, '--json', '--queue', url]);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as RunSummary;
+    const hashes = hashesOf(ws, summary.runId);
+    expect(hashes).toEqual(hashesOf(join(lab.dir, 'ws-sql-local'), localRun));
+    const rowwise = logsOf(ws, summary.runId, 'rowwise');
+    const by = computedBy(rowwise);
+    expect(by.map((x) => x.shards).sort((x, y) => Number(x) - Number(y))).toEqual(Array.from({ length: 12 }, (_, i) => String(i)));
+    for (const x of by) expect([a.pid, b.pid]).toContain(x.pid);
+    expect(rowwise).toContain('[info] shards: 0 of 12 executed, 12 reused from the shard cache (0-11)');
+    // The other query is one job: no shard jobs, no shard log.
+    const whole = logsOf(ws, summary.runId, 'whole');
+    expect(computedBy(whole)).toEqual([]);
+    expect(whole.some((l) => l.includes('shards:'))).toBe(false);
   }, 400_000);
 
   it('a worker SIGKILLed mid-node: the other redoes its shard job; no row lost or duplicated, hashes equal a local run', async () => {
