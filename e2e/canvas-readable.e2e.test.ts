@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphDocument } from '../engine/graph/document.js';
+import { nextFrames } from './app-checks.js';
 import { chromiumAvailable, CHROMIUM, openApp, REPO, serve, shot, type Served } from './harness.js';
 
 const EXAMPLE = JSON.parse(readFileSync(join(REPO, 'resources', 'examples', 'hephaestus-forge.forge.json'), 'utf8')) as GraphDocument;
@@ -310,6 +311,7 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
     await page.waitForSelector('body[data-ready="true"]');
     await loadDoc(EXAMPLE);
     expect(await page.getByTestId('palette').count()).toBe(0);
+    await nextFrames(page);
     const tb = await page.getByTestId('toolbar').evaluate((el) => ({ scroll: el.scrollWidth, client: el.clientWidth }));
     expect(tb.scroll).toBeLessThanOrEqual(tb.client + 1);
     for (const id of ['run-all', 'theme-toggle', 'engine-status']) {
@@ -317,6 +319,16 @@ describe.skipIf(!chromiumAvailable())(`readable canvas e2e (Chromium at ${CHROMI
       expect(b && b.x + b.width <= 1280).toBe(true);
     }
     // The failure-policy checkbox keeps a visible label (a bare checkbox in a toolbar says nothing).
+    expect(await page.locator('.run-opt').innerText()).toContain('keep going');
+    // The toolbar gives up only what it must: a wide window shows every label, and it refits both ways.
+    await page.setViewportSize({ width: 1920, height: 1000 });
+    await nextFrames(page);
+    expect(await page.getByTestId('toolbar').getAttribute('data-fit')).toBe('0');
+    expect(await page.locator('.run-opt').innerText()).toBe('keep going on failure');
+    expect(await page.getByTestId('run-node').innerText()).toBe('Run node');
+    await page.setViewportSize({ width: 1280, height: 800 });
+    await nextFrames(page);
+    expect(Number(await page.getByTestId('toolbar').getAttribute('data-fit'))).toBeGreaterThan(0);
     expect(await page.locator('.run-opt').innerText()).toContain('keep going');
     // Side panels collapse to give the canvas the laptop's width.
     await page.getByTestId('toggle-palette').click();

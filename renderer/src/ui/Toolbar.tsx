@@ -1,9 +1,11 @@
+import { useRef } from 'react';
 import { commandById, keyLabel, runCommand } from '../commands';
 import { useGraph } from '../store/app';
 import { useRun } from '../store/run';
 import { useUi } from '../store/ui';
 import { Icon } from './Icon';
 import { RunTarget } from './RunTarget';
+import { useToolbarFit } from './toolbarFit';
 
 function Btn({
   cmd,
@@ -42,6 +44,8 @@ function Btn({
 }
 
 export function Toolbar() {
+  const toolbarRef = useRef<HTMLElement>(null);
+  useToolbarFit(toolbarRef);
   const name = useGraph((s) => s.meta.name);
   const path = useGraph((s) => s.path);
   const dirty = useGraph((s) => s.dirty);
@@ -57,7 +61,7 @@ export function Toolbar() {
   const done = useRun((s) => (s.active ? s.active.nodes.filter((id) => ['done', 'cached', 'failed', 'skipped', 'bypassed', 'pinned', 'cancelled'].includes(s.status[id]?.state ?? '')).length : 0));
 
   return (
-    <header className="toolbar" data-testid="toolbar">
+    <header className="toolbar" data-testid="toolbar" ref={toolbarRef}>
       <div className="brand">
         <span className="logo" aria-hidden>
           ◆
