@@ -2,7 +2,8 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
-import { datasetSql, writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
+import { datasetSql } from '../../engine/sdk/dataset.js';
+import { mapShards, shardSql } from '../../engine/sdk/shards.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode, type ArtifactRef } from '../../engine/sdk/types.js';
 import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
@@ -36,6 +37,9 @@ const params = z
   });
 
 type Params = z.output<typeof params>;
+
+/** Says which side a row goes to while it is written; no dataset column is named like it. */
+const SPLIT_COLUMN = '__forge_keep';
 
 /** Scores (NULL kept as null) and whether each row is a positive (unlabelled = false), in dataset order. */
 async function readScoresAndLabels(conn: DuckDBConnection, ref: ArtifactRef, p: Params, withLabels: boolean): Promise<{ scoreVals: (number | null)[]; labelVals: boolean[] }> {
@@ -94,7 +98,6 @@ export default defineNode({
     const sign = p.keep === 'above' ? 1 : -1;
     const { scoreVals, labelVals } = await readScoresAndLabels(conn, ref, p, labelCol !== undefined);
     const oriented = scoreVals.map((v) => (v === null ? NaN : sign * v));
-    const src = datasetSql(ref);
     const s = sqlIdent(p.scoreColumn);
 
     let t = Number(p.threshold);
@@ -136,8 +139,12 @@ export default defineNode({
     }
     // NULL scores (e.g. not retrieved) never pass the threshold.
     const pass = p.keep === 'above' ? `coalesce(${s} >= ${t}, false)` : `coalesce(${s} < ${t}, false)`;
-    const kept = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE ${pass}`, ctx.output('kept'));
-    const rejected = await writeDatasetFromQuery(conn, `SELECT * FROM ${src} WHERE NOT ${pass}`, ctx.output('rejected'));
+    // One unit per input shard, in parallel and resumable shard by shard (engine/sdk/shards.ts); one
+    // scan of each shard writes its kept and rejected rows. The shard cache is keyed by every input,
+    // so a threshold picked from this input's labels is part of the key.
+    const { outputs } = await mapShards(ctx, conn, ref, { query: (shard) => `SELECT *, ${pass} AS ${SPLIT_COLUMN} FROM ${shardSql(shard)}`, column: SPLIT_COLUMN, ports: ['kept', 'rejected'] });
+    const kept = outputs.kept as { rows: number };
+    const rejected = outputs.rejected as { rows: number };
     const total = kept.rows + rejected.rows;
 
     const predicted = scoreVals.map((v) => v !== null && (p.keep === 'above' ? v >= t : v < t));

@@ -60,6 +60,16 @@ describe('threshold node', () => {
     expect(chart.layer[1]!.data.values[0]).toMatchObject({ recall: 0.75, precision: 0.75 });
   });
 
+  it('writes kept and rejected one shard per input shard, in input order', async () => {
+    const run = await runNode(threshold, { inputs: { in: await makeDataset(ROWS, { shards: 3 }) }, params: { threshold: 0.6 } });
+    const shards = (port: string) => run.outputs[port]!.manifest.files.filter((f) => f.path.startsWith('shards/') && f.path.endsWith('.parquet')).length;
+    expect(shards('kept')).toBe(3);
+    expect(shards('rejected')).toBe(3);
+    expect((await readDataset(run.outputs.kept!)).map((r) => r.id)).toEqual([1, 2, 3, 4]);
+    expect((await readDataset(run.outputs.rejected!)).map((r) => r.id)).toEqual([5, 6, 7, 8]);
+    expect(run.logs.map((l) => l.message)).toContain('shards: 3 of 3 executed');
+  });
+
   it('keeps below a threshold, and draws a histogram without labels', async () => {
     const run = await runNode(threshold, { inputs: { in: await makeDataset(ROWS) }, params: { threshold: 0.5, keep: 'below' } });
     expect((await readDataset(run.outputs.kept!)).map((r) => r.id)).toEqual([5, 6, 7]);
