@@ -328,6 +328,18 @@ def write_jsonl(path, rows):
             f.write(json.dumps(r, ensure_ascii=False) + '\n')
 
 
+def unique_ids(rows):
+    # Two packages can ship docs with the same file name (e.g. gcc-12's changelog.gz in two folders):
+    # a repeated id gets #2, #3, ... so labels and lineage keyed by id stay unambiguous.
+    seen = {}
+    out = []
+    for r in rows:
+        n = seen.get(r['id'], 0) + 1
+        seen[r['id']] = n
+        out.append(r if n == 1 else {**r, 'id': f"{r['id']}#{n}"})
+    return out
+
+
 def main():
     if len(sys.argv) < 2:
         sys.exit(__doc__)
@@ -349,7 +361,7 @@ def main():
         rendered = man_docs(owner) + debian_docs(owner)
         write_jsonl(cache, rendered)
         negatives = rendered + pool_prose
-    pool = dedup([{**r, 'is_agent': True} for r in agent] + [{**r, 'is_agent': False} for r in negatives])
+    pool = unique_ids(dedup([{**r, 'is_agent': True} for r in agent] + [{**r, 'is_agent': False} for r in negatives]))
     RNG.shuffle(pool)
     write_jsonl(os.path.join(out_dir, 'seeds.jsonl'), seed_rows)
     write_jsonl(os.path.join(out_dir, 'general.jsonl'), general)

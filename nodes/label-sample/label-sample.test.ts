@@ -164,3 +164,15 @@ describe('ml.label-sample node', () => {
     await expect(runNode(labelSample, { inputs, params: { sampleSize: 5 }, baseDir })).rejects.toThrow(/field labels\.k1: .*expected boolean/);
   });
 });
+
+describe('the bundled labelled pool', () => {
+  it('has one row per id, so every document of it can be labelled (labels are kept by id)', () => {
+    const file = new URL('../../resources/data/labelled-pool/pool-small.jsonl', import.meta.url);
+    const ids = readFileSync(file, 'utf8')
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map((l) => (JSON.parse(l) as { id: string }).id);
+    expect(ids.length).toBeGreaterThan(2000);
+    expect(ids.filter((id, i) => ids.indexOf(id) !== i)).toEqual([]);
+  });
+});
