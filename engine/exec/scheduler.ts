@@ -151,6 +151,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     // SECURITY (concurrency): one execution per cache key across processes; a run that waited for
     // another's execution reuses its result (engine/security/lease.ts).
     const leased = !(files instanceof NodeError);
+    let leaseHeld = leased;
     if (leased) {
       let waited: boolean;
       try {
@@ -162,6 +163,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
       const cached = waited && !plan.forced.has(id) ? fromCache() : null;
       if (cached) {
         leases.release(ident.cacheKey, facts.executionId);
+        leaseHeld = false;
         return cached;
       }
     }
@@ -173,16 +175,25 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         const late = notStarting();
         if (late) return skip(inst, def, late.reason, late.state);
         // The lease goes in the same commit as the result (a waiter then finds it cached); the finally below covers failures.
-        return await execute(inst, def, facts, gathered, files, leased ? () => leases.release(ident.cacheKey, facts.executionId) : undefined);
+        const lease = leased ? { release: () => leases.release(ident.cacheKey, facts.executionId), committed: () => (leaseHeld = false) } : undefined;
+        return await execute(inst, def, facts, gathered, files, lease);
       } finally {
         slots.release();
       }
     } finally {
-      if (leased) leases.release(ident.cacheKey, facts.executionId);
+      // Once the result's commit released the lease, a second DELETE would only cost a transaction per node.
+      if (leaseHeld) leases.release(ident.cacheKey, facts.executionId);
     }
   };
 
-  const execute = async (inst: Instance, def: NodeType, facts: ExecutionFacts, gathered: GatheredInputs, files: unknown, releaseLease?: () => void): Promise<NodeOutcome> => {
+  const execute = async (
+    inst: Instance,
+    def: NodeType,
+    facts: ExecutionFacts,
+    gathered: GatheredInputs,
+    files: unknown,
+    lease?: { release: () => void; committed: () => void },
+  ): Promise<NodeOutcome> => {
     const { executionId, nodeId: id } = facts;
     const node = plan.node(inst);
     const t0 = performance.now();
@@ -247,7 +258,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         outputs.push({ port, hash: manifest.hash, kind: manifest.kind, rows: manifest.rows ?? null, bytes: manifest.bytes });
       }
       const durationMs = performance.now() - t0;
-      recorder.executionSucceeded(executionId, { durationMs, logs, device: result.device, published, outputs: outputs.map(({ port, hash }) => ({ port, hash })) }, releaseLease);
+      recorder.executionSucceeded(executionId, { durationMs, logs, device: result.device, published, outputs: outputs.map(({ port, hash }) => ({ port, hash })) }, lease?.release);
+      lease?.committed();
       const outcome: NodeOutcome = { ...base(inst, def), state: 'executed', executionId, durationMs, outputs, device: result.device };
       emit({ type: 'node.finished', runId, nodeId: id, outcome });
       return outcome;

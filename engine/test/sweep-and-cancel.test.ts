@@ -157,6 +157,8 @@ describe('cancellation and failures', () => {
       const bad = summary.nodes.find((n) => n.nodeId === 'bad');
       expect(bad?.error).toMatch(/internal error in test.fail: boom/);
       expect(bad?.location?.nodeId).toBe('bad');
+      // Every execution lease is gone: succeeded ones released in their result's commit, the failed one after it.
+      expect(engine.ws.db.db.prepare('SELECT count(*) AS n FROM execution_leases').get()).toEqual({ n: 0 });
     } finally {
       engine.close();
     }
