@@ -3,7 +3,7 @@
 // of engine/), alternating runs so machine load hits both alike. Median of N runs each.
 //   node bin/bench.mjs bench/cli-startup.bench.ts --baseline /path/to/other/checkout [--runs 9]
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,9 +14,21 @@ const baseline = option('baseline');
 const runs = intOption('runs', 'FORGE_BENCH_RUNS', 9);
 // `--commands help,runs` limits the set (a loaded machine makes `nodes`, which loads every node type, slow).
 const commands = (option('commands') ?? 'help,runs,nodes').split(',').map((c) => (c === 'help' ? ['--help'] : [c]));
-const workspace = mkdtempSync(join(tmpdir(), 'forge-cli-bench-'));
+// One empty workspace per checkout: `forge runs` needs a .forge folder, and each side's provenance
+// schema is its own (an older checkout refuses a newer database).
+const workspaces = new Map<string, string>();
+function workspaceOf(repo: string): string {
+  let ws = workspaces.get(repo);
+  if (!ws) {
+    ws = mkdtempSync(join(tmpdir(), 'forge-cli-bench-'));
+    mkdirSync(join(ws, '.forge'));
+    workspaces.set(repo, ws);
+  }
+  return ws;
+}
 
 function timeOnce(repo: string, args: string[]): number {
+  const workspace = workspaceOf(repo);
   const t0 = performance.now();
   const r = spawnSync(process.execPath, [join(repo, 'bin/forge.mjs'), ...args, '-w', workspace], { cwd: workspace, encoding: 'utf8' });
   const ms = performance.now() - t0;
