@@ -1,9 +1,13 @@
+import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { CancelledError, NodeError } from '../sdk/node-error.js';
+import { ranges } from '../sdk/shards.js';
 import type { NodeType } from '../sdk/types.js';
 import { executeUnit } from './execute-unit.js';
+import { planShardJobs, SHARD_JOB_DIR, shardFailure, type ShardSplit } from './shards/shard-jobs.js';
 import type { UnitHooks, UnitResult, WorkUnit } from './work-unit.js';
 import type { WorkerMessage, WorkerOutcome } from './worker.js';
 
@@ -16,22 +20,68 @@ export interface Executor {
   close(): Promise<void>;
 }
 
-/**
- * A failure of where a unit runs (a lost queue, a refusing worker), not of the node's code: the
- * scheduler shows its message as it is, instead of as an internal error of the node type.
- */
-export class ExecutorError extends Error {
-  override name = 'ExecutorError';
-}
+export { ExecutorError } from './executor-error.js';
 
-/** Light nodes (DuckDB-backed, already multithreaded natively) run in-process; heavy JS runs in piscina workers. */
+/**
+ * Light nodes (DuckDB-backed, already multithreaded natively) run in-process; heavy JS runs in piscina
+ * workers. A heavy node that is shard-parallel (`shardable`) is split into shard jobs over the workers,
+ * as the queue executor splits it over machines: its JavaScript (e.g. featurising texts for a
+ * classifier) would otherwise run on one thread however many cores there are.
+ */
 export class LocalExecutor implements Executor {
   private pool: Piscina | undefined;
 
-  constructor(private readonly maxWorkers = Math.max(1, availableParallelism() - 1)) {}
+  constructor(private readonly maxWorkers = availableParallelism()) {}
 
   async run(def: NodeType, unit: WorkUnit, hooks: UnitHooks, signal: AbortSignal): Promise<UnitResult> {
     if (!def.worker) return executeUnit(def, unit, hooks, signal);
+    // A few jobs per thread balance uneven shards; each job loads the node's model once.
+    const split = planShardJobs(def, unit, this.maxWorkers * 2);
+    if (split) await this.runShardJobs(def, unit, split, hooks, signal);
+    // With every shard in the cache, the node's own unit only links them into its output.
+    return this.runInWorker(def, unit, hooks, signal);
+  }
+
+  private async runShardJobs(def: NodeType, unit: WorkUnit, split: ShardSplit, hooks: UnitHooks, signal: AbortSignal): Promise<void> {
+    const dir = join(unit.tmpDir, SHARD_JOB_DIR, unit.executionId);
+    const local = new AbortController();
+    const stop = () => local.abort();
+    signal.addEventListener('abort', stop, { once: true });
+    let failure: Error | undefined;
+    let done = split.total - split.todo;
+    hooks.log('info', `${split.groups.length} shard jobs on up to ${this.maxWorkers} threads for input shards ${ranges(split.groups.flat())} of ${split.total} (the rest are in the shard cache)`);
+    hooks.progress(done, split.total, `${done}/${split.total} shards`);
+    try {
+      await Promise.all(
+        split.groups.map(async (group, k) => {
+          const outputs = Object.fromEntries(
+            Object.entries(unit.outputs).map(([port, o]) => {
+              const d = join(dir, String(k), port);
+              mkdirSync(d, { recursive: true });
+              return [port, { kind: o.kind, dir: d }];
+            }),
+          );
+          const job: WorkUnit = { ...unit, executionId: `${unit.executionId}-s${k}`, outputs, shardSubset: group };
+          try {
+            await this.runInWorker(def, job, { progress: () => undefined, log: hooks.log }, local.signal);
+            done += group.length;
+            hooks.progress(done, split.total, `${done}/${split.total} shards`);
+          } catch (err) {
+            if (failure || err instanceof CancelledError) return;
+            failure = shardFailure(err as Error, group, split.total);
+            local.abort();
+          }
+        }),
+      );
+    } finally {
+      signal.removeEventListener('abort', stop);
+      rmSync(dir, { recursive: true, force: true });
+    }
+    if (signal.aborted) throw new CancelledError();
+    if (failure) throw failure;
+  }
+
+  private async runInWorker(def: NodeType, unit: WorkUnit, hooks: UnitHooks, signal: AbortSignal): Promise<UnitResult> {
     this.pool ??= new Piscina({
       filename: new URL('./worker-entry.mjs', import.meta.url).href,
       maxThreads: this.maxWorkers,

@@ -4,7 +4,7 @@ import { SHARD_CACHE_DIR } from '../../engine/exec/shards/shard-cache.js';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { loadClassifier } from '../_sdk/models/classifier.js';
 import { twoClassCorpus } from '../_sdk/testing/corpus.js';
-import { cleanupTempDirs, closeExecutor, DATASETS, graph, runGraph, tempDir } from '../_sdk/testing/graph.js';
+import { cleanupTempDirs, closeExecutor, DATASETS, graph, RESOURCES, runGraph, sharedExecutor, tempDir } from '../_sdk/testing/graph.js';
 import { makeDataset, readDataset, runNode } from '../_sdk/testing/harness.js';
 import train from '../classifier-train/index.js';
 import score from './index.js';
@@ -68,6 +68,25 @@ describe('ml.classifier-score, one input shard at a time', () => {
     );
   /** Files in the workspace's shard cache: the filter's two ports and the scorer's one, per input shard. */
   const cachedShards = (ws: string) => readdirSync(join(ws, '.forge', SHARD_CACHE_DIR)).filter((f) => f.endsWith('.parquet')).length;
+
+  it('runs as shard jobs over the worker threads, with the output of one unscheduled unit', async () => {
+    const ws = tempDir();
+    const split = await runGraph(pipeline(2), { dir: ws });
+    try {
+      expect(split.outcome('score').error).toBeUndefined();
+      const log = (runId: string) => String((split.engine.ws.db.db.prepare("SELECT logs FROM executions WHERE run_id = ? AND node_id = 'score'").get(runId) as { logs: string | null }).logs);
+      // The test executor has one thread: two jobs (a few per thread), each computing its shards into the shard cache.
+      expect(log(split.summary.runId)).toContain(`2 shard jobs on up to 1 threads for input shards 0-${SHARDS - 1} of ${SHARDS}`);
+      // A forced run has no shard cache, so the scorer runs as one unit: same bytes.
+      const forced = await split.engine.run(pipeline(2), { baseDir: ws, trigger: 'test', executor: sharedExecutor(), allow: [RESOURCES], force: true });
+      expect(forced.status).toBe('succeeded');
+      expect(log(forced.runId)).not.toContain('shard jobs');
+      const hash = (summary: typeof forced) => summary.nodes.find((n) => n.nodeId === 'score')?.outputs[0]?.hash;
+      expect(hash(forced)).toBe(split.artifact('score', 'out').hash);
+    } finally {
+      split.close();
+    }
+  });
 
   it('keys cached shards by the model too: scoring the same pool with a retrained model recomputes every shard', async () => {
     const ws = tempDir();

@@ -1,8 +1,9 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { inputShards, ranges, shardCachePath, type InputShard } from '../../sdk/shards.js';
+import { ranges } from '../../sdk/shards.js';
+import { planShardJobs, SHARD_JOB_DIR, shardFailure, type ShardSplit } from '../shards/shard-jobs.js';
 import type { NodeRegistry } from '../../registry.js';
 import { CancelledError, NodeError } from '../../sdk/node-error.js';
 import type { NodeType } from '../../sdk/types.js';
@@ -75,7 +76,7 @@ export class QueueExecutor implements Executor {
 
   async run(def: NodeType, unit: WorkUnit, hooks: UnitHooks, signal: AbortSignal): Promise<UnitResult> {
     if (signal.aborted) throw new CancelledError();
-    const split = shardJobs(def, unit);
+    const split = planShardJobs(def, unit, MAX_SHARD_JOBS);
     if (split) await this.runShardJobs(def, unit, split, hooks, signal);
     // With every shard in the cache, the node's own unit only links them into its output.
     return this.submit(def, unit, hooks, signal);
@@ -117,7 +118,8 @@ export class QueueExecutor implements Executor {
             hooks.progress(done, split.total, `${done}/${split.total} shards on ${workers.size} worker${workers.size === 1 ? '' : 's'}`);
           } catch (err) {
             if (failure || err instanceof CancelledError) return;
-            failure = shardFailure(err as Error, group, split.total);
+            // A lost queue is no shard's fault; naming one would send the reader to the wrong place.
+            failure = err instanceof QueueLostError ? err : shardFailure(err as Error, group, split.total);
             local.abort();
           }
         }),
@@ -220,53 +222,8 @@ export async function listWorkers(url: string): Promise<WorkerHeartbeat[]> {
 class QueueLostError extends ExecutorError {}
 
 /** Folder under the store's tmp where shard jobs stage their (partial, discarded) outputs. */
-const SHARD_JOB_DIR = 'shard-jobs';
 /** More jobs spread shards more evenly over workers and lose less to a killed one; each costs a few ms of queue traffic. */
 const MAX_SHARD_JOBS = 64;
-
-interface ShardSplit {
-  groups: number[][];
-  total: number;
-  todo: number;
-}
-
-/**
- * The shard jobs of a unit, or undefined when it runs as one job: the node must declare `shardable`
- * (and its `when`, if any, must hold for the unit's params),
- * have a shard cache (not forced) and at least two input shards not yet cached for every dataset output.
- */
-function shardJobs(def: NodeType, unit: WorkUnit): ShardSplit | undefined {
-  const cache = unit.shardCache;
-  const sharding = def.shardable;
-  const ref = sharding && (sharding.when?.(unit.params) ?? true) ? unit.inputs[sharding.input] : undefined;
-  if (!cache || !ref || ref.kind !== 'dataset' || unit.shardSubset) return undefined;
-  let shards: InputShard[];
-  try {
-    shards = inputShards(ref);
-  } catch {
-    // Not a sharded dataset: the node's own unit reports that, with its location.
-    return undefined;
-  }
-  const ports = Object.entries(def.outputs)
-    .filter(([, spec]) => spec.kind === 'dataset')
-    .map(([port]) => port);
-  const todo = shards.filter((s) => !ports.every((port) => existsSync(shardCachePath(cache, port, s.hash)))).map((s) => s.index);
-  if (todo.length < 2) return undefined;
-  const size = Math.ceil(todo.length / MAX_SHARD_JOBS);
-  const groups: number[][] = [];
-  for (let i = 0; i < todo.length; i += size) groups.push(todo.slice(i, i + size));
-  return { groups, total: shards.length, todo: todo.length };
-}
-
-/** A shard job's failure becomes the node's, with the input shards it was computing named first. */
-function shardFailure(err: Error, group: number[], total: number): Error {
-  // A lost queue is no shard's fault; naming one would send the reader to the wrong place.
-  if (err instanceof QueueLostError) return err;
-  const what = `input shard${group.length === 1 ? '' : 's'} ${ranges(group)} of ${total}`;
-  if (err instanceof NodeError) return new NodeError(`${what}: ${err.message}`, err.location);
-  if (err instanceof ExecutorError) return new ExecutorError(`${what}: ${err.message}`);
-  return new Error(`${what}: ${err.message}`);
-}
 
 /** A worker's failure arrives as the job's failedReason: JSON of a UnitJobError when the worker encoded one. */
 function toUnitError(err: unknown, nodeType: string): Error {

@@ -15,7 +15,7 @@ import { tempDir } from './temp.js';
 export { cleanupTempDirs, tempDir } from './temp.js';
 
 /** Node tests read the data bundled in resources/ (see its ATTRIBUTION.md), so a fresh clone runs them. */
-const RESOURCES = join(dirname(new URL(import.meta.url).pathname), '../../../resources');
+export const RESOURCES = join(dirname(new URL(import.meta.url).pathname), '../../../resources');
 export const TOKENIZER = join(RESOURCES, 'models/all-MiniLM-L6-v2-tokenizer/tokenizer.json');
 export const DATASETS = join(RESOURCES, 'data');
 
