@@ -1,13 +1,11 @@
-import { mkdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
 import { MessageChannel } from 'node:worker_threads';
 import { Piscina } from 'piscina';
 import { CancelledError, NodeError } from '../sdk/node-error.js';
 import { ranges } from '../sdk/shards.js';
 import type { NodeType } from '../sdk/types.js';
 import { executeUnit } from './execute-unit.js';
-import { planShardJobs, SHARD_JOB_DIR, shardFailure, type ShardSplit } from './shards/shard-jobs.js';
+import { planShardJobs, runShardJobs, type ShardSplit } from './shards/shard-jobs.js';
 import type { UnitHooks, UnitResult, WorkUnit } from './work-unit.js';
 import type { WorkerMessage, WorkerOutcome } from './worker.js';
 
@@ -43,42 +41,15 @@ export class LocalExecutor implements Executor {
   }
 
   private async runShardJobs(def: NodeType, unit: WorkUnit, split: ShardSplit, hooks: UnitHooks, signal: AbortSignal): Promise<void> {
-    const dir = join(unit.tmpDir, SHARD_JOB_DIR, unit.executionId);
-    const local = new AbortController();
-    const stop = () => local.abort();
-    signal.addEventListener('abort', stop, { once: true });
-    let failure: Error | undefined;
     let done = split.total - split.todo;
     hooks.log('info', `${split.groups.length} shard jobs on up to ${this.maxWorkers} threads for input shards ${ranges(split.groups.flat())} of ${split.total} (the rest are in the shard cache)`);
     hooks.progress(done, split.total, `${done}/${split.total} shards`);
-    try {
-      await Promise.all(
-        split.groups.map(async (group, k) => {
-          const outputs = Object.fromEntries(
-            Object.entries(unit.outputs).map(([port, o]) => {
-              const d = join(dir, String(k), port);
-              mkdirSync(d, { recursive: true });
-              return [port, { kind: o.kind, dir: d }];
-            }),
-          );
-          const job: WorkUnit = { ...unit, executionId: `${unit.executionId}-s${k}`, outputs, shardSubset: group };
-          try {
-            await this.runInWorker(def, job, { progress: () => undefined, log: hooks.log }, local.signal);
-            done += group.length;
-            hooks.progress(done, split.total, `${done}/${split.total} shards`);
-          } catch (err) {
-            if (failure || err instanceof CancelledError) return;
-            failure = shardFailure(err as Error, group, split.total);
-            local.abort();
-          }
-        }),
-      );
-    } finally {
-      signal.removeEventListener('abort', stop);
-      rmSync(dir, { recursive: true, force: true });
-    }
-    if (signal.aborted) throw new CancelledError();
-    if (failure) throw failure;
+    const quiet: UnitHooks = { progress: () => undefined, log: hooks.log };
+    await runShardJobs(unit, split, signal, async (job, group, jobSignal) => {
+      await this.runInWorker(def, job, quiet, jobSignal);
+      done += group.length;
+      hooks.progress(done, split.total, `${done}/${split.total} shards`);
+    });
   }
 
   private async runInWorker(def: NodeType, unit: WorkUnit, hooks: UnitHooks, signal: AbortSignal): Promise<UnitResult> {

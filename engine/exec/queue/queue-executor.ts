@@ -1,9 +1,7 @@
 import { Queue, QueueEvents } from 'bullmq';
 import { Redis } from 'ioredis';
-import { mkdirSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
 import { ranges } from '../../sdk/shards.js';
-import { planShardJobs, SHARD_JOB_DIR, shardFailure, type ShardSplit } from '../shards/shard-jobs.js';
+import { planShardJobs, runShardJobs, type ShardSplit } from '../shards/shard-jobs.js';
 import type { NodeRegistry } from '../../registry.js';
 import { CancelledError, NodeError } from '../../sdk/node-error.js';
 import type { NodeType } from '../../sdk/types.js';
@@ -88,54 +86,26 @@ export class QueueExecutor implements Executor {
    * shards and withdraws the jobs not yet taken.
    */
   private async runShardJobs(def: NodeType, unit: WorkUnit, split: ShardSplit, hooks: UnitHooks, signal: AbortSignal): Promise<void> {
-    const dir = join(unit.tmpDir, SHARD_JOB_DIR, unit.executionId);
-    const local = new AbortController();
-    const stop = () => local.abort();
-    signal.addEventListener('abort', stop, { once: true });
-    let failure: Error | undefined;
     let done = split.total - split.todo;
     const workers = new Set<string>();
     hooks.log('info', `queue: ${split.groups.length} shard jobs for input shards ${ranges(split.groups.flat())} of ${split.total} (the rest are in the shard cache)`);
     hooks.progress(done, split.total, `${done}/${split.total} shards`);
-    try {
-      await Promise.all(
-        split.groups.map(async (group, k) => {
-          const outputs = Object.fromEntries(
-            Object.entries(unit.outputs).map(([port, o]) => {
-              const d = join(dir, String(k), port);
-              mkdirSync(d, { recursive: true });
-              return [port, { kind: o.kind, dir: d }];
-            }),
-          );
-          const job: WorkUnit = { ...unit, executionId: `${unit.executionId}-s${k}`, outputs, shardSubset: group };
-          const quiet: UnitHooks = { progress: () => undefined, log: hooks.log };
-          try {
-            const result = await this.submit(def, job, quiet, local.signal);
-            const w = result.worker;
-            if (w) workers.add(w.id);
-            done += group.length;
-            hooks.log('info', `input shards ${ranges(group)} computed by worker ${w ? `${w.host} pid ${w.pid} (${w.id.slice(0, 8)})` : 'unknown'}`);
-            hooks.progress(done, split.total, `${done}/${split.total} shards on ${workers.size} worker${workers.size === 1 ? '' : 's'}`);
-          } catch (err) {
-            if (failure || err instanceof CancelledError) return;
-            // A lost queue is no shard's fault; naming one would send the reader to the wrong place.
-            failure = err instanceof QueueLostError ? err : shardFailure(err as Error, group, split.total);
-            local.abort();
-          }
-        }),
-      );
-    } finally {
-      signal.removeEventListener('abort', stop);
-      // After a failure or cancel, a worker still holding a shard job may be writing here: removing the
-      // staging folder then races it (ENOTEMPTY), and that must not replace the run's real error.
-      try {
-        rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 200 });
-      } catch {
-        // Left in the store's tmp, which holds only discardable staging.
-      }
-    }
-    if (signal.aborted) throw new CancelledError();
-    if (failure) throw failure;
+    const quiet: UnitHooks = { progress: () => undefined, log: hooks.log };
+    await runShardJobs(
+      unit,
+      split,
+      signal,
+      async (job, group, jobSignal) => {
+        const result = await this.submit(def, job, quiet, jobSignal);
+        const w = result.worker;
+        if (w) workers.add(w.id);
+        done += group.length;
+        hooks.log('info', `input shards ${ranges(group)} computed by worker ${w ? `${w.host} pid ${w.pid} (${w.id.slice(0, 8)})` : 'unknown'}`);
+        hooks.progress(done, split.total, `${done}/${split.total} shards on ${workers.size} worker${workers.size === 1 ? '' : 's'}`);
+      },
+      // A lost queue is no shard's fault; naming one would send the reader to the wrong place.
+      (err) => err instanceof QueueLostError,
+    );
   }
 
   /** Queues one unit as one job and waits for its result; cancelling removes the job if no worker holds it yet. */

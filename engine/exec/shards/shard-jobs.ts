@@ -1,5 +1,6 @@
-import { existsSync } from 'node:fs';
-import { NodeError } from '../../sdk/node-error.js';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { CancelledError, NodeError } from '../../sdk/node-error.js';
 import { inputShards, ranges, shardCachePath, type InputShard } from '../../sdk/shards.js';
 import type { NodeType } from '../../sdk/types.js';
 import { ExecutorError } from '../executor-error.js';
@@ -51,4 +52,56 @@ export function shardFailure(err: Error, group: number[], total: number): Error 
   if (err instanceof NodeError) return new NodeError(`${what}: ${err.message}`, err.location);
   if (err instanceof ExecutorError) return new ExecutorError(`${what}: ${err.message}`);
   return new Error(`${what}: ${err.message}`);
+}
+
+/**
+ * Runs every group of `split` as its own unit (a shard subset, with throw-away outputs), in
+ * parallel, through `runJob`; each job computes its shards into the shard cache. The first failure
+ * cancels the other jobs and fails the node naming its shards (unless `passThrough` says the error
+ * is no shard's fault).
+ */
+export async function runShardJobs(
+  unit: WorkUnit,
+  split: ShardSplit,
+  signal: AbortSignal,
+  runJob: (job: WorkUnit, group: number[], signal: AbortSignal) => Promise<void>,
+  passThrough: (err: Error) => boolean = () => false,
+): Promise<void> {
+  const dir = join(unit.tmpDir, SHARD_JOB_DIR, unit.executionId);
+  const local = new AbortController();
+  const stop = () => local.abort();
+  signal.addEventListener('abort', stop, { once: true });
+  let failure: Error | undefined;
+  try {
+    await Promise.all(
+      split.groups.map(async (group, k) => {
+        const outputs = Object.fromEntries(
+          Object.entries(unit.outputs).map(([port, o]) => {
+            const d = join(dir, String(k), port);
+            mkdirSync(d, { recursive: true });
+            return [port, { kind: o.kind, dir: d }];
+          }),
+        );
+        const job: WorkUnit = { ...unit, executionId: `${unit.executionId}-s${k}`, outputs, shardSubset: group };
+        try {
+          await runJob(job, group, local.signal);
+        } catch (err) {
+          if (failure || err instanceof CancelledError) return;
+          failure = passThrough(err as Error) ? (err as Error) : shardFailure(err as Error, group, split.total);
+          local.abort();
+        }
+      }),
+    );
+  } finally {
+    signal.removeEventListener('abort', stop);
+    // After a failure or cancel, a worker still holding a shard job may be writing here: removing the
+    // staging folder then races it (ENOTEMPTY), and that must not replace the run's real error.
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3, retryDelay: 200 });
+    } catch {
+      // Left in the store's tmp, which holds only discardable staging.
+    }
+  }
+  if (signal.aborted) throw new CancelledError();
+  if (failure) throw failure;
 }
