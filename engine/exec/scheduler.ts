@@ -175,8 +175,10 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         const late = notStarting();
         if (late) return skip(inst, def, late.reason, late.state);
         // The lease goes in the same commit as the result (a waiter then finds it cached); the finally below covers failures.
-        const lease = leased ? { release: () => leases.release(ident.cacheKey, facts.executionId), committed: () => (leaseHeld = false) } : undefined;
-        return await execute(inst, def, facts, gathered, files, lease);
+        const outcome = await execute(inst, def, facts, gathered, files, leased ? () => leases.release(ident.cacheKey, facts.executionId) : undefined);
+        // An executed node's result was committed together with its lease's release.
+        if (outcome.state === 'executed') leaseHeld = false;
+        return outcome;
       } finally {
         slots.release();
       }
@@ -186,14 +188,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     }
   };
 
-  const execute = async (
-    inst: Instance,
-    def: NodeType,
-    facts: ExecutionFacts,
-    gathered: GatheredInputs,
-    files: unknown,
-    lease?: { release: () => void; committed: () => void },
-  ): Promise<NodeOutcome> => {
+  const execute = async (inst: Instance, def: NodeType, facts: ExecutionFacts, gathered: GatheredInputs, files: unknown, releaseLease?: () => void): Promise<NodeOutcome> => {
     const { executionId, nodeId: id } = facts;
     const node = plan.node(inst);
     const t0 = performance.now();
@@ -258,8 +253,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         outputs.push({ port, hash: manifest.hash, kind: manifest.kind, rows: manifest.rows ?? null, bytes: manifest.bytes });
       }
       const durationMs = performance.now() - t0;
-      recorder.executionSucceeded(executionId, { durationMs, logs, device: result.device, published, outputs: outputs.map(({ port, hash }) => ({ port, hash })) }, lease?.release);
-      lease?.committed();
+      recorder.executionSucceeded(executionId, { durationMs, logs, device: result.device, published, outputs: outputs.map(({ port, hash }) => ({ port, hash })) }, releaseLease);
       const outcome: NodeOutcome = { ...base(inst, def), state: 'executed', executionId, durationMs, outputs, device: result.device };
       emit({ type: 'node.finished', runId, nodeId: id, outcome });
       return outcome;

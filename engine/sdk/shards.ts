@@ -38,6 +38,17 @@ export interface ShardSplit {
   ports: readonly [string, string];
 }
 
+/** Says which side a row goes to while it is written; no dataset column is named like it. */
+const SPLIT_COLUMN = '__forge_keep';
+
+/**
+ * The common ShardSplit: rows where `condition` (a SQL boolean over the shard's columns, NULL-safe)
+ * holds go to `ports[0]`, the others to `ports[1]`.
+ */
+export function splitWhere(condition: string, ports: readonly [string, string]): ShardSplit {
+  return { query: (shard) => `SELECT *, ${condition} AS ${SPLIT_COLUMN} FROM ${shardSql(shard)}`, column: SPLIT_COLUMN, ports };
+}
+
 function isSplit(q: Record<string, (shard: InputShard) => string> | ShardSplit): q is ShardSplit {
   return typeof q.query === 'function' && typeof q.column === 'string' && Array.isArray(q.ports);
 }

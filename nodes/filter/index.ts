@@ -3,11 +3,8 @@ import { datasetSql } from '../../engine/sdk/dataset.js';
 import { cleanDuckDbMessage } from '../../engine/sdk/loader.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { assertSingleSelect, openConfinedDuckDb } from '../../engine/sdk/security.js';
-import { mapShards, shardSql } from '../../engine/sdk/shards.js';
+import { mapShards, splitWhere } from '../../engine/sdk/shards.js';
 import { defineNode } from '../../engine/sdk/types.js';
-
-/** Says which side a row goes to while it is written; no dataset column is named like it. */
-const SPLIT_COLUMN = '__forge_keep';
 
 const params = z.object({
   where: z.string().min(1).meta({ title: 'Keep rows where', description: 'A DuckDB SQL boolean expression over the columns, e.g. length(text) > 200', widget: 'code', language: 'sql' }),
@@ -46,13 +43,7 @@ export default defineNode({
       try {
         // One unit per input shard (engine/sdk/shards.ts): parallel, and resumable shard by shard;
         // one scan of each shard writes both its kept and its rejected rows.
-        const { outputs } = await mapShards(
-          ctx,
-          db.conn,
-          input,
-          { query: (shard) => `SELECT *, ${cond} AS ${SPLIT_COLUMN} FROM ${shardSql(shard)}`, column: SPLIT_COLUMN, ports: ['out', 'rejected'] },
-          writer.instance,
-        );
+        const { outputs } = await mapShards(ctx, db.conn, input, splitWhere(cond, ['out', 'rejected']), writer.instance);
         const kept = outputs.out as { rows: number };
         const rejected = outputs.rejected as { rows: number };
         ctx.log(`kept ${kept.rows}, rejected ${rejected.rows} of ${kept.rows + rejected.rows}`);

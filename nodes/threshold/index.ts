@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { z } from 'zod';
 import { datasetSql } from '../../engine/sdk/dataset.js';
-import { mapShards, shardSql } from '../../engine/sdk/shards.js';
+import { mapShards, splitWhere } from '../../engine/sdk/shards.js';
 import { NodeError } from '../../engine/sdk/node-error.js';
 import { defineNode, type ArtifactRef } from '../../engine/sdk/types.js';
 import { sqlIdent, sqlString } from '../../engine/sdk/sql.js';
@@ -37,9 +37,6 @@ const params = z
   });
 
 type Params = z.output<typeof params>;
-
-/** Says which side a row goes to while it is written; no dataset column is named like it. */
-const SPLIT_COLUMN = '__forge_keep';
 
 /** Scores (NULL kept as null) and whether each row is a positive (unlabelled = false), in dataset order. */
 async function readScoresAndLabels(conn: DuckDBConnection, ref: ArtifactRef, p: Params, withLabels: boolean): Promise<{ scoreVals: (number | null)[]; labelVals: boolean[] }> {
@@ -142,7 +139,7 @@ export default defineNode({
     // One unit per input shard, in parallel and resumable shard by shard (engine/sdk/shards.ts); one
     // scan of each shard writes its kept and rejected rows. The shard cache is keyed by every input,
     // so a threshold picked from this input's labels is part of the key.
-    const { outputs } = await mapShards(ctx, conn, ref, { query: (shard) => `SELECT *, ${pass} AS ${SPLIT_COLUMN} FROM ${shardSql(shard)}`, column: SPLIT_COLUMN, ports: ['kept', 'rejected'] });
+    const { outputs } = await mapShards(ctx, conn, ref, splitWhere(pass, ['kept', 'rejected']));
     const kept = outputs.kept as { rows: number };
     const rejected = outputs.rejected as { rows: number };
     const total = kept.rows + rejected.rows;

@@ -191,7 +191,6 @@ export async function listWorkers(url: string): Promise<WorkerHeartbeat[]> {
 /** Redis stayed unreachable: every pending unit fails with this, the run's failure as a whole. */
 class QueueLostError extends ExecutorError {}
 
-/** Folder under the store's tmp where shard jobs stage their (partial, discarded) outputs. */
 /** More jobs spread shards more evenly over workers and lose less to a killed one; each costs a few ms of queue traffic. */
 const MAX_SHARD_JOBS = 64;
 
