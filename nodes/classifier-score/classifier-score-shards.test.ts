@@ -88,6 +88,28 @@ describe('ml.classifier-score, one input shard at a time', () => {
     }
   });
 
+  it('a shard job that fails fails the node naming its shards and the node, and publishes nothing', async () => {
+    const ws = tempDir();
+    // An explicit GPU provider fails where there is none (CI never has one), inside each shard's scoring turn.
+    const doc = pipeline(2);
+    const scoreNode = doc.nodes.find((n) => n.id === 'score')!;
+    scoreNode.params = { backend: 'onnx', provider: 'cuda' };
+    const run = await runGraph(doc, { dir: ws, continueOnFailure: true });
+    try {
+      const o = run.outcome('score');
+      expect(o.state).toBe('failed');
+      // A clear error on the field, not an internal one, whichever shard job failed first.
+      expect(o.error).toMatch(new RegExp(`^input shards [0-9-]+ of ${SHARDS}: execution provider "cuda" is not available here: .+ Use provider "auto"`));
+      expect(o.location).toMatchObject({ nodeId: 'score', field: 'params.provider' });
+      expect(o.outputs).toEqual([]);
+      // Nothing of the scorer reached the shard cache or the store: only the filter's shards are cached.
+      expect(cachedShards(ws)).toBe(2 * SHARDS);
+      expect(run.engine.ws.db.db.prepare("SELECT count(*) AS n FROM artifacts a JOIN executions e ON e.id = a.producer_execution_id WHERE e.node_id = 'score'").get()).toEqual({ n: 0 });
+    } finally {
+      run.close();
+    }
+  });
+
   it('keys cached shards by the model too: scoring the same pool with a retrained model recomputes every shard', async () => {
     const ws = tempDir();
     const first = await runGraph(pipeline(2), { dir: ws });

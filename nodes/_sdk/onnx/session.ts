@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { NodeError } from '../../../engine/sdk/node-error.js';
 
 /** Execution provider choice as users see it in a node's params. */
 export type ProviderChoice = 'auto' | 'cpu' | 'webgpu' | 'cuda';
@@ -96,13 +97,17 @@ export interface OpenedSession {
   fallbacks: string[];
 }
 
-export class ProviderUnavailableError extends Error {
+/**
+ * The user asked for a provider this machine lacks: a NodeError on `params.provider` (name kept
+ * "NodeError", so it crosses worker threads and queue workers as one), for every node that opens a
+ * session, not only those that wrap it.
+ */
+export class ProviderUnavailableError extends NodeError {
   constructor(
     readonly provider: Device,
     reason: string,
   ) {
-    super(`execution provider "${provider}" is not available here: ${reason}`);
-    this.name = 'ProviderUnavailableError';
+    super(`execution provider "${provider}" is not available here: ${reason}. Use provider "auto" to fall back to the CPU.`, { field: 'params.provider' });
   }
 }
 

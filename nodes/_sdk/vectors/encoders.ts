@@ -50,7 +50,7 @@ export async function openSession(model: string | Uint8Array, choice: SessionCho
   try {
     return await createSession(model, { provider: choice.provider, threads: choice.threads, log: choice.log });
   } catch (err) {
-    if (err instanceof ProviderUnavailableError) throw new NodeError(`${err.message}. Use provider "auto" to fall back to the CPU.`, { field: 'params.provider' });
+    if (err instanceof ProviderUnavailableError) throw err;
     throw new NodeError(`ONNX Runtime cannot load the model: ${(err as Error).message.split('\n')[0]}`, { file, field: 'params.model' });
   }
 }
