@@ -169,6 +169,7 @@ export async function main(argv: string[], deps: CliDeps): Promise<number> {
         const hash = engine.ws.queries.resolveArtifactHash(need(args[0], 'artifact hash'));
         const p = await previewArtifact(engine.ws.store.ref(hash), engine.ws.tmpDir, 0, Number(values.limit ?? 10));
         if (values.json || p.kind !== 'dataset') return print(JSON.stringify(p.kind === 'dataset' ? p : p.data, null, 2));
+        if (p.report !== undefined) return print(p.report);
         const cols = (p.schema ?? []).map((c) => c.name);
         print(
           table(

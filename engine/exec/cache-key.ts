@@ -9,6 +9,8 @@ export interface CacheKeyParts {
   inputs: Record<string, unknown>;
   files: Record<string, string>;
   seed: number;
+  /** Set only for an output that is a recipe, not rows (engine/sdk/deferred.ts): absent, keys stay as they were. */
+  deferred?: true;
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { FileHash, PortHash } from '../provenance/events.js';
 import type { LastResult } from '../provenance/queries.js';
 import type { NodeRegistry } from '../registry.js';
+import { NOT_WRITTEN } from '../sdk/dataset.js';
 import { NodeError } from '../sdk/node-error.js';
 import type { NodeType } from '../sdk/types.js';
 import { canonicalJson } from '../util/hash.js';
@@ -60,7 +61,7 @@ export interface CacheIdentity {
   files: FileHash[];
 }
 
-export function cacheIdentity(registry: NodeRegistry, inst: Instance, def: NodeType, seed: number, gathered: GatheredInputs, files: readonly InputFile[]): CacheIdentity {
+export function cacheIdentity(registry: NodeRegistry, inst: Instance, def: NodeType, seed: number, gathered: GatheredInputs, files: readonly InputFile[], deferred = false): CacheIdentity {
   const codeHash = registry.codeHash(def.type);
   const keyInputs: Record<string, unknown> = Object.fromEntries(Object.entries(gathered.single).map(([p, o]) => [p, o.hash]));
   for (const [p, items] of Object.entries(gathered.multi)) keyInputs[p] = items.map((i) => ({ hash: i.out.hash, variant: i.src.variant, from: i.src.fromNode }));
@@ -72,6 +73,7 @@ export function cacheIdentity(registry: NodeRegistry, inst: Instance, def: NodeT
     inputs: keyInputs,
     files: Object.fromEntries(files.map((f) => [f.path, f.hash])),
     seed,
+    ...(deferred ? { deferred: true as const } : {}),
   });
   return {
     cacheKey: key,
@@ -158,6 +160,8 @@ export function pinnedOutputs(ws: Workspace, def: NodeType, pins: Record<string,
     const hash = pins[port];
     if (!hash) return `output "${port}" is not pinned; pin every output or unpin the node`;
     if (!ws.store.has(hash)) return `pinned artifact ${hash} for output "${port}" is not in this workspace`;
+    // A recipe rereads its input files when computed: pinning one would not freeze the rows.
+    if (ws.store.manifest(hash).meta.deferred === true) return `pinned artifact ${hash} for output "${port}" ${NOT_WRITTEN}, then pin that`;
     outputs.push({ port, hash });
   }
   return outputs;

@@ -7,6 +7,7 @@ import { checkRuntimePath, paramsHolding } from '../security/runtime-paths.js';
 import { duckdbInstance } from '../store/duckdb.js';
 import type { JsonValue } from '../util/hash.js';
 import type { UnitHooks, UnitResult, WorkUnit } from './work-unit.js';
+import { registryOf } from './registry-of.js';
 
 /** Runs one node on one unit of work, in whatever thread calls it. */
 export async function executeUnit(def: NodeType, unit: WorkUnit, hooks: UnitHooks, signal: AbortSignal): Promise<UnitResult> {
@@ -87,6 +88,7 @@ export async function executeUnit(def: NodeType, unit: WorkUnit, hooks: UnitHook
     },
     shardCache: unit.shardCache,
     shardSubset: unit.shardSubset,
+    deferredStage: async (type) => (await registryOf(unit.registryModule)).get(type),
   };
 
   try {

@@ -85,7 +85,7 @@ export async function planGraph(ws: Workspace, registry: NodeRegistry, graph: Va
       continue;
     }
 
-    const ident: CacheIdentity | null = pending.length === 0 ? cacheIdentity(registry, inst, def, seed, gathered, fileList) : null;
+    const ident: CacheIdentity | null = pending.length === 0 ? cacheIdentity(registry, inst, def, seed, gathered, fileList, plan.deferred.has(id)) : null;
     const forced = plan.forced.has(id);
     const hit = ident && !forced ? lookupCache(ws, ident.cacheKey) : null;
     if (hit) {

@@ -4,6 +4,7 @@ import type { ValidGraph } from '../graph/validate.js';
 import type { RunMode } from '../provenance/events.js';
 import type { NodeRegistry } from '../registry.js';
 import type { NodeType } from '../sdk/types.js';
+import { deferByDefault, deferredInstances } from './deferral.js';
 import { expandGraph, type Instance } from './expand.js';
 
 /** Which base nodes a run visits, and which of them must execute even if cached. */
@@ -21,6 +22,8 @@ export interface PlanRequest {
   mode?: RunMode;
   target?: string;
   force?: boolean;
+  /** Let consumers compute deferrable datasets in their own pass (default: unless FORGE_DEFER=0). */
+  defer?: boolean;
 }
 
 /**
@@ -35,6 +38,8 @@ export interface InstancePlan {
   order: string[];
   planned: Set<string>;
   forced: Set<string>;
+  /** Instances whose outputs are recipes for their consumer's pass, not written (engine/exec/deferral.ts). */
+  deferred: Set<string>;
   instance(id: string): Instance;
   node(inst: Instance): GraphNode;
   def(inst: Instance): NodeType;
@@ -53,23 +58,27 @@ export function planInstances(graph: ValidGraph, registry: NodeRegistry, req: Pl
     if (!n) throw new Error(`internal: node ${inst.baseId} missing after validation`);
     return n;
   };
-  return {
-    graph,
-    mode,
-    target: req.target ?? null,
+  const shape = {
     order: expanded.order.filter((id) => planned.has(id)),
-    planned,
-    forced,
-    instance: (id) => {
+    instance: (id: string) => {
       const inst = expanded.instances.get(id);
       if (!inst) throw new Error(`internal: no instance ${id}`);
       return inst;
     },
     node,
-    def: (inst) => {
+    def: (inst: Instance) => {
       const def = registry.get(node(inst).type);
       if (!def) throw new Error(`internal: node type ${node(inst).type} missing after validation`);
       return def;
     },
+  };
+  return {
+    graph,
+    mode,
+    target: req.target ?? null,
+    planned,
+    forced,
+    deferred: (req.defer ?? deferByDefault()) ? deferredInstances(shape) : new Set(),
+    ...shape,
   };
 }

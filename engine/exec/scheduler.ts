@@ -23,6 +23,7 @@ import type { NodeOutcome, OutputInfo, RunEvent, RunSummary } from './events.js'
 import { ExecutorError, LocalExecutor, type Executor } from './executor.js';
 import type { Instance } from './expand.js';
 import { outputInfo } from './plan.js';
+import { writeRecipes } from './deferred-recipe.js';
 import { planInstances } from './planner.js';
 import type { WorkUnit } from './work-unit.js';
 
@@ -130,7 +131,9 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     if (node.pinnedOutputs) return pinned(inst, def, node.pinnedOutputs, gathered.single);
 
     const files = inputFiles.get(id);
-    const ident = cacheIdentity(registry, inst, def, graph.doc.seed, gathered, files instanceof NodeError || !files ? [] : files);
+    // A cached deferred node still hands its declared paths to the consumer that computes it.
+    if (plan.deferred.has(id)) declaredFor(inst, def, files);
+    const ident = cacheIdentity(registry, inst, def, graph.doc.seed, gathered, files instanceof NodeError || !files ? [] : files, plan.deferred.has(id));
     const facts: ExecutionFacts = { ...identity(inst, def), codeHash: ident.codeHash, params: inst.params, cacheKey: ident.cacheKey, inputs: ident.inputs, files: ident.files };
 
     const fromCache = (): NodeOutcome | null => {
@@ -218,7 +221,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         variant: inst.variant,
         outputs: Object.fromEntries(Object.entries(def.outputs).map(([p, spec]) => [p, { kind: spec.kind, dir: ws.store.createStaging(executionId, p) }])),
         // scale hook: shard-level resume cache for shard-parallel nodes (not when forced: --force recomputes every shard).
-        access: { roots: rootList(roots), declared: declaredPaths(def, registry, inst.params, opts.baseDir, Array.isArray(files) ? (files as InputFile[]).map((f) => f.abs) : []) },
+        access: { roots: rootList(roots), declared: declaredFor(inst, def, files) },
         shardCache: plan.forced.has(id)
           ? undefined
           : shardCacheSlot(ws.store.forgeDir, {
@@ -232,18 +235,22 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
             }),
       };
       writingTo = Object.values(unit.outputs)[0]?.dir ?? writingTo;
-      const result = await executor.run(
-        def,
-        unit,
-        {
-          progress: (done, total, message) => emit({ type: 'node.progress', runId, nodeId: id, done, total, message }),
-          log: (level, message) => {
-            logs.push(`[${level}] ${message}`);
-            emit({ type: 'node.log', runId, nodeId: id, level, message });
-          },
-        },
-        signal,
-      );
+      const deferred = plan.deferred.has(id);
+      if (deferred) logs.push('[info] not written: its consumer computes these rows in its own pass (a deferred dataset)');
+      const result = deferred
+        ? writeRecipes(def, unit, facts)
+        : await executor.run(
+            def,
+            unit,
+            {
+              progress: (done, total, message) => emit({ type: 'node.progress', runId, nodeId: id, done, total, message }),
+              log: (level, message) => {
+                logs.push(`[${level}] ${message}`);
+                emit({ type: 'node.log', runId, nodeId: id, level, message });
+              },
+            },
+            signal,
+          );
       if (signal.aborted) throw new CancelledError();
       const outputs: OutputInfo[] = [];
       for (const [port, desc] of Object.entries(result.outputs)) {
@@ -272,6 +279,15 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
       // The only place staging is discarded: after publish it is empty, after a failure it is junk.
       ws.store.discardStaging(executionId);
     }
+  };
+
+  // A consumer reads the files of the deferred chain it computes: the paths its nodes declared go with it.
+  const declaredOf = new Map<string, string[]>();
+  const declaredFor = (inst: Instance, def: NodeType, files: unknown): string[] => {
+    const own = declaredPaths(def, registry, inst.params, opts.baseDir, Array.isArray(files) ? (files as InputFile[]).map((f) => f.abs) : []);
+    const all = [...own, ...inst.parents.flatMap((p) => declaredOf.get(p) ?? [])];
+    if (plan.deferred.has(inst.id)) declaredOf.set(inst.id, all);
+    return all;
   };
 
   const noteFailure = (id: string) => {

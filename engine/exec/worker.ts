@@ -1,7 +1,7 @@
 import type { MessagePort } from 'node:worker_threads';
-import type { NodeRegistry } from '../registry.js';
 import { CancelledError, NodeError } from '../sdk/node-error.js';
 import { executeUnit } from './execute-unit.js';
+import { registryOf } from './registry-of.js';
 import type { UnitResult, WorkUnit } from './work-unit.js';
 
 export interface WorkerTask {
@@ -19,7 +19,7 @@ export type WorkerOutcome = { ok: true; result: UnitResult } | { ok: false; erro
  */
 export default async function runInWorker(task: WorkerTask): Promise<WorkerOutcome> {
   const { unit, port } = task;
-  const registry = await loadRegistry(unit.registryModule);
+  const registry = await registryOf(unit.registryModule);
   const def = registry.get(unit.nodeType);
   if (!def) return { ok: false, error: { name: 'Error', message: `worker does not know node type ${unit.nodeType}` } };
   const controller = new AbortController();
@@ -43,15 +43,4 @@ export default async function runInWorker(task: WorkerTask): Promise<WorkerOutco
   } finally {
     port.close();
   }
-}
-
-const registries = new Map<string, Promise<NodeRegistry>>();
-
-function loadRegistry(moduleUrl: string): Promise<NodeRegistry> {
-  let r = registries.get(moduleUrl);
-  if (!r) {
-    r = import(moduleUrl).then((m: { createRegistry: () => NodeRegistry }) => m.createRegistry());
-    registries.set(moduleUrl, r);
-  }
-  return r;
 }

@@ -27,9 +27,18 @@ export function shardPaths(ref: ArtifactRef): string[] {
 /** A DuckDB table expression reading a dataset artifact, e.g. `FROM ${datasetSql(ref)}`. */
 export function datasetSql(ref: ArtifactRef): string {
   if (ref.kind !== 'dataset') throw new Error(`expected a dataset artifact, got ${ref.kind}`);
+  assertWritten(ref);
   const shards = shardPaths(ref);
   if (shards.length === 0) throw new Error(`dataset ${ref.hash} has no shards`);
   return `read_parquet(${sqlStringList(shards)})`;
+}
+
+/** Shown wherever the rows of a deferred dataset (engine/sdk/deferred.ts) are asked for. */
+export const NOT_WRITTEN = 'was not written: it is a deferred dataset, computed by its only consumer in that node’s own pass. Run its node on its own (Run node) to write it';
+
+/** Throws, saying what to do, when `ref` is a deferred dataset: it has a recipe, not rows. */
+export function assertWritten(ref: ArtifactRef): void {
+  if (ref.manifest.meta.deferred === true) throw new Error(`dataset ${ref.hash} ${NOT_WRITTEN}`);
 }
 
 /** Rows per dataset shard when FORGE_SHARD_ROWS is not set: 2 Parquet row groups. */

@@ -4,7 +4,8 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeShards, PARQUET_OPTIONS, SCRATCH_OPTIONS, SHARD_DIR, shardFile, shardRows, writeShardsFromParquet } from './dataset.js';
 import type { FieldRequirement, LineProblem } from './jsonl-diagnose.js';
-import { copyByteRange, lineSlices } from './line-slices.js';
+import { copyByteRange, lineSlices, type LineSlice } from './line-slices.js';
+import { RestartScan, type DeferredSource } from './deferred.js';
 import { CancelledError, NodeError, throwIfAborted } from './node-error.js';
 import { writeShardFiles, type ShardJob } from './shard-writer.js';
 import type { OutputBuilder } from './types.js';
@@ -40,6 +41,133 @@ export interface LoadSpec {
  * columns), failing with the file and the line or field when the input does not fit it.
  */
 export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: OutputBuilder): Promise<number> {
+  const load = await prepareLoad(conn, spec);
+  const { idExpr, fields, located } = load;
+
+  if (load.sliceable) {
+    const rows = await loadLineSlices(conn, spec, spec.readLines as NonNullable<LoadSpec['readLines']>, load.columns, load.select, out, located);
+    if (rows !== null) return rows;
+  }
+
+  const firstPass = `${out.dir}.load.parquet`;
+  try {
+    await writeFirstPass(conn, spec, load, firstPass);
+    // Rewritten rather than adopted: the parallel first pass may cut row groups differently on
+    // every run, and a dataset's bytes must depend only on its rows (see writeShardsFromParquet).
+    return (await writeShardsFromParquet(conn, firstPass, out, firstPassSelect(spec))).rows;
+  } catch (err) {
+    if (err instanceof NodeError) throw err;
+    throwIfAborted(spec.signal);
+    throw await located((err as Error).message);
+  } finally {
+    rmSync(firstPass, { force: true });
+  }
+}
+
+/**
+ * The general path's first pass: one streaming COPY of every record into uncompressed Parquet (no
+ * window function: that would hold the whole file in memory), then every check runs on that
+ * columnar copy. Ids are numbered afterwards from its row positions (`firstPassSelect`).
+ */
+async function writeFirstPass(conn: DuckDBConnection, spec: LoadSpec, load: PreparedLoad, file: string): Promise<void> {
+  await conn.run(`COPY (SELECT ${load.idExpr} AS id, ${load.fields} FROM ${spec.relation} t) TO ${sqlString(file)} (${SCRATCH_OPTIONS})`);
+  await checkRecords(conn, spec, [file], `read_parquet(${sqlString(file)}, file_row_number = true)`, 'file_row_number', load.located);
+}
+
+/** The dataset's columns from the first pass read with `file_row_number`. */
+function firstPassSelect(spec: LoadSpec): string {
+  return spec.idField ? '* EXCLUDE (file_row_number)' : `${sqlString(`${spec.source}:`)} || (file_row_number + 1) AS id, * EXCLUDE (id, file_row_number)`;
+}
+
+/**
+ * The rows `loadTable` would write, as parts a consumer computes in its own pass without the
+ * dataset being written (engine/sdk/deferred.ts). Fast mode gives one part per slice of
+ * `shardRows()` lines, parsed by the lane that consumes it, with the same ids, values and order
+ * as the written dataset, and the same checks: a slice whose record count is not its line count
+ * asks for the general mode (RestartScan), which makes the first pass of the general path and
+ * reads it as one part.
+ */
+export async function openLoadParts(conn: DuckDBConnection, spec: LoadSpec, scratch: string, mode: 'fast' | 'general'): Promise<DeferredSource> {
+  const load = await prepareLoad(conn, spec);
+  mkdirSync(scratch, { recursive: true });
+  const lines = spec.readLines;
+  const slices = mode === 'fast' && load.sliceable && lines ? await lineSlices(lines.path, shardRows(), spec.signal) : [];
+  if (slices.length === 0 || !lines) {
+    const firstPass = join(scratch, 'load.parquet');
+    try {
+      await writeFirstPass(conn, spec, load, firstPass);
+    } catch (err) {
+      if (err instanceof NodeError) throw err;
+      throwIfAborted(spec.signal);
+      throw await load.located((err as Error).message);
+    }
+    const relation = `(SELECT ${firstPassSelect(spec)} FROM read_parquet(${sqlString(firstPass)}, file_row_number = true))`;
+    return { parts: 1, read: [scratch], prepare: () => Promise.resolve({ relation, release: () => Promise.resolve() }), finish: () => Promise.resolve() };
+  }
+
+  const per = shardRows();
+  const struct = `{${load.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}}`;
+  const idFiles: string[] = [];
+  return {
+    parts: slices.length,
+    read: [scratch],
+    async prepare(k, lane) {
+      const slice = slices[k] as LineSlice;
+      const file = join(scratch, `slice-${k}.jsonl`);
+      const table = `forge_part_${k}`;
+      await copyByteRange(lines.path, slice.start, slice.end, file);
+      try {
+        try {
+          await lane.run(`CREATE TEMP TABLE ${table} AS SELECT ${load.select(k * per)} FROM ${lines.relation(file, struct)} t`);
+        } catch (err) {
+          throwIfAborted(spec.signal);
+          throw new RestartScan(`lines ${k * per + 1}-${k * per + slice.lines} do not parse on their own (${cleanDuckDbMessage((err as Error).message)})`);
+        }
+        const counts = await lane.runAndReadAll(
+          `SELECT count(*)::BIGINT AS n, count(*) FILTER (WHERE text IS NULL)::BIGINT AS missing, count(*) FILTER (WHERE id IS NULL)::BIGINT AS missing_ids FROM ${table}`,
+        );
+        const c = counts.getRowObjects()[0] ?? {};
+        if (Number(c.n) !== slice.lines) throw new RestartScan(`lines ${k * per + 1}-${k * per + slice.lines} hold ${String(c.n)} records (blank lines or records over several lines)`);
+        if (Number(c.missing) > 0) throw await load.located(`${String(c.missing)} record(s) have no "${spec.textField}"`, { field: spec.textField, string: true });
+        if (spec.idField && Number(c.missing_ids) > 0) throw await load.located(`${String(c.missing_ids)} record(s) have no "${spec.idField}"`, { field: spec.idField, string: false });
+        if (spec.idField) {
+          const ids = join(scratch, `ids-${k}.parquet`);
+          await lane.run(`COPY (SELECT id, ${k} AS part, row_number() OVER () AS pos FROM ${table}) TO ${sqlString(ids)} (FORMAT parquet)`);
+          idFiles[k] = ids;
+        }
+      } catch (err) {
+        rmSync(file, { force: true });
+        await lane.run(`DROP TABLE IF EXISTS ${table}`);
+        throw err;
+      }
+      return {
+        relation: table,
+        async release() {
+          rmSync(file, { force: true });
+          await lane.run(`DROP TABLE IF EXISTS ${table}`);
+        },
+      };
+    },
+    async finish(lane) {
+      if (!spec.idField) return;
+      await checkDuplicates(lane, spec, `read_parquet(${sqlStringList(idFiles)})`, '(part, pos)');
+    },
+  };
+}
+
+/** How a table input maps onto the dataset contract, after checking its columns. */
+interface PreparedLoad {
+  columns: { name: string; type: string }[];
+  idExpr: string;
+  fields: string;
+  /** The select list of a slice of lines whose first record is record `offset` (ids numbered from it). */
+  select: (offset: number) => string;
+  /** One record per line and no types a slice could detect differently: slices can be parsed on their own. */
+  sliceable: boolean;
+  located: Locate;
+}
+
+async function prepareLoad(conn: DuckDBConnection, spec: LoadSpec): Promise<PreparedLoad> {
   const located = async (fallback: string, required?: FieldRequirement): Promise<NodeError> => {
     const problem = spec.diagnose ? await spec.diagnose(required) : null;
     // A structural problem found on the way (a broken line) is not about the field that was asked for.
@@ -79,40 +207,11 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
   const idExpr = spec.idField ? `CAST(t.${sqlIdent(spec.idField)} AS VARCHAR)` : 'NULL::VARCHAR';
   const fields = `t.${sqlIdent(spec.textField)} AS text, ${sourceExpr} AS source, ${rest}`;
 
-  if (spec.readLines && columns.every((c) => !DETECTED_FORMAT_TYPE.test(c.type))) {
-    // Ids numbered by record position: the records before a slice are the lines before it (checked).
-    const numbered = (offset: number) => `${sqlString(`${spec.source}:`)} || (${offset} + row_number() OVER ()) AS id`;
-    const select = (offset: number) => `${spec.idField ? `${idExpr} AS id` : numbered(offset)}, ${fields}`;
-    const rows = await loadLineSlices(conn, spec, spec.readLines, columns, select, out, located);
-    if (rows !== null) return rows;
-  }
-
-  // One streaming pass into Parquet (no window function: that would hold the whole file in memory),
-  // then every check runs on the columnar copy, and ids are numbered from Parquet row positions.
-  const firstPass = `${out.dir}.load.parquet`;
-  const staged = `read_parquet(${sqlString(firstPass)}, file_row_number = true)`;
-
-  try {
-    await conn.run(
-      `COPY (SELECT ${idExpr} AS id, ${fields} FROM ${spec.relation} t)
-       TO ${sqlString(firstPass)} (${SCRATCH_OPTIONS})`,
-    );
-    await checkRecords(conn, spec, [firstPass], staged, 'file_row_number', located);
-    if (spec.idField) {
-      // Rewritten rather than adopted: the parallel first pass may cut row groups differently on
-      // every run, and a dataset's bytes must depend only on its rows (see writeShardsFromParquet).
-      return (await writeShardsFromParquet(conn, firstPass, out)).rows;
-    }
-    const numbered = `${sqlString(`${spec.source}:`)} || (file_row_number + 1) AS id, * EXCLUDE (id, file_row_number)`;
-    const { rows } = await writeShardsFromParquet(conn, firstPass, out, numbered);
-    return rows;
-  } catch (err) {
-    if (err instanceof NodeError) throw err;
-    throwIfAborted(spec.signal);
-    throw await located((err as Error).message);
-  } finally {
-    rmSync(firstPass, { force: true });
-  }
+  // Ids numbered by record position: the records before a slice are the lines before it (checked).
+  const numbered = (offset: number) => `${sqlString(`${spec.source}:`)} || (${offset} + row_number() OVER ()) AS id`;
+  const select = (offset: number) => `${spec.idField ? `${idExpr} AS id` : numbered(offset)}, ${fields}`;
+  const sliceable = !!spec.readLines && columns.every((c) => !DETECTED_FORMAT_TYPE.test(c.type));
+  return { columns, idExpr, fields, select, sliceable, located };
 }
 
 /** Types whose text format read_json detects from the whole file; a slice might detect another. */
@@ -131,7 +230,11 @@ async function checkRecords(conn: DuckDBConnection, spec: LoadSpec, files: strin
   if (row.missing > 0) throw await located(`${String(row.missing)} record(s) have no "${spec.textField}"`, { field: spec.textField, string: true });
   if (!spec.idField) return;
   if (row.missing_ids > 0) throw await located(`${String(row.missing_ids)} record(s) have no "${spec.idField}"`, { field: spec.idField, string: false });
-  // The duplicate that appears first in the file, so the message is the same on every run.
+  await checkDuplicates(conn, spec, staged, position);
+}
+
+/** The duplicated id that appears first in the file (`position` orders `staged` as the file), so the message is the same on every run. */
+async function checkDuplicates(conn: DuckDBConnection, spec: LoadSpec, staged: string, position: string): Promise<void> {
   const dup = await conn.runAndReadAll(`SELECT id, count(*)::BIGINT AS n FROM ${staged} GROUP BY 1 HAVING count(*) > 1 ORDER BY min(${position}) LIMIT 1`);
   const d = dup.getRowObjects()[0];
   if (d) {

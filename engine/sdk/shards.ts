@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { sqlString } from './sql.js';
 import { hashValue, stripPrefix } from '../util/hash.js';
-import { describeShards, PARQUET_OPTIONS, SHARD_DIR, shardFile } from './dataset.js';
+import { assertWritten, describeShards, PARQUET_OPTIONS, SHARD_DIR, shardFile } from './dataset.js';
 import { writeShardFiles, type ShardJob } from './shard-writer.js';
 import type { ArtifactRef, ColumnInfo, RunContext, ShardCacheSlot } from './types.js';
 
@@ -17,6 +17,7 @@ export interface InputShard {
 
 export function inputShards(ref: ArtifactRef): InputShard[] {
   if (ref.kind !== 'dataset') throw new Error(`expected a dataset artifact, got ${ref.kind}`);
+  assertWritten(ref);
   const files = ref.manifest.files.filter((f) => f.path.startsWith(`${SHARD_DIR}/`) && f.path.endsWith('.parquet'));
   if (files.length === 0) throw new Error(`dataset ${ref.hash} has no shards`);
   return files.map((f, index) => ({ index, file: join(ref.dir, f.path), hash: f.hash }));

@@ -1,6 +1,7 @@
 import type { DuckDBConnection } from '@duckdb/node-api';
 import type { z } from 'zod';
 import type { JsonValue } from '../util/hash.js';
+import type { DeferrableSpec } from './deferred.js';
 
 /** What flows along an edge. Ports only connect when their kinds match. */
 export const ARTIFACT_KINDS = ['dataset', 'embeddings', 'index', 'model', 'metrics', 'chart'] as const;
@@ -111,6 +112,8 @@ export interface RunContext<P> {
    * the shard cache (the node's outputs are then partial and discarded); the node's own unit assembles them later.
    */
   readonly shardSubset?: readonly number[];
+  /** The node type behind a deferred input's recipe (engine/sdk/deferred.ts); absent outside the engine. */
+  deferredStage?(type: string): Promise<NodeType | undefined>;
 }
 
 /**
@@ -145,6 +148,14 @@ export interface NodeTypeDefinition<S extends z.ZodType> {
    * `when` limits that to the params under which the node maps shards (an opt-in row-wise mode).
    */
   shardable?: { input: string; when?: (params: z.output<S>) => boolean };
+  /**
+   * A row-wise node whose outputs a consumer can compute in its own pass: when every consumer of it
+   * in a run can (`takesDeferred`, or deferrable itself), the engine publishes a recipe instead of
+   * running it, and the consumer reads it with `scanDeferred` (engine/sdk/deferred.ts).
+   */
+  deferrable?: DeferrableSpec<z.output<S>>;
+  /** Input ports on which the node, under these params, reads a deferred dataset with `scanDeferred`. */
+  takesDeferred?(params: z.output<S>): string[];
   /**
    * Files this node reads, relative to the graph document's folder. The engine hashes them into the
    * cache key and pins them on export, so editing a source file reruns exactly its readers.

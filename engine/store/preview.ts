@@ -1,4 +1,4 @@
-import { datasetSql } from '../sdk/dataset.js';
+import { datasetSql, NOT_WRITTEN } from '../sdk/dataset.js';
 import type { ArtifactRef } from '../sdk/types.js';
 import { duckdbInstance } from './duckdb.js';
 import { projectEmbeddings, type EmbeddingsProjection } from './embeddings-preview.js';
@@ -24,6 +24,9 @@ export interface Preview {
 /** First rows of a dataset (or the JSON body of a metrics/chart artifact) for the CLI and the UI. */
 export async function previewArtifact(ref: ArtifactRef, tmpDir: string, offset = 0, limit = 50, resolve: (hash: string) => ArtifactRef | null = () => null): Promise<Preview> {
   const base = { hash: ref.hash, kind: ref.kind, rows: ref.manifest.rows ?? null, schema: ref.manifest.schema ?? null, offset, limit };
+  if (ref.kind === 'dataset' && ref.manifest.meta.deferred === true) {
+    return { ...base, records: [], report: `**No rows to show.** This dataset ${NOT_WRITTEN}, or run with \`FORGE_DEFER=0\` to write every dataset.` };
+  }
   if (ref.kind === 'dataset') {
     const instance = await duckdbInstance({ tempDirectory: join(tmpDir, 'duckdb') });
     const conn = await instance.connect();

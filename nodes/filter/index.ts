@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { z } from 'zod';
 import { datasetSql } from '../../engine/sdk/dataset.js';
 import { cleanDuckDbMessage } from '../../engine/sdk/loader.js';
@@ -23,22 +24,22 @@ export default defineNode({
   codeParams: ['where'],
   confinedCode: true,
   shardable: { input: 'in' },
+  deferrable: {
+    input: 'in',
+    relation: ({ where }, input, port) => `SELECT * FROM ${input} WHERE ${port === 'out' ? '' : 'NOT '}${keepCondition(where)}`,
+    validate: ({ where }, conn, input) => checkWhere(conn, input, keepCondition(where)),
+  },
   async run(ctx) {
     const input = ctx.input('in');
     const out = ctx.output('out');
     const rejectedOut = ctx.output('rejected');
-    const cond = `coalesce((${ctx.params.where}), false)`;
+    const cond = keepCondition(ctx.params.where);
     // The expression sees only the input artifact and writes only this node's outputs (engine/security):
     // one confined instance checks it, a single-threaded confined one writes the shards.
     const confine = { read: [input.dir], write: [out.dir, rejectedOut.dir], signal: ctx.signal };
     const db = await openConfinedDuckDb(confine);
     try {
-      await assertSingleSelect(db.conn, `SELECT * FROM ${datasetSql(input)} WHERE ${cond}`, 'params.where');
-      try {
-        await db.conn.run(`SELECT * FROM ${datasetSql(input)} WHERE ${cond} LIMIT 0`);
-      } catch (err) {
-        throw new NodeError(`invalid expression: ${cleanDuckDbMessage((err as Error).message)}`, { field: 'params.where' });
-      }
+      await checkWhere(db.conn, datasetSql(input), cond);
       const writer = await openConfinedDuckDb({ ...confine, threads: 1 });
       try {
         // One unit per input shard (engine/sdk/shards.ts): parallel, and resumable shard by shard;
@@ -61,3 +62,18 @@ export default defineNode({
   },
   module: import.meta.url,
 });
+
+/** NULL counts as false: such rows go to `rejected`. */
+function keepCondition(where: string): string {
+  return `coalesce((${where}), false)`;
+}
+
+/** One read-only SELECT that binds against the input's columns, or an error on params.where. */
+async function checkWhere(conn: DuckDBConnection, input: string, cond: string): Promise<void> {
+  await assertSingleSelect(conn, `SELECT * FROM ${input} WHERE ${cond}`, 'params.where');
+  try {
+    await conn.run(`SELECT * FROM ${input} WHERE ${cond} LIMIT 0`);
+  } catch (err) {
+    throw new NodeError(`invalid expression: ${cleanDuckDbMessage((err as Error).message)}`, { field: 'params.where' });
+  }
+}

@@ -35,6 +35,7 @@ export default defineTabularSource({
   description: 'Loads records from a JSON Lines file or a JSON array into a dataset (id, text, source, other fields kept).',
   params,
   lines: true,
+  deferrable: true,
   read(abs, { format, idField, maxRecordMB, source }) {
     const duckFormat = format === 'jsonl' ? 'newline_delimited' : format === 'array' ? 'array' : 'auto';
     // Line numbers only mean something for JSON Lines; a detected JSON array is one document.

@@ -1,12 +1,14 @@
-import { mkdirSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { copyDeterministic, datasetSql } from '../../engine/sdk/dataset.js';
 import { cleanDuckDbMessage } from '../../engine/sdk/loader.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
-import { defineNode } from '../../engine/sdk/types.js';
+import { defineNode, type ArtifactRef, type RunContext } from '../../engine/sdk/types.js';
 import { sqlString } from '../../engine/sdk/sql.js';
 import { hashFile } from '../../engine/sdk/hash.js';
+import { isDeferred, scanDeferred, type ScanResult } from '../../engine/sdk/deferred.js';
+import { concatHashed } from '../../engine/sdk/concat-hashed.js';
 
 const params = z.object({
   path: z.string().min(1).meta({ title: 'Output file', description: 'Relative to the graph; .jsonl or .parquet', widget: 'save-file' }),
@@ -23,6 +25,8 @@ export default defineNode({
   outputs: { report: { kind: 'metrics' } },
   params,
   deterministic: true,
+  // JSON Lines concatenate: each part of a deferred input is written on its own lane, then joined in order.
+  takesDeferred: ({ format }) => (format === 'jsonl' ? ['in'] : []),
   async run(ctx) {
     const { path, format } = ctx.params;
     const abs = ctx.resolvePath(path);
@@ -34,6 +38,7 @@ export default defineNode({
       // e.g. a file where a folder of the path should be: say which param, not "internal error".
       throw new NodeError(`cannot create the folder of ${path}: ${(err as Error).message}`, { file: path, field: 'params.path' });
     }
+    if (isDeferred(ref)) return writeDeferred(ctx, ref, abs, tmp);
     const conn = await ctx.duckdb();
     const options = format === 'jsonl' ? 'FORMAT json' : 'FORMAT parquet, COMPRESSION zstd';
     try {
@@ -49,13 +54,59 @@ export default defineNode({
       throw new NodeError(`cannot write: ${cleanDuckDbMessage((err as Error).message)}`, { file: path, field: 'params.path' });
     }
     const { hash, bytes } = await hashFile(abs);
-    const report = ctx.output('report');
-    const metrics = { rows: ref.manifest.rows ?? 0, bytes, fileHash: hash, path };
-    const file = report.file('metrics.json');
-    writeFileSync(file, JSON.stringify(metrics, null, 2));
-    for (const [k, v] of Object.entries(metrics)) report.setMeta(k, v);
-    report.setRows(1);
-    ctx.log(`wrote ${metrics.rows} rows (${statSync(abs).size} bytes) to ${path}`);
+    writeReport(ctx, { rows: ref.manifest.rows ?? 0, bytes, fileHash: hash, path });
   },
   module: import.meta.url,
 });
+
+type Ctx = RunContext<{ path: string; format: 'jsonl' | 'parquet' }>;
+
+function writeReport(ctx: Ctx, metrics: { rows: number; bytes: number; fileHash: string; path: string }): void {
+  const report = ctx.output('report');
+  const file = report.file('metrics.json');
+  writeFileSync(file, JSON.stringify(metrics, null, 2));
+  for (const [k, v] of Object.entries(metrics)) report.setMeta(k, v);
+  report.setRows(1);
+  ctx.log(`wrote ${metrics.rows} rows (${metrics.bytes} bytes) to ${metrics.path}`);
+}
+
+/**
+ * A deferred input (source → filters, not written): every part of the chain is computed and
+ * written as JSON Lines by its own lane, then the parts are joined in order into the file while it
+ * is hashed, so the file has the bytes a write of the stored dataset would give.
+ */
+async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: string): Promise<void> {
+  const { path } = ctx.params;
+  // In the execution's staging area: discarded with it, and swept if the process dies.
+  const dir = `${ctx.output('report').dir}.scan`;
+  const partFile = (index: number) => join(dir, `part-${String(index).padStart(6, '0')}.jsonl`);
+  try {
+    let result: ScanResult;
+    try {
+      result = await scanDeferred(ctx, ref, dir, async ({ index, relation, conn }) => {
+        const copied = await conn.run(`COPY (SELECT * FROM ${relation}) TO ${sqlString(partFile(index))} (FORMAT json)`);
+        return Number(copied.rowsChanged);
+      });
+    } catch (err) {
+      throwIfAborted(ctx.signal);
+      if (err instanceof NodeError) throw err;
+      throw new NodeError(`cannot compute the input in this node's pass: ${cleanDuckDbMessage((err as Error).message)}`, { field: 'inputs.in' });
+    }
+    let joined: { hash: string; bytes: number };
+    try {
+      joined = await concatHashed(
+        Array.from({ length: result.parts }, (_, i) => partFile(i)),
+        tmp,
+      );
+      renameSync(tmp, abs);
+    } catch (err) {
+      rmSync(tmp, { force: true });
+      throwIfAborted(ctx.signal);
+      throw new NodeError(`cannot write: ${(err as Error).message}`, { file: path, field: 'params.path' });
+    }
+    ctx.log(`computed ${result.stages.join(' → ')} → this node in one pass over ${result.parts} part(s); the intermediate datasets were not written`);
+    writeReport(ctx, { rows: result.rows, bytes: joined.bytes, fileHash: joined.hash, path });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}

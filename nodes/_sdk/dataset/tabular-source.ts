@@ -5,7 +5,8 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname } from 'node:path';
 import { z } from 'zod';
-import { loadTable, type LoadSpec } from '../../../engine/sdk/loader.js';
+import type { DeferredSource, SourceEnv } from '../../../engine/sdk/deferred.js';
+import { loadTable, openLoadParts, type LoadSpec } from '../../../engine/sdk/loader.js';
 import { NodeError } from '../../../engine/sdk/node-error.js';
 import { defineNode, type NodeType, type RunContext } from '../../../engine/sdk/types.js';
 
@@ -43,17 +44,34 @@ export type TabularRead = Pick<LoadSpec, 'relation' | 'diagnose' | 'locateDuplic
  * Loads `params.path` into the `out` port. `lines` says whether the format has lines, so an empty
  * file is reported at line 1 (a Parquet file has none).
  */
-export async function loadTabularSource<P extends TabularParams>(ctx: RunContext<P>, format: { lines: boolean; read: (abs: string) => TabularRead }): Promise<void> {
-  const { path, textField, idField } = ctx.params;
-  const abs = ctx.resolvePath(path);
-  if (!existsSync(abs)) throw new NodeError('file not found', { file: path });
-  if (statSync(abs).size === 0) throw new NodeError('file is empty', { file: path, line: format.lines ? 1 : undefined });
+export async function loadTabularSource<P extends TabularParams>(ctx: RunContext<P>, format: TabularFormat): Promise<void> {
+  const { path } = ctx.params;
   const conn = await ctx.duckdb();
   ctx.progress(0, undefined, 'reading');
-  const source = ctx.params.source ?? basename(path, extname(path));
-  const rows = await loadTable(conn, { ...format.read(abs), file: path, textField, idField, source, signal: ctx.signal }, ctx.output('out'));
+  const rows = await loadTable(conn, loadSpec(ctx, format), ctx.output('out'));
   ctx.progress(rows, rows, `${rows} records`);
   ctx.log(`loaded ${rows} records from ${path}`);
+}
+
+interface TabularFormat {
+  lines: boolean;
+  read: (abs: string) => TabularRead;
+}
+
+/** The loader's spec for `params.path`, after the checks every source makes on the file itself. */
+function loadSpec<P extends TabularParams>(env: Pick<RunContext<P>, 'params' | 'resolvePath' | 'signal'>, format: TabularFormat): LoadSpec {
+  const { path, textField, idField } = env.params;
+  const abs = env.resolvePath(path);
+  if (!existsSync(abs)) throw new NodeError('file not found', { file: path });
+  if (statSync(abs).size === 0) throw new NodeError('file is empty', { file: path, line: format.lines ? 1 : undefined });
+  const source = env.params.source ?? basename(path, extname(path));
+  return { ...format.read(abs), file: path, textField, idField, source, signal: env.signal };
+}
+
+/** The source's rows as parts of a consumer's pass, instead of a written dataset (engine/sdk/deferred.ts). */
+async function openTabularParts<P extends TabularParams>(env: SourceEnv<P>, format: TabularFormat): Promise<DeferredSource> {
+  const spec = loadSpec(env, format);
+  return openLoadParts(await env.duckdb(), spec, env.scratch, env.mode);
 }
 
 /** What differs between tabular sources; everything else `defineTabularSource` fills in. */
@@ -69,6 +87,8 @@ export interface TabularSourceSpec<S extends z.ZodType<TabularParams & Record<st
   read(abs: string, params: z.output<S>): TabularRead;
   /** `import.meta.url` of the source's own module, for its code hash. */
   module: string;
+  /** Its records can be read by a consumer's pass instead of written (formats read line by line). */
+  deferrable?: boolean;
 }
 
 export function defineTabularSource<S extends z.ZodType<TabularParams & Record<string, unknown>>>(spec: TabularSourceSpec<S>): NodeType {
@@ -84,6 +104,7 @@ export function defineTabularSource<S extends z.ZodType<TabularParams & Record<s
     deterministic: true,
     inputFiles: (p) => [p.path],
     run: (ctx) => loadTabularSource(ctx, { lines: spec.lines, read: (abs) => spec.read(abs, ctx.params) }),
+    deferrable: spec.deferrable ? { source: (env) => openTabularParts(env, { lines: spec.lines, read: (abs) => spec.read(abs, env.params) }) } : undefined,
     module: spec.module,
   });
 }

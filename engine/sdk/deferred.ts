@@ -1,0 +1,269 @@
+// Deferred datasets: a row-wise node whose only consumers compute its rows in their own pass does
+// not write them. It publishes a recipe instead (its type, code hash, params, seed, input files and
+// input artifacts), and the consumer runs the whole chain (source → filters → its own write) as one
+// DuckDB pass per part, in parallel. One pass instead of a zstd Parquet write, read and hash per
+// node is what makes load → filter → write run near DuckDB's own speed (bench/stream-memory).
+import type { DuckDBConnection } from '@duckdb/node-api';
+import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { dirname, join } from 'node:path';
+import { inputShards, shardSql } from './shards.js';
+import { CancelledError, NodeError, throwIfAborted } from './node-error.js';
+import { openConfinedDuckDb } from '../security/confined-sql.js';
+import type { ArtifactManifest, ArtifactRef, NodeType, RunContext } from './types.js';
+import type { JsonValue } from '../util/hash.js';
+
+/** The one file of a deferred dataset artifact. */
+export const DEFERRED_FILE = 'deferred.json';
+export const DEFERRED_FORMAT = 'forge-deferred-v1';
+
+/** What a deferred dataset is made of; its artifact hash is the hash of this, so it names the rows exactly. */
+export interface DeferredRecipe {
+  format: typeof DEFERRED_FORMAT;
+  nodeType: string;
+  nodeVersion: number;
+  codeHash: string;
+  /** The output port of the producing node these rows are. */
+  port: string;
+  params: Record<string, JsonValue>;
+  seed: number;
+  /** Input files as the graph names them, with the content hash they had when the recipe was made. */
+  files: { path: string; hash: string }[];
+  /** Input port → artifact hash (itself deferred or written). */
+  inputs: Record<string, string>;
+}
+
+export function isDeferred(ref: Pick<ArtifactRef, 'kind' | 'manifest'>): boolean {
+  return ref.kind === 'dataset' && ref.manifest.meta.deferred === true;
+}
+
+export function isDeferredManifest(m: Pick<ArtifactManifest, 'kind' | 'meta'>): boolean {
+  return m.kind === 'dataset' && m.meta.deferred === true;
+}
+
+export function readRecipe(ref: ArtifactRef): DeferredRecipe {
+  const recipe = JSON.parse(readFileSync(join(ref.dir, DEFERRED_FILE), 'utf8')) as DeferredRecipe;
+  if (recipe.format !== DEFERRED_FORMAT) throw new Error(`deferred dataset ${ref.hash}: unknown recipe format ${String(recipe.format)}`);
+  return recipe;
+}
+
+const HASH = /^sha256:([0-9a-f]{64})$/;
+
+/** The stored artifact `hash` in the same store as `ref` (`<artifacts>/<aa>/<hex>`). */
+export function artifactBeside(ref: ArtifactRef, hash: string): ArtifactRef {
+  const hex = HASH.exec(hash)?.[1];
+  // A recipe names artifacts by hash only; anything else must never become a path.
+  if (!hex) throw new Error(`deferred dataset ${ref.hash}: not an artifact hash: ${JSON.stringify(hash.slice(0, 80))}`);
+  const dir = join(dirname(dirname(ref.dir)), hex.slice(0, 2), hex);
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as ArtifactManifest;
+  return { hash, kind: manifest.kind, dir, manifest };
+}
+
+/** One part of a deferred source's rows, prepared on a lane's connection. */
+export interface DeferredPart {
+  /** A relation (table name or parenthesised query) over this part's rows, in order. */
+  relation: string;
+  release(): Promise<void>;
+}
+
+/** A source's rows as consecutive parts that lanes prepare and consume in any order. */
+export interface DeferredSource {
+  parts: number;
+  /** Folders the lanes' DuckDB reads (beyond the scan folder). */
+  read: string[];
+  prepare(index: number, conn: DuckDBConnection): Promise<DeferredPart>;
+  /** Checks over every part (e.g. duplicate ids), after all were consumed. */
+  finish(conn: DuckDBConnection): Promise<void>;
+}
+
+/** Thrown by a source's fast mode when the input does not fit it: the scan restarts in `general` mode. */
+export class RestartScan extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'RestartScan';
+  }
+}
+
+export interface SourceEnv<P> {
+  params: P;
+  signal: AbortSignal;
+  resolvePath(path: string): string;
+  /** A multi-threaded connection for whole-input work (describing the file, a general-mode first pass). */
+  duckdb(): Promise<DuckDBConnection>;
+  /** A folder of the scan's own for slices and scratch files; lanes may read it. */
+  scratch: string;
+  /** `fast`: parts straight from the input; `general`: whatever works for every input. */
+  mode: 'fast' | 'general';
+}
+
+/** How a node's output can be computed inside a consumer's pass instead of written. */
+export type DeferrableSpec<P> =
+  | { source(env: SourceEnv<P>): Promise<DeferredSource> }
+  | {
+      /** The dataset input the output's rows come from, row by row. */
+      input: string;
+      /** The output `port`'s rows as a SQL query over `input` (a relation). */
+      relation(params: P, input: string, port: string): string;
+      /** Checks the params against the input once per lane before rows flow (user SQL is checked here). */
+      validate?(params: P, conn: DuckDBConnection, input: string): Promise<void>;
+    };
+
+/** One part of the scan as the consumer sees it. */
+export interface ScanPart {
+  index: number;
+  /** The part's rows after every stage of the chain. */
+  relation: string;
+  /** A lane connection, confined to the scan folder and the inputs; write only under the scan folder. */
+  conn: DuckDBConnection;
+}
+
+export interface ScanResult {
+  parts: number;
+  rows: number;
+  /** The node types of the chain, source first. */
+  stages: string[];
+}
+
+interface Stage {
+  recipe: DeferredRecipe;
+  def: NodeType;
+}
+
+/**
+ * Computes a deferred dataset part by part: each lane prepares a part of the chain's source, runs
+ * the chain's stages over it as one query and hands it to `consume` (which writes it under `dir`
+ * and returns its row count). Lanes run in parallel on one single-threaded DuckDB that reaches only
+ * the scan folder and the chain's input artifacts, since the stages' params may hold user SQL. An error of a stage names it.
+ */
+export async function scanDeferred(ctx: RunContext<unknown>, ref: ArtifactRef, dir: string, consume: (part: ScanPart) => Promise<number>): Promise<ScanResult> {
+  const { chain, root } = await resolveChain(ctx, ref);
+  const stages = [...(root ? [] : ['dataset']), ...chain.map((s) => s.recipe.nodeType)];
+  try {
+    return { ...(await scan(ctx, chain, root, dir, 'fast', consume)), stages };
+  } catch (err) {
+    if (!(err instanceof RestartScan)) throw err;
+    ctx.log(`deferred input: ${err.message}; computing it again on the general path`);
+    return { ...(await scan(ctx, chain, root, dir, 'general', consume)), stages };
+  }
+}
+
+/** The chain of deferred stages ending at `ref`, source first, and the written dataset it starts from (null when it starts at a source). */
+async function resolveChain(ctx: RunContext<unknown>, ref: ArtifactRef): Promise<{ chain: Stage[]; root: ArtifactRef | null }> {
+  const chain: Stage[] = [];
+  let cur = ref;
+  for (;;) {
+    if (!isDeferred(cur)) return { chain, root: cur };
+    const recipe = readRecipe(cur);
+    const def = await ctx.deferredStage?.(recipe.nodeType);
+    if (!def?.deferrable) throw new Error(`deferred dataset ${cur.hash}: node type ${recipe.nodeType} cannot compute it here`);
+    if (def.version !== recipe.nodeVersion) throw new NodeError(`${recipe.nodeType} changed version since its deferred output was made (${recipe.nodeVersion} → ${def.version}); run the graph again`);
+    chain.unshift({ recipe, def });
+    const spec = def.deferrable;
+    if ('source' in spec) return { chain, root: null };
+    const upstream = recipe.inputs[spec.input];
+    if (!upstream) throw new Error(`deferred dataset ${cur.hash}: no input "${spec.input}"`);
+    cur = artifactBeside(cur, upstream);
+  }
+}
+
+async function scan(
+  ctx: RunContext<unknown>,
+  chain: Stage[],
+  root: ArtifactRef | null,
+  dir: string,
+  mode: 'fast' | 'general',
+  consume: (part: ScanPart) => Promise<number>,
+): Promise<Omit<ScanResult, 'stages'>> {
+  const first = chain[0];
+  const source = root ? datasetParts(root) : await openSource(ctx, first as Stage, dir, mode);
+  const transforms = root ? chain : chain.slice(1);
+  const db = await openConfinedDuckDb({ read: source.read, write: [dir], signal: ctx.signal, threads: 1 });
+  const conns: DuckDBConnection[] = [];
+  let next = 0;
+  let done = 0;
+  let rows = 0;
+  const t0 = performance.now();
+  const lane = async (conn: DuckDBConnection) => {
+    let validated = false;
+    while (next < source.parts) {
+      throwIfAborted(ctx.signal);
+      const index = next++;
+      const part = await blame(first, () => source.prepare(index, conn));
+      try {
+        let relation = part.relation;
+        for (const t of transforms) {
+          const spec = t.def.deferrable as Extract<DeferrableSpec<unknown>, { input: string }>;
+          const params = t.def.params.parse(t.recipe.params);
+          if (!validated && spec.validate) await blame(t, () => (spec.validate as NonNullable<typeof spec.validate>)(params, conn, relation));
+          relation = `(${spec.relation(params, relation, t.recipe.port)})`;
+        }
+        validated = true;
+        // Not `rows += await …`: that reads `rows` before the await, and lanes would lose each other's counts.
+        const written = await consume({ index, relation, conn });
+        rows += written;
+      } finally {
+        await part.release();
+      }
+      done++;
+      const rate = rows / Math.max(1e-3, (performance.now() - t0) / 1000);
+      ctx.progress(done, source.parts, `${done}/${source.parts} parts · ${Math.round(rate).toLocaleString('en-US')} rows/s out`);
+    }
+  };
+  try {
+    const lanes = Math.min(availableParallelism(), source.parts);
+    for (let i = 0; i < lanes; i++) conns.push(await db.instance.connect());
+    const results = await Promise.allSettled(
+      conns.map((c) =>
+        lane(c).catch((err: unknown) => {
+          // Stop handing out parts; the other lanes finish the part they hold.
+          next = source.parts;
+          throw err;
+        }),
+      ),
+    );
+    const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    await blame(first, () => source.finish(db.conn));
+    return { parts: source.parts, rows };
+  } catch (err) {
+    if (ctx.signal.aborted) throw new CancelledError();
+    throw err;
+  } finally {
+    for (const c of conns) c.closeSync();
+    db.close();
+  }
+}
+
+async function openSource(ctx: RunContext<unknown>, stage: Stage, dir: string, mode: 'fast' | 'general'): Promise<DeferredSource> {
+  const spec = stage.def.deferrable as Extract<DeferrableSpec<unknown>, { source: unknown }>;
+  const env: SourceEnv<unknown> = {
+    params: stage.def.params.parse(stage.recipe.params),
+    signal: ctx.signal,
+    resolvePath: (p) => ctx.resolvePath(p),
+    duckdb: () => ctx.duckdb(),
+    scratch: dir,
+    mode,
+  };
+  return blame(stage, () => spec.source(env));
+}
+
+/** A written dataset as parts: one per shard. */
+function datasetParts(ref: ArtifactRef): DeferredSource {
+  const shards = inputShards(ref);
+  return {
+    parts: shards.length,
+    read: [ref.dir],
+    prepare: (index) => Promise.resolve({ relation: shardSql(shards[index] as (typeof shards)[number]), release: () => Promise.resolve() }),
+    finish: () => Promise.resolve(),
+  };
+}
+
+/** A node error raised inside a stage names that stage: the consumer's node is where it shows. */
+async function blame<T>(stage: Stage | undefined, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    if (stage && err instanceof NodeError) throw new NodeError(`${stage.recipe.nodeType} (computed in this node's pass, not written): ${err.message}`, err.location);
+    throw err;
+  }
+}
