@@ -42,7 +42,7 @@ export interface LoadSpec {
  */
 export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: OutputBuilder): Promise<number> {
   const load = await prepareLoad(conn, spec);
-  const { idExpr, fields, located } = load;
+  const { located } = load;
 
   if (load.sliceable) {
     const rows = await loadLineSlices(conn, spec, spec.readLines as NonNullable<LoadSpec['readLines']>, load.columns, load.select, out, located);
