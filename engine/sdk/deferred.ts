@@ -4,7 +4,7 @@
 // DuckDB pass per part, in parallel. One pass instead of a zstd Parquet write, read and hash per
 // node is what makes load → filter → write run near DuckDB's own speed (bench/stream-memory).
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
 import { inputShards, shardSql } from './shards.js';
@@ -64,6 +64,8 @@ export interface DeferredPart {
   /** A relation (table name or parenthesised query) over this part's rows, in order. */
   relation: string;
   release(): Promise<void>;
+  /** What an error of the consumer's query over this part means, when it comes from the source (a check that runs inside the query). */
+  explain?(err: unknown): Promise<Error | null>;
 }
 
 /** A source's rows as consecutive parts that lanes prepare and consume in any order. */
@@ -71,6 +73,10 @@ export interface DeferredSource {
   parts: number;
   /** Folders the lanes' DuckDB reads (beyond the scan folder). */
   read: string[];
+  /** Single files it reads, without their folder. */
+  readFiles?: string[];
+  /** One part over the whole input that DuckDB reads on all threads (in order): one lane, every core. */
+  whole?: boolean;
   prepare(index: number, conn: DuckDBConnection): Promise<DeferredPart>;
   /** Checks over every part (e.g. duplicate ids), after all were consumed. */
   finish(conn: DuckDBConnection): Promise<void>;
@@ -132,8 +138,10 @@ interface Stage {
 /**
  * Computes a deferred dataset part by part: each lane prepares a part of the chain's source, runs
  * the chain's stages over it as one query and hands it to `consume` (which writes it under `dir`
- * and returns its row count). Lanes run in parallel on one single-threaded DuckDB that reaches only
- * the scan folder and the chain's input artifacts, since the stages' params may hold user SQL. An error of a stage names it.
+ * and returns its row count). Lanes run in parallel on one single-threaded DuckDB, or a source that
+ * reads its whole input in order as one part gets one lane on every thread. That DuckDB reaches
+ * only the scan folder and the chain's inputs, since the stages' params may hold user SQL. An
+ * error of a stage names it.
  */
 export async function scanDeferred(ctx: RunContext<unknown>, ref: ArtifactRef, dir: string, consume: (part: ScanPart) => Promise<number>): Promise<ScanResult> {
   const { chain, root } = await resolveChain(ctx, ref);
@@ -142,7 +150,9 @@ export async function scanDeferred(ctx: RunContext<unknown>, ref: ArtifactRef, d
     return { ...(await scan(ctx, chain, root, dir, 'fast', consume)), stages };
   } catch (err) {
     if (!(err instanceof RestartScan)) throw err;
-    ctx.log(`deferred input: ${err.message}; computing it again on the general path`);
+    ctx.log(`deferred input: ${err.message}; computing it on the general path`);
+    // Nothing of the fast pass is kept: the general pass makes its own parts.
+    for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
     return { ...(await scan(ctx, chain, root, dir, 'general', consume)), stages };
   }
 }
@@ -177,7 +187,7 @@ async function scan(
   const first = chain[0];
   const source = root ? datasetParts(root) : await openSource(ctx, first as Stage, dir, mode);
   const transforms = root ? chain : chain.slice(1);
-  const db = await openConfinedDuckDb({ read: source.read, write: [dir], signal: ctx.signal, threads: 1 });
+  const db = await openConfinedDuckDb({ read: source.read, readFiles: source.readFiles, write: [dir], signal: ctx.signal, threads: source.whole ? availableParallelism() : 1 });
   const conns: DuckDBConnection[] = [];
   let next = 0;
   let done = 0;
@@ -199,7 +209,15 @@ async function scan(
         }
         validated = true;
         // Not `rows += await …`: that reads `rows` before the await, and lanes would lose each other's counts.
-        const written = await consume({ index, relation, conn });
+        let written: number;
+        try {
+          written = await consume({ index, relation, conn });
+        } catch (err) {
+          throwIfAborted(ctx.signal);
+          const why = await part.explain?.(err);
+          if (why) await blame(first, () => Promise.reject(why));
+          throw err;
+        }
         rows += written;
       } finally {
         await part.release();
@@ -210,7 +228,7 @@ async function scan(
     }
   };
   try {
-    const lanes = Math.min(availableParallelism(), source.parts);
+    const lanes = source.whole ? 1 : Math.min(availableParallelism(), source.parts);
     for (let i = 0; i < lanes; i++) conns.push(await db.instance.connect());
     const results = await Promise.allSettled(
       conns.map((c) =>

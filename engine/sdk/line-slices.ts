@@ -6,6 +6,8 @@ export interface LineSlice {
   start: number;
   end: number;
   lines: number;
+  /** Holds a line that is empty or only spaces, tabs and CRs: DuckDB's JSON Lines reader skips those silently. */
+  blank: boolean;
 }
 
 /** Large enough that reading costs little per byte, small enough to stay out of the memory budget. */
@@ -24,23 +26,45 @@ export async function lineSlices(path: string, per: number, signal?: AbortSignal
     let start = 0;
     let lines = 0;
     let last = 10;
+    let blank = false;
+    // No byte but whitespace seen yet on the current line; almost every line ends that at its first byte.
+    let fresh = true;
     for (;;) {
       if (signal) throwIfAborted(signal);
       const { bytesRead } = await fh.read(buf, 0, CHUNK, pos);
       if (bytesRead === 0) break;
       const chunk = buf.subarray(0, bytesRead);
-      for (let i = chunk.indexOf(10); i !== -1; i = chunk.indexOf(10, i + 1)) {
+      let from = 0;
+      for (let i = chunk.indexOf(10); ; i = chunk.indexOf(10, i + 1)) {
+        const end = i === -1 ? bytesRead : i;
+        if (fresh) {
+          for (let q = from; q < end; q++) {
+            const b = chunk[q];
+            if (b !== 32 && b !== 9 && b !== 13) {
+              fresh = false;
+              break;
+            }
+          }
+        }
+        if (i === -1) break;
+        if (fresh) blank = true;
+        fresh = true;
+        from = i + 1;
         if (++lines === per) {
-          slices.push({ start, end: pos + i + 1, lines });
+          slices.push({ start, end: pos + i + 1, lines, blank });
           start = pos + i + 1;
           lines = 0;
+          blank = false;
         }
       }
       last = chunk[bytesRead - 1] as number;
       pos += bytesRead;
     }
-    if (last !== 10) lines++;
-    if (lines > 0) slices.push({ start, end: pos, lines });
+    if (last !== 10) {
+      lines++;
+      if (fresh) blank = true;
+    }
+    if (lines > 0) slices.push({ start, end: pos, lines, blank });
     return slices;
   } finally {
     await fh.close();

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describeShards, PARQUET_OPTIONS, SCRATCH_OPTIONS, SHARD_DIR, shardFile, shardRows, writeShardsFromParquet } from './dataset.js';
 import type { FieldRequirement, LineProblem } from './jsonl-diagnose.js';
 import { copyByteRange, lineSlices, type LineSlice } from './line-slices.js';
-import { RestartScan, type DeferredSource } from './deferred.js';
+import { RestartScan, type DeferredPart, type DeferredSource } from './deferred.js';
 import { CancelledError, NodeError, throwIfAborted } from './node-error.js';
 import { writeShardFiles, type ShardJob } from './shard-writer.js';
 import type { OutputBuilder } from './types.js';
@@ -91,6 +91,7 @@ export async function openLoadParts(conn: DuckDBConnection, spec: LoadSpec, scra
   const load = await prepareLoad(conn, spec);
   mkdirSync(scratch, { recursive: true });
   const lines = spec.readLines;
+  if (mode === 'fast' && load.sliceable && lines && !spec.idField) return wholeFile(spec, load, lines.path);
   const slices = mode === 'fast' && load.sliceable && lines ? await lineSlices(lines.path, shardRows(), spec.signal) : [];
   if (slices.length === 0 || !lines) {
     const firstPass = join(scratch, 'load.parquet');
@@ -102,11 +103,13 @@ export async function openLoadParts(conn: DuckDBConnection, spec: LoadSpec, scra
       throw await load.located((err as Error).message);
     }
     const relation = `(SELECT ${firstPassSelect(spec)} FROM read_parquet(${sqlString(firstPass)}, file_row_number = true))`;
-    return { parts: 1, read: [scratch], prepare: () => Promise.resolve({ relation, release: () => Promise.resolve() }), finish: () => Promise.resolve() };
+    return { parts: 1, whole: true, read: [scratch], prepare: () => Promise.resolve({ relation, release: () => Promise.resolve() }), finish: () => Promise.resolve() };
   }
 
   const per = shardRows();
   const struct = `{${load.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}}`;
+  // The reader skips blank lines silently, so ids numbered from line positions would be off.
+  if (slices.some((sl) => sl.blank)) throw new RestartScan('the file has blank lines');
   const idFiles: string[] = [];
   return {
     parts: slices.length,
@@ -153,6 +156,32 @@ export async function openLoadParts(conn: DuckDBConnection, spec: LoadSpec, scra
       await checkDuplicates(lane, spec, `read_parquet(${sqlStringList(idFiles)})`, '(part, pos)');
     },
   };
+}
+
+/** Raised inside the query by a record without a text; DuckDB's message carries it back. */
+const MISSING_TEXT = 'forge: a record has no text';
+
+/**
+ * Fast mode with numbered ids: the whole file as one part, read by the consumer's own query on all
+ * threads, with no copy of the rows in between. Ids are numbered by a window over the records in
+ * file order, as the general path numbers them; the text check sits below that window, which no
+ * filter of the consumer's chain can be pushed through, so it sees every record, kept or not.
+ */
+function wholeFile(spec: LoadSpec, load: PreparedLoad, path: string): DeferredSource {
+  const text = sqlIdent(spec.textField);
+  const checked = `(SELECT * REPLACE (CASE WHEN ${text} IS NULL THEN error(${sqlString(MISSING_TEXT)}) ELSE ${text} END AS ${text}) FROM ${spec.relation})`;
+  const part: DeferredPart = {
+    relation: `(SELECT ${load.select(0)} FROM ${checked} t)`,
+    release: () => Promise.resolve(),
+    async explain(err) {
+      const message = (err as Error).message ?? '';
+      if (message.includes(MISSING_TEXT)) return load.located(`records have no "${spec.textField}"`, { field: spec.textField, string: true });
+      // A line the reader cannot parse: the general path finds and names it.
+      if (/JSON/.test(message)) return new RestartScan(`the file does not parse as JSON Lines (${cleanDuckDbMessage(message)})`);
+      return null;
+    },
+  };
+  return { parts: 1, whole: true, read: [], readFiles: [path], prepare: () => Promise.resolve(part), finish: () => Promise.resolve() };
 }
 
 /** How a table input maps onto the dataset contract, after checking its columns. */

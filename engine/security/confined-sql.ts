@@ -21,7 +21,7 @@ const withSlash = (d: string) => (d.endsWith('/') ? d : `${d}/`);
  * `lock_configuration` is left off because the deterministic writer must still set `threads`.
  * Extensions are never installed or loaded (no downloads, no native code from a graph).
  */
-export async function openConfinedDuckDb(opts: { read: string[]; write: string[]; signal: AbortSignal; threads?: number }): Promise<ConfinedDuckDb> {
+export async function openConfinedDuckDb(opts: { read: string[]; write: string[]; signal: AbortSignal; threads?: number; readFiles?: string[] }): Promise<ConfinedDuckDb> {
   const spill = join(opts.write[0] as string, '.duckdb-spill');
   mkdirSync(spill, { recursive: true });
   const instance = await DuckDBInstance.create(':memory:', {
@@ -38,6 +38,8 @@ export async function openConfinedDuckDb(opts: { read: string[]; write: string[]
   const conn = await instance.connect();
   const dirs = [...opts.read, ...opts.write, spill].map(withSlash);
   await conn.run(`SET allowed_directories = ${sqlStringList(dirs)}`);
+  // Single files (a source's input), without the rest of their folder.
+  if (opts.readFiles?.length) await conn.run(`SET allowed_paths = ${sqlStringList(opts.readFiles)}`);
   await conn.run('SET enable_external_access = false');
   const interrupt = () => conn.interrupt();
   opts.signal.addEventListener('abort', interrupt, { once: true });

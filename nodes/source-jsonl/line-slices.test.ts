@@ -19,10 +19,24 @@ describe('source.jsonl slice by slice', () => {
     const dir = tempDir();
     writeFiles(dir, { 'a.txt': 'a\nbb\nccc\nd', 'b.txt': 'a\nbb\n' });
     expect(await lineSlices(join(dir, 'a.txt'), 2)).toEqual([
-      { start: 0, end: 5, lines: 2 },
-      { start: 5, end: 10, lines: 2 },
+      { start: 0, end: 5, lines: 2, blank: false },
+      { start: 5, end: 10, lines: 2, blank: false },
     ]);
-    expect(await lineSlices(join(dir, 'b.txt'), 3)).toEqual([{ start: 0, end: 5, lines: 2 }]);
+    expect(await lineSlices(join(dir, 'b.txt'), 3)).toEqual([{ start: 0, end: 5, lines: 2, blank: false }]);
+  });
+
+  it('marks the slices holding a line that is empty or only whitespace (the JSON Lines reader skips those)', async () => {
+    const dir = tempDir();
+    writeFiles(dir, { 'c.txt': '{}\n\n{}\n{}\n \t\r\n{}\n{}\n{"a": " "}\n{}\n  ', 'd.txt': ' {}\n{}\n' });
+    expect((await lineSlices(join(dir, 'c.txt'), 2)).map((s) => [s.lines, s.blank])).toEqual([
+      [2, true],
+      [2, false],
+      [2, true],
+      [2, false],
+      [2, true],
+    ]);
+    // Leading whitespace before a record is not a blank line.
+    expect((await lineSlices(join(dir, 'd.txt'), 5)).map((s) => s.blank)).toEqual([false]);
   });
 
   it('gives the same shards, ids and artifact as the two-pass load that a blank line falls back to', async () => {

@@ -5,6 +5,7 @@ import { copyDeterministic, datasetSql } from '../../engine/sdk/dataset.js';
 import { cleanDuckDbMessage } from '../../engine/sdk/loader.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode, type ArtifactRef, type RunContext } from '../../engine/sdk/types.js';
+import { freshTempBeside, sweepDeadTemps } from '../../engine/sdk/security.js';
 import { sqlString } from '../../engine/sdk/sql.js';
 import { hashFile } from '../../engine/sdk/hash.js';
 import { isDeferred, scanDeferred, type ScanResult } from '../../engine/sdk/deferred.js';
@@ -73,12 +74,13 @@ function writeReport(ctx: Ctx, metrics: { rows: number; bytes: number; fileHash:
 /**
  * A deferred input (source → filters, not written): every part of the chain is computed and
  * written as JSON Lines by its own lane, then the parts are joined in order into the file while it
- * is hashed, so the file has the bytes a write of the stored dataset would give.
+ * is hashed (one part is the file), so the file has the bytes a write of the stored dataset would give.
  */
 async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: string): Promise<void> {
   const { path } = ctx.params;
-  // In the execution's staging area: discarded with it, and swept if the process dies.
-  const dir = `${ctx.output('report').dir}.scan`;
+  // Beside the file: a single part then becomes it by a rename, and a killed run's folder is swept.
+  sweepDeadTemps(abs);
+  const dir = freshTempBeside(abs);
   const partFile = (index: number) => join(dir, `part-${String(index).padStart(6, '0')}.jsonl`);
   try {
     let result: ScanResult;
@@ -92,20 +94,25 @@ async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: strin
       if (err instanceof NodeError) throw err;
       throw new NodeError(`cannot compute the input in this node's pass: ${cleanDuckDbMessage((err as Error).message)}`, { field: 'inputs.in' });
     }
-    let joined: { hash: string; bytes: number };
+    let written: { hash: string; bytes: number };
     try {
-      joined = await concatHashed(
-        Array.from({ length: result.parts }, (_, i) => partFile(i)),
-        tmp,
-      );
-      renameSync(tmp, abs);
+      if (result.parts === 1) {
+        renameSync(partFile(0), abs);
+        written = await hashFile(abs);
+      } else {
+        written = await concatHashed(
+          Array.from({ length: result.parts }, (_, i) => partFile(i)),
+          tmp,
+        );
+        renameSync(tmp, abs);
+      }
     } catch (err) {
       rmSync(tmp, { force: true });
       throwIfAborted(ctx.signal);
       throw new NodeError(`cannot write: ${(err as Error).message}`, { file: path, field: 'params.path' });
     }
     ctx.log(`computed ${result.stages.join(' → ')} → this node in one pass over ${result.parts} part(s); the intermediate datasets were not written`);
-    writeReport(ctx, { rows: result.rows, bytes: joined.bytes, fileHash: joined.hash, path });
+    writeReport(ctx, { rows: result.rows, bytes: written.bytes, fileHash: written.hash, path });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
