@@ -35,6 +35,8 @@ export interface RunOptions {
   target?: string;
   /** Re-execute every planned node even where a cached result exists. */
   force?: boolean;
+  /** Let consumers compute deferrable datasets in their own pass (engine/exec/deferral.ts); default unless FORGE_DEFER=0. */
+  defer?: boolean;
   /**
    * When a node fails, keep running the branches that do not depend on it (its descendants are
    * skipped either way). Off: nodes not yet started when a failure happens are skipped.

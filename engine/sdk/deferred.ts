@@ -145,7 +145,7 @@ interface Stage {
  */
 export async function scanDeferred(ctx: RunContext<unknown>, ref: ArtifactRef, dir: string, consume: (part: ScanPart) => Promise<number>): Promise<ScanResult> {
   const { chain, root } = await resolveChain(ctx, ref);
-  const stages = [...(root ? [] : ['dataset']), ...chain.map((s) => s.recipe.nodeType)];
+  const stages = [...(root ? ['a written dataset'] : []), ...chain.map((s) => s.recipe.nodeType)];
   try {
     return { ...(await scan(ctx, chain, root, dir, 'fast', consume)), stages };
   } catch (err) {
