@@ -8,6 +8,8 @@ export interface OutputInfo {
   kind: ArtifactKind;
   rows: number | null;
   bytes: number;
+  /** A recipe its only consumer computes in its own pass: no rows were written (engine/sdk/deferred.ts). */
+  deferred?: true;
 }
 
 export type NodeState = 'executed' | 'cached' | 'failed' | 'skipped' | 'cancelled' | 'bypassed' | 'pinned';

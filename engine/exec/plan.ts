@@ -28,6 +28,8 @@ export interface PlannedNode {
   /** For `cached`: the execution whose outputs are reused, and those outputs. */
   reusedExecutionId?: string;
   outputs?: PortHash[];
+  /** Its outputs are recipes its only consumer computes in its own pass, not written rows (engine/exec/deferral.ts). */
+  deferred?: true;
 }
 
 export interface GraphPlan {
@@ -49,7 +51,7 @@ export async function planGraph(ws: Workspace, registry: NodeRegistry, graph: Va
     const inst = plan.instance(id);
     const def = plan.def(inst);
     const node = plan.node(inst);
-    const base = { nodeId: id, baseNodeId: inst.baseId, nodeType: def.type, variant: inst.variant };
+    const base = { nodeId: id, baseNodeId: inst.baseId, nodeType: def.type, variant: inst.variant, ...(plan.deferred.has(id) ? { deferred: true as const } : {}) };
     const pending = inst.parents.filter((p) => plan.planned.has(p) && known.get(p) === null);
     const gathered = gatherInputs(inst, def, (p) => known.get(p) ?? undefined);
 
@@ -126,5 +128,5 @@ function forcedReason(plan: InstancePlan, req: PlanRequest, baseId: string): str
 
 export function outputInfo(ws: Workspace, o: PortHash): OutputInfo {
   const m = ws.store.manifest(o.hash);
-  return { port: o.port, hash: o.hash, kind: m.kind, rows: m.rows ?? null, bytes: m.bytes };
+  return { port: o.port, hash: o.hash, kind: m.kind, rows: m.rows ?? null, bytes: m.bytes, ...(m.meta.deferred === true ? { deferred: true as const } : {}) };
 }

@@ -259,7 +259,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         const staged = unit.outputs[port]?.dir as string;
         const manifest = await withDiskFull(inst.baseId, staged, () => ws.store.publish(staged, desc));
         published.push(manifest);
-        outputs.push({ port, hash: manifest.hash, kind: manifest.kind, rows: manifest.rows ?? null, bytes: manifest.bytes });
+        outputs.push({ port, hash: manifest.hash, kind: manifest.kind, rows: manifest.rows ?? null, bytes: manifest.bytes, ...(desc.meta.deferred === true ? { deferred: true as const } : {}) });
       }
       const durationMs = performance.now() - t0;
       recorder.executionSucceeded(executionId, { durationMs, logs, device: result.device, published, outputs: outputs.map(({ port, hash }) => ({ port, hash })) }, releaseLease);

@@ -115,6 +115,8 @@ function ForgeNodeView({ id, data, selected }: NodeProps<FlowNode>) {
   else if (state === 'done' || state === 'cached' || state === 'pinned' || state === 'bypassed')
     statusLine = [
       rowsOut ? `${rowsOut.rows?.toLocaleString('en-US')} row${rowsOut.rows === 1 ? '' : 's'}` : null,
+      // Its rows were computed inside its consumer's pass (engine/sdk/deferred.ts).
+      !rowsOut && outputs.some((o) => o.deferred) ? 'not written (deferred)' : null,
       state === 'done' && status?.durationMs !== undefined ? formatMs(status.durationMs) : state,
     ]
       .filter(Boolean)
