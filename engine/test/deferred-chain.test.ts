@@ -1,6 +1,6 @@
 // Deferred datasets (engine/sdk/deferred.ts): source.jsonl → transform.filter → sink.write runs as
 // one pass in the sink, and must give what writing every dataset gives, with the same errors.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { planGraph } from '../exec/plan.js';
@@ -8,7 +8,8 @@ import { deferredInstances } from '../exec/deferral.js';
 import { planInstances } from '../exec/planner.js';
 import { Engine } from '../engine.js';
 import { validateGraph } from '../graph/validate.js';
-import { isDeferred } from '../sdk/deferred.js';
+import { DEFERRED_FILE, DEFERRED_FORMAT, isDeferred } from '../sdk/deferred.js';
+import { usableArtifact } from '../security/artifact-check.js';
 import type { GraphDocument } from '../graph/document.js';
 import { cleanupTempDirs, closeExecutor, graph, sharedExecutor, tempDir, writeFiles } from '../../nodes/_sdk/testing/graph.js';
 import { defaultRegistry } from '../../composition/registry.js';
@@ -128,7 +129,14 @@ describe('a deferred chain: source.jsonl → transform.filter → sink.write', (
     const plan = await planGraph(engine.ws, engine.registry, validateGraph(chain(), engine.registry).graph as never, { baseDir: dir });
     expect(plan.nodes.map((n) => n.action)).toEqual(['cached', 'cached', 'cached']);
     expect(plan.nodes.map((n) => n.reusedExecutionId)).toEqual(first.summary.nodes.map((n) => n.executionId));
+    // The source's recipe gone from the store: the source makes it again (the same hash), so the
+    // filter's recipe, which names it, is whole again, and the filter and the sink stay cached.
+    rmSync(engine.ws.store.pathOf(first.node('load').outputs[0]?.hash as string), { recursive: true });
     engine.close();
+    const remade = await run(dir, chain());
+    expect(remade.summary.nodes.map((n) => n.state)).toEqual(['executed', 'cached', 'cached']);
+    expect(remade.node('load').outputs).toEqual(first.node('load').outputs);
+    expect(remade.node('keep').outputs).toEqual(first.node('keep').outputs);
 
     writeFiles(dir, { 'in.jsonl': jsonl(records.slice(1)) });
     const changed = await run(dir, chain());
@@ -168,6 +176,30 @@ describe('a deferred chain: source.jsonl → transform.filter → sink.write', (
     expect(r.node('write').state).toBe('failed');
     expect(r.node('write').error).toMatch(/transform\.filter .*(disabled by configuration|Permission)/);
     expect(existsSync(join(dir, 'out.jsonl'))).toBe(false);
+  });
+});
+
+describe('a cached recipe', () => {
+  it('is not reused when an input it names is gone from the store', async () => {
+    const dir = tempDir();
+    const engine = Engine.open(dir, defaultRegistry());
+    try {
+      const publish = async (inputs: Record<string, string>, port: string) => {
+        const staging = engine.ws.store.createStaging(`t-${port}`, port);
+        const recipe = { format: DEFERRED_FORMAT, nodeType: 'transform.filter', nodeVersion: 1, codeHash: 'sha256:x', port, params: { where: 'true' }, seed: 0, files: [], inputs };
+        writeFileSync(join(staging, DEFERRED_FILE), JSON.stringify(recipe));
+        return (await engine.ws.store.publish(staging, { kind: 'dataset', meta: { deferred: true } })).hash;
+      };
+      const upstream = await publish({}, 'up');
+      const recipe = await publish({ in: upstream }, 'out');
+      const warnings: string[] = [];
+      expect(usableArtifact(engine.ws, recipe, dir, (m) => warnings.push(m))).toBe(true);
+      rmSync(engine.ws.store.pathOf(upstream), { recursive: true });
+      expect(usableArtifact(engine.ws, recipe, dir, (m) => warnings.push(m))).toBe(false);
+      expect(warnings).toEqual([expect.stringMatching(/names input sha256:\w+, which is gone from the store/)]);
+    } finally {
+      engine.close();
+    }
   });
 });
 
