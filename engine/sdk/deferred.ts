@@ -117,6 +117,8 @@ export type DeferrableSpec<P> =
 /** One part of the scan as the consumer sees it. */
 export interface ScanPart {
   index: number;
+  /** How many parts the scan has (1: the whole input in one query). */
+  parts: number;
   /** The part's rows after every stage of the chain. */
   relation: string;
   /** A lane connection, confined to the scan folder and the inputs; write only under the scan folder. */
@@ -211,7 +213,7 @@ async function scan(
         // Not `rows += await …`: that reads `rows` before the await, and lanes would lose each other's counts.
         let written: number;
         try {
-          written = await consume({ index, relation, conn });
+          written = await consume({ index, parts: source.parts, relation, conn });
         } catch (err) {
           throwIfAborted(ctx.signal);
           const why = await part.explain?.(err);

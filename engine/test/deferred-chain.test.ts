@@ -20,12 +20,12 @@ afterAll(closeExecutor);
 const records = Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, text: `record ${i} ${'é✓ '.repeat(i % 5)}`, score: (i * 37) % 100, meta: { n: i } }));
 const jsonl = (rs: object[], extra = '') => rs.map((r) => JSON.stringify(r)).join('\n') + '\n' + extra;
 
-function chain(source: Record<string, unknown> = {}, where = 'score >= 50', out = 'out.jsonl'): GraphDocument {
+function chain(source: Record<string, unknown> = {}, where = 'score >= 50', out = 'out.jsonl', format: 'jsonl' | 'parquet' = 'jsonl'): GraphDocument {
   return graph(
     [
       { id: 'load', type: 'source.jsonl', params: { path: 'in.jsonl', ...source } },
       { id: 'keep', type: 'transform.filter', params: { where } },
-      { id: 'write', type: 'sink.write', params: { path: out, format: 'jsonl' } },
+      { id: 'write', type: 'sink.write', params: { path: out, format } },
     ],
     [
       ['load.out', 'keep.in'],
@@ -95,6 +95,28 @@ describe('a deferred chain: source.jsonl → transform.filter → sink.write', (
         expect(r.summary.status, JSON.stringify(params)).toBe('succeeded');
         expect(r.deferredOut('keep')).toEqual([true, true]);
         expect(readFileSync(join(dir, 'out.jsonl'), 'utf8')).toBe((await writtenOutput({ 'in.jsonl': content }, chain(params))).file);
+      }
+    } finally {
+      delete process.env.FORGE_SHARD_ROWS;
+    }
+  });
+
+  it('writes a Parquet file with the bytes of the written path, from one part or from several', async () => {
+    process.env.FORGE_SHARD_ROWS = '7';
+    try {
+      for (const source of [{}, { idField: 'key' }]) {
+        const doc = chain(source, 'score >= 50', 'out.parquet', 'parquet');
+        const files = { 'in.jsonl': jsonl(records) };
+        const dir = tempDir();
+        writeFiles(dir, files);
+        const r = await run(dir, doc);
+        expect(r.deferredOut('keep')).toEqual([true, true]);
+        expect(r.logs('write')).toMatch(source.idField ? /over 6 part\(s\)/ : /over 1 part\(s\)/);
+        const other = tempDir();
+        writeFiles(other, files);
+        const w = await run(other, doc, { defer: false });
+        expect(w.deferredOut('keep')).toEqual([false, false]);
+        expect(readFileSync(join(dir, 'out.parquet')).equals(readFileSync(join(other, 'out.parquet'))), JSON.stringify(source)).toBe(true);
       }
     } finally {
       delete process.env.FORGE_SHARD_ROWS;
@@ -209,11 +231,12 @@ describe('which nodes are deferred', () => {
     return [...deferredInstances(planInstances(validateGraph(doc, registry).graph as never, registry, { defer: true }))].sort();
   };
 
-  it('defers a chain up to a consumer that computes it, and nothing with two consumers, a Parquet sink or a bypass', () => {
+  it('defers a chain up to a consumer that computes it, and nothing with two consumers, a consumer that cannot or a bypass', () => {
     expect(deferred(chain())).toEqual(['keep', 'load']);
-    const parquet = chain();
-    (parquet.nodes[2] as { params: Record<string, unknown> }).params.format = 'parquet';
-    expect(deferred(parquet)).toEqual([]);
+    expect(deferred(chain({}, 'true', 'out.parquet', 'parquet'))).toEqual(['keep', 'load']);
+    const table = chain();
+    table.nodes[2] = { id: 'write', type: 'view.table', params: {}, position: { x: 0, y: 0 } } as never;
+    expect(deferred(table)).toEqual([]);
     const twice = chain();
     twice.nodes.push({ id: 'view', type: 'view.table', params: {}, position: { x: 0, y: 0 } } as never);
     twice.edges.push({ from: { node: 'keep', port: 'out' }, to: { node: 'view', port: 'in' } });

@@ -1,3 +1,4 @@
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
@@ -6,7 +7,7 @@ import { cleanDuckDbMessage } from '../../engine/sdk/loader.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode, type ArtifactRef, type RunContext } from '../../engine/sdk/types.js';
 import { freshTempBeside, sweepDeadTemps } from '../../engine/sdk/security.js';
-import { sqlString } from '../../engine/sdk/sql.js';
+import { sqlString, sqlStringList } from '../../engine/sdk/sql.js';
 import { hashFile } from '../../engine/sdk/hash.js';
 import { isDeferred, scanDeferred, type ScanResult } from '../../engine/sdk/deferred.js';
 import { concatHashed } from '../../engine/sdk/concat-hashed.js';
@@ -26,8 +27,8 @@ export default defineNode({
   outputs: { report: { kind: 'metrics' } },
   params,
   deterministic: true,
-  // JSON Lines concatenate: each part of a deferred input is written on its own lane, then joined in order.
-  takesDeferred: ({ format }) => (format === 'jsonl' ? ['in'] : []),
+  // Each part of a deferred input is written on its own lane, then joined in order (see writeDeferred).
+  takesDeferred: () => ['in'],
   async run(ctx) {
     const { path, format } = ctx.params;
     const abs = ctx.resolvePath(path);
@@ -41,7 +42,7 @@ export default defineNode({
     }
     if (isDeferred(ref)) return writeDeferred(ctx, ref, abs, tmp);
     const conn = await ctx.duckdb();
-    const options = format === 'jsonl' ? 'FORMAT json' : 'FORMAT parquet, COMPRESSION zstd';
+    const options = format === 'jsonl' ? 'FORMAT json' : FILE_PARQUET;
     try {
       const copy = `COPY (SELECT * FROM ${datasetSql(ref)}) TO ${sqlString(tmp)} (${options})`;
       // JSON Lines has no row groups: with insertion order preserved, the parallel write gives the
@@ -72,48 +73,67 @@ function writeReport(ctx: Ctx, metrics: { rows: number; bytes: number; fileHash:
 }
 
 /**
- * A deferred input (source → filters, not written): every part of the chain is computed and
- * written as JSON Lines by its own lane, then the parts are joined in order into the file while it
- * is hashed (one part is the file), so the file has the bytes a write of the stored dataset would give.
+ * A deferred input (source → filters, not written) computed in this node's pass, with the bytes a
+ * write of the stored dataset would give. One part (a whole file read on every thread) is written
+ * straight to its file. Several parts (slices of lines, or a written dataset's shards) are each
+ * written by their own lane, then joined in order: JSON Lines by concatenating them while hashing,
+ * Parquet by one single-threaded COPY over the parts, whose row groups then fall where a write of
+ * the stored dataset puts them.
  */
 async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: string): Promise<void> {
-  const { path } = ctx.params;
+  const { path, format } = ctx.params;
   // Beside the file: a single part then becomes it by a rename, and a killed run's folder is swept.
   sweepDeadTemps(abs);
   const dir = freshTempBeside(abs);
-  const partFile = (index: number) => join(dir, `part-${String(index).padStart(6, '0')}.jsonl`);
+  const partFile = (index: number) => join(dir, `part-${String(index).padStart(6, '0')}.${format}`);
   try {
     let result: ScanResult;
     try {
-      result = await scanDeferred(ctx, ref, dir, async ({ index, relation, conn }) => {
-        const copied = await conn.run(`COPY (SELECT * FROM ${relation}) TO ${sqlString(partFile(index))} (FORMAT json)`);
-        return Number(copied.rowsChanged);
+      result = await scanDeferred(ctx, ref, dir, async ({ index, parts, relation, conn }) => {
+        const copy = (options: string) => `COPY (SELECT * FROM ${relation}) TO ${sqlString(partFile(index))} (${options})`;
+        if (format === 'jsonl') return Number((await conn.run(copy('FORMAT json'))).rowsChanged);
+        if (parts > 1) return Number((await conn.run(copy(PART_PARQUET))).rowsChanged);
+        await copyDeterministic(conn, copy(FILE_PARQUET));
+        return parquetRows(conn, partFile(index));
       });
     } catch (err) {
       throwIfAborted(ctx.signal);
       if (err instanceof NodeError) throw err;
       throw new NodeError(`cannot compute the input in this node's pass: ${cleanDuckDbMessage((err as Error).message)}`, { field: 'inputs.in' });
     }
+    const parts = Array.from({ length: result.parts }, (_, i) => partFile(i));
     let written: { hash: string; bytes: number };
     try {
       if (result.parts === 1) {
         renameSync(partFile(0), abs);
         written = await hashFile(abs);
-      } else {
-        written = await concatHashed(
-          Array.from({ length: result.parts }, (_, i) => partFile(i)),
-          tmp,
-        );
+      } else if (format === 'jsonl') {
+        written = await concatHashed(parts, tmp);
         renameSync(tmp, abs);
+      } else {
+        const conn = await ctx.duckdb();
+        await copyDeterministic(conn, `COPY (SELECT * FROM read_parquet(${sqlStringList(parts)})) TO ${sqlString(tmp)} (${FILE_PARQUET})`);
+        renameSync(tmp, abs);
+        written = await hashFile(abs);
       }
     } catch (err) {
       rmSync(tmp, { force: true });
       throwIfAborted(ctx.signal);
-      throw new NodeError(`cannot write: ${(err as Error).message}`, { file: path, field: 'params.path' });
+      throw new NodeError(`cannot write: ${cleanDuckDbMessage((err as Error).message)}`, { file: path, field: 'params.path' });
     }
     ctx.log(`computed ${result.stages.join(' → ')} → this node in one pass over ${result.parts} part(s); the intermediate datasets were not written`);
     writeReport(ctx, { rows: result.rows, bytes: written.bytes, fileHash: written.hash, path });
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** The file's options: as a write of the stored dataset uses them. */
+const FILE_PARQUET = 'FORMAT parquet, COMPRESSION zstd';
+/** Parts are read once more and rewritten: the cheapest zstd level. */
+const PART_PARQUET = 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1';
+
+async function parquetRows(conn: DuckDBConnection, file: string): Promise<number> {
+  const r = await conn.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata(${sqlString(file)})`);
+  return Number(r.getRowObjects()[0]?.n ?? 0);
 }
