@@ -18,6 +18,8 @@ export const DEFAULT_REGISTRY_MODULE = new URL('../composition/registry.ts', imp
 export class NodeRegistry {
   private readonly byType = new Map<string, NodeType>();
   private readonly codeHashes = new Map<string, { hash: string; files: string[] }>();
+  /** JSON Schemas of params, made once per type: the trust gate and every execution's file-access check ask for them. */
+  private readonly paramsSchemas = new Map<string, Record<string, unknown>>();
 
   /**
    * @param moduleUrl a module exporting `createRegistry()` that rebuilds this registry, so worker
@@ -60,6 +62,15 @@ export class NodeRegistry {
     return info;
   }
 
+  private paramsSchema(def: NodeType): Record<string, unknown> {
+    let schema = this.paramsSchemas.get(def.type);
+    if (!schema) {
+      schema = z.toJSONSchema(def.params, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
+      this.paramsSchemas.set(def.type, schema);
+    }
+    return schema;
+  }
+
   info(type: string): NodeTypeInfo {
     const def = this.byType.get(type);
     if (!def) throw new Error(`unknown node type ${type}`);
@@ -71,7 +82,7 @@ export class NodeRegistry {
       description: def.description,
       inputs: def.inputs,
       outputs: def.outputs,
-      paramsSchema: z.toJSONSchema(def.params, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+      paramsSchema: this.paramsSchema(def),
       deterministic: def.deterministic,
       worker: def.worker ?? false,
       codeParams: def.codeParams ?? [],
