@@ -10,7 +10,14 @@ import type { UnitHooks, UnitResult, WorkUnit } from './work-unit.js';
 import { registryOf } from './registry-of.js';
 
 /** Runs one node on one unit of work, in whatever thread calls it. */
-export async function executeUnit(def: NodeType, unit: WorkUnit, hooks: UnitHooks, signal: AbortSignal): Promise<UnitResult> {
+export async function executeUnit(
+  def: NodeType,
+  unit: WorkUnit,
+  hooks: UnitHooks,
+  signal: AbortSignal,
+  /** The node types a deferred input's recipes name; default: the registry the unit names by module (a queue worker passes its own). */
+  stageType?: (type: string) => NodeType | undefined,
+): Promise<UnitResult> {
   const descriptors = new Map<string, OutputDescriptor>();
   const connections: DuckDBConnection[] = [];
   let device: string | null = null;
@@ -88,7 +95,7 @@ export async function executeUnit(def: NodeType, unit: WorkUnit, hooks: UnitHook
     },
     shardCache: unit.shardCache,
     shardSubset: unit.shardSubset,
-    deferredStage: async (type) => (await registryOf(unit.registryModule)).get(type),
+    deferredStage: async (type) => (stageType ? stageType(type) : (await registryOf(unit.registryModule)).get(type)),
   };
 
   try {

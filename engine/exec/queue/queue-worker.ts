@@ -111,6 +111,8 @@ async function runJob(job: Job<UnitJobData, UnitJobResult>, o: QueueWorkerOption
         log: (level, message) => void job.updateProgress({ log: { level, message: from + message } }).catch(() => undefined),
       },
       controller.signal,
+      // The coordinator's registry module is a path on its machine; this worker has its own registry.
+      (type) => o.registry.get(type),
     );
     const computed: UnitJobResult = { ...result, worker: me };
     if (done) writeFileSync(done, JSON.stringify(computed));

@@ -1,8 +1,8 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Engine } from '../../engine.js';
-import { hashesOf, POOL_ROWS, QueueLab, waitFor } from '../../test/queue-harness.js';
+import { GRAPH, hashesOf, POOL_ROWS, QueueLab, waitFor } from '../../test/queue-harness.js';
 import { checkRedis } from './redis.js';
 import { listWorkers } from './queue-executor.js';
 
@@ -51,6 +51,36 @@ describe('distributed runs on BullMQ', () => {
     expect(b).toEqual(a);
     // The units really ran on the workers.
     for (const node of ['load', 'keep', 'short']) expect(lab.workerLog.join('')).toContain(`✔ ${node} job`);
+  }, 300_000);
+
+  it('a deferred chain (source → filters → sink.write) runs in the sink’s pass on a worker, writing the file a local run writes', async () => {
+    const doc = {
+      ...GRAPH,
+      nodes: [...GRAPH.nodes, { id: 'write', type: 'sink.write', params: { path: 'out/kept.jsonl', format: 'jsonl' } }],
+      edges: [...GRAPH.edges, { from: { node: 'short', port: 'out' }, to: { node: 'write', port: 'in' } }],
+    };
+    writeFileSync(join(lab.dir, 'deferred.forge.json'), JSON.stringify(doc));
+    const localRun = await lab.localRun('deferred.forge.json', join(lab.dir, 'ws-deferred-local'));
+    const out = join(lab.dir, 'out', 'kept.jsonl');
+    const written = readFileSync(out, 'utf8');
+    rmSync(out);
+
+    const { url } = await lab.startRedis();
+    const ws = join(lab.dir, 'ws-deferred');
+    mkdirSync(join(ws, '.forge'), { recursive: true });
+    expect((await lab.cli(['runs', '-w', ws])).code).toBe(0);
+    const log: string[] = [];
+    lab.startWorker(url, join(ws, '.forge'), log);
+    const queued = await lab.cli(['run', join(lab.dir, 'deferred.forge.json'), '-w', ws, '--json', '--queue', url]);
+    expect(queued.code, queued.stderr).toBe(0);
+    expect(log.join('')).toContain('✔ write job');
+    const a = hashesOf(join(lab.dir, 'ws-deferred-local'), localRun);
+    const b = hashesOf(ws, (JSON.parse(queued.stdout) as { runId: string }).runId);
+    expect(b).toEqual(a);
+    expect(Object.keys(b).sort()).toEqual(['keep.out', 'keep.rejected', 'load.out', 'short.out', 'short.rejected', 'write.report']);
+    // The worker wrote the file again (the local run's copy was removed), with the same bytes.
+    expect(readFileSync(out, 'utf8')).toBe(written);
+    expect(written.split('\n').length).toBeGreaterThan(1000);
   }, 300_000);
 
   it('a worker SIGKILLed mid-unit: the other worker redoes the unit, the run succeeds with no row lost or duplicated', async () => {
