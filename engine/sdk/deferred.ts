@@ -191,6 +191,11 @@ async function scan(
   const transforms = root ? chain : chain.slice(1);
   const db = await openConfinedDuckDb({ read: source.read, readFiles: source.readFiles, write: [dir], signal: ctx.signal, threads: source.whole ? availableParallelism() : 1 });
   const conns: DuckDBConnection[] = [];
+  // The confined instance interrupts only its own connection on cancel; the lanes' queries are these.
+  const interrupt = () => {
+    for (const c of conns) c.interrupt();
+  };
+  ctx.signal.addEventListener('abort', interrupt, { once: true });
   let next = 0;
   let done = 0;
   let rows = 0;
@@ -249,6 +254,7 @@ async function scan(
     if (ctx.signal.aborted) throw new CancelledError();
     throw err;
   } finally {
+    ctx.signal.removeEventListener('abort', interrupt);
     for (const c of conns) c.closeSync();
     db.close();
   }
