@@ -186,10 +186,23 @@ describe.skipIf(!chromiumAvailable())(`live previews on nodes e2e (Chromium at $
     const preview = await api<{ records: unknown[]; report?: string }>(served, `/api/artifacts/${kept100}/preview`);
     expect(preview.records).toEqual([]);
     expect(preview.report).toMatch(/deferred dataset.*Run node/);
-    await page.setViewportSize({ width: 1600, height: 1000 });
     while ((await page.locator('[data-testid="toast"] .toast-x').count()) > 0) await page.locator('[data-testid="toast"] .toast-x').first().click();
-    await page.keyboard.press('Shift+1');
-    await page.waitForTimeout(300);
-    await shot(page, 'deferred-chain-1600');
+    for (const size of [
+      { width: 1600, height: 1000 },
+      { width: 1280, height: 800 },
+    ]) {
+      await page.setViewportSize(size);
+      await page.locator('.react-flow__pane').click({ position: { x: 5, y: 5 } });
+      await page.keyboard.press('Shift+1');
+      await page.waitForTimeout(300);
+      // The label fits its node: no status line wider than the node it sits in.
+      const fits = await node('long').evaluate((n) => {
+        const box = (n as unknown as { getBoundingClientRect(): { right: number } }).getBoundingClientRect();
+        const status = (n as unknown as { querySelector(s: string): { getBoundingClientRect(): { right: number } } | null }).querySelector('[data-testid="node-status"]');
+        return status ? status.getBoundingClientRect().right <= box.right : false;
+      });
+      expect(fits).toBe(true);
+      await shot(page, `deferred-chain-${size.width}`);
+    }
   });
 });
