@@ -1,7 +1,7 @@
 import type { FileHash, PortHash } from '../provenance/events.js';
 import type { LastResult } from '../provenance/queries.js';
 import type { NodeRegistry } from '../registry.js';
-import { NOT_WRITTEN } from '../sdk/dataset.js';
+import { isDeferredManifest, NOT_WRITTEN } from '../sdk/dataset.js';
 import { NodeError } from '../sdk/node-error.js';
 import type { NodeType } from '../sdk/types.js';
 import { canonicalJson } from '../util/hash.js';
@@ -161,7 +161,7 @@ export function pinnedOutputs(ws: Workspace, def: NodeType, pins: Record<string,
     if (!hash) return `output "${port}" is not pinned; pin every output or unpin the node`;
     if (!ws.store.has(hash)) return `pinned artifact ${hash} for output "${port}" is not in this workspace`;
     // A recipe rereads its input files when computed: pinning one would not freeze the rows.
-    if (ws.store.manifest(hash).meta.deferred === true) return `pinned artifact ${hash} for output "${port}" ${NOT_WRITTEN}, then pin that`;
+    if (isDeferredManifest(ws.store.manifest(hash))) return `pinned artifact ${hash} for output "${port}" ${NOT_WRITTEN}, then pin that`;
     outputs.push({ port, hash });
   }
   return outputs;

@@ -1,14 +1,8 @@
 import type { GraphNode } from '../graph/document.js';
-import type { NodeType } from '../sdk/types.js';
-import type { Instance } from './expand.js';
+import type { InstancePlan } from './planner.js';
 
-/** What deferral needs to know of a plan (a subset of InstancePlan, which is built from it). */
-interface PlanShape {
-  order: string[];
-  instance(id: string): Instance;
-  node(inst: Instance): GraphNode;
-  def(inst: Instance): NodeType;
-}
+/** What deferral needs to know of a plan (InstancePlan is built from it). */
+type PlanShape = Pick<InstancePlan, 'order' | 'instance' | 'node' | 'def'>;
 
 /** FORGE_DEFER=0 writes every dataset (to compare, or to inspect each one after a run). */
 export function deferByDefault(): boolean {

@@ -1,7 +1,9 @@
 import type { ValidGraph } from '../graph/validate.js';
 import type { PortHash, RunMode } from '../provenance/events.js';
 import type { NodeRegistry } from '../registry.js';
+import { isDeferredManifest } from '../sdk/dataset.js';
 import { NodeError } from '../sdk/node-error.js';
+import type { ArtifactManifest } from '../sdk/types.js';
 import type { Workspace } from '../workspace.js';
 import { ARTIFACTS_GONE, cacheIdentity, gatherInputs, hashPlanFiles, lookupCache, passThrough, pinnedOutputs, staleCauses, type CacheIdentity } from './cache-resolver.js';
 import type { OutputInfo } from './events.js';
@@ -127,6 +129,10 @@ function forcedReason(plan: InstancePlan, req: PlanRequest, baseId: string): str
 }
 
 export function outputInfo(ws: Workspace, o: PortHash): OutputInfo {
-  const m = ws.store.manifest(o.hash);
-  return { port: o.port, hash: o.hash, kind: m.kind, rows: m.rows ?? null, bytes: m.bytes, ...(m.meta.deferred === true ? { deferred: true as const } : {}) };
+  return outputOf(o.port, ws.store.manifest(o.hash));
+}
+
+/** What a run reports of one output, from its artifact's manifest. */
+export function outputOf(port: string, m: ArtifactManifest): OutputInfo {
+  return { port, hash: m.hash, kind: m.kind, rows: m.rows ?? null, bytes: m.bytes, ...(isDeferredManifest(m) ? { deferred: true as const } : {}) };
 }

@@ -22,7 +22,7 @@ import { shardCacheSlot } from './shards/shard-cache.js';
 import type { NodeOutcome, OutputInfo, RunEvent, RunSummary } from './events.js';
 import { ExecutorError, LocalExecutor, type Executor } from './executor.js';
 import type { Instance } from './expand.js';
-import { outputInfo } from './plan.js';
+import { outputInfo, outputOf } from './plan.js';
 import { writeRecipes } from './deferred-recipe.js';
 import { planInstances } from './planner.js';
 import type { WorkUnit } from './work-unit.js';
@@ -259,7 +259,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         const staged = unit.outputs[port]?.dir as string;
         const manifest = await withDiskFull(inst.baseId, staged, () => ws.store.publish(staged, desc));
         published.push(manifest);
-        outputs.push({ port, hash: manifest.hash, kind: manifest.kind, rows: manifest.rows ?? null, bytes: manifest.bytes, ...(desc.meta.deferred === true ? { deferred: true as const } : {}) });
+        outputs.push(outputOf(port, manifest));
       }
       const durationMs = performance.now() - t0;
       recorder.executionSucceeded(executionId, { durationMs, logs, device: result.device, published, outputs: outputs.map(({ port, hash }) => ({ port, hash })) }, releaseLease);

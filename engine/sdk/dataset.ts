@@ -3,7 +3,7 @@ import { mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { sqlString, sqlStringList } from './sql.js';
 import { writeShardFiles, type ShardJob } from './shard-writer.js';
-import type { ArtifactRef, ColumnInfo, OutputBuilder } from './types.js';
+import type { ArtifactManifest, ArtifactRef, ColumnInfo, OutputBuilder } from './types.js';
 
 /** Columns every dataset carries; loaders map their input onto them. */
 export const REQUIRED_COLUMNS = ['id', 'text', 'source'] as const;
@@ -36,9 +36,14 @@ export function datasetSql(ref: ArtifactRef): string {
 /** Shown wherever the rows of a deferred dataset (engine/sdk/deferred.ts) are asked for. */
 export const NOT_WRITTEN = 'was not written: it is a deferred dataset, computed by its only consumer in that node’s own pass. Run its node on its own (Run node) to write it';
 
+/** A deferred dataset (engine/sdk/deferred.ts): its artifact is a recipe its consumer computes, not rows. */
+export function isDeferredManifest(m: Pick<ArtifactManifest, 'kind' | 'meta'>): boolean {
+  return m.kind === 'dataset' && m.meta.deferred === true;
+}
+
 /** Throws, saying what to do, when `ref` is a deferred dataset: it has a recipe, not rows. */
 export function assertWritten(ref: ArtifactRef): void {
-  if (ref.manifest.meta.deferred === true) throw new Error(`dataset ${ref.hash} ${NOT_WRITTEN}`);
+  if (isDeferredManifest(ref.manifest)) throw new Error(`dataset ${ref.hash} ${NOT_WRITTEN}`);
 }
 
 /** Rows per dataset shard when FORGE_SHARD_ROWS is not set: 2 Parquet row groups. */
@@ -116,7 +121,8 @@ function existingShards(dir: string): string[] {
     .map((f) => join(dir, f));
 }
 
-async function parquetRows(conn: DuckDBConnection, files: string[]): Promise<number> {
+/** Rows in these Parquet files, from their footers. */
+export async function parquetRows(conn: DuckDBConnection, files: string[]): Promise<number> {
   const reader = await conn.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata(${sqlStringList(files)})`);
   return Number(reader.getRowObjects()[0]?.n ?? 0);
 }

@@ -7,6 +7,7 @@ import type { DuckDBConnection } from '@duckdb/node-api';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { dirname, join } from 'node:path';
+import { isDeferredManifest } from './dataset.js';
 import { inputShards, shardSql } from './shards.js';
 import { CancelledError, NodeError, throwIfAborted } from './node-error.js';
 import { openConfinedDuckDb } from '../security/confined-sql.js';
@@ -33,12 +34,8 @@ export interface DeferredRecipe {
   inputs: Record<string, string>;
 }
 
-export function isDeferred(ref: Pick<ArtifactRef, 'kind' | 'manifest'>): boolean {
-  return ref.kind === 'dataset' && ref.manifest.meta.deferred === true;
-}
-
-export function isDeferredManifest(m: Pick<ArtifactManifest, 'kind' | 'meta'>): boolean {
-  return m.kind === 'dataset' && m.meta.deferred === true;
+export function isDeferred(ref: Pick<ArtifactRef, 'manifest'>): boolean {
+  return isDeferredManifest(ref.manifest);
 }
 
 export function readRecipe(ref: ArtifactRef): DeferredRecipe {
@@ -188,7 +185,12 @@ async function scan(
 ): Promise<Omit<ScanResult, 'stages'>> {
   const first = chain[0];
   const source = root ? datasetParts(root) : await openSource(ctx, first as Stage, dir, mode);
-  const transforms = root ? chain : chain.slice(1);
+  // Params are parsed once per scan, not per part.
+  const transforms = (root ? chain : chain.slice(1)).map((t) => ({
+    stage: t,
+    spec: t.def.deferrable as Extract<DeferrableSpec<unknown>, { input: string }>,
+    params: t.def.params.parse(t.recipe.params),
+  }));
   const db = await openConfinedDuckDb({ read: source.read, readFiles: source.readFiles, write: [dir], signal: ctx.signal, threads: source.whole ? availableParallelism() : 1 });
   const conns: DuckDBConnection[] = [];
   // The confined instance interrupts only its own connection on cancel; the lanes' queries are these.
@@ -208,11 +210,10 @@ async function scan(
       const part = await blame(first, () => source.prepare(index, conn));
       try {
         let relation = part.relation;
-        for (const t of transforms) {
-          const spec = t.def.deferrable as Extract<DeferrableSpec<unknown>, { input: string }>;
-          const params = t.def.params.parse(t.recipe.params);
-          if (!validated && spec.validate) await blame(t, () => (spec.validate as NonNullable<typeof spec.validate>)(params, conn, relation));
-          relation = `(${spec.relation(params, relation, t.recipe.port)})`;
+        for (const { stage, spec, params } of transforms) {
+          const { validate } = spec;
+          if (!validated && validate) await blame(stage, () => validate(params, conn, relation));
+          relation = `(${spec.relation(params, relation, stage.recipe.port)})`;
         }
         validated = true;
         // Not `rows += await …`: that reads `rows` before the await, and lanes would lose each other's counts.
@@ -222,8 +223,7 @@ async function scan(
         } catch (err) {
           throwIfAborted(ctx.signal);
           const why = await part.explain?.(err);
-          if (why) await blame(first, () => Promise.reject(why));
-          throw err;
+          throw why ? blamed(first, why) : err;
         }
         rows += written;
       } finally {
@@ -289,7 +289,11 @@ async function blame<T>(stage: Stage | undefined, fn: () => Promise<T>): Promise
   try {
     return await fn();
   } catch (err) {
-    if (stage && err instanceof NodeError) throw new NodeError(`${stage.recipe.nodeType} (computed in this node's pass, not written): ${err.message}`, err.location);
-    throw err;
+    throw blamed(stage, err);
   }
+}
+
+function blamed(stage: Stage | undefined, err: unknown): unknown {
+  if (stage && err instanceof NodeError) return new NodeError(`${stage.recipe.nodeType} (computed in this node's pass, not written): ${err.message}`, err.location);
+  return err;
 }

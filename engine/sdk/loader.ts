@@ -56,9 +56,7 @@ export async function loadTable(conn: DuckDBConnection, spec: LoadSpec, out: Out
     // every run, and a dataset's bytes must depend only on its rows (see writeShardsFromParquet).
     return (await writeShardsFromParquet(conn, firstPass, out, firstPassSelect(spec))).rows;
   } catch (err) {
-    if (err instanceof NodeError) throw err;
-    throwIfAborted(spec.signal);
-    throw await located((err as Error).message);
+    throw await loadError(err, spec, located);
   } finally {
     rmSync(firstPass, { force: true });
   }
@@ -98,9 +96,7 @@ export async function openLoadParts(conn: DuckDBConnection, spec: LoadSpec, scra
     try {
       await writeFirstPass(conn, spec, load, firstPass);
     } catch (err) {
-      if (err instanceof NodeError) throw err;
-      throwIfAborted(spec.signal);
-      throw await load.located((err as Error).message);
+      throw await loadError(err, spec, load.located);
     }
     const relation = `(SELECT ${firstPassSelect(spec)} FROM read_parquet(${sqlString(firstPass)}, file_row_number = true))`;
     return { parts: 1, whole: true, read: [scratch], prepare: () => Promise.resolve({ relation, release: () => Promise.resolve() }), finish: () => Promise.resolve() };
@@ -241,6 +237,13 @@ async function prepareLoad(conn: DuckDBConnection, spec: LoadSpec): Promise<Prep
   const select = (offset: number) => `${spec.idField ? `${idExpr} AS id` : numbered(offset)}, ${fields}`;
   const sliceable = !!spec.readLines && columns.every((c) => !DETECTED_FORMAT_TYPE.test(c.type));
   return { columns, idExpr, fields, select, sliceable, located };
+}
+
+/** A failure while loading, as the user should see it: a node error as it is, else the line behind DuckDB's message. */
+async function loadError(err: unknown, spec: LoadSpec, located: Locate): Promise<Error> {
+  if (err instanceof NodeError) return err;
+  throwIfAborted(spec.signal);
+  return located((err as Error).message);
 }
 
 /** Types whose text format read_json detects from the whole file; a slice might detect another. */

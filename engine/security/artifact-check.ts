@@ -1,6 +1,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
+import { isDeferredManifest } from '../sdk/dataset.js';
 import { readRecipe } from '../sdk/deferred.js';
 import type { Workspace } from '../workspace.js';
 
@@ -19,7 +20,7 @@ export function usableArtifact(ws: Workspace, hash: string, baseDir: string, war
   }
   const meta = checked.manifest.meta;
   // A recipe is only as good as the inputs it names: one gone from the store would fail its consumer's pass.
-  if (meta.deferred === true) {
+  if (isDeferredManifest(checked.manifest)) {
     const gone = Object.values(readRecipe(ws.store.ref(hash)).inputs).find((h) => !usableArtifact(ws, h, baseDir, warn));
     if (gone) {
       warn(`deferred dataset ${hash.slice(0, 19)} names input ${gone.slice(0, 19)}, which is gone from the store; recomputing`);

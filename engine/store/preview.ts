@@ -1,4 +1,4 @@
-import { datasetSql, NOT_WRITTEN } from '../sdk/dataset.js';
+import { datasetSql, isDeferredManifest, NOT_WRITTEN } from '../sdk/dataset.js';
 import type { ArtifactRef } from '../sdk/types.js';
 import { duckdbInstance } from './duckdb.js';
 import { projectEmbeddings, type EmbeddingsProjection } from './embeddings-preview.js';
@@ -24,7 +24,7 @@ export interface Preview {
 /** First rows of a dataset (or the JSON body of a metrics/chart artifact) for the CLI and the UI. */
 export async function previewArtifact(ref: ArtifactRef, tmpDir: string, offset = 0, limit = 50, resolve: (hash: string) => ArtifactRef | null = () => null): Promise<Preview> {
   const base = { hash: ref.hash, kind: ref.kind, rows: ref.manifest.rows ?? null, schema: ref.manifest.schema ?? null, offset, limit };
-  if (ref.kind === 'dataset' && ref.manifest.meta.deferred === true) {
+  if (isDeferredManifest(ref.manifest)) {
     return { ...base, records: [], report: `**No rows to show.** This dataset ${NOT_WRITTEN}, or run with \`FORGE_DEFER=0\` to write every dataset.` };
   }
   if (ref.kind === 'dataset') {

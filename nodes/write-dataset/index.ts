@@ -1,8 +1,7 @@
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
-import { copyDeterministic, datasetSql } from '../../engine/sdk/dataset.js';
+import { copyDeterministic, datasetSql, parquetRows } from '../../engine/sdk/dataset.js';
 import { cleanDuckDbMessage } from '../../engine/sdk/loader.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode, type ArtifactRef, type RunContext } from '../../engine/sdk/types.js';
@@ -94,7 +93,7 @@ async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: strin
         if (format === 'jsonl') return Number((await conn.run(copy('FORMAT json'))).rowsChanged);
         if (parts > 1) return Number((await conn.run(copy(PART_PARQUET))).rowsChanged);
         await copyDeterministic(conn, copy(FILE_PARQUET));
-        return parquetRows(conn, partFile(index));
+        return parquetRows(conn, [partFile(index)]);
       });
     } catch (err) {
       throwIfAborted(ctx.signal);
@@ -132,8 +131,3 @@ async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: strin
 const FILE_PARQUET = 'FORMAT parquet, COMPRESSION zstd';
 /** Parts are read once more and rewritten: the cheapest zstd level. */
 const PART_PARQUET = 'FORMAT parquet, COMPRESSION zstd, COMPRESSION_LEVEL 1';
-
-async function parquetRows(conn: DuckDBConnection, file: string): Promise<number> {
-  const r = await conn.runAndReadAll(`SELECT coalesce(sum(num_rows), 0)::BIGINT AS n FROM parquet_file_metadata(${sqlString(file)})`);
-  return Number(r.getRowObjects()[0]?.n ?? 0);
-}
