@@ -218,12 +218,16 @@ async function scan(
         validated = true;
         // Not `rows += await …`: that reads `rows` before the await, and lanes would lose each other's counts.
         let written: number;
+        // One part is one long query: its progress is DuckDB's, not parts done.
+        const stopWatching = source.whole ? watchQuery(ctx, conn) : () => undefined;
         try {
           written = await consume({ index, parts: source.parts, relation, conn });
         } catch (err) {
           throwIfAborted(ctx.signal);
           const why = await part.explain?.(err);
           throw why ? blamed(first, why) : err;
+        } finally {
+          stopWatching();
         }
         rows += written;
       } finally {
@@ -237,6 +241,13 @@ async function scan(
   try {
     const lanes = source.whole ? 1 : Math.min(availableParallelism(), source.parts);
     for (let i = 0; i < lanes; i++) conns.push(await db.instance.connect());
+    if (source.whole) {
+      // DuckDB tracks a query's progress only with its progress bar on (a per-connection setting); it prints nothing here.
+      for (const c of conns) {
+        await c.run('SET enable_progress_bar = true');
+        await c.run('SET enable_progress_bar_print = false');
+      }
+    }
     const results = await Promise.allSettled(
       conns.map((c) =>
         lane(c).catch((err: unknown) => {
@@ -282,6 +293,18 @@ function datasetParts(ref: ArtifactRef): DeferredSource {
     prepare: (index) => Promise.resolve({ relation: shardSql(shards[index] as (typeof shards)[number]), release: () => Promise.resolve() }),
     finish: () => Promise.resolve(),
   };
+}
+
+/** Reports a running query's progress (input rows read of DuckDB's estimate) every half second; returns the stop. */
+function watchQuery(ctx: RunContext<unknown>, conn: DuckDBConnection): () => void {
+  const t0 = performance.now();
+  const timer = setInterval(() => {
+    const { percentage, rows_processed: read, total_rows_to_process: total } = conn.progress;
+    if (percentage < 0 || total <= 0n) return;
+    const rate = Number(read) / Math.max(1e-3, (performance.now() - t0) / 1000);
+    ctx.progress(Number(read), Number(total), `${Math.round(percentage)} % read · ${Math.round(rate).toLocaleString('en-US')} rows/s in`);
+  }, 500);
+  return () => clearInterval(timer);
 }
 
 /** A node error raised inside a stage names that stage: the consumer's node is where it shows. */
