@@ -191,6 +191,21 @@ describe('a deferred chain: source.jsonl → transform.filter → sink.write', (
     expect(readdirSync(dir).filter((f) => f.includes('forge-tmp'))).toEqual([]);
   });
 
+  it('fails as the written path does on a line that is not JSON, naming its line, with and without an id field', async () => {
+    const lines = jsonl(records).split('\n');
+    lines.splice(12, 0, '{"key": "broken", "text": "no end');
+    const files = { 'in.jsonl': lines.join('\n') };
+    for (const source of [{}, { idField: 'key' }]) {
+      const dir = tempDir();
+      writeFiles(dir, files);
+      const write = (await run(dir, chain(source))).node('write');
+      expect(write.state).toBe('failed');
+      expect(write.location, JSON.stringify(source)).toMatchObject({ nodeId: 'write', file: 'in.jsonl', line: 13 });
+      expect(write.error).toContain((await writtenOutput(files, chain(source))).error);
+      expect(readdirSync(dir).filter((f) => f.startsWith('out') || f.includes('forge-tmp'))).toEqual([]);
+    }
+  });
+
   it('keeps the filter’s SQL confined in the sink’s pass: it cannot read a file beside the input', async () => {
     const dir = tempDir();
     writeFiles(dir, { 'in.jsonl': jsonl(records), 'secret.txt': 'top secret' });
