@@ -146,13 +146,20 @@ export async function scanDeferred(ctx: RunContext<unknown>, ref: ArtifactRef, d
   const { chain, root } = await resolveChain(ctx, ref);
   const stages = [...(root ? ['a written dataset'] : []), ...chain.map((s) => s.recipe.nodeType)];
   try {
-    return { ...(await scan(ctx, chain, root, dir, 'fast', consume)), stages };
+    try {
+      return { ...(await scan(ctx, chain, root, dir, 'fast', consume)), stages };
+    } catch (err) {
+      if (!(err instanceof RestartScan)) throw err;
+      ctx.log(`deferred input: ${err.message}; computing it on the general path`);
+      // Nothing of the fast pass is kept: the general pass makes its own parts.
+      for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
+      return { ...(await scan(ctx, chain, root, dir, 'general', consume)), stages };
+    }
   } catch (err) {
-    if (!(err instanceof RestartScan)) throw err;
-    ctx.log(`deferred input: ${err.message}; computing it on the general path`);
-    // Nothing of the fast pass is kept: the general pass makes its own parts.
-    for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
-    return { ...(await scan(ctx, chain, root, dir, 'general', consume)), stages };
+    // A query error no stage explained (e.g. a filter expression failing on the data) names the chain it came from.
+    if (err instanceof NodeError || err instanceof CancelledError || ctx.signal.aborted) throw err;
+    const first = ((err as Error).message ?? String(err)).split('\n')[0]?.trim();
+    throw new NodeError(`${stages.join(' → ')} (computed in this node's pass, not written) failed: ${first}`, { field: 'inputs.in' });
   }
 }
 

@@ -206,6 +206,16 @@ describe('a deferred chain: source.jsonl → transform.filter → sink.write', (
     }
   });
 
+  it('names the chain when the filter’s expression fails on the data in the sink’s pass', async () => {
+    const dir = tempDir();
+    writeFiles(dir, { 'in.jsonl': jsonl(records) });
+    const write = (await run(dir, chain({}, 'CAST(text AS INTEGER) > 0'))).node('write');
+    expect(write.state).toBe('failed');
+    expect(write.error).toMatch(/^source\.jsonl → transform\.filter \(computed in this node's pass, not written\) failed: Conversion Error/);
+    expect(write.location).toMatchObject({ nodeId: 'write', field: 'inputs.in' });
+    expect(readdirSync(dir).filter((f) => f.startsWith('out') || f.includes('forge-tmp'))).toEqual([]);
+  });
+
   it('keeps the filter’s SQL confined in the sink’s pass: it cannot read a file beside the input', async () => {
     const dir = tempDir();
     writeFiles(dir, { 'in.jsonl': jsonl(records), 'secret.txt': 'top secret' });

@@ -8,7 +8,7 @@ import { defineNode, type ArtifactRef, type RunContext } from '../../engine/sdk/
 import { freshTempBeside, sweepDeadTemps } from '../../engine/sdk/security.js';
 import { sqlString, sqlStringList } from '../../engine/sdk/sql.js';
 import { hashFile } from '../../engine/sdk/hash.js';
-import { isDeferred, scanDeferred, type ScanResult } from '../../engine/sdk/deferred.js';
+import { isDeferred, scanDeferred } from '../../engine/sdk/deferred.js';
 import { concatHashed } from '../../engine/sdk/concat-hashed.js';
 
 const params = z.object({
@@ -86,20 +86,14 @@ async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: strin
   const dir = freshTempBeside(abs);
   const partFile = (index: number) => join(dir, `part-${String(index).padStart(6, '0')}.${format}`);
   try {
-    let result: ScanResult;
-    try {
-      result = await scanDeferred(ctx, ref, dir, async ({ index, parts, relation, conn }) => {
-        const copy = (options: string) => `COPY (SELECT * FROM ${relation}) TO ${sqlString(partFile(index))} (${options})`;
-        if (format === 'jsonl') return Number((await conn.run(copy('FORMAT json'))).rowsChanged);
-        if (parts > 1) return Number((await conn.run(copy(PART_PARQUET))).rowsChanged);
-        await copyDeterministic(conn, copy(FILE_PARQUET));
-        return parquetRows(conn, [partFile(index)]);
-      });
-    } catch (err) {
-      throwIfAborted(ctx.signal);
-      if (err instanceof NodeError) throw err;
-      throw new NodeError(`cannot compute the input in this node's pass: ${cleanDuckDbMessage((err as Error).message)}`, { field: 'inputs.in' });
-    }
+    // Its errors name the chain's node types (and the file and line where a source found one).
+    const result = await scanDeferred(ctx, ref, dir, async ({ index, parts, relation, conn }) => {
+      const copy = (options: string) => `COPY (SELECT * FROM ${relation}) TO ${sqlString(partFile(index))} (${options})`;
+      if (format === 'jsonl') return Number((await conn.run(copy('FORMAT json'))).rowsChanged);
+      if (parts > 1) return Number((await conn.run(copy(PART_PARQUET))).rowsChanged);
+      await copyDeterministic(conn, copy(FILE_PARQUET));
+      return parquetRows(conn, [partFile(index)]);
+    });
     const parts = Array.from({ length: result.parts }, (_, i) => partFile(i));
     let written: { hash: string; bytes: number };
     try {
