@@ -9,6 +9,12 @@ export default tseslint.config(
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },
   },
+  // CommonJS entry points (bin/forge.cjs): they set the environment before any ES module loads.
+  {
+    files: ['**/*.cjs'],
+    languageOptions: { sourceType: 'commonjs' },
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
   // Module boundaries. The engine never imports node code: entry points compose the registry
   // (composition/registry.ts). Engine tests are entry points too, so they may.
   {

@@ -30,7 +30,7 @@ function workspaceOf(repo: string): string {
 function timeOnce(repo: string, args: string[]): number {
   const workspace = workspaceOf(repo);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(repo, 'bin/forge.mjs'), ...args, '-w', workspace], { cwd: workspace, encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(repo, 'bin/forge.cjs'), ...args, '-w', workspace], { cwd: workspace, encoding: 'utf8' });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`forge ${args.join(' ')} in ${repo} exited ${r.status}: ${r.stderr}`);
   return ms;

@@ -79,8 +79,8 @@ function child(args: string[], label: string): { stdout: string; s: number; rss:
 
 function twoPhase(n: number, i: number): Measured {
   const ws = join(dir, `ws-${n}-${i}`);
-  child([join(REPO_ROOT, 'bin/forge.mjs'), 'run', graph(n, false), '-w', ws, '-q', '--json'], 'forge run (load)');
-  const r = child([join(REPO_ROOT, 'bin/forge.mjs'), 'run', graph(n, true), '-w', ws, '-q', '--json'], 'forge run (dedup)');
+  child([join(REPO_ROOT, 'bin/forge.cjs'), 'run', graph(n, false), '-w', ws, '-q', '--json'], 'forge run (load)');
+  const r = child([join(REPO_ROOT, 'bin/forge.cjs'), 'run', graph(n, true), '-w', ws, '-q', '--json'], 'forge run (dedup)');
   const summary = JSON.parse(r.stdout) as { nodes: { nodeId: string; state: string; durationMs: number; outputs: { port: string; rows?: number }[] }[] };
   const near = summary.nodes.find((x) => x.nodeId === 'near');
   if (near?.state !== 'executed') throw new Error(`dedup node ${near?.state ?? 'missing'}`);

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fmt, machine, machineLine, median, option, REPO_ROOT, writeSection } from './lib/report.js';
 
 const GRAPH = 'resources/examples/hephaestus-forge.forge.json';
-const FORGE = join(REPO_ROOT, 'bin', 'forge.mjs');
+const FORGE = join(REPO_ROOT, 'bin', 'forge.cjs');
 const reps = Number(option('reps') ?? 3);
 const warmPerRep = 3;
 

@@ -78,7 +78,7 @@ function run(n: number): { seconds: number; rss: number; nodes: Map<string, Outc
 function runFile(poolFile: string): { seconds: number; rss: number; nodes: Map<string, Outcome> } {
   const rssFile = join(dir, 'rss.json');
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', PEAK_RSS, join(REPO_ROOT, 'bin/forge.mjs'), 'run', graph(poolFile), '-w', join(dir, `ws-${poolFile}`), '-q', '--json'], {
+  const r = spawnSync(process.execPath, ['--import', PEAK_RSS, join(REPO_ROOT, 'bin/forge.cjs'), 'run', graph(poolFile), '-w', join(dir, `ws-${poolFile}`), '-q', '--json'], {
     encoding: 'utf8',
     env: { ...process.env, BENCH_RSS_OUT: rssFile },
     maxBuffer: 64 << 20,

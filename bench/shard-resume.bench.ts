@@ -14,7 +14,7 @@ const SHARDS = 40;
 const perShard = intOption('rows-per-shard', 'FORGE_BENCH_RESUME_ROWS', 5000);
 const runs = intOption('runs', 'FORGE_BENCH_RUNS', 3);
 const dir = mkdtempSync(join(tmpdir(), 'forge-resume-bench-'));
-const CLI = join(REPO_ROOT, 'bin/forge.mjs');
+const CLI = join(REPO_ROOT, 'bin/forge.cjs');
 const env = { ...process.env, FORGE_SHARD_ROWS: String(perShard) };
 
 const graph = {

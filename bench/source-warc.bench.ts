@@ -75,7 +75,7 @@ function forgeRun(i: number): { s: number; rss: number } {
   const ws = join(dir, `ws-${i}`);
   const rssFile = join(dir, `rss-${i}.json`);
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, ['--import', PEAK_RSS, join(REPO_ROOT, 'bin/forge.mjs'), 'run', join(dir, 'g.forge.json'), '-w', ws, '-q', '--json'], {
+  const r = spawnSync(process.execPath, ['--import', PEAK_RSS, join(REPO_ROOT, 'bin/forge.cjs'), 'run', join(dir, 'g.forge.json'), '-w', ws, '-q', '--json'], {
     encoding: 'utf8',
     env: { ...process.env, BENCH_RSS_OUT: rssFile },
     maxBuffer: 64 << 20,

@@ -293,14 +293,14 @@ async function runOurs(data: DataFile, env: Record<string, string>, phases = fal
     const allowData = ['--allow', OUT_DIR];
     if (phases) {
       // The plain (non-TTY) progress view prints one stderr line per node event: phase marks.
-      const r = await measureChild(['bin/forge.mjs', 'run', graphFile, '-w', join(dir, 'ws'), ...allowData], env, 'forge run');
+      const r = await measureChild(['bin/forge.cjs', 'run', graphFile, '-w', join(dir, 'ws'), ...allowData], env, 'forge run');
       if (r.code !== 0 || !/ succeeded: 3 ran/.test(r.stdout)) {
         const line = r.stdout.split('\n').find((l) => l.startsWith('✖')) ?? r.stderr.split('\n').find((l) => l.startsWith('✖')) ?? `exit ${r.code}`;
         return { ...r, rows: NaN, outBytes: NaN, error: line.replace(/^✖\s*/, '') };
       }
       return { ...r, rows: await countLines(out), outBytes: statSync(out).size };
     }
-    const r = await measureChild(['bin/forge.mjs', 'run', graphFile, '-w', join(dir, 'ws'), '-q', '--json', ...allowData], env, 'forge run');
+    const r = await measureChild(['bin/forge.cjs', 'run', graphFile, '-w', join(dir, 'ws'), '-q', '--json', ...allowData], env, 'forge run');
     const summary = parseSummary(r.stdout);
     if (r.code !== 0 || !summary || summary.status !== 'succeeded' || summary.nodes.some((n) => n.state !== 'executed')) return failure(r, summary);
     const nodeMs = Object.fromEntries(summary.nodes.map((n) => [n.nodeId, n.durationMs]));
@@ -510,7 +510,7 @@ Where the peak is (an extra run with the CLI's line progress view, whose stderr 
 
 ${phaseTable}
 
-How: \`bench/stream-memory.bench.ts\` runs \`node bin/forge.mjs run <graph> -w <fresh workspace> -q --json\` as a
+How: \`bench/stream-memory.bench.ts\` runs \`node bin/forge.cjs run <graph> -w <fresh workspace> -q --json\` as a
 child process, and \`bench/lib/duckdb-baseline.mjs\` (one \`COPY (SELECT * FROM read_json(…) WHERE ${WHERE}) TO … (FORMAT
 json)\` with @duckdb/node-api, DuckDB's default memory limit of 80 % of RAM) as another. The Forge run is cold: a fresh
 workspace, so the input is hashed in preflight.

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Runs one benchmark file through tsx's loader (like bin/forge.mjs, no build step):
+// Runs one benchmark file through tsx's loader (like bin/forge.cjs, no build step):
 //   node bin/bench.mjs bench/engine-overhead.bench.ts [options]
 // Extra arguments stay in process.argv for the bench to read.
 import { resolve } from 'node:path';

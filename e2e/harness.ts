@@ -22,7 +22,7 @@ export interface Served {
 export async function serve(prepare?: (workspace: string) => void): Promise<Served> {
   const workspace = mkdtempSync(join(tmpdir(), 'forge-e2e-'));
   prepare?.(workspace);
-  const child: ChildProcess = spawn(process.execPath, [join(REPO, 'bin', 'forge.mjs'), 'serve', '-w', workspace], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child: ChildProcess = spawn(process.execPath, [join(REPO, 'bin', 'forge.cjs'), 'serve', '-w', workspace], { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`forge serve did not start in 60 s:\n${out}`)), 60_000);

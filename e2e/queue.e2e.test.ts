@@ -48,7 +48,7 @@ describe.skipIf(!chromiumAvailable() || !existsSync(REDIS))(`queue run setting e
       writeFileSync(join(ws, 'queue.forge.json'), JSON.stringify(doc, null, 2));
     });
     // The worker mounts the workspace's store, as a worker on another machine would through NFS.
-    worker = spawn(process.execPath, [join(REPO, 'bin', 'forge.mjs'), 'worker', '--queue', queueUrl, '--store', join(served.workspace, '.forge')], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
+    worker = spawn(process.execPath, [join(REPO, 'bin', 'forge.cjs'), 'worker', '--queue', queueUrl, '--store', join(served.workspace, '.forge')], { cwd: REPO, stdio: ['ignore', 'ignore', 'pipe'] });
     worker.stderr?.on('data', (d: Buffer) => workerLog.push(d.toString()));
     let errors: string[];
     ({ browser, page, errors } = await openApp(served));

@@ -35,7 +35,10 @@ export function showCommand(engine: Engine, runRef: string, asJson: boolean): nu
   out(`started ${run.startedAt}  finished ${run.finishedAt ?? '-'}`);
   if (run.error) out(`error: ${run.error}`);
   const env = run.environment;
-  if (env) out(`environment: forge ${env.engineVersion}, node ${env.node}, ${env.os} ${env.arch}, ${env.cores}× ${env.cpu}, ${bytes(env.memoryBytes)} RAM, GPU ${env.gpu ?? 'none'}`);
+  if (env)
+    out(
+      `environment: forge ${env.engineVersion}, node ${env.node}, ${env.os} ${env.arch}, ${env.cores}× ${env.cpu}${env.threadPool ? ` (thread pool ${env.threadPool})` : ''}, ${bytes(env.memoryBytes)} RAM, GPU ${env.gpu ?? 'none'}`,
+    );
   out('');
   out(
     table(

@@ -46,6 +46,8 @@ export function captureEnvironment(registry: NodeRegistry): EnvironmentInfo {
     os: `${type()} ${release()}`,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: availableParallelism(),
+    // libuv's default when the process was started without bin/forge.cjs (which sizes it).
+    threadPool: Number(process.env.UV_THREADPOOL_SIZE) || 4,
     memoryBytes: totalmem(),
     gpu: detectGpu(),
     libraries,

@@ -24,6 +24,8 @@ export interface EnvironmentInfo {
   os: string;
   cpu: string;
   cores: number;
+  /** libuv's thread pool, where DuckDB's queries and file I/O run (absent in runs recorded before it was sized). */
+  threadPool?: number;
   memoryBytes: number;
   gpu: string | null;
   libraries: Record<string, string>;

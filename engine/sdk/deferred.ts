@@ -63,6 +63,8 @@ export interface DeferredPart {
   release(): Promise<void>;
   /** What an error of the consumer's query over this part means, when it comes from the source (a check that runs inside the query). */
   explain?(err: unknown): Promise<Error | null>;
+  /** Checks after the consumer's query over this part succeeded (e.g. that the whole part was read). */
+  verify?(): Promise<void>;
 }
 
 /** A source's rows as consecutive parts that lanes prepare and consume in any order. */
@@ -236,6 +238,7 @@ async function scan(
         } finally {
           stopWatching();
         }
+        if (part.verify) await blame(first, () => (part.verify as () => Promise<void>)());
         rows += written;
       } finally {
         await part.release();

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describeShards, PARQUET_OPTIONS, SCRATCH_OPTIONS, SHARD_DIR, shardFile, shardRows, writeShardsFromParquet } from './dataset.js';
 import type { FieldRequirement, LineProblem } from './jsonl-diagnose.js';
 import { copyByteRange, lineSlices, type LineSlice } from './line-slices.js';
+import { feedRange, fifoFeedSupported } from './fifo-feed.js';
 import { RestartScan, type DeferredPart, type DeferredSource } from './deferred.js';
 import { CancelledError, NodeError, throwIfAborted } from './node-error.js';
 import { writeShardFiles, type ShardJob } from './shard-writer.js';
@@ -89,8 +90,12 @@ export async function openLoadParts(conn: DuckDBConnection, spec: LoadSpec, scra
   const load = await prepareLoad(conn, spec);
   mkdirSync(scratch, { recursive: true });
   const lines = spec.readLines;
-  if (mode === 'fast' && load.sliceable && lines && !spec.idField) return wholeFile(spec, load, lines.path);
   const slices = mode === 'fast' && load.sliceable && lines ? await lineSlices(lines.path, shardRows(), spec.signal) : [];
+  if (lines && slices.length > 0 && !spec.idField) {
+    // Numbered ids need no per-slice checks beyond the query's own: slices are read straight from the file.
+    const piped = slices.length > 1 && !slices.some((sl) => sl.blank) && fifoFeedSupported();
+    return piped ? pipedSlices(spec, load, lines, slices, scratch) : wholeFile(spec, load, lines.path);
+  }
   if (slices.length === 0 || !lines) {
     const firstPass = join(scratch, 'load.parquet');
     try {
@@ -103,7 +108,7 @@ export async function openLoadParts(conn: DuckDBConnection, spec: LoadSpec, scra
   }
 
   const per = shardRows();
-  const struct = `{${load.columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}}`;
+  const struct = columnStruct(load.columns);
   // The reader skips blank lines silently, so ids numbered from line positions would be off.
   if (slices.some((sl) => sl.blank)) throw new RestartScan('the file has blank lines');
   const idFiles: string[] = [];
@@ -157,6 +162,63 @@ export async function openLoadParts(conn: DuckDBConnection, spec: LoadSpec, scra
 /** Raised inside the query by a record without a text; DuckDB's message carries it back. */
 const MISSING_TEXT = 'forge: a record has no text';
 
+/** The input's records with the text check inside the query: below any window, which no filter of the consumer's chain is pushed through. */
+function checkedText(spec: LoadSpec, relation: string): string {
+  const text = sqlIdent(spec.textField);
+  return `(SELECT * REPLACE (CASE WHEN ${text} IS NULL THEN error(${sqlString(MISSING_TEXT)}) ELSE ${text} END AS ${text}) FROM ${relation})`;
+}
+
+/** What an error of a query that reads the input itself means: a record without text (named by line), or a file to load on the general path. */
+function explainInline(spec: LoadSpec, load: PreparedLoad): (err: unknown) => Promise<Error | null> {
+  return async (err) => {
+    const message = (err as Error).message ?? '';
+    if (message.includes(MISSING_TEXT)) return load.located(`records have no "${spec.textField}"`, { field: spec.textField, string: true });
+    // A line the reader cannot parse: the general path finds and names it.
+    if (/JSON/.test(message)) return new RestartScan(`the file does not parse as JSON Lines (${cleanDuckDbMessage(message)})`);
+    return null;
+  };
+}
+
+/**
+ * Fast mode with numbered ids on a file of several slices: one part per slice of `shardRows()`
+ * lines, each read by its lane from a named pipe fed with the slice's bytes, so the parse runs on
+ * every lane with no copy written. Every non-blank line of JSON Lines is one record or a parse
+ * error (blank lines send the file to `wholeFile`), so a slice's ids start after the lines before it.
+ */
+function pipedSlices(spec: LoadSpec, load: PreparedLoad, lines: NonNullable<LoadSpec['readLines']>, slices: LineSlice[], scratch: string): DeferredSource {
+  const struct = columnStruct(load.columns);
+  const explain = explainInline(spec, load);
+  let before = 0;
+  const offsets = slices.map((sl) => {
+    const at = before;
+    before += sl.lines;
+    return at;
+  });
+  return {
+    parts: slices.length,
+    read: [scratch],
+    prepare(k) {
+      const slice = slices[k] as LineSlice;
+      const feed = feedRange(lines.path, slice.start, slice.end, join(scratch, `slice-${k}.pipe`));
+      return Promise.resolve({
+        relation: `(SELECT ${load.select(offsets[k] as number)} FROM ${checkedText(spec, lines.relation(feed.path, struct))} t)`,
+        explain,
+        async verify() {
+          const fed = await feed.done;
+          if (fed !== slice.end - slice.start) {
+            throw new NodeError(`the file changed while it was read: bytes ${slice.start}-${slice.end} gave ${fed}`, { file: spec.file });
+          }
+        },
+        release() {
+          feed.close();
+          return Promise.resolve();
+        },
+      });
+    },
+    finish: () => Promise.resolve(),
+  };
+}
+
 /**
  * Fast mode with numbered ids: the whole file as one part, read by the consumer's own query on all
  * threads, with no copy of the rows in between. Ids are numbered by a window over the records in
@@ -164,20 +226,17 @@ const MISSING_TEXT = 'forge: a record has no text';
  * filter of the consumer's chain can be pushed through, so it sees every record, kept or not.
  */
 function wholeFile(spec: LoadSpec, load: PreparedLoad, path: string): DeferredSource {
-  const text = sqlIdent(spec.textField);
-  const checked = `(SELECT * REPLACE (CASE WHEN ${text} IS NULL THEN error(${sqlString(MISSING_TEXT)}) ELSE ${text} END AS ${text}) FROM ${spec.relation})`;
   const part: DeferredPart = {
-    relation: `(SELECT ${load.select(0)} FROM ${checked} t)`,
+    relation: `(SELECT ${load.select(0)} FROM ${checkedText(spec, spec.relation)} t)`,
     release: () => Promise.resolve(),
-    async explain(err) {
-      const message = (err as Error).message ?? '';
-      if (message.includes(MISSING_TEXT)) return load.located(`records have no "${spec.textField}"`, { field: spec.textField, string: true });
-      // A line the reader cannot parse: the general path finds and names it.
-      if (/JSON/.test(message)) return new RestartScan(`the file does not parse as JSON Lines (${cleanDuckDbMessage(message)})`);
-      return null;
-    },
+    explain: explainInline(spec, load),
   };
   return { parts: 1, whole: true, read: [], readFiles: [path], prepare: () => Promise.resolve(part), finish: () => Promise.resolve() };
+}
+
+/** Columns as a DuckDB struct of name: type, for a reader of part of the file. */
+function columnStruct(columns: { name: string; type: string }[]): string {
+  return `{${columns.map((c) => `${sqlString(c.name)}: ${sqlString(c.type)}`).join(', ')}}`;
 }
 
 /** How a table input maps onto the dataset contract, after checking its columns. */

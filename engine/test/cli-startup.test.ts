@@ -19,7 +19,7 @@ process.on('exit', () => {
 function loadedBy(args: string[], workspace: string): { code: number | null; loaded: string[] } {
   const probe = join(mkdtempSync(join(tmpdir(), 'forge-probe-')), 'probe.mjs');
   writeFileSync(probe, PROBE);
-  const r = spawnSync(process.execPath, ['--import', probe, join(REPO, 'bin/forge.mjs'), ...args, '-w', workspace], { cwd: workspace, encoding: 'utf8', timeout: 120_000 });
+  const r = spawnSync(process.execPath, ['--import', probe, join(REPO, 'bin/forge.cjs'), ...args, '-w', workspace], { cwd: workspace, encoding: 'utf8', timeout: 120_000 });
   const line = r.stderr.split('\n').find((l) => l.startsWith('LOADED '));
   if (!line) throw new Error(`no probe output; stderr: ${r.stderr}`);
   return { code: r.status, loaded: JSON.parse(line.slice('LOADED '.length)) as string[] };

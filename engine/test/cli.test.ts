@@ -1,14 +1,17 @@
 import { spawnSync } from 'node:child_process';
+import { availableParallelism } from 'node:os';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cleanupTemp, QUICKSTART, REPO, tempProject } from './helpers.js';
 
-const CLI = join(REPO, 'bin/forge.mjs');
+const CLI = join(REPO, 'bin/forge.cjs');
 let project: string;
 
 function forge(...args: string[]) {
-  const r = spawnSync(process.execPath, [CLI, ...args, '-w', project], { cwd: project, encoding: 'utf8', timeout: 180_000 });
+  const env = { ...process.env };
+  delete env.UV_THREADPOOL_SIZE;
+  const r = spawnSync(process.execPath, [CLI, ...args, '-w', project], { cwd: project, encoding: 'utf8', timeout: 180_000, env });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -39,6 +42,9 @@ describe('forge CLI', () => {
     expect(show.code).toBe(0);
     expect(show.out).toContain(`run ${runs[0]?.id}`);
     expect(show.out).toMatch(/environment: forge 0\.1\.0, node v\d+/);
+    // The CLI sizes libuv's pool (where DuckDB's queries run) to the cores before any module loads.
+    expect(show.out).toContain(`${availableParallelism()}× `);
+    expect(show.out).toContain(`(thread pool ${availableParallelism() + 4})`);
     expect(show.out).toMatch(/reads \.\.\/data\/agent\/torchhub_api\.jsonl sha256:/);
 
     const detail = JSON.parse(forge('show', runs[1]?.id as string, '--json').out) as { executions: { nodeId: string; outputs: { port: string; hash: string }[] }[] };

@@ -8,7 +8,7 @@ import { defaultRegistry } from '../../composition/registry.js';
 import { graph } from '../../nodes/_sdk/testing/graph.js';
 import { outputHashes, REPO } from './helpers.js';
 
-const CLI = join(REPO, 'bin/forge.mjs');
+const CLI = join(REPO, 'bin/forge.cjs');
 let dir: string;
 
 const GRAPH_DOC = graph(

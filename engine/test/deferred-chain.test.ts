@@ -20,6 +20,21 @@ afterAll(closeExecutor);
 const records = Array.from({ length: 40 }, (_, i) => ({ key: `k${i}`, text: `record ${i} ${'é✓ '.repeat(i % 5)}`, score: (i * 37) % 100, meta: { n: i } }));
 const jsonl = (rs: object[], extra = '') => rs.map((r) => JSON.stringify(r)).join('\n') + '\n' + extra;
 
+/**
+ * Runs `fn` with the file read whole (one slice: one query with a window numbering ids) and with
+ * slices of 7 lines (40 records: 6 parts, each read from a named pipe on a lane of its own).
+ */
+async function eachSliceSize(fn: (parts: number) => Promise<void>): Promise<void> {
+  for (const rows of [undefined, '7']) {
+    if (rows) process.env.FORGE_SHARD_ROWS = rows;
+    try {
+      await fn(rows ? 6 : 1);
+    } finally {
+      delete process.env.FORGE_SHARD_ROWS;
+    }
+  }
+}
+
 function chain(source: Record<string, unknown> = {}, where = 'score >= 50', out = 'out.jsonl', format: 'jsonl' | 'parquet' = 'jsonl'): GraphDocument {
   return graph(
     [
@@ -60,23 +75,26 @@ async function writtenOutput(files: Record<string, string>, doc: GraphDocument):
 
 describe('a deferred chain: source.jsonl → transform.filter → sink.write', () => {
   it('writes the bytes and row count the written path writes, without writing the source or the kept rows', async () => {
-    const files = { 'in.jsonl': jsonl(records) };
-    const dir = tempDir();
-    writeFiles(dir, files);
-    const r = await run(dir, chain());
-    expect(r.summary.status).toBe('succeeded');
-    expect(r.deferredOut('load')).toEqual([true]);
-    expect(r.deferredOut('keep')).toEqual([true, true]);
-    expect(r.logs('write')).toMatch(/computed source\.jsonl → transform\.filter → this node in one pass/);
-    const out = readFileSync(join(dir, 'out.jsonl'), 'utf8');
-    const kept = records.filter((x) => x.score >= 50).length;
-    expect(out.trim().split('\n')).toHaveLength(kept);
-    expect(JSON.parse(out.split('\n')[0] as string)).toMatchObject({ id: `in:${records.findIndex((x) => x.score >= 50) + 1}`, source: 'in' });
-    expect(out).toBe((await writtenOutput(files, chain())).file);
-    const engine = Engine.open(dir, defaultRegistry());
-    const report = engine.ws.store.ref(r.node('write').outputs[0]?.hash as string);
-    expect(report.manifest.meta).toMatchObject({ rows: kept });
-    engine.close();
+    await eachSliceSize(async (parts) => {
+      const files = { 'in.jsonl': jsonl(records) };
+      const dir = tempDir();
+      writeFiles(dir, files);
+      const r = await run(dir, chain());
+      expect(r.summary.status).toBe('succeeded');
+      expect(r.deferredOut('load')).toEqual([true]);
+      expect(r.deferredOut('keep')).toEqual([true, true]);
+      expect(r.logs('write')).toContain(`computed source.jsonl → transform.filter → this node in one pass over ${parts} part(s)`);
+      const out = readFileSync(join(dir, 'out.jsonl'), 'utf8');
+      const kept = records.filter((x) => x.score >= 50).length;
+      expect(out.trim().split('\n')).toHaveLength(kept);
+      expect(JSON.parse(out.split('\n')[0] as string)).toMatchObject({ id: `in:${records.findIndex((x) => x.score >= 50) + 1}`, source: 'in' });
+      expect(out).toBe((await writtenOutput(files, chain())).file);
+      expect(readdirSync(dir).filter((f) => f.includes('forge-tmp'))).toEqual([]);
+      const engine = Engine.open(dir, defaultRegistry());
+      const report = engine.ws.store.ref(r.node('write').outputs[0]?.hash as string);
+      expect(report.manifest.meta).toMatchObject({ rows: kept });
+      engine.close();
+    });
   });
 
   it('gives the written path’s bytes for ids from a field (slices), blank lines and a JSON array (no lines to slice)', async () => {
@@ -102,8 +120,7 @@ describe('a deferred chain: source.jsonl → transform.filter → sink.write', (
   });
 
   it('writes a Parquet file with the bytes of the written path, from one part or from several', async () => {
-    process.env.FORGE_SHARD_ROWS = '7';
-    try {
+    await eachSliceSize(async (parts) => {
       for (const source of [{}, { idField: 'key' }]) {
         const doc = chain(source, 'score >= 50', 'out.parquet', 'parquet');
         const files = { 'in.jsonl': jsonl(records) };
@@ -111,16 +128,14 @@ describe('a deferred chain: source.jsonl → transform.filter → sink.write', (
         writeFiles(dir, files);
         const r = await run(dir, doc);
         expect(r.deferredOut('keep')).toEqual([true, true]);
-        expect(r.logs('write')).toMatch(source.idField ? /over 6 part\(s\)/ : /over 1 part\(s\)/);
+        expect(r.logs('write')).toContain(`over ${parts} part(s)`);
         const other = tempDir();
         writeFiles(other, files);
         const w = await run(other, doc, { defer: false });
         expect(w.deferredOut('keep')).toEqual([false, false]);
         expect(readFileSync(join(dir, 'out.parquet')).equals(readFileSync(join(other, 'out.parquet'))), JSON.stringify(source)).toBe(true);
       }
-    } finally {
-      delete process.env.FORGE_SHARD_ROWS;
-    }
+    });
   });
 
   it('computes a filter over a written dataset shard by shard on parallel lanes and joins the parts in order', async () => {
@@ -175,54 +190,64 @@ describe('a deferred chain: source.jsonl → transform.filter → sink.write', (
   });
 
   it('fails as the written path does on a record without text, naming source.jsonl, the file and the line', async () => {
-    const bad = [...records.slice(0, 5), { key: 'x', score: 10 }, ...records.slice(5)];
-    const files = { 'in.jsonl': jsonl(bad) };
-    const dir = tempDir();
-    writeFiles(dir, files);
-    const r = await run(dir, chain());
-    const write = r.node('write');
-    expect(write.state).toBe('failed');
-    // The record has score 10: the filter drops it, but the check sees every record.
-    expect(write.error).toMatch(/^source\.jsonl \(computed in this node's pass, not written\): /);
-    expect(write.location).toMatchObject({ nodeId: 'write', file: 'in.jsonl', line: 6 });
-    const written = await writtenOutput(files, chain());
-    expect(write.error).toContain(written.error);
-    expect(existsSync(join(dir, 'out.jsonl'))).toBe(false);
-    expect(readdirSync(dir).filter((f) => f.includes('forge-tmp'))).toEqual([]);
-  });
-
-  it('fails as the written path does on a line that is not JSON, naming its line, with and without an id field', async () => {
-    const lines = jsonl(records).split('\n');
-    lines.splice(12, 0, '{"key": "broken", "text": "no end');
-    const files = { 'in.jsonl': lines.join('\n') };
-    for (const source of [{}, { idField: 'key' }]) {
+    await eachSliceSize(async (parts) => {
+      const bad = [...records.slice(0, 5), { key: 'x', score: 10 }, ...records.slice(5)];
+      const files = { 'in.jsonl': jsonl(bad) };
       const dir = tempDir();
       writeFiles(dir, files);
-      const write = (await run(dir, chain(source))).node('write');
-      expect(write.state).toBe('failed');
-      expect(write.location, JSON.stringify(source)).toMatchObject({ nodeId: 'write', file: 'in.jsonl', line: 13 });
-      expect(write.error).toContain((await writtenOutput(files, chain(source))).error);
-      expect(readdirSync(dir).filter((f) => f.startsWith('out') || f.includes('forge-tmp'))).toEqual([]);
+      const r = await run(dir, chain());
+      const write = r.node('write');
+      expect(write.state, `${parts} part(s)`).toBe('failed');
+      // The record has score 10: the filter drops it, but the check sees every record.
+      expect(write.error).toMatch(/^source\.jsonl \(computed in this node's pass, not written\): /);
+      expect(write.location).toMatchObject({ nodeId: 'write', file: 'in.jsonl', line: 6 });
+      const written = await writtenOutput(files, chain());
+      expect(write.error).toContain(written.error);
+      expect(existsSync(join(dir, 'out.jsonl'))).toBe(false);
+      expect(readdirSync(dir).filter((f) => f.includes('forge-tmp'))).toEqual([]);
+    });
+  });
+
+  it('fails as the written path does on a line that is not JSON or holds two records, naming its line, with and without an id field', async () => {
+    for (const broken of ['{"key": "broken", "text": "no end', '{"key": "a", "text": "one"} {"key": "b", "text": "two"}']) {
+      const lines = jsonl(records).split('\n');
+      lines.splice(12, 0, broken);
+      const files = { 'in.jsonl': lines.join('\n') };
+      await eachSliceSize(async (parts) => {
+        for (const source of [{}, { idField: 'key' }]) {
+          const dir = tempDir();
+          writeFiles(dir, files);
+          const write = (await run(dir, chain(source))).node('write');
+          expect(write.state).toBe('failed');
+          expect(write.location, JSON.stringify({ source, parts, broken })).toMatchObject({ nodeId: 'write', file: 'in.jsonl', line: 13 });
+          expect(write.error).toContain((await writtenOutput(files, chain(source))).error);
+          expect(readdirSync(dir).filter((f) => f.startsWith('out') || f.includes('forge-tmp'))).toEqual([]);
+        }
+      });
     }
   });
 
   it('names the chain when the filter’s expression fails on the data in the sink’s pass', async () => {
-    const dir = tempDir();
-    writeFiles(dir, { 'in.jsonl': jsonl(records) });
-    const write = (await run(dir, chain({}, 'CAST(text AS INTEGER) > 0'))).node('write');
-    expect(write.state).toBe('failed');
-    expect(write.error).toMatch(/^source\.jsonl → transform\.filter \(computed in this node's pass, not written\) failed: Conversion Error/);
-    expect(write.location).toMatchObject({ nodeId: 'write', field: 'inputs.in' });
-    expect(readdirSync(dir).filter((f) => f.startsWith('out') || f.includes('forge-tmp'))).toEqual([]);
+    await eachSliceSize(async () => {
+      const dir = tempDir();
+      writeFiles(dir, { 'in.jsonl': jsonl(records) });
+      const write = (await run(dir, chain({}, 'CAST(text AS INTEGER) > 0'))).node('write');
+      expect(write.state).toBe('failed');
+      expect(write.error).toMatch(/^source\.jsonl → transform\.filter \(computed in this node's pass, not written\) failed: Conversion Error/);
+      expect(write.location).toMatchObject({ nodeId: 'write', field: 'inputs.in' });
+      expect(readdirSync(dir).filter((f) => f.startsWith('out') || f.includes('forge-tmp'))).toEqual([]);
+    });
   });
 
   it('keeps the filter’s SQL confined in the sink’s pass: it cannot read a file beside the input', async () => {
-    const dir = tempDir();
-    writeFiles(dir, { 'in.jsonl': jsonl(records), 'secret.txt': 'top secret' });
-    const r = await run(dir, chain({}, `length((SELECT content FROM read_text('${join(dir, 'secret.txt')}'))) > 0`));
-    expect(r.node('write').state).toBe('failed');
-    expect(r.node('write').error).toMatch(/transform\.filter .*(disabled by configuration|Permission)/);
-    expect(existsSync(join(dir, 'out.jsonl'))).toBe(false);
+    await eachSliceSize(async () => {
+      const dir = tempDir();
+      writeFiles(dir, { 'in.jsonl': jsonl(records), 'secret.txt': 'top secret' });
+      const r = await run(dir, chain({}, `length((SELECT content FROM read_text('${join(dir, 'secret.txt')}'))) > 0`));
+      expect(r.node('write').state).toBe('failed');
+      expect(r.node('write').error).toMatch(/transform\.filter .*(disabled by configuration|Permission)/);
+      expect(existsSync(join(dir, 'out.jsonl'))).toBe(false);
+    });
   });
 });
 

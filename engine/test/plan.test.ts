@@ -154,10 +154,10 @@ describe('forge plan', () => {
       expect(served).toEqual(local);
       expect(byAction(served, 'cached')).toEqual(['prose']);
 
-      const cli = spawnSync(process.execPath, [join(REPO, 'bin/forge.mjs'), 'plan', QUICKSTART, '--json', '-w', project], { cwd: project, encoding: 'utf8', timeout: 120_000 });
+      const cli = spawnSync(process.execPath, [join(REPO, 'bin/forge.cjs'), 'plan', QUICKSTART, '--json', '-w', project], { cwd: project, encoding: 'utf8', timeout: 120_000 });
       expect(cli.stderr).toBe('');
       expect(JSON.parse(cli.stdout)).toEqual(local);
-      const text = spawnSync(process.execPath, [join(REPO, 'bin/forge.mjs'), 'plan', QUICKSTART, '-w', project], { cwd: project, encoding: 'utf8', timeout: 120_000 });
+      const text = spawnSync(process.execPath, [join(REPO, 'bin/forge.cjs'), 'plan', QUICKSTART, '-w', project], { cwd: project, encoding: 'utf8', timeout: 120_000 });
       expect(text.stdout).toMatch(/api_docs\s+source\.jsonl\s+will run\s+sha256:[0-9a-f]{12}\s+input file changed: \.\.\/data\/agent\/torchhub_api\.jsonl/);
       expect(text.stdout).toMatch(/6 will run, 1 cached, 0 error\(s\)/);
     } finally {
@@ -204,7 +204,7 @@ describe('forge plan', () => {
     appendFileSync(join(checkout, LIBRARY), '\n// an edit that changes no behaviour still changes the code\n');
 
     // The CLI of the edited checkout, and the server of an engine started after the edit (the canvas asks it).
-    const cli = spawnSync(process.execPath, [join(checkout, 'bin/forge.mjs'), 'plan', GRAPH, '--json', '-w', project], { cwd: project, encoding: 'utf8', timeout: 120_000 });
+    const cli = spawnSync(process.execPath, [join(checkout, 'bin/forge.cjs'), 'plan', GRAPH, '--json', '-w', project], { cwd: project, encoding: 'utf8', timeout: 120_000 });
     expect(cli.stderr).toBe('');
     const fromCli = JSON.parse(cli.stdout) as GraphPlan;
     const engine = openEngine(project, registryOf(checkout));

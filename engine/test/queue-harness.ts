@@ -13,7 +13,7 @@ import { filterChainGraph, outputHashes, REPO } from './helpers.js';
  * Every process started here is killed by `cleanup()`.
  */
 
-export const CLI = join(REPO, 'bin/forge.mjs');
+export const CLI = join(REPO, 'bin/forge.cjs');
 const REDIS = '/usr/bin/redis-server';
 /** Small shards, so a 12,000-row node has several. */
 export const CLI_ENV = { ...process.env, FORGE_SHARD_ROWS: '2000' };

@@ -7,7 +7,7 @@ import { cleanupTemp, executedNodes, openEngine, QUICKSTART, REPO, runFile, temp
 
 afterAll(cleanupTemp);
 
-const CLI = join(REPO, 'bin/forge.mjs');
+const CLI = join(REPO, 'bin/forge.cjs');
 function forge(cwd: string, ...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { cwd, encoding: 'utf8', timeout: 120_000 });
   return { code: r.status, out: r.stdout, err: r.stderr };

@@ -10,7 +10,7 @@ import { createRegistry, enospc } from './nodes/disk-full-nodes.js';
 
 afterAll(cleanupTemp);
 
-const CLI = join(REPO, 'bin/forge.mjs');
+const CLI = join(REPO, 'bin/forge.cjs');
 
 function graph(params: { target?: string }): GraphDocument {
   return { format: 'forge-graph', version: 2, seed: 1, nodes: [{ id: 'filler', type: 'test.fill', params }], edges: [] } as GraphDocument;

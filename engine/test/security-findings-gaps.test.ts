@@ -19,7 +19,7 @@ afterAll(() => {
 });
 
 const EXAMPLES = 'resources/examples';
-const CLI = join(REPO, 'bin/forge.mjs');
+const CLI = join(REPO, 'bin/forge.cjs');
 
 function outsideDir(): string {
   const d = mkdtempSync(join(tmpdir(), 'forge-outside-'));

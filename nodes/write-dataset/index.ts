@@ -9,7 +9,7 @@ import { freshTempBeside, sweepDeadTemps } from '../../engine/sdk/security.js';
 import { sqlString, sqlStringList } from '../../engine/sdk/sql.js';
 import { hashFile } from '../../engine/sdk/hash.js';
 import { isDeferred, scanDeferred } from '../../engine/sdk/deferred.js';
-import { concatHashed } from '../../engine/sdk/concat-hashed.js';
+import { joinInOrder } from '../../engine/sdk/ordered-join.js';
 
 const params = z.object({
   path: z.string().min(1).meta({ title: 'Output file', description: 'Relative to the graph; .jsonl or .parquet', widget: 'save-file' }),
@@ -75,7 +75,8 @@ function writeReport(ctx: Ctx, metrics: { rows: number; bytes: number; fileHash:
  * A deferred input (source → filters, not written) computed in this node's pass, with the bytes a
  * write of the stored dataset would give. One part (a whole file read on every thread) is written
  * straight to its file. Several parts (slices of lines, or a written dataset's shards) are each
- * written by their own lane, then joined in order: JSON Lines by concatenating them while hashing,
+ * written by their own lane, then joined in order: JSON Lines by appending each while hashing, as
+ * soon as the parts before it are done,
  * Parquet by one single-threaded COPY over the parts, whose row groups then fall where a write of
  * the stored dataset puts them.
  */
@@ -85,11 +86,17 @@ async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: strin
   sweepDeadTemps(abs);
   const dir = freshTempBeside(abs);
   const partFile = (index: number) => join(dir, `part-${String(index).padStart(6, '0')}.${format}`);
+  // JSON Lines parts are joined while the lanes make the next ones (see joinInOrder).
+  const joined = format === 'jsonl' ? await joinInOrder(join(dir, 'joined.jsonl')) : null;
   try {
     // Its errors name the chain's node types (and the file and line where a source found one).
     const result = await scanDeferred(ctx, ref, dir, async ({ index, parts, relation, conn }) => {
       const copy = (options: string) => `COPY (SELECT * FROM ${relation}) TO ${sqlString(partFile(index))} (${options})`;
-      if (format === 'jsonl') return Number((await conn.run(copy('FORMAT json'))).rowsChanged);
+      if (format === 'jsonl') {
+        const rows = Number((await conn.run(copy('FORMAT json'))).rowsChanged);
+        if (parts > 1) joined?.ready(index, partFile(index));
+        return rows;
+      }
       if (parts > 1) return Number((await conn.run(copy(PART_PARQUET))).rowsChanged);
       await copyDeterministic(conn, copy(FILE_PARQUET));
       return parquetRows(conn, [partFile(index)]);
@@ -100,9 +107,9 @@ async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: strin
       if (result.parts === 1) {
         renameSync(partFile(0), abs);
         written = await hashFile(abs);
-      } else if (format === 'jsonl') {
-        written = await concatHashed(parts, tmp);
-        renameSync(tmp, abs);
+      } else if (joined) {
+        written = await joined.finish(result.parts);
+        renameSync(join(dir, 'joined.jsonl'), abs);
       } else {
         const conn = await ctx.duckdb();
         await copyDeterministic(conn, `COPY (SELECT * FROM read_parquet(${sqlStringList(parts)})) TO ${sqlString(tmp)} (${FILE_PARQUET})`);
@@ -117,6 +124,7 @@ async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: strin
     ctx.log(`computed ${result.stages.join(' → ')} → this node in one pass over ${result.parts} part(s); the intermediate datasets were not written`);
     writeReport(ctx, { rows: result.rows, bytes: written.bytes, fileHash: written.hash, path });
   } finally {
+    await joined?.close();
     rmSync(dir, { recursive: true, force: true });
   }
 }

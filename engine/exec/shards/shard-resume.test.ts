@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { filterChainGraph, openEngine, outputHashes, REPO } from '../../test/helpers.js';
 import { SHARD_CACHE_DIR } from './shard-cache.js';
 
-const CLI = join(REPO, 'bin/forge.mjs');
+const CLI = join(REPO, 'bin/forge.cjs');
 const SHARDS = 40;
 const ROWS_PER_SHARD = 500;
 // Small shards, written two at a time, make a 40-shard node out of a small file.

@@ -1,5 +1,4 @@
-#!/usr/bin/env node
-// Entry point of the `forge` CLI. The engine is TypeScript run through tsx's loader, so a fresh
+// The `forge` CLI, started by bin/forge.cjs. The engine is TypeScript run through tsx's loader, so a fresh
 // clone needs no build step before `npx forge …` works.
 import { register } from 'tsx/esm/api';
 
