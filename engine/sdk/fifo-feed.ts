@@ -37,8 +37,13 @@ function hasMkfifo(): boolean {
 /** Longest wait between looks for the reader: a slice waits at most this long after its reader opened the pipe. */
 const MAX_POLL_MS = 20;
 
+/** Makes named pipes at `paths` with one `mkfifo` (a fork of a large process is not free, so not one per pipe). */
+export function makePipes(paths: readonly string[]): void {
+  if (paths.length > 0) execFileSync('mkfifo', ['-m', '600', '--', ...paths], { stdio: 'ignore' });
+}
+
 /**
- * Makes the pipe `path` and feeds it bytes [start, end) of `file` once a reader has opened it.
+ * Feeds the pipe `path` (made by makePipes) bytes [start, end) of `file` once a reader has opened it.
  *
  * The write end is opened without blocking, retried until a reader is there: a blocking open would
  * hold a thread-pool thread (which DuckDB's queries need too) for a reader that may never come, and
@@ -46,7 +51,6 @@ const MAX_POLL_MS = 20;
  * before the reader opens.
  */
 export function feedRange(file: string, start: number, end: number, path: string): FifoFeed {
-  execFileSync('mkfifo', ['-m', '600', path], { stdio: 'ignore' });
   let closed = false;
   let timer: NodeJS.Timeout | undefined;
   let stop: (() => void) | undefined;

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { describeShards, PARQUET_OPTIONS, SCRATCH_OPTIONS, SHARD_DIR, shardFile, shardRows, writeShardsFromParquet } from './dataset.js';
 import type { FieldRequirement, LineProblem } from './jsonl-diagnose.js';
 import { copyByteRange, lineSlices, type LineSlice } from './line-slices.js';
-import { feedRange, fifoFeedSupported } from './fifo-feed.js';
+import { feedRange, fifoFeedSupported, makePipes } from './fifo-feed.js';
 import { RestartScan, type DeferredPart, type DeferredSource } from './deferred.js';
 import { CancelledError, NodeError, throwIfAborted } from './node-error.js';
 import { writeShardFiles, type ShardJob } from './shard-writer.js';
@@ -194,12 +194,14 @@ function pipedSlices(spec: LoadSpec, load: PreparedLoad, lines: NonNullable<Load
     before += sl.lines;
     return at;
   });
+  const pipes = slices.map((_, k) => join(scratch, `slice-${k}.pipe`));
+  makePipes(pipes);
   return {
     parts: slices.length,
     read: [scratch],
     prepare(k) {
       const slice = slices[k] as LineSlice;
-      const feed = feedRange(lines.path, slice.start, slice.end, join(scratch, `slice-${k}.pipe`));
+      const feed = feedRange(lines.path, slice.start, slice.end, pipes[k] as string);
       return Promise.resolve({
         relation: `(SELECT ${load.select(offsets[k] as number)} FROM ${checkedText(spec, lines.relation(feed.path, struct))} t)`,
         explain,

@@ -5,7 +5,12 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { feedRange, fifoFeedSupported } from '../sdk/fifo-feed.js';
+import { feedRange as feedPipe, fifoFeedSupported, makePipes } from '../sdk/fifo-feed.js';
+
+const feedRange = (file: string, start: number, end: number, pipe: string) => {
+  makePipes([pipe]);
+  return feedPipe(file, start, end, pipe);
+};
 
 let dir: string;
 let conn: DuckDBConnection;
