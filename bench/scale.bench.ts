@@ -67,6 +67,7 @@ interface Outcome {
   nodeId: string;
   state: string;
   durationMs: number;
+  peakRssBytes?: number;
   outputs: { port: string; rows: number | null }[];
 }
 
@@ -101,7 +102,9 @@ for (const n of sizes) {
   log(`generated ${n} pool documents (${mib(bytes)})`);
   const r = run(n);
   results.set(n, r);
-  log(`${n} docs: ${fmt(r.seconds, 1)} s, peak ${mib(r.rss)}; ${STAGES.map((s) => `${s} ${fmt((r.nodes.get(s)?.durationMs ?? 0) / 1000, 1)} s`).join(', ')}`);
+  log(
+    `${n} docs: ${fmt(r.seconds, 1)} s, peak ${mib(r.rss)}; ${STAGES.map((s) => `${s} ${fmt((r.nodes.get(s)?.durationMs ?? 0) / 1000, 1)} s / ${mib(r.nodes.get(s)?.peakRssBytes ?? 0)}`).join(', ')}`,
+  );
   rmSync(join(dir, `pool-${n}.jsonl`), { force: true });
 }
 
@@ -130,7 +133,8 @@ const stageRows = STAGES.map((s) => {
     const r = results.get(n) as ReturnType<typeof run>;
     const rows = inputRows(r, s, n);
     const sec = (r.nodes.get(s)?.durationMs ?? 0) / 1000;
-    return `${rows.toLocaleString('en-US')} rows, ${fmt(sec, 1)} s, ${fmt(rows / Math.max(sec, 1e-3), 0)} docs/s`;
+    const peak = r.nodes.get(s)?.peakRssBytes;
+    return `${rows.toLocaleString('en-US')} rows, ${fmt(sec, 1)} s, ${fmt(rows / Math.max(sec, 1e-3), 0)} docs/s, peak ${peak ? mib(peak) : '?'}`;
   });
   const growth = (big.nodes.get(s)?.durationMs ?? 0) / Math.max(1, small.nodes.get(s)?.durationMs ?? 0);
   return [s, ...cells, `${fmt(growth, 2)}×`];
@@ -145,7 +149,8 @@ ${machineLine(machine(), `one cold run per size; whole bench took ${fmt((perform
 30k vocabulary; a tenth agent-like API text, a tenth near copies of recent documents) through source.jsonl → ml.embed
 (built-in hashed n-gram) → ml.retrieve (pool mode, max similarity ≥ 0.3 to ${seeds.toLocaleString('en-US')} API-like seeds) →
 ml.classifier-score (trained on the seeds vs ${seeds.toLocaleString('en-US')} general pages) → ml.threshold (≥ 0.5) →
-transform.dedup-near → sink.write, one cold \`forge run\` each. Stage time is the node's own; docs/s is its input rows per second.
+transform.dedup-near → sink.write, one cold \`forge run\` each. Stage time is the node's own; docs/s is its input rows per second;
+peak is the engine process's resident set while the stage ran, sampled every 200 ms (the run's \`peakRssBytes\`).
 
 ${markdownTable(['stage', `N = ${sizes[0]?.toLocaleString('en-US')}`, `4N = ${sizes[1]?.toLocaleString('en-US')}`, 'time 4N ÷ N (linear = 4)'], stageRows)}
 

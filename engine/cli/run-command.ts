@@ -98,10 +98,11 @@ export function printSummary(s: RunSummary): void {
     n.nodeType,
     stateLabel(n),
     n.state === 'executed' ? ms(n.durationMs) : '',
+    n.peakRssBytes ? bytes(n.peakRssBytes) : '',
     n.outputs.map((o) => `${o.port}=${short(o.hash, 10)}${o.rows !== null && o.kind === 'dataset' ? ` (${o.rows} rows, ${bytes(o.bytes)})` : ''}`).join(' '),
   ]);
   const count = (st: NodeOutcome['state']) => s.nodes.filter((n) => n.state === st).length;
-  process.stdout.write(`${table(['node', 'type', 'state', 'time', 'outputs'], rows)}\n\n`);
+  process.stdout.write(`${table(['node', 'type', 'state', 'time', 'peak memory', 'outputs'], rows)}\n\n`);
   for (const n of s.nodes.filter((x) => x.state === 'failed')) {
     process.stdout.write(`✖ ${formatLocation(n.location ?? { nodeId: n.nodeId })}: ${n.error}\n`);
   }

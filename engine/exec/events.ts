@@ -23,6 +23,11 @@ export interface NodeOutcome {
   state: NodeState;
   executionId: string | null;
   durationMs: number;
+  /**
+   * The largest resident set of the engine's process while the node ran here (nodes running beside
+   * it count too). Absent for nodes that did not execute in this process (cached, or run on queue workers).
+   */
+  peakRssBytes?: number;
   outputs: OutputInfo[];
   error?: string;
   location?: ErrorLocation;

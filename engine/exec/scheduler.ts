@@ -24,6 +24,7 @@ import { ExecutorError, LocalExecutor, type Executor } from './executor.js';
 import type { Instance } from './expand.js';
 import { outputInfo, outputOf } from './plan.js';
 import { writeRecipes } from './deferred-recipe.js';
+import { watchPeakRss } from './peak-rss.js';
 import { planInstances } from './planner.js';
 import type { WorkUnit } from './work-unit.js';
 
@@ -197,6 +198,8 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
     const { executionId, nodeId: id } = facts;
     const node = plan.node(inst);
     const t0 = performance.now();
+    // Only work done in this process shows in its memory; a queue's workers are elsewhere.
+    const stopRss = executor instanceof LocalExecutor ? watchPeakRss() : () => undefined;
     const logs: string[] = [];
     recorder.executionStarted(facts);
     emit({ type: 'node.started', runId, nodeId: id, executionId });
@@ -262,19 +265,30 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
         outputs.push(outputOf(port, manifest));
       }
       const durationMs = performance.now() - t0;
+      const peakRssBytes = stopRss();
       recorder.executionSucceeded(executionId, { durationMs, logs, device: result.device, published, outputs: outputs.map(({ port, hash }) => ({ port, hash })) }, releaseLease);
-      const outcome: NodeOutcome = { ...base(inst, def), state: 'executed', executionId, durationMs, outputs, device: result.device };
+      const outcome: NodeOutcome = { ...base(inst, def), state: 'executed', executionId, durationMs, ...(peakRssBytes ? { peakRssBytes } : {}), outputs, device: result.device };
       emit({ type: 'node.finished', runId, nodeId: id, outcome });
       return outcome;
     } catch (thrown) {
       const err = explainDiskFull(thrown, inst.baseId, writingTo);
       const durationMs = performance.now() - t0;
+      const peakRssBytes = stopRss();
       const cancelled = err instanceof CancelledError || signal.aborted;
       const location: ErrorLocation = { ...(err instanceof NodeError ? err.location : {}), nodeId: inst.baseId };
       const message = cancelled ? 'cancelled' : err instanceof NodeError || err instanceof ExecutorError ? err.message : `internal error in ${def.type}: ${(err as Error).message}`;
       recorder.executionEnded(executionId, { status: cancelled ? 'cancelled' : 'failed', durationMs, error: message, location: cancelled ? null : location, logs, published });
       if (!cancelled) noteFailure(id);
-      const outcome: NodeOutcome = { ...base(inst, def), state: cancelled ? 'cancelled' : 'failed', executionId, durationMs, outputs: [], error: message, location };
+      const outcome: NodeOutcome = {
+        ...base(inst, def),
+        state: cancelled ? 'cancelled' : 'failed',
+        executionId,
+        durationMs,
+        ...(peakRssBytes ? { peakRssBytes } : {}),
+        outputs: [],
+        error: message,
+        location,
+      };
       emit({ type: cancelled ? 'node.skipped' : 'node.failed', runId, nodeId: id, outcome });
       return outcome;
     } finally {

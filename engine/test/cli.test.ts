@@ -26,6 +26,9 @@ describe('forge CLI', () => {
     expect(first.code).toBe(0);
     expect(first.out).toMatch(/succeeded: 7 ran, 0 cached, 0 failed/);
     expect(first.out).toMatch(/api_docs\s+source\.jsonl\s+ran/);
+    // Each executed node's memory peak (this process's resident set while it ran).
+    expect(first.out).toMatch(/time\s+peak memory\s+outputs/);
+    expect(first.out).toMatch(/api_docs\s+source\.jsonl\s+ran\s+\S+ m?s\s+\d+ MiB/);
     expect(existsSync(join(project, 'out/quickstart/train.jsonl'))).toBe(true);
     const second = forge('run', QUICKSTART);
     expect(second.code).toBe(0);
