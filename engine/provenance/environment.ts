@@ -32,6 +32,16 @@ function libraryVersion(name: string): string | null {
   }
 }
 
+/**
+ * libuv's thread pool as the process started it: UV_THREADPOOL_SIZE (bin/forge.cjs sets it to the
+ * cores + 4), else libuv's 4. Unknown when an ES module was preloaded (`node --import`): loading it
+ * starts the pool before bin/forge.cjs runs, so the variable may have come too late.
+ */
+function threadPoolSize(): number | undefined {
+  if (process.execArgv.some((a) => /^--(import|loader|experimental-loader)\b/.test(a))) return undefined;
+  return Number(process.env.UV_THREADPOOL_SIZE) || 4;
+}
+
 export function captureEnvironment(registry: NodeRegistry): EnvironmentInfo {
   const libraries: Record<string, string> = {};
   for (const lib of LIBRARIES) {
@@ -46,8 +56,7 @@ export function captureEnvironment(registry: NodeRegistry): EnvironmentInfo {
     os: `${type()} ${release()}`,
     cpu: cpus()[0]?.model ?? 'unknown',
     cores: availableParallelism(),
-    // libuv's default when the process was started without bin/forge.cjs (which sizes it).
-    threadPool: Number(process.env.UV_THREADPOOL_SIZE) || 4,
+    threadPool: threadPoolSize(),
     memoryBytes: totalmem(),
     gpu: detectGpu(),
     libraries,
