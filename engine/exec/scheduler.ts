@@ -10,6 +10,7 @@ import type { NodeRegistry } from '../registry.js';
 import { CancelledError, NodeError } from '../sdk/node-error.js';
 import type { ArtifactManifest, ArtifactRef, NodeType } from '../sdk/types.js';
 import { explainDiskFull, withDiskFull } from '../util/disk-full.js';
+import { explainOutOfMemory } from '../util/out-of-memory.js';
 import { canonicalJson, hashValue } from '../util/hash.js';
 import type { Workspace } from '../workspace.js';
 import { usableArtifact } from '../security/artifact-check.js';
@@ -271,7 +272,7 @@ export async function runGraph(ws: Workspace, registry: NodeRegistry, graph: Val
       emit({ type: 'node.finished', runId, nodeId: id, outcome });
       return outcome;
     } catch (thrown) {
-      const err = explainDiskFull(thrown, inst.baseId, writingTo);
+      const err = explainOutOfMemory(explainDiskFull(thrown, inst.baseId, writingTo), inst.baseId, def.type);
       const durationMs = performance.now() - t0;
       const peakRssBytes = stopRss();
       const cancelled = err instanceof CancelledError || signal.aborted;
