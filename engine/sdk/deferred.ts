@@ -238,7 +238,8 @@ async function scan(
         } finally {
           stopWatching();
         }
-        if (part.verify) await blame(first, () => (part.verify as () => Promise<void>)());
+        const { verify } = part;
+        if (verify) await blame(first, verify);
         rows += written;
       } finally {
         await part.release();

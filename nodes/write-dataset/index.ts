@@ -76,9 +76,8 @@ function writeReport(ctx: Ctx, metrics: { rows: number; bytes: number; fileHash:
  * write of the stored dataset would give. One part (a whole file read on every thread) is written
  * straight to its file. Several parts (slices of lines, or a written dataset's shards) are each
  * written by their own lane, then joined in order: JSON Lines by appending each while hashing, as
- * soon as the parts before it are done,
- * Parquet by one single-threaded COPY over the parts, whose row groups then fall where a write of
- * the stored dataset puts them.
+ * soon as the parts before it are done; Parquet by one single-threaded COPY over the parts, whose
+ * row groups then fall where a write of the stored dataset puts them.
  */
 async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: string): Promise<void> {
   const { path, format } = ctx.params;
@@ -87,7 +86,8 @@ async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: strin
   const dir = freshTempBeside(abs);
   const partFile = (index: number) => join(dir, `part-${String(index).padStart(6, '0')}.${format}`);
   // JSON Lines parts are joined while the lanes make the next ones (see joinInOrder).
-  const joined = format === 'jsonl' ? await joinInOrder(join(dir, 'joined.jsonl')) : null;
+  const joinedFile = join(dir, 'joined.jsonl');
+  const joined = format === 'jsonl' ? await joinInOrder(joinedFile) : null;
   try {
     // Its errors name the chain's node types (and the file and line where a source found one).
     const result = await scanDeferred(ctx, ref, dir, async ({ index, parts, relation, conn }) => {
@@ -109,7 +109,7 @@ async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: strin
         written = await hashFile(abs);
       } else if (joined) {
         written = await joined.finish(result.parts);
-        renameSync(join(dir, 'joined.jsonl'), abs);
+        renameSync(joinedFile, abs);
       } else {
         const conn = await ctx.duckdb();
         await copyDeterministic(conn, `COPY (SELECT * FROM read_parquet(${sqlStringList(parts)})) TO ${sqlString(tmp)} (${FILE_PARQUET})`);
