@@ -6,7 +6,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GraphDocument } from '../engine/graph/document.js';
 import type { RunDetail, RunRow } from '../engine/provenance/queries.js';
-import { api, chromiumAvailable, CHROMIUM, dragBetween, openApp, RESULTS, serve, shot, type Served } from './harness.js';
+import { api, chromiumAvailable, CHROMIUM, dragBetween, openApp, RESULTS, selectNode, serve, shot, type Served } from './harness.js';
 
 const RECORDS = Array.from({ length: 10 }, (_, i) => ({
   id: `r${i + 1}`,
@@ -37,10 +37,7 @@ async function dragConnection(from: string, fromPort: string, to: string, toPort
   await dragBetween(page, a, b);
 }
 
-async function select(id: string): Promise<void> {
-  await node(id).locator('.fnode-head').click();
-  await expect.poll(() => page.locator('.insp-head .mono').first().textContent()).toContain(id);
-}
+const select = (id: string) => selectNode(page, id);
 
 async function typeInMonaco(testId: string, text: string): Promise<void> {
   const editor = page.locator(`[data-testid="${testId}"][data-ready="true"] .monaco-editor`);

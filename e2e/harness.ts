@@ -93,6 +93,23 @@ export async function dragBetween(page: Page, a: Box, b: Box): Promise<void> {
   await page.mouse.up();
 }
 
+/**
+ * Clicks a node's head and waits until the inspector shows that node. A click aimed while the canvas
+ * reframes (a loaded document is fitted to the view on a timer, which a busy machine delays) can land
+ * beside the node and select nothing; such a click is retried, a few times at most, before failing.
+ */
+export async function selectNode(page: Page, id: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    await page.locator(`.react-flow__node[data-id="${id}"] .fnode-head`).click();
+    try {
+      await page.locator('.insp-head .mono', { hasText: id }).first().waitFor({ timeout: 10_000 });
+      return;
+    } catch (e) {
+      if (attempt >= 3) throw new Error(`clicking node ${id} did not select it in ${attempt} tries: ${String(e)}`);
+    }
+  }
+}
+
 export interface Box {
   x: number;
   y: number;
