@@ -3,9 +3,9 @@ import { writeDatasetFromQuery } from '../../engine/sdk/dataset.js';
 import { NodeError, throwIfAborted } from '../../engine/sdk/node-error.js';
 import { defineNode } from '../../engine/sdk/types.js';
 import { round } from '../_sdk/report.js';
-import { POS, positionedShards, positionedSql, requireColumn, tempName, writePerShard } from '../_sdk/dataset/rows.js';
+import { POS, positionedShards, requireColumn, tempName, writePerShard } from '../_sdk/dataset/rows.js';
 import { lshThreshold } from './minhash.js';
-import { nearDuplicatesTwoPhase } from './two-phase.js';
+import { nearDuplicatesTwoPhase, rowsAt } from './two-phase.js';
 
 const params = z.object({
   unit: z.enum(['word', 'char']).default('word').meta({ title: 'Shingle unit', description: 'word n-grams or character n-grams' }),
@@ -42,17 +42,20 @@ export default defineNode({
     const conn = await ctx.duckdb();
     const reader = await ctx.duckdb();
     const shards = await positionedShards(conn, ref);
-    const positioned = await positionedSql(conn, ref);
     const res = await nearDuplicatesTwoPhase(
-      { conn, reader, shards, positioned, textColumn: 'text', signal: ctx.signal, progress: (done, total, message) => ctx.progress(done, total, message) },
+      { conn, reader, shards, textColumn: 'text', signal: ctx.signal, progress: (done, total, message) => ctx.progress(done, total, message) },
       { unit: p.unit, ngram: p.ngram, bands: p.bands, rows: p.rows, threshold: p.threshold, verify: p.verify, seed: ctx.seed, maxBucket: p.maxBucket, lowercase: p.lowercase },
     );
     try {
       throwIfAborted(ctx.signal);
       // The clustered documents with their kept document's id; every other row is its own cluster of one.
+      // The clustered documents' own rows, gathered shard by shard (see rowsAt): ids, and what the clusters port shows.
+      const members = tempName('dedup_member_rows');
+      res.tables.push(members);
+      await rowsAt(conn, shards, `SELECT pos FROM ${res.clustered}`, members, 'id, text, source');
       const d = tempName('dedup_decisions');
       res.tables.push(d);
-      await conn.run(`CREATE TABLE ${d} AS SELECT c.*, CAST(r.id AS VARCHAR) AS cluster_id FROM ${res.clustered} c JOIN ${positioned} r ON r.${POS} = c.cluster_pos`);
+      await conn.run(`CREATE TABLE ${d} AS SELECT c.*, CAST(r.id AS VARCHAR) AS cluster_id FROM ${res.clustered} c JOIN ${members} r ON r.pos = c.cluster_pos`);
       const from = (src: string) => `FROM (${src}) t LEFT JOIN ${d} d ON d.pos = t.${POS}`;
       const rows = await writePerShard(
         conn,
@@ -73,8 +76,8 @@ export default defineNode({
       const dropped = { rows: rows.dropped ?? 0 };
       const clusters = await writeDatasetFromQuery(
         conn,
-        `SELECT t.id, t.text, t.source, d.cluster_id, d.cluster_size, d.is_representative, d.jaccard FROM ${positioned} t JOIN ${d} d ON d.pos = t.${POS}
-         ORDER BY d.cluster_size DESC, d.cluster_pos, NOT d.is_representative, t.${POS}`,
+        `SELECT t.id, t.text, t.source, d.cluster_id, d.cluster_size, d.is_representative, d.jaccard FROM ${members} t JOIN ${d} d ON d.pos = t.pos
+         ORDER BY d.cluster_size DESC, d.cluster_pos, NOT d.is_representative, t.pos`,
         ctx.output('clusters'),
       );
       if (kept.rows + dropped.rows !== res.rows) throw new NodeError(`internal: ${kept.rows} kept + ${dropped.rows} dropped ≠ ${res.rows} rows`, { field: 'id' });

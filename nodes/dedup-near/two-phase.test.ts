@@ -5,7 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { sqlString } from '../../engine/sdk/sql.js';
 import type { ArtifactRef } from '../../engine/sdk/types.js';
 import { duckdbInstance } from '../../engine/store/duckdb.js';
-import { positionedShards, positionedSql } from '../_sdk/dataset/rows.js';
+import { positionedShards } from '../_sdk/dataset/rows.js';
 import { mulberry32 } from '../_sdk/rng.js';
 import { findNearDuplicates, type NearDupOptions } from './minhash.js';
 import { nearDuplicatesTwoPhase } from './two-phase.js';
@@ -61,10 +61,7 @@ async function twoPhase(ref: ArtifactRef, opts: NearDupOptions) {
   const messages: string[] = [];
   try {
     const shards = await positionedShards(conn, ref);
-    const res = await nearDuplicatesTwoPhase(
-      { conn, reader, shards, positioned: await positionedSql(conn, ref), textColumn: 'text', signal: new AbortController().signal, progress: (_d, _t, m) => messages.push(m) },
-      opts,
-    );
+    const res = await nearDuplicatesTwoPhase({ conn, reader, shards, textColumn: 'text', signal: new AbortController().signal, progress: (_d, _t, m) => messages.push(m) }, opts);
     const rows = (await conn.runAndReadAll(`SELECT pos, cluster_pos, cluster_size, is_representative, jaccard FROM ${res.clustered} ORDER BY pos`)).getRowsJS();
     for (const t of res.tables) await conn.run(`DROP TABLE ${t}`);
     const leftover = (await conn.runAndReadAll(`SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'dedup_%'`)).getRowsJS()[0]?.[0];

@@ -18,8 +18,6 @@ export interface TwoPhaseInput {
   conn: DuckDBConnection;
   reader: DuckDBConnection;
   shards: PositionedShard[];
-  /** The whole dataset as a positioned table expression (`positionedSql`). */
-  positioned: string;
   textColumn: string;
   signal: AbortSignal;
   progress: (done: number, total: number, message: string) => void;
@@ -63,7 +61,7 @@ export async function nearDuplicatesTwoPhase(input: TwoPhaseInput, opts: NearDup
   const uf = new UnionFind(n);
   let verifiedPairs = 0;
   let checked = 0;
-  for await (const [i, j, sim] of similarities(input, opts, pairs, sigs)) {
+  for await (const [i, j, sim] of similarities(input, opts, pairs, sigs, tables)) {
     if (sim >= opts.threshold) {
       uf.union(i, j);
       verifiedPairs++;
@@ -93,7 +91,7 @@ export async function nearDuplicatesTwoPhase(input: TwoPhaseInput, opts: NearDup
     }
   });
   const similarity = new Float64Array(n).fill(1);
-  for await (const [, d, sim] of similarities(input, opts, members, sigs)) similarity[d] = sim;
+  for await (const [, d, sim] of similarities(input, opts, members, sigs, tables)) similarity[d] = sim;
 
   const clustered = await table('dedup_clustered', 'pos BIGINT, cluster_pos BIGINT, cluster_size BIGINT, is_representative BOOLEAN, jaccard DOUBLE');
   await append(conn, clustered, (app) => {
@@ -171,13 +169,42 @@ function candidatePairsSql(keys: string, bands: number, pairs: string, maxBucket
     WHERE a.rn <= ${Math.trunc(maxBucket)}`;
 }
 
+/**
+ * Copies into a new table `name` the rows (`pos` and `columns`) at the positions `positions` (a
+ * query of one column `pos`) selects, one input shard at a time. Joining the whole dataset instead
+ * leaves the plan to DuckDB's estimate of a union of many Parquet files; when that puts the texts
+ * on a hash join's build side, the join runs out of memory at a few hundred thousand documents.
+ */
+export async function rowsAt(conn: DuckDBConnection, shards: readonly PositionedShard[], positions: string, name: string, columns: string): Promise<void> {
+  const wanted = `${name}_pos`;
+  await conn.run(`CREATE TEMP TABLE ${sqlIdent(wanted)} AS SELECT DISTINCT pos FROM (${positions})`);
+  try {
+    await conn.run(`CREATE TABLE ${sqlIdent(name)} AS SELECT ${POS} AS pos, ${columns} FROM (${(shards[0] as PositionedShard).sql}) LIMIT 0`);
+    let first = 0;
+    for (const shard of shards) {
+      const range = `pos >= ${first} AND pos < ${first + shard.rows}`;
+      first += shard.rows;
+      await conn.run(`INSERT INTO ${sqlIdent(name)} SELECT ${POS}, ${columns} FROM (${shard.sql}) WHERE ${POS} IN (SELECT pos FROM ${sqlIdent(wanted)} WHERE ${range})`);
+    }
+  } finally {
+    await conn.run(`DROP TABLE IF EXISTS ${sqlIdent(wanted)}`);
+  }
+}
+
 /** Streams (i, j, similarity) for every row of a pairs table, with the texts or signatures joined in by DuckDB. */
-async function* similarities(input: TwoPhaseInput, opts: NearDupOptions, pairs: string, sigs: string | undefined): AsyncGenerator<[number, number, number]> {
+async function* similarities(input: TwoPhaseInput, opts: NearDupOptions, pairs: string, sigs: string | undefined, tables: string[]): AsyncGenerator<[number, number, number]> {
   const p = sqlIdent(pairs);
-  const sql = sigs
-    ? `SELECT p.i, p.j, a.sig, b.sig FROM ${p} p JOIN ${sqlIdent(sigs)} a ON a.pos = p.i JOIN ${sqlIdent(sigs)} b ON b.pos = p.j`
-    : `SELECT p.i, p.j, CAST(a.${sqlIdent(input.textColumn)} AS VARCHAR), CAST(b.${sqlIdent(input.textColumn)} AS VARCHAR)
-       FROM ${p} p JOIN ${input.positioned} a ON a.${POS} = p.i JOIN ${input.positioned} b ON b.${POS} = p.j`;
+  let sql: string;
+  if (sigs) {
+    sql = `SELECT p.i, p.j, a.sig, b.sig FROM ${p} p JOIN ${sqlIdent(sigs)} a ON a.pos = p.i JOIN ${sqlIdent(sigs)} b ON b.pos = p.j`;
+  } else {
+    // Only the pairs' documents' texts, gathered shard by shard: a table DuckDB knows the size of.
+    const texts = tempName('dedup_texts');
+    tables.push(texts);
+    await rowsAt(input.conn, input.shards, `SELECT i AS pos FROM ${p} UNION ALL SELECT j FROM ${p}`, texts, `CAST(${sqlIdent(input.textColumn)} AS VARCHAR) AS text`);
+    const t = sqlIdent(texts);
+    sql = `SELECT p.i, p.j, a.text, b.text FROM ${p} p JOIN ${t} a ON a.pos = p.i JOIN ${t} b ON b.pos = p.j`;
+  }
   const result = await input.reader.stream(sql);
   const shingled = (v: unknown) => shingles(v === null || v === undefined ? '' : String(v), opts.unit, opts.ngram, opts.lowercase ?? true);
   const signature = (v: unknown) => {
