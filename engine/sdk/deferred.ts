@@ -126,15 +126,6 @@ export interface ScanPart {
   mode: 'fast' | 'general';
 }
 
-/** What a consumer of a scan does besides consuming parts. */
-export interface ScanHooks {
-  /**
-   * A lane failed: the parts after it will not all come. A consumer that holds finished parts back
-   * until the ones before them arrive (and so may block a lane) must let them go.
-   */
-  laneFailed?(): void;
-}
-
 export interface ScanResult {
   parts: number;
   rows: number;
@@ -155,18 +146,18 @@ interface Stage {
  * only the scan folder and the chain's inputs, since the stages' params may hold user SQL. An
  * error of a stage names it.
  */
-export async function scanDeferred(ctx: RunContext<unknown>, ref: ArtifactRef, dir: string, consume: (part: ScanPart) => Promise<number>, hooks: ScanHooks = {}): Promise<ScanResult> {
+export async function scanDeferred(ctx: RunContext<unknown>, ref: ArtifactRef, dir: string, consume: (part: ScanPart) => Promise<number>): Promise<ScanResult> {
   const { chain, root } = await resolveChain(ctx, ref);
   const stages = [...(root ? ['a written dataset'] : []), ...chain.map((s) => s.recipe.nodeType)];
   try {
     try {
-      return { ...(await scan(ctx, chain, root, dir, 'fast', consume, hooks)), stages };
+      return { ...(await scan(ctx, chain, root, dir, 'fast', consume)), stages };
     } catch (err) {
       if (!(err instanceof RestartScan)) throw err;
       ctx.log(`deferred input: ${err.message}; computing it on the general path`);
       // Nothing of the fast pass is kept: the general pass makes its own parts.
       for (const name of readdirSync(dir)) rmSync(join(dir, name), { recursive: true, force: true });
-      return { ...(await scan(ctx, chain, root, dir, 'general', consume, hooks)), stages };
+      return { ...(await scan(ctx, chain, root, dir, 'general', consume)), stages };
     }
   } catch (err) {
     // A query error no stage explained (e.g. a filter expression failing on the data) names the chain it came from.
@@ -202,7 +193,6 @@ async function scan(
   dir: string,
   mode: 'fast' | 'general',
   consume: (part: ScanPart) => Promise<number>,
-  hooks: ScanHooks,
 ): Promise<Omit<ScanResult, 'stages'>> {
   const first = chain[0];
   const source = root ? datasetParts(root) : await openSource(ctx, first as Stage, dir, mode);
@@ -276,7 +266,6 @@ async function scan(
         lane(c).catch((err: unknown) => {
           // Stop handing out parts; the other lanes finish the part they hold.
           next = source.parts;
-          hooks.laneFailed?.();
           throw err;
         }),
       ),

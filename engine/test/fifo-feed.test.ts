@@ -1,14 +1,11 @@
 // A byte range of a file fed to DuckDB through a named pipe (engine/sdk/fifo-feed.ts): what the
-// deferred pass's lanes read instead of slice copies; and pipes the lanes write their parts to
-// (engine/sdk/fifo-drain.ts), joined in order without part files.
+// deferred pass's lanes read instead of slice copies.
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { drainPipe, type PipeDrain } from '../sdk/fifo-drain.js';
 import { feedRange as feedPipe, fifoFeedSupported, makePipes } from '../sdk/fifo-feed.js';
-import { joinInOrder } from '../sdk/ordered-join.js';
 
 const feedRange = (file: string, start: number, end: number, pipe: string) => {
   makePipes([pipe]);
@@ -84,47 +81,5 @@ describe.runIf(fifoFeedSupported())('feedRange', () => {
     feed.close();
     await expect(feed.done).rejects.toThrow(/closed before a reader came/);
     expect(existsSync(feed.path)).toBe(false);
-  });
-});
-
-describe.runIf(fifoFeedSupported())('drainPipe', () => {
-  const copy = (c: DuckDBConnection, first: number, rows: number, to: string) =>
-    c.run(`COPY (SELECT range AS n, 'row ' || range AS text FROM range(${first}, ${first + rows})) TO '${to}' (FORMAT json, USE_TMP_FILE false)`);
-
-  it('joins two queries written into pipes, the later one first and held past the cap, with the bytes of a file written by DuckDB', async () => {
-    const other = await (await DuckDBInstance.create(':memory:', { threads: '1' })).connect();
-    const pipes = [join(dir, 'o0.pipe'), join(dir, 'o1.pipe')];
-    makePipes(pipes);
-    const joined = await joinInOrder(join(dir, 'joined.jsonl'), 64 << 10);
-    try {
-      const drains = pipes.map((p, i) => drainPipe(p, (flow) => joined.stream(i, flow)));
-      // Part 1 (4 MB, far past the 64 KiB cap) is written while part 0 has not started: it waits, paused.
-      const late = copy(other, 100_000, 200_000, pipes[1] as string).then(() => (drains[1] as PipeDrain).writerDone());
-      await new Promise((r) => setTimeout(r, 200));
-      await copy(conn, 0, 100_000, pipes[0] as string);
-      await (drains[0] as PipeDrain).writerDone();
-      await late;
-      const { bytes } = await joined.finish(2);
-      await copy(conn, 0, 300_000, join(dir, 'whole.jsonl'));
-      const whole = readFileSync(join(dir, 'whole.jsonl'));
-      expect(bytes).toBe(whole.length);
-      expect(readFileSync(join(dir, 'joined.jsonl')).equals(whole)).toBe(true);
-    } finally {
-      await joined.close();
-      other.closeSync();
-    }
-  });
-
-  it('lets a query blocked on a paused pipe finish once the join is closed after a failure', async () => {
-    const pipe = join(dir, 'o2.pipe');
-    makePipes([pipe]);
-    const joined = await joinInOrder(join(dir, 'joined2.jsonl'), 64 << 10);
-    const drain = drainPipe(pipe, (flow) => joined.stream(1, flow));
-    const writing = copy(conn, 0, 200_000, pipe);
-    await new Promise((r) => setTimeout(r, 200));
-    await joined.close();
-    expect(Number((await writing).rowsChanged)).toBe(200_000);
-    await drain.writerDone();
-    drain.close();
   });
 });

@@ -10,9 +10,6 @@ import { sqlString, sqlStringList } from '../../engine/sdk/sql.js';
 import { hashFile } from '../../engine/sdk/hash.js';
 import { isDeferred, scanDeferred, type ScanPart } from '../../engine/sdk/deferred.js';
 import { joinInOrder, type OrderedJoin } from '../../engine/sdk/ordered-join.js';
-import { drainPipe } from '../../engine/sdk/fifo-drain.js';
-import { fifoFeedSupported } from '../../engine/sdk/fifo-feed.js';
-import { PartPipes } from './part-pipes.js';
 
 const params = z.object({
   path: z.string().min(1).meta({ title: 'Output file', description: 'Relative to the graph; .jsonl or .parquet', widget: 'save-file' }),
@@ -89,45 +86,39 @@ async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: strin
   const dir = freshTempBeside(abs);
   const partFile = (index: number) => join(dir, `part-${String(index).padStart(6, '0')}.${format}`);
   // JSON Lines parts are joined while the lanes make the next ones (see joinInOrder), one join per
-  // pass: a fast pass that restarts on the general path leaves nothing in the file.
+  // pass: the parts of a fast pass that restarts on the general path are not the file's.
   const joinedFile = join(dir, 'joined.jsonl');
   const joining: { mode?: ScanPart['mode']; joined?: Promise<OrderedJoin> } = {};
-  const joinerFor = (mode: ScanPart['mode']) => {
+  const joinerFor = (mode: ScanPart['mode']): Promise<OrderedJoin> => {
     if (joining.mode !== mode || !joining.joined) Object.assign(joining, { mode, joined: joinInOrder(joinedFile) });
     return joining.joined as Promise<OrderedJoin>;
   };
-  const stopJoining = () => void joining.joined?.then((j) => j.close());
-  // Where pipes work, a part goes from its lane's query into the joined file without a part file.
-  const pipes = fifoFeedSupported() ? new PartPipes(dir) : null;
-  let mode: ScanPart['mode'] = 'fast';
+  let lastMode: ScanPart['mode'] = 'fast';
   try {
     // Its errors name the chain's node types (and the file and line where a source found one).
-    const result = await scanDeferred(
-      ctx,
-      ref,
-      dir,
-      async (part) => {
-        mode = part.mode;
-        if (format === 'jsonl' && part.parts > 1) return pipes ? streamPart(part, await joinerFor(part.mode), pipes) : filePart(part, await joinerFor(part.mode), partFile(part.index));
-        const copy = (options: string) => `COPY (SELECT * FROM ${part.relation}) TO ${sqlString(partFile(part.index))} (${options})`;
-        if (format === 'jsonl') return Number((await part.conn.run(copy('FORMAT json'))).rowsChanged);
-        if (part.parts > 1) return Number((await part.conn.run(copy(PART_PARQUET))).rowsChanged);
-        await copyDeterministic(part.conn, copy(FILE_PARQUET));
-        return parquetRows(part.conn, [partFile(part.index)]);
-      },
-      { laneFailed: stopJoining },
-    );
+    const result = await scanDeferred(ctx, ref, dir, async ({ index, parts, relation, conn, mode }) => {
+      lastMode = mode;
+      const copy = (options: string) => `COPY (SELECT * FROM ${relation}) TO ${sqlString(partFile(index))} (${options})`;
+      if (format === 'jsonl') {
+        const rows = Number((await conn.run(copy('FORMAT json'))).rowsChanged);
+        if (parts > 1) (await joinerFor(mode)).ready(index, partFile(index));
+        return rows;
+      }
+      if (parts > 1) return Number((await conn.run(copy(PART_PARQUET))).rowsChanged);
+      await copyDeterministic(conn, copy(FILE_PARQUET));
+      return parquetRows(conn, [partFile(index)]);
+    });
+    const parts = Array.from({ length: result.parts }, (_, i) => partFile(i));
     let written: { hash: string; bytes: number };
     try {
       if (result.parts === 1) {
         renameSync(partFile(0), abs);
         written = await hashFile(abs);
       } else if (format === 'jsonl') {
-        written = await (await joinerFor(mode)).finish(result.parts);
+        written = await (await joinerFor(lastMode)).finish(result.parts);
         renameSync(joinedFile, abs);
       } else {
         const conn = await ctx.duckdb();
-        const parts = Array.from({ length: result.parts }, (_, i) => partFile(i));
         await copyDeterministic(conn, `COPY (SELECT * FROM read_parquet(${sqlStringList(parts)})) TO ${sqlString(tmp)} (${FILE_PARQUET})`);
         renameSync(tmp, abs);
         written = await hashFile(abs);
@@ -142,28 +133,6 @@ async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: strin
   } finally {
     if (joining.joined) await (await joining.joined).close();
     rmSync(dir, { recursive: true, force: true });
-  }
-}
-
-/** A JSON Lines part written by its lane to a file, then appended to the joined file. */
-async function filePart({ index, relation, conn }: ScanPart, joined: OrderedJoin, file: string): Promise<number> {
-  const rows = Number((await conn.run(`COPY (SELECT * FROM ${relation}) TO ${sqlString(file)} (FORMAT json)`)).rowsChanged);
-  joined.ready(index, file);
-  return rows;
-}
-
-/** A JSON Lines part written by its lane into a pipe and from there straight into the joined file. */
-async function streamPart({ index, relation, conn }: ScanPart, joined: OrderedJoin, pipes: PartPipes): Promise<number> {
-  const pipe = pipes.take();
-  const drain = drainPipe(pipe, (flow) => joined.stream(index, flow));
-  try {
-    // USE_TMP_FILE false: DuckDB must open the pipe itself, not write beside it and rename.
-    const rows = Number((await conn.run(`COPY (SELECT * FROM ${relation}) TO ${sqlString(pipe)} (FORMAT json, USE_TMP_FILE false)`)).rowsChanged);
-    await drain.writerDone();
-    return rows;
-  } finally {
-    drain.close();
-    pipes.give(pipe);
   }
 }
 
