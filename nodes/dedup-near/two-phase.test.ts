@@ -8,7 +8,7 @@ import { duckdbInstance } from '../../engine/store/duckdb.js';
 import { positionedShards } from '../_sdk/dataset/rows.js';
 import { mulberry32 } from '../_sdk/rng.js';
 import { findNearDuplicates, type NearDupOptions } from './minhash.js';
-import { nearDuplicatesTwoPhase } from './two-phase.js';
+import { nearDuplicatesTwoPhase, rowsAt } from './two-phase.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'forge-dedup-two-phase-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -96,4 +96,23 @@ describe('near dedup in two phases (signatures per shard, LSH banding in DuckDB)
       expect(leftover).toBe(0);
     });
   }
+});
+
+describe('rowsAt', () => {
+  it('copies exactly the rows at the given positions, from every shard, once each', async () => {
+    const texts = Array.from({ length: 50 }, (_, i) => `text ${i}`);
+    const ref = await dataset(texts, 7);
+    const instance = await duckdbInstance({ tempDirectory: join(dir, 'tmp') });
+    const conn = await instance.connect();
+    try {
+      const shards = await positionedShards(conn, ref);
+      // Positions in the first, a middle and the last shard, repeated, and one past the end.
+      await rowsAt(conn, shards, 'SELECT unnest([0, 6, 7, 7, 23, 49, 49, 50]) AS pos', 'picked', 'id, text');
+      const rows = (await conn.runAndReadAll('SELECT pos, id, text FROM picked ORDER BY pos')).getRowsJS().map((r) => [Number(r[0]), r[1], r[2]]);
+      expect(rows).toEqual([0, 6, 7, 23, 49].map((p) => [p, `d${p}`, `text ${p}`]));
+      expect(Number((await conn.runAndReadAll(`SELECT count(*) FROM duckdb_tables() WHERE table_name LIKE 'picked_%'`)).getRowsJS()[0]?.[0])).toBe(0);
+    } finally {
+      conn.closeSync();
+    }
+  });
 });
