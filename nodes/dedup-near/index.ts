@@ -48,11 +48,11 @@ export default defineNode({
     );
     try {
       throwIfAborted(ctx.signal);
-      // The clustered documents with their kept document's id; every other row is its own cluster of one.
       // The clustered documents' own rows, gathered shard by shard (see rowsAt): ids, and what the clusters port shows.
       const members = tempName('dedup_member_rows');
       res.tables.push(members);
       await rowsAt(conn, shards, `SELECT pos FROM ${res.clustered}`, members, 'id, text, source');
+      // The clustered documents with their kept document's id; every other row is its own cluster of one.
       const d = tempName('dedup_decisions');
       res.tables.push(d);
       await conn.run(`CREATE TABLE ${d} AS SELECT c.*, CAST(r.id AS VARCHAR) AS cluster_id FROM ${res.clustered} c JOIN ${members} r ON r.pos = c.cluster_pos`);

@@ -90,7 +90,10 @@ async function writeDeferred(ctx: Ctx, ref: ArtifactRef, abs: string, tmp: strin
   const joinedFile = join(dir, 'joined.jsonl');
   const joining: { mode?: ScanPart['mode']; joined?: Promise<OrderedJoin> } = {};
   const joinerFor = (mode: ScanPart['mode']): Promise<OrderedJoin> => {
-    if (joining.mode !== mode || !joining.joined) Object.assign(joining, { mode, joined: joinInOrder(joinedFile) });
+    if (joining.mode !== mode || !joining.joined) {
+      void joining.joined?.then((old) => old.close());
+      Object.assign(joining, { mode, joined: joinInOrder(joinedFile) });
+    }
     return joining.joined as Promise<OrderedJoin>;
   };
   let lastMode: ScanPart['mode'] = 'fast';
