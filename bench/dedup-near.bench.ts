@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { mulberry32 } from '../nodes/_sdk/rng.js';
 import { BENCH_DIR, fmt, intOption, log, machine, machineLine, markdownTable, median, mib, REPO_ROOT, writeSection } from './lib/report.js';
+import { cliChildEnv } from './lib/child-env.js';
 
 const baseDocs = intOption('docs', 'FORGE_BENCH_DEDUP_DOCS', 50_000);
 const runs = intOption('runs', 'FORGE_BENCH_RUNS', 3);
@@ -67,7 +68,7 @@ function child(args: string[], label: string): { stdout: string; s: number; rss:
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--import', PEAK_RSS, ...args], {
     encoding: 'utf8',
-    env: { ...process.env, FORGE_DUCKDB_MEMORY: DUCKDB_MEMORY, BENCH_RSS_OUT: rssFile },
+    env: cliChildEnv({ FORGE_DUCKDB_MEMORY: DUCKDB_MEMORY, BENCH_RSS_OUT: rssFile }),
     maxBuffer: 64 << 20,
     cwd: REPO_ROOT,
   });

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { BENCH_DIR, fmt, intOption, log, machine, machineLine, markdownTable, mib, REPO_ROOT, writeSection } from './lib/report.js';
 import { writeWebPool as write } from './lib/web-pool.js';
+import { cliChildEnv } from './lib/child-env.js';
 
 const baseDocs = intOption('docs', 'FORGE_BENCH_SCALE_DOCS', 1_000_000);
 const seeds = intOption('seeds', 'FORGE_BENCH_SCALE_SEEDS', 2000);
@@ -81,7 +82,7 @@ function runFile(poolFile: string): { seconds: number; rss: number; nodes: Map<s
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--import', PEAK_RSS, join(REPO_ROOT, 'bin/forge.cjs'), 'run', graph(poolFile), '-w', join(dir, `ws-${poolFile}`), '-q', '--json'], {
     encoding: 'utf8',
-    env: { ...process.env, BENCH_RSS_OUT: rssFile },
+    env: cliChildEnv({ BENCH_RSS_OUT: rssFile }),
     maxBuffer: 64 << 20,
   });
   const seconds = (performance.now() - t0) / 1000;

@@ -11,6 +11,7 @@ import { pathToFileURL } from 'node:url';
 import { createGunzip, gzipSync } from 'node:zlib';
 import { readWarcDocuments, type ReadCounts } from '../nodes/source-warc/warc-records.js';
 import { BENCH_DIR, fmt, intOption, log, machine, machineLine, markdownTable, median, mib, REPO_ROOT, writeSection } from './lib/report.js';
+import { cliChildEnv } from './lib/child-env.js';
 
 const files = intOption('files', 'FORGE_BENCH_WARC_FILES', 8);
 const docs = intOption('docs', 'FORGE_BENCH_WARC_DOCS', 5000);
@@ -77,7 +78,7 @@ function forgeRun(i: number): { s: number; rss: number } {
   const t0 = performance.now();
   const r = spawnSync(process.execPath, ['--import', PEAK_RSS, join(REPO_ROOT, 'bin/forge.cjs'), 'run', join(dir, 'g.forge.json'), '-w', ws, '-q', '--json'], {
     encoding: 'utf8',
-    env: { ...process.env, BENCH_RSS_OUT: rssFile },
+    env: cliChildEnv({ BENCH_RSS_OUT: rssFile }),
     maxBuffer: 64 << 20,
   });
   const s = (performance.now() - t0) / 1000;

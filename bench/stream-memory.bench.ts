@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ALLOCATOR_BULK_FLUSH_THRESHOLD, ALLOCATOR_FLUSH_THRESHOLD, DEFAULT_MEMORY_LIMIT } from '../engine/store/duckdb.js';
 import { BENCH_DIR, REPO_ROOT, flag, fmt, gib, intOption, log, machine, machineLine, markdownTable, median, mib, option, writeSection } from './lib/report.js';
+import { cliChildEnv } from './lib/child-env.js';
 
 const RECORDS = intOption('records', 'BENCH_RECORDS', 1_000_000);
 const REPS = intOption('reps', 'BENCH_REPS', 3);
@@ -190,7 +191,7 @@ function measureChild(args: string[], env: Record<string, string>, label: string
     const t0 = performance.now();
     const child = spawn(process.execPath, ['--import', PEAK_RSS, ...args], {
       cwd: REPO_ROOT,
-      env: { ...process.env, ...env, BENCH_RSS_OUT: rssFile },
+      env: cliChildEnv({ ...env, BENCH_RSS_OUT: rssFile }),
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
