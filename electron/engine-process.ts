@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { utilityProcess, type UtilityProcess } from 'electron';
 
@@ -12,6 +12,8 @@ export interface RunningEngine {
 }
 
 const HOST_SCRIPT = fileURLToPath(new URL('../engine-host.mjs', import.meta.url));
+/** The CLI's rule for libuv's thread pool (bin/thread-pool.cjs), shipped with the app under bin/. */
+const { withThreadPool } = createRequire(import.meta.url)('../../bin/thread-pool.cjs') as { withThreadPool(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv };
 
 /**
  * Starts the engine server outside the renderer. Packaged builds use an Electron utility process
@@ -20,10 +22,8 @@ const HOST_SCRIPT = fileURLToPath(new URL('../engine-host.mjs', import.meta.url)
  */
 export function startEngine(opts: { workspace: string; packaged: boolean; onExit(code: number | null): void }): Promise<RunningEngine> {
   const token = randomBytes(24).toString('hex');
-  // DuckDB's queries run on libuv's thread pool, sized once at start: one thread per core plus 4 for
-  // file I/O, as bin/thread-pool.cjs does for the CLI.
-  const pool = process.env.UV_THREADPOOL_SIZE ?? String(Math.min(1024, availableParallelism() + 4));
-  const env = { ...process.env, UV_THREADPOOL_SIZE: pool, FORGE_WORKSPACE: opts.workspace, FORGE_TOKEN: token };
+  // DuckDB's queries run on libuv's thread pool, sized once at start, as the CLI sizes it.
+  const env = withThreadPool({ ...process.env, FORGE_WORKSPACE: opts.workspace, FORGE_TOKEN: token });
   let child: ChildProcess | UtilityProcess;
   if (opts.packaged) {
     child = utilityProcess.fork(HOST_SCRIPT, [], { env, stdio: 'pipe', serviceName: 'Forge engine' });
