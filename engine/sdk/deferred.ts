@@ -11,6 +11,7 @@ import { isDeferredManifest } from './dataset.js';
 import { inputShards, shardSql } from './shards.js';
 import { CancelledError, NodeError, throwIfAborted } from './node-error.js';
 import { openConfinedDuckDb } from '../security/confined-sql.js';
+import { STREAMING_BULK_FLUSH_THRESHOLD } from '../store/duckdb.js';
 import type { ArtifactManifest, ArtifactRef, NodeType, RunContext } from './types.js';
 import type { JsonValue } from '../util/hash.js';
 
@@ -202,7 +203,14 @@ async function scan(
     spec: t.def.deferrable as Extract<DeferrableSpec<unknown>, { input: string }>,
     params: t.def.params.parse(t.recipe.params),
   }));
-  const db = await openConfinedDuckDb({ read: source.read, readFiles: source.readFiles, write: [dir], signal: ctx.signal, threads: source.whole ? availableParallelism() : 1 });
+  const db = await openConfinedDuckDb({
+    read: source.read,
+    readFiles: source.readFiles,
+    write: [dir],
+    signal: ctx.signal,
+    threads: source.whole ? availableParallelism() : 1,
+    bulkFlushThreshold: STREAMING_BULK_FLUSH_THRESHOLD,
+  });
   const conns: DuckDBConnection[] = [];
   // The confined instance interrupts only its own connection on cancel; the lanes' queries are these.
   const interrupt = () => {

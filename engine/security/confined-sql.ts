@@ -21,7 +21,15 @@ const withSlash = (d: string) => (d.endsWith('/') ? d : `${d}/`);
  * `lock_configuration` is left off because the deterministic writer must still set `threads`.
  * Extensions are never installed or loaded (no downloads, no native code from a graph).
  */
-export async function openConfinedDuckDb(opts: { read: string[]; write: string[]; signal: AbortSignal; threads?: number; readFiles?: string[] }): Promise<ConfinedDuckDb> {
+export async function openConfinedDuckDb(opts: {
+  read: string[];
+  write: string[];
+  signal: AbortSignal;
+  threads?: number;
+  readFiles?: string[];
+  /** Bulk frees above this go back to the OS at once (default ALLOCATOR_BULK_FLUSH_THRESHOLD). */
+  bulkFlushThreshold?: string;
+}): Promise<ConfinedDuckDb> {
   const spill = join(opts.write[0] as string, '.duckdb-spill');
   mkdirSync(spill, { recursive: true });
   const instance = await DuckDBInstance.create(':memory:', {
@@ -30,7 +38,7 @@ export async function openConfinedDuckDb(opts: { read: string[]; write: string[]
     temp_directory: spill,
     preserve_insertion_order: 'true',
     allocator_flush_threshold: ALLOCATOR_FLUSH_THRESHOLD,
-    allocator_bulk_deallocation_flush_threshold: ALLOCATOR_BULK_FLUSH_THRESHOLD,
+    allocator_bulk_deallocation_flush_threshold: opts.bulkFlushThreshold ?? ALLOCATOR_BULK_FLUSH_THRESHOLD,
     autoinstall_known_extensions: 'false',
     autoload_known_extensions: 'false',
     allow_community_extensions: 'false',

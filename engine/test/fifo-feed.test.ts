@@ -75,6 +75,25 @@ describe.runIf(fifoFeedSupported())('feedRange', () => {
     }
   });
 
+  it('feeds a range of several read buffers (MiBs) in order, byte for byte', async () => {
+    // Records of ~1 KiB: the range spans several of the feed's reused 1 MiB buffers and ends mid-buffer.
+    const big = Array.from({ length: 5000 }, (_, i) => `{"n":${i},"text":"${String(i).padStart(6, '0').repeat(150)}"}\n`);
+    writeFileSync(join(dir, 'big.jsonl'), big.join(''));
+    const from = big.slice(0, 1000).join('').length;
+    const to = from + big.slice(1000, 4321).join('').length;
+    const feed = feedRange(join(dir, 'big.jsonl'), from, to, join(dir, 'e.pipe'));
+    try {
+      const r = await conn.runAndReadAll(`SELECT n, text FROM read_json('${feed.path}', format = 'newline_delimited', columns = {'n': 'BIGINT', 'text': 'VARCHAR'})`);
+      const rows = r.getRows();
+      expect(to - from).toBeGreaterThan(2.5 * 1024 * 1024);
+      expect(rows.map((row) => Number(row[0]))).toEqual(Array.from({ length: 3321 }, (_, i) => 1000 + i));
+      expect(rows.every((row) => row[1] === String(row[0]).padStart(6, '0').repeat(150))).toBe(true);
+      expect(await feed.done).toBe(to - from);
+    } finally {
+      feed.close();
+    }
+  });
+
   it('stops without a reader: nothing waits forever and the pipe is removed', async () => {
     const feed = feedRange(join(dir, 'in.jsonl'), 0, 10, join(dir, 'd.pipe'));
     expect(existsSync(feed.path)).toBe(true);
