@@ -399,7 +399,7 @@ const bounds: [string, number, number][] = [];
     'between',
     'keep: transform.filter (deferred: publishes recipes)',
     'between',
-    'write: sink.write (slices read through pipes on parallel lanes, filtered, parts appended and hashed in order)',
+    'write: sink.write (slices copied and read on parallel lanes, filtered, parts appended and hashed in order)',
     'summary and exit',
   ];
   names.forEach((n, i) => bounds.push([n, edges[i] as number, edges[i + 1] as number]));
@@ -518,10 +518,10 @@ workspace, so the input is hashed in preflight.
 
 The loader and the filter are deferred (\`engine/sdk/deferred.ts\`): each publishes a recipe, and sink.write computes
 source → filter → its file in one pass. The file is scanned once for newlines and cut into slices of 65,536 lines;
-one single-threaded lane per core reads a slice at a time through a named pipe fed with its bytes
-(\`engine/sdk/fifo-feed.ts\`), numbers ids from the lines before the slice, checks every record's text, filters and
-writes its part; the parts are appended to the output in order and hashed on the way as they finish. The lanes run on
-a DuckDB confined to the output's temp folder, where the pipes are. The row for \`FORGE_DEFER=0\` is the same graph
+one single-threaded lane per core copies a slice at a time into a scratch file (removed once read), parses it, numbers
+ids from the lines before the slice, checks every record's text, filters and writes its part; the parts are appended
+to the output in order and hashed on the way as they finish. The lanes run on a DuckDB confined to the output's temp
+folder, where the slices are, which keeps up to 256MB of freed buffers instead of handing them back to the OS per slice. The row for \`FORGE_DEFER=0\` is the same graph
 writing every dataset: zstd Parquet shards for the load, kept and rejected shards for the filter, then the sink reads
 them back.
 
@@ -538,11 +538,13 @@ not stretch.
 
 What Forge does beyond DuckDB's single pass:
 - it starts a CLI and opens a workspace;
-- it hashes the input (SHA-256 of the 1 GB, about 1 s on one core here) before anything runs, because the cache keys
+- it hashes the input (SHA-256 of the 1 GB, about 0.6 s on one core here) before anything runs, because the cache keys
   depend on it;
 - it scans the input for newlines (about 0.2 s) to cut slices whose ids it knows;
+- it copies each slice into a scratch file for its lane, since DuckDB reads whole files only (a named pipe fed with the
+  slice's bytes avoided that write, but DuckDB copies what it reads from a pipe once more, and it was slower);
 - it writes each part, then appends it to the output while hashing it: twice the page-cache writes of DuckDB's one
-  COPY, which on this VM costs mostly system time.`;
+  COPY, which on this VM costs mostly system time (first-touch page faults: reused buffers matter more than copies).`;
 
 process.stdout.write(`\n${table}\n\n${perRep}\n\n${phaseTable}\n`);
 if (!flag('no-write')) {

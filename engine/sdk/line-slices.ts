@@ -71,13 +71,16 @@ export async function lineSlices(path: string, per: number, signal?: AbortSignal
   }
 }
 
+/** Small: a fresh buffer per copy is touched page by page, and a few MiB read per call cost no more. */
+const COPY_CHUNK = 1 << 20;
+
 /** Copies bytes [start, end) of `from` into a new file `to`. */
 export async function copyByteRange(from: string, start: number, end: number, to: string): Promise<void> {
   const src = await open(from, 'r');
   try {
     const dst = await open(to, 'w');
     try {
-      const buf = Buffer.allocUnsafe(Math.min(CHUNK, Math.max(1, end - start)));
+      const buf = Buffer.allocUnsafe(Math.min(COPY_CHUNK, Math.max(1, end - start)));
       for (let pos = start; pos < end;) {
         const { bytesRead } = await src.read(buf, 0, Math.min(buf.length, end - pos), pos);
         if (bytesRead === 0) throw new Error(`${from} ended at byte ${pos}, expected ${end}: was it changed while loading?`);

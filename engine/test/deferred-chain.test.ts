@@ -22,7 +22,7 @@ const jsonl = (rs: object[], extra = '') => rs.map((r) => JSON.stringify(r)).joi
 
 /**
  * Runs `fn` with the file read whole (one slice: one query with a window numbering ids) and with
- * slices of 7 lines (40 records: 6 parts, each read from a named pipe on a lane of its own).
+ * slices of 7 lines (40 records: 6 parts, each copied to a slice file and read on a lane of its own).
  */
 async function eachSliceSize(fn: (parts: number) => Promise<void>): Promise<void> {
   for (const rows of [undefined, '7']) {

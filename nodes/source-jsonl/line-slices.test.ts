@@ -1,5 +1,6 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
-import { lineSlices } from '../../engine/sdk/line-slices.js';
+import { copyByteRange, lineSlices } from '../../engine/sdk/line-slices.js';
+import { readFileSync } from 'node:fs';
 import { cleanupTempDirs, closeExecutor, graph, runGraph, tempDir, writeFiles } from '../_sdk/testing/graph.js';
 import { join } from 'node:path';
 
@@ -23,6 +24,19 @@ describe('source.jsonl slice by slice', () => {
       { start: 5, end: 10, lines: 2, blank: false },
     ]);
     expect(await lineSlices(join(dir, 'b.txt'), 3)).toEqual([{ start: 0, end: 5, lines: 2, blank: false }]);
+  });
+
+  it('copies a slice byte for byte across read buffers, and fails when the file got shorter since it was cut', async () => {
+    const dir = tempDir();
+    const body = Array.from({ length: 40_000 }, (_, i) => `{"n":${i},"text":"${'x'.repeat(i % 97)}"}\n`).join('');
+    writeFiles(dir, { 'big.jsonl': body });
+    const [first, second] = await lineSlices(join(dir, 'big.jsonl'), 25_000);
+    if (!first || !second) throw new Error('expected two slices');
+    expect(second.end - second.start).toBeGreaterThan(1 << 20);
+    await copyByteRange(join(dir, 'big.jsonl'), second.start, second.end, join(dir, 'slice.jsonl'));
+    expect(readFileSync(join(dir, 'slice.jsonl'), 'utf8')).toBe(body.slice(second.start, second.end));
+    writeFiles(dir, { 'big.jsonl': body.slice(0, second.start + 10) });
+    await expect(copyByteRange(join(dir, 'big.jsonl'), second.start, second.end, join(dir, 'slice2.jsonl'))).rejects.toThrow(/ended at byte .*changed while loading/);
   });
 
   it('marks the slices holding a line that is empty or only whitespace (the JSON Lines reader skips those)', async () => {
