@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { initSync, parse } from 'es-module-lexer';
 import { transformSync } from 'esbuild';
 import { sha256 } from '../util/hash.js';
+import { userSpecifierCache, type ParsedImports, type SpecifierCache } from './code-deps-cache.js';
 
 /**
  * A node's code hash covers exactly what can change its output:
@@ -41,15 +42,33 @@ export interface CodeGraphOptions {
 }
 
 /** One module's local dependencies: imported modules and files it opens by URL. */
-export function localDependencies(file: string): { modules: string[]; assets: string[] } {
-  if (!lexerReady) {
-    initSync();
-    lexerReady = true;
-  }
+export function localDependencies(file: string, cache: SpecifierCache = userSpecifierCache()): { modules: string[]; assets: string[] } {
   const key = `${file}\u0000${statSync(file).mtimeMs}`;
   const known = parsed.get(key);
   if (known) return known;
   const raw = readFileSync(file, 'utf8');
+  // TypeScript is stripped before lexing and JavaScript is not: the same bytes parse differently.
+  const sourceHash = sha256(`${/\.m?ts$/.test(file) ? 'ts' : 'js'}\u0000${raw}`);
+  let found = cache.get(sourceHash);
+  if (!found) {
+    found = parseImports(raw, file);
+    cache.set(sourceHash, found);
+  }
+  const dir = dirname(file);
+  const deps = {
+    modules: found.modules.map((spec) => resolveModule(resolve(dir, spec))).filter((m): m is string => m !== undefined),
+    assets: found.assets.map((url) => resolve(dir, url)),
+  };
+  parsed.set(key, deps);
+  return deps;
+}
+
+/** The relative specifiers a module imports at run time and the files it opens relative to itself. */
+export function parseImports(raw: string, file: string): ParsedImports {
+  if (!lexerReady) {
+    initSync();
+    lexerReady = true;
+  }
   let source = raw;
   let imports: ReturnType<typeof parse>[0];
   try {
@@ -65,18 +84,15 @@ export function localDependencies(file: string): { modules: string[]; assets: st
       // `import.meta`: is it the base of `new URL('./relative', import.meta.url)`?
       const before = source.slice(Math.max(0, imp.s - 300), imp.s);
       const m = ASSET_URL.exec(before);
-      if (m) assets.push(resolve(dirname(file), m[2] as string));
+      if (m) assets.push(m[2] as string);
       continue;
     }
     const spec = imp.n;
     if (!spec || !spec.startsWith('.')) continue;
     if (imp.d === -1 && TYPE_ONLY.test(source.slice(imp.ss, imp.se))) continue;
-    const found = resolveModule(resolve(dirname(file), spec));
-    if (found) modules.push(found);
+    modules.push(spec);
   }
-  const deps = { modules, assets };
-  parsed.set(key, deps);
-  return deps;
+  return { modules, assets };
 }
 
 function resolveModule(target: string): string | undefined {
@@ -104,6 +120,7 @@ export function codeGraph(entries: readonly string[], extraFiles: readonly strin
     if (!existsSync(f)) throw new Error(`code hash: ${f} is declared in codeFiles but does not exist`);
     if (inside(f)) seen.add(f);
   }
+  userSpecifierCache().save();
   return [...seen].sort();
 }
 
