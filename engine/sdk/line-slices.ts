@@ -15,9 +15,10 @@ const CHUNK = 8 << 20;
 
 /**
  * Cuts a file into consecutive slices of `per` lines each (the last one shorter), by scanning it for
- * newlines once. A file that does not end in a newline still counts its last line.
+ * newlines once. A file that does not end in a newline still counts its last line. With `maxBytes`, a
+ * slice also ends at the first line end at or past that many bytes, so slices of long lines stay small.
  */
-export async function lineSlices(path: string, per: number, signal?: AbortSignal): Promise<LineSlice[]> {
+export async function lineSlices(path: string, per: number, signal?: AbortSignal, maxBytes = Infinity): Promise<LineSlice[]> {
   const fh = await open(path, 'r');
   try {
     const buf = Buffer.allocUnsafe(CHUNK);
@@ -50,7 +51,7 @@ export async function lineSlices(path: string, per: number, signal?: AbortSignal
         if (fresh) blank = true;
         fresh = true;
         from = i + 1;
-        if (++lines === per) {
+        if (++lines === per || pos + i + 1 - start >= maxBytes) {
           slices.push({ start, end: pos + i + 1, lines, blank });
           start = pos + i + 1;
           lines = 0;

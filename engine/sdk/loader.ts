@@ -89,7 +89,10 @@ export async function openLoadParts(conn: DuckDBConnection, spec: LoadSpec, scra
   const load = await prepareLoad(conn, spec);
   mkdirSync(scratch, { recursive: true });
   const lines = spec.readLines;
-  const slices = mode === 'fast' && load.sliceable && lines ? await lineSlices(lines.path, shardRows(), spec.signal) : [];
+  // Numbered ids count each slice's lines, so those slices may also end by size: each is copied to scratch, and a
+  // slice of 65,536 long records could otherwise be gigabytes on disk at once. The id-field path counts in whole slices.
+  const maxBytes = spec.idField ? Infinity : sliceMaxBytes();
+  const slices = mode === 'fast' && load.sliceable && lines ? await lineSlices(lines.path, shardRows(), spec.signal, maxBytes) : [];
   if (lines && slices.length > 0 && !spec.idField) {
     // Numbered ids need no per-slice checks beyond the query's own.
     const several = slices.length > 1 && !slices.some((sl) => sl.blank);
@@ -156,6 +159,12 @@ export async function openLoadParts(conn: DuckDBConnection, spec: LoadSpec, scra
       await checkDuplicates(lane, spec, `read_parquet(${sqlStringList(idFiles)})`, '(part, pos)');
     },
   };
+}
+
+/** Largest slice copied for a lane (ends at the first line end past it): lanes + 1 of these sit on disk at most. */
+function sliceMaxBytes(): number {
+  const n = Number(process.env.FORGE_SLICE_MAX_BYTES);
+  return Number.isInteger(n) && n > 0 ? n : 128 * 1024 * 1024;
 }
 
 /** Raised inside the query by a record without a text; DuckDB's message carries it back. */

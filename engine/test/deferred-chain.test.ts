@@ -97,6 +97,32 @@ describe('a deferred chain: source.jsonl → transform.filter → sink.write', (
     });
   });
 
+  it('numbers ids across slices cut by size (uneven line counts) as the written path does', async () => {
+    // ~60-byte records: slices of at most 7 lines, or fewer once a slice reaches 150 bytes.
+    process.env.FORGE_SHARD_ROWS = '7';
+    process.env.FORGE_SLICE_MAX_BYTES = '150';
+    try {
+      const files = { 'in.jsonl': jsonl(records) };
+      const dir = tempDir();
+      writeFiles(dir, files);
+      const r = await run(dir, chain({}, 'score >= 0'));
+      expect(r.summary.status).toBe('succeeded');
+      const parts = Number(/one pass over (\d+) part/.exec(r.logs('write') ?? '')?.[1]);
+      expect(parts).toBeGreaterThan(40 / 7 + 1);
+      const out = readFileSync(join(dir, 'out.jsonl'), 'utf8');
+      expect(
+        out
+          .trim()
+          .split('\n')
+          .map((l) => (JSON.parse(l) as { id: string }).id),
+      ).toEqual(records.map((_, i) => `in:${i + 1}`));
+      expect(out).toBe((await writtenOutput(files, chain({}, 'score >= 0'))).file);
+    } finally {
+      delete process.env.FORGE_SHARD_ROWS;
+      delete process.env.FORGE_SLICE_MAX_BYTES;
+    }
+  });
+
   it('gives the written path’s bytes for ids from a field (slices), blank lines and a JSON array (no lines to slice)', async () => {
     process.env.FORGE_SHARD_ROWS = '7';
     try {

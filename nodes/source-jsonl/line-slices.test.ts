@@ -39,6 +39,22 @@ describe('source.jsonl slice by slice', () => {
     await expect(copyByteRange(join(dir, 'big.jsonl'), second.start, second.end, join(dir, 'slice2.jsonl'))).rejects.toThrow(/ended at byte .*changed while loading/);
   });
 
+  it('also ends a slice at the first line end past a byte size, counting its lines', async () => {
+    const dir = tempDir();
+    writeFiles(dir, { 'e.txt': 'aaaa\nb\ncccccc\nd\ne\n' });
+    // Lines end at bytes 5, 7, 14, 16, 18; at most 10 lines per slice, and a slice ends once it holds 6 bytes or more.
+    expect(await lineSlices(join(dir, 'e.txt'), 10, undefined, 6)).toEqual([
+      { start: 0, end: 7, lines: 2, blank: false },
+      { start: 7, end: 14, lines: 1, blank: false },
+      { start: 14, end: 18, lines: 2, blank: false },
+    ]);
+    expect(await lineSlices(join(dir, 'e.txt'), 2, undefined, 6)).toEqual([
+      { start: 0, end: 7, lines: 2, blank: false },
+      { start: 7, end: 14, lines: 1, blank: false },
+      { start: 14, end: 18, lines: 2, blank: false },
+    ]);
+  });
+
   it('marks the slices holding a line that is empty or only whitespace (the JSON Lines reader skips those)', async () => {
     const dir = tempDir();
     writeFiles(dir, { 'c.txt': '{}\n\n{}\n{}\n \t\r\n{}\n{}\n{"a": " "}\n{}\n  ', 'd.txt': ' {}\n{}\n' });
