@@ -121,7 +121,7 @@ export async function openLoadParts(conn: DuckDBConnection, spec: LoadSpec, scra
       const slice = slices[k] as LineSlice;
       const file = join(scratch, `slice-${k}.jsonl`);
       const table = `forge_part_${k}`;
-      await copyByteRange(lines.path, slice.start, slice.end, file);
+      await copySlice(spec, lines.path, slice, k * per, file);
       try {
         try {
           await lane.run(`CREATE TEMP TABLE ${table} AS SELECT ${load.select(k * per)} FROM ${lines.relation(file, struct)} t`);
@@ -159,6 +159,17 @@ export async function openLoadParts(conn: DuckDBConnection, spec: LoadSpec, scra
       await checkDuplicates(lane, spec, `read_parquet(${sqlStringList(idFiles)})`, '(part, pos)');
     },
   };
+}
+
+/** Copies a slice's bytes to `file` for a lane; a file changed since it was cut fails naming it and the lines. */
+export async function copySlice(spec: Pick<LoadSpec, 'file' | 'signal'>, from: string, slice: LineSlice, linesBefore: number, file: string): Promise<void> {
+  try {
+    await copyByteRange(from, slice.start, slice.end, file);
+  } catch (err) {
+    rmSync(file, { force: true });
+    throwIfAborted(spec.signal);
+    throw new NodeError(`cannot read lines ${linesBefore + 1}-${linesBefore + slice.lines}: ${(err as Error).message}`, { file: spec.file });
+  }
 }
 
 /** Largest slice copied for a lane (ends at the first line end past it): lanes + 1 of these sit on disk at most. */
@@ -212,13 +223,7 @@ function copiedSlices(spec: LoadSpec, load: PreparedLoad, lines: NonNullable<Loa
     async prepare(k) {
       const slice = slices[k] as LineSlice;
       const file = join(scratch, `slice-${k}.jsonl`);
-      try {
-        await copyByteRange(lines.path, slice.start, slice.end, file);
-      } catch (err) {
-        rmSync(file, { force: true });
-        throwIfAborted(spec.signal);
-        throw new NodeError(`cannot read lines ${(offsets[k] as number) + 1}-${(offsets[k] as number) + slice.lines}: ${(err as Error).message}`, { file: spec.file });
-      }
+      await copySlice(spec, lines.path, slice, offsets[k] as number, file);
       return {
         relation: `(SELECT ${load.select(offsets[k] as number)} FROM ${checkedText(spec, lines.relation(file, struct))} t)`,
         explain,

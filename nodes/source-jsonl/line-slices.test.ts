@@ -1,6 +1,8 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { copyByteRange, lineSlices } from '../../engine/sdk/line-slices.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { copySlice } from '../../engine/sdk/loader.js';
+import { NodeError } from '../../engine/sdk/node-error.js';
 import { cleanupTempDirs, closeExecutor, graph, runGraph, tempDir, writeFiles } from '../_sdk/testing/graph.js';
 import { join } from 'node:path';
 
@@ -37,6 +39,12 @@ describe('source.jsonl slice by slice', () => {
     expect(readFileSync(join(dir, 'slice.jsonl'), 'utf8')).toBe(body.slice(second.start, second.end));
     writeFiles(dir, { 'big.jsonl': body.slice(0, second.start + 10) });
     await expect(copyByteRange(join(dir, 'big.jsonl'), second.start, second.end, join(dir, 'slice2.jsonl'))).rejects.toThrow(/ended at byte .*changed while loading/);
+    // As a lane's copy: a node error naming the graph's file and the slice's lines, and no half-copied slice left.
+    const failed = await copySlice({ file: 'big.jsonl', signal: new AbortController().signal }, join(dir, 'big.jsonl'), second, first.lines, join(dir, 'slice3.jsonl')).catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(NodeError);
+    expect((failed as NodeError).message).toMatch(new RegExp(`^cannot read lines ${first.lines + 1}-${first.lines + second.lines}: .*changed while loading`));
+    expect((failed as NodeError).location).toMatchObject({ file: 'big.jsonl' });
+    expect(existsSync(join(dir, 'slice3.jsonl'))).toBe(false);
   });
 
   it('also ends a slice at the first line end past a byte size, counting its lines', async () => {
